@@ -1,0 +1,90 @@
+# qvae — plain GNU Makefile.  Two commands are all a newcomer needs:
+#   make run    install what is missing, build, start the workbench on the embedded MNIST digits
+#   make test   install what is missing, build (with ASan/UBSan), run every test
+# Other targets: make all (release build), make bench, make fuzz, make clean.
+
+CC      ?= cc
+BUILD   ?= build
+PKGS    := ncursesw readline openblas libpng libcurl libcjson zlib libmicrohttpd
+# pkg-config is only asked once the packages exist (deps runs first).
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+TEST_LIBS  = $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN    := -std=c11 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wpointer-arith -Wstrict-prototypes
+DEFS    := -D_GNU_SOURCE -DQVAE_HOME='"$(CURDIR)"'
+REL_CFLAGS := -O2 -march=native -g $(WARN) $(DEFS)
+SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined $(WARN) $(DEFS) -DQVAE_SANITIZE=1
+
+SRC     := $(sort $(wildcard src/*.c))
+UI_SRC  := $(sort $(wildcard ui/*.c))
+TESTS   := $(sort $(wildcard tests/test_*.c))
+BENCHES := $(sort $(wildcard bench/bench_*.c))
+FUZZERS := $(sort $(wildcard fuzz/fuzz_*.c))
+
+REL_OBJ := $(SRC:src/%.c=$(BUILD)/rel/src/%.o)
+SAN_OBJ := $(SRC:src/%.c=$(BUILD)/san/src/%.o)
+REL_UI  := $(UI_SRC:ui/%.c=$(BUILD)/rel/ui/%.o)
+SAN_UI  := $(UI_SRC:ui/%.c=$(BUILD)/san/ui/%.o)
+TEST_BIN := $(TESTS:tests/%.c=$(BUILD)/san/tests/%)
+BENCH_BIN := $(BENCHES:bench/%.c=$(BUILD)/rel/bench/%)
+
+.PHONY: all run test check bench fuzz deps deps-test deps-bench deps-fuzz clean san
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/rel/qvae
+san: $(BUILD)/san/qvae
+
+deps:       ; @scripts/install-deps.sh run
+deps-test:  ; @scripts/install-deps.sh test
+deps-bench: ; @scripts/install-deps.sh bench
+deps-fuzz:  ; @scripts/install-deps.sh fuzz
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	./$(BUILD)/rel/qvae $(ARGS)
+
+test: deps-test
+	@$(MAKE) --no-print-directory $(BUILD)/rel/qvae $(BUILD)/san/qvae $(TEST_BIN)
+	@BUILD=$(BUILD) tests/run.sh
+
+check: test
+
+bench: deps-bench
+	@$(MAKE) --no-print-directory $(BUILD)/rel/qvae $(BENCH_BIN)
+	@BUILD=$(BUILD) bench/run.sh
+
+fuzz: deps-fuzz
+	@fuzz/run.sh
+
+$(BUILD)/rel/libqvae.a: $(REL_OBJ)
+	@mkdir -p $(@D); rm -f $@; ar rcs $@ $^
+$(BUILD)/san/libqvae.a: $(SAN_OBJ)
+	@mkdir -p $(@D); rm -f $@; ar rcs $@ $^
+
+$(BUILD)/rel/qvae: $(REL_UI) $(BUILD)/rel/libqvae.a
+	$(CC) $(REL_CFLAGS) -o $@ $(REL_UI) $(BUILD)/rel/libqvae.a $(PKG_LIBS)
+$(BUILD)/san/qvae: $(SAN_UI) $(BUILD)/san/libqvae.a
+	$(CC) $(SAN_CFLAGS) -o $@ $(SAN_UI) $(BUILD)/san/libqvae.a $(PKG_LIBS)
+
+$(BUILD)/rel/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(REL_CFLAGS) $(PKG_CFLAGS) -Isrc -Iui -MMD -MP -c $< -o $@
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) $(PKG_CFLAGS) -Isrc -Iui -MMD -MP -c $< -o $@
+
+# Tests link the sanitizer library plus the UI objects except main (pure UI functions are tested).
+SAN_UI_NOMAIN := $(filter-out $(BUILD)/san/ui/main.o,$(SAN_UI))
+$(BUILD)/san/tests/%: tests/%.c $(BUILD)/san/libqvae.a $(SAN_UI_NOMAIN)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) $(PKG_CFLAGS) -Isrc -Iui -Itests -o $@ $< $(SAN_UI_NOMAIN) $(BUILD)/san/libqvae.a $(PKG_LIBS) $(TEST_LIBS)
+
+$(BUILD)/rel/bench/%: bench/%.c $(BUILD)/rel/libqvae.a
+	@mkdir -p $(@D)
+	$(CC) $(REL_CFLAGS) $(PKG_CFLAGS) -Isrc -o $@ $< $(BUILD)/rel/libqvae.a $(PKG_LIBS)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(REL_OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(REL_UI:.o=.d) $(SAN_UI:.o=.d)

@@ -1,0 +1,158 @@
+/* app.c — workbench state lifetime, the output sink, and the module registry. */
+#include "app.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The "core" module carries the master seed. */
+static int core_save(struct qv_app *app, const struct qv_state *st, cJSON *sec, struct sess_io *io)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)st->seed);
+    cJSON_AddStringToObject(sec, "seed", buf);   /* string: JSON numbers lose 64-bit precision */
+    return 0;
+}
+
+static int core_load(struct qv_app *app, struct qv_state *st, const cJSON *sec, struct sess_io *io)
+{
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(sec, "seed");
+    if (!cJSON_IsString(s)) return qv_seterr("core: missing seed");
+    st->seed = strtoull(s->valuestring, NULL, 10);
+    return 0;
+}
+
+static const struct qv_module core_module = {"core", core_save, core_load, NULL};
+
+/* Load order matters: data before model, prior before sampler and model. */
+const struct qv_module *const qv_modules[] = {
+    &core_module,
+    NULL,
+};
+
+static void default_log(void *ud, enum qv_level level, const char *line)
+{
+    FILE *f = level == QV_LOG_ERROR || level == QV_LOG_WARN ? stderr : stdout;
+    if (level == QV_LOG_ERROR) fputs("error: ", f);
+    else if (level == QV_LOG_WARN) fputs("warning: ", f);
+    fputs(line, f);
+    fputc('\n', f);
+    fflush(f);
+}
+
+static void state_defaults(struct qv_state *st)
+{
+    memset(st, 0, sizeof *st);
+    st->seed = 1;
+}
+
+void app_init(struct qv_app *app)
+{
+    memset(app, 0, sizeof *app);
+    state_defaults(&app->st);
+    app->sink.log = default_log;
+    snprintf(app->session_name, sizeof app->session_name, "scratch");
+    const char *e = getenv("QVAE_SESSIONS");
+    if (e && *e) snprintf(app->session_dir, sizeof app->session_dir, "%s", e);
+    else snprintf(app->session_dir, sizeof app->session_dir, "%s/sessions", qv_home());
+    atomic_store(&app->cancel, 0);
+    atomic_store(&app->pause, 0);
+}
+
+void app_state_free(struct qv_app *app, struct qv_state *st)
+{
+    /* Free in reverse load order: dependants before what they depend on. */
+    int n = 0;
+    while (qv_modules[n]) n++;
+    for (int i = n - 1; i >= 0; i--)
+        if (qv_modules[i]->free) qv_modules[i]->free(st);
+    state_defaults(st);
+}
+
+void app_free(struct qv_app *app)
+{
+    app_state_free(app, &app->st);
+}
+
+/* ---- output ---- */
+
+static void sink_log(struct qv_app *app, enum qv_level level, const char *fmt, va_list ap)
+{
+    char buf[4096];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    /* one call per line so front ends can keep a line-oriented log */
+    char *p = buf;
+    for (;;) {
+        char *nl = strchr(p, '\n');
+        if (nl) *nl = 0;
+        if (app && app->sink.log) app->sink.log(app->sink.ud, level, p);
+        else default_log(NULL, level, p);
+        if (!nl) break;
+        p = nl + 1;
+        if (!*p) break;
+    }
+}
+
+void qv_printf(struct qv_app *app, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sink_log(app, QV_LOG_INFO, fmt, ap);
+    va_end(ap);
+}
+
+void qv_warn(struct qv_app *app, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sink_log(app, QV_LOG_WARN, fmt, ap);
+    va_end(ap);
+}
+
+int qv_error(struct qv_app *app, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sink_log(app, QV_LOG_ERROR, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int qv_fail(struct qv_app *app)
+{
+    return qv_error(app, "%s", qv_errmsg());
+}
+
+void qv_emit(struct qv_app *app, const struct qv_event *ev)
+{
+    if (app && app->sink.event) app->sink.event(app->sink.ud, ev);
+}
+
+void qv_progress(struct qv_app *app, const char *job, double done, double total, const char *unit)
+{
+    struct qv_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = QV_EV_PROGRESS;
+    ev.job = job;
+    ev.done = done;
+    ev.total = total;
+    ev.unit = unit;
+    qv_emit(app, &ev);
+}
+
+bool qv_cancelled(struct qv_app *app)
+{
+    return app && atomic_load(&app->cancel) != 0;
+}
+
+bool qv_wait_if_paused(struct qv_app *app)
+{
+    while (app && atomic_load(&app->pause) && !atomic_load(&app->cancel)) {
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return qv_cancelled(app);
+}

@@ -1,0 +1,160 @@
+/* nn.h — small dense neural networks on OpenBLAS (float32): fully connected layers with forward
+ * and backward, activations (tanh, ReLU, leaky ReLU), the Bernoulli log-likelihood from logits,
+ * Adam with L2 weight decay, initialisation, and one arena allocation carved into tensors.
+ *
+ * Layout conventions (row-major everywhere):
+ *   activations  x [B × in], y [B × out]      (one example per row, B = batch)
+ *   dense layer  w [in × out], b [out]         (y = act(x·w + b), so both passes are plain sgemm)
+ * A model keeps all its parameters in one contiguous vector and all gradients in a parallel vector
+ * of the same layout, so the optimiser runs one fused loop over both.
+ *
+ * The elementwise math below (exp, log, sigmoid, softplus, tanh) is written with arithmetic and
+ * bit operations only, no libm calls, so that loops over it vectorise at -O2 (libm calls do not
+ * vectorise without -ffast-math).  Accuracy: exp about 2 ulp, the others within ~2e-7 absolute. */
+#ifndef QV_NN_H
+#define QV_NN_H
+
+#include "qv.h"
+#include "rng.h"
+#include <string.h>
+
+enum nn_act { NN_ACT_LINEAR, NN_ACT_TANH, NN_ACT_RELU, NN_ACT_LEAKY };
+#define NN_LEAKY_SLOPE 0.01f
+
+/* "tanh", "relu", "leaky" (or "lrelu"), "linear" → act; -1 + error otherwise. */
+int nn_act_parse(const char *s, enum nn_act *out);
+const char *nn_act_name(enum nn_act a);
+
+/* ---- arena: one aligned allocation carved into tensors ------------------------------------
+ * Two passes with the same sequence of takes: first with a planning arena (base NULL) that only
+ * counts, then nn_arena_alloc() and the real takes.  Every tensor starts 64-byte aligned. */
+struct nn_arena {
+    float *base;      /* NULL while planning */
+    size_t cap;       /* floats allocated */
+    size_t used;      /* floats handed out (rounded up to 16 per take) */
+};
+void   nn_arena_plan(struct nn_arena *a);
+int    nn_arena_alloc(struct nn_arena *a, size_t nfloats);  /* zeroed; error if too large */
+float *nn_arena_take(struct nn_arena *a, size_t n);          /* NULL while planning */
+void   nn_arena_free(struct nn_arena *a);
+static inline size_t nn_round16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+/* ---- dense layer --------------------------------------------------------------------------- */
+struct nn_dense {
+    int in, out;
+    enum nn_act act;
+    float *w, *b;     /* [in × out], [out]  (inside the model's parameter vector) */
+    float *gw, *gb;   /* same shapes, inside the gradient vector */
+};
+/* Floats a layer occupies in the parameter vector (w then b, each rounded to 16). */
+size_t nn_dense_size(int in, int out);
+/* Point the layer at params+off / grads+off. */
+void nn_dense_bind(struct nn_dense *L, int in, int out, enum nn_act act, float *params,
+                   float *grads);
+/* Glorot-uniform weights (tanh/linear) or He-uniform (ReLU family), zero biases. */
+void nn_dense_init(struct nn_dense *L, struct rng *r);
+/* y [B × out] = act(x [B × in] · w + b). */
+void nn_dense_forward(const struct nn_dense *L, int B, const float *x, float *y);
+/* Backward.  y is the forward output, dy [B × out] holds dLoss/dy on entry and is overwritten
+ * with dLoss/d(pre-activation).  Writes (overwrites) gw = xᵀ·dpre, gb = Σ_rows dpre and, if dx
+ * is not NULL, dx [B × in] = dpre · wᵀ. */
+void nn_dense_backward(const struct nn_dense *L, int B, const float *x, const float *y, float *dy,
+                       float *dx);
+
+/* Elementwise activation (in place) and its derivative expressed through the output y:
+ * d[i] *= act'(y[i]). */
+void nn_act_forward(enum nn_act a, float *y, size_t n);
+void nn_act_backward(enum nn_act a, const float *y, float *d, size_t n);
+
+/* ---- Bernoulli likelihood from logits -------------------------------------------------------
+ * log p(x|l) = Σ_d x_d l_d − softplus(l_d)   for x ∈ [0,1] (exact for binary x).
+ * logit [B × D], x [B × D]; ll[b] (may be NULL) = per-example log-likelihood.  If dlogit is not
+ * NULL it receives scale·(σ(l) − x) = scale·∂(−log p)/∂l.  Returns Σ_b ll[b]. */
+double nn_bernoulli_ll(const float *logit, const float *x, int B, int D, double *ll,
+                       float *dlogit, float scale);
+
+/* ---- Adam with L2 weight decay ---------------------------------------------------------------
+ * Moments for a parameter vector of n floats.  The weight decay is added to the gradient (the
+ * DVAE# convention: wd·‖θ‖²/2 in the loss), per segment, so biases can be exempt.  One step is
+ * nn_adam_begin() then nn_adam_update() over each segment. */
+struct nn_adam {
+    size_t n;
+    float *m, *v;          /* [n] first and second moments (owned) */
+    long t;                /* steps taken */
+    double beta1, beta2, eps;
+    float lr_t;            /* step size with bias corrections, set by nn_adam_begin */
+};
+int  nn_adam_init(struct nn_adam *o, size_t n);   /* beta 0.9/0.999, eps 1e-8 */
+void nn_adam_free(struct nn_adam *o);
+void nn_adam_begin(struct nn_adam *o, double lr);
+/* p[off..off+len) -= lr_t · m̂/(√v̂ + eps) with g + wd·p as the gradient. */
+void nn_adam_update(struct nn_adam *o, float *p, const float *g, size_t off, size_t len, float wd);
+
+/* ---- vectorisable scalar math ---------------------------------------------------------------- */
+static inline float nn_fexp(float x)
+{
+    /* Cephes expf: x = n·ln2 + r, |r| ≤ ln2/2, e^r by a degree-6 polynomial, 2^n by exponent bits. */
+    x = x < -87.0f ? -87.0f : x;
+    x = x > 88.0f ? 88.0f : x;
+    float fx = x * 1.44269504088896341f;
+    fx = fx + (fx >= 0.0f ? 0.5f : -0.5f);
+    int32_t n = (int32_t)fx;                      /* round half away from zero */
+    float nf = (float)n;
+    float r = x - nf * 0.693359375f;
+    r = r + nf * 2.12194440e-4f;
+    float y = 1.9875691500e-4f;
+    y = y * r + 1.3981999507e-3f;
+    y = y * r + 8.3334519073e-3f;
+    y = y * r + 4.1665795894e-2f;
+    y = y * r + 1.6666665459e-1f;
+    y = y * r + 5.0000001201e-1f;
+    y = y * r * r + r + 1.0f;
+    int32_t bits = (n + 127) << 23;
+    float p;
+    memcpy(&p, &bits, sizeof p);
+    return y * p;
+}
+
+static inline float nn_flog(float x)   /* x > 0, normal */
+{
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    int32_t e = (int32_t)((bits >> 23) & 0xffu) - 126;
+    bits = (bits & 0x807fffffu) | 0x3f000000u;     /* mantissa in [0.5, 1) */
+    float m;
+    memcpy(&m, &bits, sizeof m);
+    int lo = m < 0.707106781186547524f;
+    e = lo ? e - 1 : e;
+    m = lo ? m + m - 1.0f : m - 1.0f;
+    float z = m * m;
+    float y = 7.0376836292e-2f;
+    y = y * m - 1.1514610310e-1f;
+    y = y * m + 1.1676998740e-1f;
+    y = y * m - 1.2420140846e-1f;
+    y = y * m + 1.4249322787e-1f;
+    y = y * m - 1.6668057665e-1f;
+    y = y * m + 2.0000714765e-1f;
+    y = y * m - 2.4999993993e-1f;
+    y = y * m + 3.3333331174e-1f;
+    y = y * m * z;
+    float ef = (float)e;
+    y += -2.12194440e-4f * ef;
+    y += -0.5f * z;
+    return m + y + 0.693359375f * ef;
+}
+
+static inline float nn_fsigmoid(float x) { return 1.0f / (1.0f + nn_fexp(-x)); }
+/* softplus(x) = log(1 + e^x) = max(x,0) + log(1 + e^−|x|) */
+static inline float nn_fsoftplus(float x)
+{
+    float ax = x < 0.0f ? -x : x;
+    return (x > 0.0f ? x : 0.0f) + nn_flog(1.0f + nn_fexp(-ax));
+}
+static inline float nn_ftanh(float x)
+{
+    x = x < -9.0f ? -9.0f : x;
+    x = x > 9.0f ? 9.0f : x;
+    return 1.0f - 2.0f / (nn_fexp(2.0f * x) + 1.0f);
+}
+
+#endif

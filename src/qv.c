@@ -1,0 +1,370 @@
+/* qv.c — allocation, the thread-local error message, number parsing, paths and whole-file I/O
+ * shared by every engine module (see qv.h for the conventions). */
+#include "qv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static _Noreturn void qv_oom(size_t n)
+{
+    fprintf(stderr, "qvae: out of memory allocating %zu bytes\n", n);
+    abort();
+}
+
+void *qv_malloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) qv_oom(n);
+    return p;
+}
+
+void *qv_calloc(size_t count, size_t size)
+{
+    void *p = calloc(count ? count : 1, size ? size : 1);
+    if (!p) qv_oom(count * size);
+    return p;
+}
+
+void *qv_realloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q) qv_oom(n);
+    return q;
+}
+
+void *qv_mallocarray(size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size) qv_oom(SIZE_MAX);
+    return qv_malloc(count * size);
+}
+
+char *qv_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = qv_malloc(n);
+    memcpy(d, s, n);
+    return d;
+}
+
+void *qv_alloc_aligned(size_t n)
+{
+    size_t r = (n + 63) & ~(size_t)63;
+    void *p = aligned_alloc(64, r ? r : 64);
+    if (!p) qv_oom(n);
+    memset(p, 0, r ? r : 64);
+    return p;
+}
+
+bool qv_size_ok(size_t count, size_t size, size_t limit, const char *what)
+{
+    if (size && count > SIZE_MAX / size) {
+        qv_seterr("%s: size overflows", what);
+        return false;
+    }
+    if (count * size > limit) {
+        qv_seterr("%s: needs %.1f GiB, more than the %.1f GiB allowed", what,
+                  (double)count * (double)size / 1073741824.0, (double)limit / 1073741824.0);
+        return false;
+    }
+    return true;
+}
+
+/* ---- errors ---- */
+
+static _Thread_local char qv_err_buf[1024];
+
+int qv_seterr(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(qv_err_buf, sizeof qv_err_buf, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int qv_preferr(const char *fmt, ...)
+{
+    char pre[512], old[sizeof qv_err_buf];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(pre, sizeof pre, fmt, ap);
+    va_end(ap);
+    memcpy(old, qv_err_buf, sizeof old);
+    if (snprintf(qv_err_buf, sizeof qv_err_buf, "%s: %s", pre, old[0] ? old : "failed") < 0)
+        qv_err_buf[0] = 0;
+    return -1;
+}
+
+const char *qv_errmsg(void) { return qv_err_buf[0] ? qv_err_buf : "unknown error"; }
+void qv_clearerr(void) { qv_err_buf[0] = 0; }
+
+/* ---- numbers ---- */
+
+int qv_parse_double(const char *s, double *out)
+{
+    char *end;
+    if (!s || !*s) return qv_seterr("empty number");
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*end || end == s) return qv_seterr("'%s' is not a number", s);
+    if (errno == ERANGE || !isfinite(v)) return qv_seterr("'%s' is not a finite number", s);
+    *out = v;
+    return 0;
+}
+
+int qv_parse_long(const char *s, long *out)
+{
+    char *end;
+    if (!s || !*s) return qv_seterr("empty number");
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*end || end == s) {
+        /* accept "1e5" style integers that are exact */
+        double d;
+        if (qv_parse_double(s, &d) == 0 && d == floor(d) && fabs(d) < 9.0e15) {
+            *out = (long)d;
+            return 0;
+        }
+        return qv_seterr("'%s' is not an integer", s);
+    }
+    if (errno == ERANGE) return qv_seterr("'%s' is out of range", s);
+    *out = v;
+    return 0;
+}
+
+/* ---- paths ---- */
+
+const char *qv_home(void)
+{
+    static char buf[PATH_MAX];
+    const char *e = getenv("QVAE_HOME");
+    if (e && *e) return e;
+    if (!buf[0]) {
+#ifdef QVAE_HOME
+        snprintf(buf, sizeof buf, "%s", QVAE_HOME);
+#else
+        snprintf(buf, sizeof buf, ".");
+#endif
+    }
+    return buf;
+}
+
+const char *qv_data_dir(void)
+{
+    static _Thread_local char buf[PATH_MAX];
+    const char *e = getenv("QVAE_DATA");
+    if (e && *e) return e;
+    if (snprintf(buf, sizeof buf, "%s/data", qv_home()) >= (int)sizeof buf) return "data";
+    return buf;
+}
+
+const char *qv_state_dir(void)
+{
+    static _Thread_local char buf[PATH_MAX];
+    const char *e = getenv("XDG_STATE_HOME");
+    if (e && *e) {
+        snprintf(buf, sizeof buf, "%s/qvae", e);
+    } else {
+        const char *h = getenv("HOME");
+        snprintf(buf, sizeof buf, "%s/.local/state/qvae", h && *h ? h : ".");
+    }
+    return buf;
+}
+
+const char *qv_shared_dir(void)
+{
+    static _Thread_local char buf[PATH_MAX];
+    const char *e = getenv("QVAE_SHARED");
+    if (e && *e) return e;
+    if (snprintf(buf, sizeof buf, "%s/../shared", qv_home()) >= (int)sizeof buf) return "../shared";
+    return buf;
+}
+
+int qv_path(char *buf, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vsnprintf(buf, n, fmt, ap);
+    va_end(ap);
+    if (r < 0 || (size_t)r >= n) return qv_seterr("path too long");
+    return 0;
+}
+
+int qv_mkdirs(const char *path)
+{
+    char tmp[PATH_MAX];
+    if (qv_path(tmp, sizeof tmp, "%s", path)) return -1;
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(tmp, 0755) && errno != EEXIST) return qv_seterr("%s: %s", tmp, strerror(errno));
+            *p = '/';
+        }
+    }
+    if (mkdir(tmp, 0755) && errno != EEXIST) return qv_seterr("%s: %s", tmp, strerror(errno));
+    return 0;
+}
+
+bool qv_file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* ---- files ---- */
+
+static int read_plain(const char *path, unsigned char **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return qv_seterr("%s: %s", path, strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    unsigned char *buf = qv_malloc(cap + 1);
+    for (;;) {
+        if (n == cap) {
+            cap *= 2;
+            buf = qv_realloc(buf, cap + 1);
+        }
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0) break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return qv_seterr("%s: read error", path);
+    }
+    buf[n] = 0;
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+/* gunzip a buffer holding one or more gzip members; truncated or corrupt input is an error. */
+static int gunzip_buf(const char *path, const unsigned char *in, size_t inlen, unsigned char **out,
+                      size_t *outlen)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit2(&zs, 15 + 32) != Z_OK) return qv_seterr("%s: zlib init failed", path);
+    size_t cap = inlen * 4 + 1024, n = 0;
+    unsigned char *buf = qv_malloc(cap + 1);
+    zs.next_in = (unsigned char *)in;
+    zs.avail_in = (uInt)inlen;
+    int rc;
+    for (;;) {
+        if (n == cap) {
+            cap *= 2;
+            buf = qv_realloc(buf, cap + 1);
+        }
+        zs.next_out = buf + n;
+        zs.avail_out = (uInt)(cap - n);
+        rc = inflate(&zs, Z_NO_FLUSH);
+        n = cap - zs.avail_out;
+        if (rc == Z_STREAM_END) {
+            if (zs.avail_in == 0) break;
+            /* concatenated members */
+            if (inflateReset(&zs) != Z_OK) break;
+            continue;
+        }
+        if (rc == Z_OK) continue;
+        if (rc == Z_BUF_ERROR && zs.avail_out != 0) {
+            inflateEnd(&zs);
+            free(buf);
+            return qv_seterr("%s: truncated gzip data", path);
+        }
+        if (rc == Z_BUF_ERROR) continue;
+        inflateEnd(&zs);
+        free(buf);
+        return qv_seterr("%s: corrupt gzip data (%s)", path, zs.msg ? zs.msg : "inflate error");
+    }
+    inflateEnd(&zs);
+    buf[n] = 0;
+    *out = buf;
+    *outlen = n;
+    return 0;
+}
+
+int qv_read_file(const char *path, bool gunzip, unsigned char **out, size_t *len)
+{
+    unsigned char *raw = NULL;
+    size_t n = 0;
+    if (read_plain(path, &raw, &n)) return -1;
+    if (gunzip && n >= 2 && raw[0] == 0x1f && raw[1] == 0x8b) {
+        int r = gunzip_buf(path, raw, n, out, len);
+        free(raw);
+        return r;
+    }
+    *out = raw;
+    *len = n;
+    return 0;
+}
+
+int qv_write_file_atomic(const char *path, const void *data, size_t len)
+{
+    char tmp[PATH_MAX], dir[PATH_MAX];
+    if (qv_path(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid())) return -1;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return qv_seterr("%s: %s", path, strerror(errno));
+    const unsigned char *p = data;
+    size_t left = len;
+    while (left) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            int e = errno;
+            close(fd);
+            unlink(tmp);
+            return qv_seterr("%s: %s", path, strerror(e));
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (fsync(fd) || close(fd)) {
+        int e = errno;
+        unlink(tmp);
+        return qv_seterr("%s: %s", path, strerror(e));
+    }
+    if (rename(tmp, path)) {
+        int e = errno;
+        unlink(tmp);
+        return qv_seterr("%s: %s", path, strerror(e));
+    }
+    snprintf(dir, sizeof dir, "%s", path);
+    int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
+}
+
+uint32_t qv_crc32(const void *data, size_t len)
+{
+    uLong c = crc32(0L, Z_NULL, 0);
+    const unsigned char *p = data;
+    while (len) {
+        uInt chunk = len > (1u << 30) ? (1u << 30) : (uInt)len;
+        c = crc32(c, p, chunk);
+        p += chunk;
+        len -= chunk;
+    }
+    return (uint32_t)c;
+}
+
+double qv_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}

@@ -1,0 +1,74 @@
+/* qv.h — what every engine module shares: allocation that fails fast, the thread-local error
+ * message, small string helpers, and the fixed-width types.
+ *
+ * Error convention (whole engine): a function that can fail returns int (0 ok, -1 error) or a
+ * pointer (NULL on error) and, on error, has called qv_seterr() with one line naming the thing
+ * (file, command, parameter) and the problem.  Callers either pass the failure up unchanged or
+ * prefix context with qv_preferr().  The command layer prints "error: <message>".  Library code
+ * never calls exit().  The message buffer is thread-local, so worker threads do not race the UI. */
+#ifndef QV_H
+#define QV_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <stdarg.h>
+
+#define QV_VERSION "0.1.0"
+#define QV_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define QV_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define QV_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+#if defined(__GNUC__)
+#define QV_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define QV_PRINTF(f, a)
+#endif
+
+/* Allocation: abort with a message on exhaustion (nothing sensible can continue), reject
+ * size overflow.  Sizes that come from user input must be checked with qv_size_ok() first so
+ * that "too large for memory" is a normal error, not an abort. */
+void *qv_malloc(size_t n);
+void *qv_calloc(size_t count, size_t size);
+void *qv_realloc(void *p, size_t n);
+void *qv_mallocarray(size_t count, size_t size);
+char *qv_strdup(const char *s);
+/* 64-byte aligned, zeroed; free with qv_free_aligned (= free). */
+void *qv_alloc_aligned(size_t n);
+#define qv_free_aligned free
+/* true when count*size fits and is below a sane cap (limit bytes); else sets an error. */
+bool qv_size_ok(size_t count, size_t size, size_t limit, const char *what);
+
+/* Thread-local last error. */
+int qv_seterr(const char *fmt, ...) QV_PRINTF(1, 2);   /* always returns -1 */
+int qv_preferr(const char *fmt, ...) QV_PRINTF(1, 2);  /* "ctx: old message"; returns -1 */
+const char *qv_errmsg(void);
+void qv_clearerr(void);
+
+/* Strict number parsing: whole string must be a finite number / integer in range. */
+int qv_parse_double(const char *s, double *out);
+int qv_parse_long(const char *s, long *out);
+
+/* Paths. qv_home(): the install root (QVAE_HOME env, else compiled-in source dir);
+ * qv_data_dir(): QVAE_DATA or <home>/data; qv_state_dir(): $XDG_STATE_HOME/qvae or
+ * ~/.local/state/qvae (history); qv_shared_dir(): QVAE_SHARED or <home>/../shared (tests and
+ * benchmarks only; the product never depends on it). Returned strings are static. */
+const char *qv_home(void);
+const char *qv_data_dir(void);
+const char *qv_state_dir(void);
+const char *qv_shared_dir(void);
+/* snprintf into buf; error if truncated. */
+int qv_path(char *buf, size_t n, const char *fmt, ...) QV_PRINTF(3, 4);
+int qv_mkdirs(const char *path);            /* mkdir -p */
+bool qv_file_exists(const char *path);
+
+/* Read a whole file (transparently gunzips .gz or gzip-magic files when gunzip is true).
+ * *out is malloc'ed with a terminating NUL after *len bytes. */
+int qv_read_file(const char *path, bool gunzip, unsigned char **out, size_t *len);
+/* Atomic write: temp file in the same directory, fsync, rename, fsync dir. */
+int qv_write_file_atomic(const char *path, const void *data, size_t len);
+
+uint32_t qv_crc32(const void *data, size_t len);
+double qv_now(void);   /* monotonic seconds */
+
+#endif

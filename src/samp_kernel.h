@@ -1,0 +1,75 @@
+/* samp_kernel.h — the shared Monte Carlo engine of the classical samplers (gibbs, sa, pt, pa,
+ * ais): a Boltzmann machine flattened for speed, blocks of SK_W chains updated together in
+ * float lanes (one chain per lane, auto-vectorised by the compiler), a per-lane xoshiro128+
+ * random stream, a fast exp, and a small parallel-for over blocks.
+ *
+ * Layout of a block of SK_W chains ("lanes"): z[i*SK_W + l] ∈ {0.0f, 1.0f} is unit i of lane l
+ * (binary convention of bm.h), rs[r*SK_W + l] (r = 0..3) is lane l's 128-bit RNG state.
+ * Every lane is seeded from its own identity (rng_init(seed, stream)), never from its position,
+ * so results do not depend on how lanes are grouped into blocks or blocks into threads.
+ *
+ * A sweep visits the colour classes of a proper colouring in turn; units of one class are
+ * conditionally independent, so updating them one after another equals block Gibbs.  Private
+ * to the sampler modules (src/samp_*.c, src/sampler.c). */
+#ifndef QV_SAMP_KERNEL_H
+#define QV_SAMP_KERNEL_H
+#include "sampler.h"
+#include "rng.h"
+
+#define SK_W 16   /* lanes per block: one AVX-512 register of floats, two AVX2 ones */
+
+/* The model as the kernel sees it.  Parameters are float (relative rounding 6e-8). */
+struct sk_model {
+    int n;
+    long ne;
+    int ncolors;
+    int *order;        /* [n] units grouped by colour class, ascending inside a class */
+    int *cstart;       /* [ncolors+1] class c = order[cstart[c] .. cstart[c+1]) */
+    long *adj_start;   /* [n+1] CSR */
+    int *adj;          /* [2 ne] neighbour */
+    float *wadj;       /* [2 ne] W of that adjacency */
+    float *b;          /* [n] */
+};
+/* Build from bm (checks finiteness; uses the graph's colouring when proper, else a greedy one). */
+int  sk_model_init(struct sk_model *m, const struct bm *bm);
+/* Refresh b / W only (same graph): cheap, for PCD where parameters move every call. */
+void sk_model_update(struct sk_model *m, const struct bm *bm);
+void sk_model_free(struct sk_model *m);
+
+/* Seed one lane of a block: RNG from rng_init(seed, stream); when z != NULL also a uniform
+ * random initial state (the exact β = 0 distribution). */
+void sk_lane_seed(const struct sk_model *m, float *z, uint32_t *rs, int lane,
+                  uint64_t seed, uint64_t stream, bool init_z);
+
+enum sk_rule { SK_HEATBATH = 0, SK_METROPOLIS = 1 };
+/* nsweeps full sweeps of one block at per-lane inverse temperatures beta[SK_W]. */
+void sk_sweep(const struct sk_model *m, float *restrict z, uint32_t *restrict rs,
+              const float *restrict beta, enum sk_rule rule, int nsweeps);
+/* Energies E(z) (bm.h binary convention, double) of the SK_W lanes of a block: e[SK_W]. */
+void sk_energy(const struct sk_model *m, const float *restrict z, double *restrict e);
+/* Copy lane `l` of a block into a uint8 state [n], and back. */
+void sk_get_lane(const struct sk_model *m, const float *z, int l, uint8_t *out);
+void sk_set_lane(const struct sk_model *m, float *z, int l, const uint8_t *in);
+/* Copy lane ls of block zs into lane ld of block zd. */
+void sk_copy_lane(int n, const float *zs, int ls, float *zd, int ld);
+
+/* Number of threads to use for njobs independent jobs of `work` unit updates each. */
+int  sk_threads(int requested, long njobs, double work_per_job);
+/* Run fn(ctx, job) for job = 0..njobs-1 over nthreads threads (static contiguous partition; the
+ * calling thread takes the first share).  Falls back to serial if threads cannot start. */
+void sk_parallel(int nthreads, long njobs, void (*fn)(void *ctx, long job), void *ctx);
+
+/* Default β range of D-Wave's SimulatedAnnealingSampler for the Ising form of bm
+ * (annealing.md §5.1): hot = ln2 / (2 max_v Σ|h,J|), cold = ln(N/0.01) / (2 g_min). */
+void sk_default_beta_range(const struct bm *bm, double *hot, double *cold);
+void sk_default_beta_range_ising(int n, long ne, const int (*edges)[2], const double *h,
+                                 const double *J, double *hot, double *cold);
+
+/* Small helpers shared by the samplers. */
+bool sk_cancelled(const struct sample_ctx *ctx);
+int  sk_parse_long(const char *who, const char *key, const char *val, long lo, long hi, long *out);
+int  sk_parse_double(const char *who, const char *key, const char *val, double lo, double hi,
+                     double *out);
+double sk_logsumexp(const double *x, long n);
+
+#endif

@@ -1,0 +1,98 @@
+/* sampler.h — one interface for every sampler: exact, gibbs (PCD), sa, pt, pa, ais, sqa, qpu.
+ * CONTRACT shared by training, evaluation, benchmarks, the annealer and the QPU modules: the
+ * trainer and the evaluator never know which sampler they drive.
+ *
+ * A sampler instance = a vtable + private state (options, persistent chains, β_eff estimate).
+ * sample(bm, β, count) returns `count` states approximately distributed as
+ * p_β(z) ∝ exp(−β E(z)) (bm.h convention), their energies E(z) (not multiplied by β), and
+ * optional per-sample log-weights (PA/AIS style, NULL when uniform).  Physical samplers (sqa,
+ * qpu) sample β_eff·H of whatever they program; they program the problem scaled by β/β_eff
+ * (clipped to the device's ranges), β_eff being their maintained estimate. */
+#ifndef QV_SAMPLER_H
+#define QV_SAMPLER_H
+#include "bm.h"
+#include <stdatomic.h>
+
+struct sched;
+struct cJSON;
+struct sess_io;
+
+struct samples {
+    int n;               /* units per state */
+    long count;          /* states */
+    uint8_t *z;          /* [count × n] 0/1 */
+    double *energy;      /* [count] E(z) */
+    double *logw;        /* [count] log-weights or NULL */
+    double seconds;      /* wall time of the call */
+    double beta_eff;     /* physical samplers: estimate used; else NAN */
+    char info[512];      /* one-line diagnostics ("swap rate 0.31, round trips 12") */
+};
+void samples_init(struct samples *s);          /* zeroed, beta_eff NAN */
+int  samples_alloc(struct samples *s, int n, long count, bool with_logw);   /* (re)allocates */
+void samples_free(struct samples *s);
+
+struct sample_ctx {
+    void (*progress)(void *ud, double done, double total);   /* may be NULL */
+    void *ud;
+    atomic_int *cancel;           /* may be NULL; sample() returns -1 "cancelled" when set */
+    int threads;                  /* 0 = default (both cores where it pays) */
+    const struct sched *schedule; /* anneal schedule for sqa/qpu (NULL = their default) */
+    const uint8_t *initial;       /* reverse anneal initial states [count × n] or NULL */
+    struct qv_app *app;           /* for log lines/events; may be NULL (tests) */
+};
+
+struct sampler_vtab {
+    const char *name;             /* "gibbs" */
+    const char *summary;          /* one line for `sampler use` help */
+    const char *const *keys;      /* accepted option names, NULL-terminated */
+    const char *const *key_help;  /* one line per key, same order */
+    void *(*create)(uint64_t seed);
+    /* Set an option from text; -1 with error "sampler gibbs: --sweeps: must be a positive integer". */
+    int  (*set)(void *impl, const char *key, const char *val);
+    /* Describe current options "sweeps=1 chains=100 …" into buf. */
+    void (*describe)(void *impl, char *buf, size_t n);
+    int  (*sample)(void *impl, const struct bm *bm, double beta, long count,
+                   const struct sample_ctx *ctx, struct samples *out);
+    void (*reset)(void *impl);    /* drop persistent state (chains, β_eff) */
+    void (*destroy)(void *impl);
+    /* Optional persistence of chains/estimates in sessions (NULL = nothing to save). */
+    int  (*save)(void *impl, struct cJSON *sec, struct sess_io *io);
+    int  (*load)(void *impl, const struct cJSON *sec, struct sess_io *io);
+};
+
+struct sampler {
+    const struct sampler_vtab *vt;
+    void *impl;
+    uint64_t seed;
+};
+
+/* Registry (sampler.c): every sampler vtab; sampler_lookup by exact name or unique prefix. */
+extern const struct sampler_vtab *const sampler_registry[];   /* NULL-terminated */
+const struct sampler_vtab *sampler_lookup(const char *name);
+struct sampler *sampler_new(const char *name, uint64_t seed);  /* NULL + error if unknown */
+void sampler_free(struct sampler *s);
+int  sampler_set(struct sampler *s, const char *key, const char *val);
+int  sampler_sample(struct sampler *s, const struct bm *bm, double beta, long count,
+                    const struct sample_ctx *ctx, struct samples *out);
+
+/* log Z estimates. method: "exact", "pa", "ais". */
+struct logz_opts {
+    long population;   /* PA population / AIS chains (0 = default) */
+    long steps;        /* β steps (0 = default) */
+    int sweeps;        /* sweeps per step (0 = default) */
+    uint64_t seed;
+    int threads;
+    atomic_int *cancel;
+    void (*progress)(void *ud, double done, double total);
+    void *ud;
+};
+struct logz_result {
+    double logz, err;  /* estimate and one-sigma error bar (0 for exact) */
+    double ess;        /* PA: effective population / AIS: ESS of weights */
+    double seconds;
+    char info[256];
+};
+int bm_logz(const struct bm *bm, double beta, const char *method, const struct logz_opts *o,
+            struct logz_result *r);
+
+#endif

@@ -1,0 +1,32 @@
+/* session.h — sessions on disk: sessions/NAME/session.json plus binary blobs.
+ *
+ * Format (version 1): session.json = { "format": "qvae-session", "version": 1,
+ *   "modules": { "<module>": {…section…}, … }, "blobs": { "<file>": {"size": N, "crc32": C} },
+ *   "checksum": crc32 of the canonical (unformatted) JSON text of "modules" + "blobs" }.
+ * Blobs are files "<name>.<generation>.bin" with a 24-byte header (magic "QVBLOB01", u64 size,
+ * u32 crc32, u32 reserved) — a new generation per save, so an old session.json never points at
+ * a half-written blob; session.json is written last (temp, fsync, rename) and old generations are
+ * removed after it.  Loading checks format, version, checksum, every blob's size and crc, and
+ * builds a fresh state; only a fully loaded state replaces the current one. */
+#ifndef QV_SESSION_H
+#define QV_SESSION_H
+#include "app.h"
+
+struct cJSON;
+struct sess_io;   /* opaque: the save/load in progress */
+
+/* Inside a module's save hook: store a blob under a short name ("weights", "chains").  */
+int sess_blob_put(struct sess_io *io, const char *name, const void *data, size_t len);
+/* Inside a load hook: fetch a blob (malloc'ed copy; caller frees).  Missing = error. */
+int sess_blob_get(struct sess_io *io, const char *name, void **data, size_t *len);
+/* The session folder being written/read (for extra files such as metrics.csv). */
+const char *sess_dir(struct sess_io *io);
+
+int session_save(struct qv_app *app, const char *name, const char *dir /* NULL = default */);
+int session_load(struct qv_app *app, const char *name, const char *dir);
+/* Names of sessions in dir (malloc'ed array of malloc'ed strings, NULL-terminated). */
+char **session_list(const char *dir);
+/* Path of the current session's folder (created on demand): for metrics.csv, grids/ … */
+int session_current_dir(struct qv_app *app, char *buf, size_t n);
+
+#endif

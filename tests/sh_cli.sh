@@ -1,0 +1,37 @@
+#!/bin/bash
+# sh_cli.sh — the batch front ends: -c, scripts (first error stops, --keep-going), stdin, words,
+# exit codes and the one-line "error: …" messages.
+set -u
+Q=${QVAE_SAN_BIN:-build/san/qvae}
+T=${QVAE_TMP:-$(mktemp -d)}
+fail() { echo "FAIL: $*"; exit 1; }
+
+out=$($Q -c 'seed 11; seed' 2>&1) || fail "-c returned non-zero"
+[ "$(echo "$out" | tail -n1)" = "seed 11" ] || fail "-c output: $out"
+
+out=$($Q -c 'seed 3; nosuchcmd; echo never' 2>&1); rc=$?
+[ $rc -eq 1 ] || fail "error exit code $rc"
+echo "$out" | grep -q "^error: unknown command 'nosuchcmd'" || fail "message: $out"
+echo "$out" | grep -q never && fail "ran past the error"
+
+printf '# a script\nseed 5\necho one\nbogus arg\necho two\n' > "$T/s.qv"
+out=$($Q "$T/s.qv" 2>&1); rc=$?
+[ $rc -eq 1 ] || fail "script exit $rc"
+echo "$out" | grep -q "error: $T/s.qv:4: unknown command 'bogus'" || fail "script message: $out"
+echo "$out" | grep -q two && fail "script continued"
+out=$($Q --keep-going "$T/s.qv" 2>&1); rc=$?
+[ $rc -eq 1 ] || fail "keep-going exit $rc"
+echo "$out" | grep -q two || fail "keep-going did not continue"
+
+out=$(printf 'echo piped\nseed 2; seed\n' | $Q 2>&1) || fail "stdin failed"
+echo "$out" | grep -q piped || fail "stdin output"
+
+out=$($Q echo hello world 2>&1) || fail "words"
+[ "$out" = "hello world" ] || fail "words output: $out"
+
+$Q --bogus >/dev/null 2>&1; [ $? -eq 2 ] || fail "bad option exit"
+$Q -c 'seed abc' 2>&1 | grep -q "error: seed: 'abc' is not an integer" || fail "bad number message"
+$Q -c 'echo "unterminated' 2>&1 | grep -q "error: unterminated" || fail "quote message"
+out=$($Q -c 'help' 2>&1) || fail help
+echo "$out" | grep -q "seed" || fail "help lists commands"
+echo "cli ok"
