@@ -5,7 +5,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := ncursesw readline openblas libpng libcurl libcjson zlib libmicrohttpd
+PKGS    := ncursesw readline openblas libpng libcurl libcjson zlib libmicrohttpd libcrypto
 # pkg-config is only asked once the packages exist (deps runs first).
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
@@ -69,20 +69,20 @@ $(BUILD)/san/qvae: $(SAN_UI) $(BUILD)/san/libqvae.a
 
 $(BUILD)/rel/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(REL_CFLAGS) $(PKG_CFLAGS) -Isrc -Iui -MMD -MP -c $< -o $@
+	$(CC) $(REL_CFLAGS) $(PKG_CFLAGS) -iquote src -iquote ui -MMD -MP -c $< -o $@
 $(BUILD)/san/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(SAN_CFLAGS) $(PKG_CFLAGS) -Isrc -Iui -MMD -MP -c $< -o $@
+	$(CC) $(SAN_CFLAGS) $(PKG_CFLAGS) -iquote src -iquote ui -MMD -MP -c $< -o $@
 
 # Tests link the sanitizer library plus the UI objects except main (pure UI functions are tested).
 SAN_UI_NOMAIN := $(filter-out $(BUILD)/san/ui/main.o,$(SAN_UI))
 $(BUILD)/san/tests/%: tests/%.c $(BUILD)/san/libqvae.a $(SAN_UI_NOMAIN)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_CFLAGS) $(PKG_CFLAGS) -Isrc -Iui -Itests -o $@ $< $(SAN_UI_NOMAIN) $(BUILD)/san/libqvae.a $(PKG_LIBS) $(TEST_LIBS)
+	$(CC) $(SAN_CFLAGS) $(PKG_CFLAGS) -iquote src -iquote ui -iquote tests -o $@ $< $(SAN_UI_NOMAIN) $(BUILD)/san/libqvae.a $(PKG_LIBS) $(TEST_LIBS)
 
 $(BUILD)/rel/bench/%: bench/%.c $(BUILD)/rel/libqvae.a
 	@mkdir -p $(@D)
-	$(CC) $(REL_CFLAGS) $(PKG_CFLAGS) -Isrc -o $@ $< $(BUILD)/rel/libqvae.a $(PKG_LIBS)
+	$(CC) $(REL_CFLAGS) $(PKG_CFLAGS) -iquote src -o $@ $< $(BUILD)/rel/libqvae.a $(PKG_LIBS)
 
 clean:
 	rm -rf $(BUILD)

@@ -10,7 +10,7 @@ what=${1:-test}
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 pkgs="gcc make pkg-config libc6-dev libncurses-dev libreadline-dev libopenblas-dev libpng-dev \
-libcurl4-openssl-dev ca-certificates libcjson-dev zlib1g-dev libmicrohttpd-dev nodejs npm"
+libcurl4-openssl-dev libssl-dev ca-certificates libcjson-dev zlib1g-dev libmicrohttpd-dev nodejs npm"
 case "$what" in
   test)  pkgs="$pkgs libcmocka-dev tmux python3" ;;
   bench) pkgs="$pkgs libcmocka-dev tmux python3 python3-numpy python3-torch" ;;

@@ -1,5 +1,7 @@
 /* app.c — workbench state lifetime, the output sink, and the module registry. */
 #include "app.h"
+#include "emu.h"
+#include "sapi.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -27,9 +29,19 @@ static int core_load(struct qv_app *app, struct qv_state *st, const cJSON *sec, 
 
 static const struct qv_module core_module = {"core", core_save, core_load, NULL};
 
+extern const struct qv_module prior_module;
+extern const struct qv_module sampler_module;
+extern const struct qv_module data_module;
+extern const struct qv_module dvae_module, trainer_module;
+extern const struct qv_module schedule_module;
 /* Load order matters: data before model, prior before sampler and model. */
 const struct qv_module *const qv_modules[] = {
     &core_module,
+    &data_module,
+    &prior_module,
+    &sampler_module,
+    &schedule_module,
+    &dvae_module, &trainer_module,   /* model, then its optimiser state */
     NULL,
 };
 
@@ -75,6 +87,10 @@ void app_state_free(struct qv_app *app, struct qv_state *st)
 void app_free(struct qv_app *app)
 {
     app_state_free(app, &app->st);
+    sapi_client_free(app->sapi);   /* QPU connection and emulator (qpu module, not in sessions) */
+    app->sapi = NULL;
+    emu_stop(app->emu);
+    app->emu = NULL;
 }
 
 /* ---- output ---- */

@@ -28,6 +28,7 @@ enum qv_event_kind {
     QV_EV_STATE,      /* dataset / prior / model / sampler / schedule changed: redraw status */
     QV_EV_SAMPLER,    /* sampler diagnostics: beta_eff, beta_err, qpu timing fields */
     QV_EV_JOB_DONE,   /* a long job finished (status in ival: 0 ok, -1 error, 1 cancelled) */
+    QV_EV_VIEW,       /* `view NAME`: job = panel name, unit = "key=value …" settings (TUI only) */
 };
 
 struct qv_metrics {

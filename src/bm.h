@@ -43,4 +43,21 @@ int bm_logz_exact(const struct bm *bm, double beta, double *logz);
 int bm_probs_exact(const struct bm *bm, double beta, double *p /* [1<<n] */);
 int bm_marginals_exact(const struct bm *bm, double beta, double *mean, double *corr);
 
+/* --- added by the bm module --- */
+struct rng;
+/* Exact i.i.d. samples by enumeration (n <= BM_EXACT_MAX, memory O(count), not O(2^n)):
+ * z_out [count × n] 0/1.  Deterministic in the rng state, independent of the thread count. */
+int bm_sample_exact(const struct bm *bm, double beta, long count, struct rng *r, uint8_t *z_out);
+/* Threads used by the exact enumerations (0 = all online cores, capped at 8). */
+void bm_set_exact_threads(int threads);
+/* Random Ising parameters h_i, J_ij ~ U(−scale, scale), stored in the binary convention.
+ * Deterministic in seed. */
+int bm_random(struct bm *bm, double scale, uint64_t seed);
+/* Ranges of the parameters in both conventions (min/max of b, W, h, J). */
+struct bm_ranges { double bmin, bmax, wmin, wmax, hmin, hmax, jmin, jmax, offset; };
+void bm_ranges(const struct bm *bm, struct bm_ranges *r);
+/* Binary form for sessions: graph (graph_serialize) followed by b and W.  *out malloc'ed. */
+int bm_serialize(const struct bm *bm, unsigned char **out, size_t *len);
+struct bm *bm_deserialize(const unsigned char *buf, size_t len);
+
 #endif

@@ -178,7 +178,8 @@ int cmd_parse(int nwords, char **words, struct cmd_args *a)
     snprintf(a->path, sizeof a->path, "%s", e->name);
     int i = 1;
     while (e->sub) {
-        if (i >= nwords || !strncmp(words[i], "--", 2)) {
+        if (i >= nwords || !strncmp(words[i], "--", 2) ||
+            (e->run && e->max_pos != 0 && words[i][0] >= '0' && words[i][0] <= '9')) {  /* `train 10` */
             if (e->run) break;   /* a group that also runs on its own (e.g. `sampler` = info) */
             char list[512];
             list_children(e->sub, list, sizeof list, NULL);

@@ -77,10 +77,13 @@ static struct dataset *data_new(const char *name, enum data_kind kind, int h, in
     return ds;
 }
 
+/* Record a source path, absolute so that a session reloads it from any working directory. */
 static void source_add(struct dataset *ds, const char *path)
 {
+    char *abs = realpath(path, NULL);
     size_t n = strlen(ds->source);
-    snprintf(ds->source + n, sizeof ds->source - n, "%s%s", n ? "\n" : "", path);
+    snprintf(ds->source + n, sizeof ds->source - n, "%s%s", n ? "\n" : "", abs ? abs : path);
+    free(abs);
 }
 
 /* ---------------------------------------------------------------- batches */

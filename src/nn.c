@@ -7,8 +7,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#ifdef __AVX__
+#include <immintrin.h>
+#endif
 
-#define NN_BLK 8
+#define NN_BLK NN_VL
+
+/* Profiling (train.h): time inside sgemm, counted only while nn_profile is set. */
+bool nn_profile = false;
+double nn_sgemm_seconds = 0.0;
+
+static void sgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, const float *A,
+                  int lda, const float *B, int ldb, float *C, int ldc)
+{
+    double t0 = nn_profile ? qv_now() : 0.0;
+    cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
+    if (nn_profile) nn_sgemm_seconds += qv_now() - t0;
+}
 
 int nn_act_parse(const char *s, enum nn_act *out)
 {
@@ -96,8 +111,7 @@ void nn_act_forward(enum nn_act a, float *y, size_t n)
     size_t i = 0;
     switch (a) {
     case NN_ACT_TANH:
-        for (; i + NN_BLK <= n; i += NN_BLK)
-            for (int k = 0; k < NN_BLK; k++) y[i + k] = nn_ftanh(y[i + k]);
+        for (; i + NN_BLK <= n; i += NN_BLK) nn_vstore(y + i, nn_vtanh(nn_vload(y + i)));
         for (; i < n; i++) y[i] = nn_ftanh(y[i]);
         break;
     case NN_ACT_RELU:
@@ -132,8 +146,7 @@ void nn_dense_forward(const struct nn_dense *L, int B, const float *x, float *y)
 {
     const int in = L->in, out = L->out;
     /* y = x·w  ([B × in]·[in × out]), then one fused pass adds the bias and the activation. */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, out, in, 1.0f, x, in, L->w, out,
-                0.0f, y, out);
+    sgemm(CblasNoTrans, CblasNoTrans, B, out, in, x, in, L->w, out, y, out);
     for (int r = 0; r < B; r++) {
         float *yr = y + (size_t)r * out;
         const float *b = L->b;
@@ -154,40 +167,34 @@ void nn_dense_backward(const struct nn_dense *L, int B, const float *x, const fl
         for (int j = 0; j < out; j++) L->gb[j] += dr[j];
     }
     /* gw [in × out] = xᵀ [in × B] · dpre [B × out] */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in, out, B, 1.0f, x, in, dy, out, 0.0f,
-                L->gw, out);
+    sgemm(CblasTrans, CblasNoTrans, in, out, B, x, in, dy, out, L->gw, out);
     /* dx [B × in] = dpre [B × out] · wᵀ [out × in] */
     if (dx)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, in, out, 1.0f, dy, out, L->w, out,
-                    0.0f, dx, in);
+        sgemm(CblasNoTrans, CblasTrans, B, in, out, dy, out, L->w, out, dx, in);
 }
 
 /* ---- Bernoulli likelihood -------------------------------------------------------------------- */
 
-double nn_bernoulli_ll(const float *logit, const float *x, int B, int D, double *ll,
-                       float *dlogit, float scale)
+double nn_bernoulli_ll(const float *logit, const float *x, size_t xstride, int B, int D,
+                       double *ll, float *dlogit, float scale)
 {
     double total = 0.0;
-    float tmp[NN_BLK];
     for (int r = 0; r < B; r++) {
         const float *l = logit + (size_t)r * D;
-        const float *xr = x + (size_t)r * D;
+        const float *xr = x + (size_t)r * xstride;
         float *g = dlogit ? dlogit + (size_t)r * D : NULL;
-        float acc[NN_BLK] = {0};
+        nn_vf acc = nn_vset1(0.0f);
         int i = 0;
         /* x·l − softplus(l); with e = e^−|l|: softplus = max(l,0) + log(1+e) and
          * σ(l) = 1/(1+e) for l ≥ 0, e/(1+e) otherwise — one exp serves both. */
         for (; i + NN_BLK <= D; i += NN_BLK) {
-            for (int k = 0; k < NN_BLK; k++) {
-                float li = l[i + k], al = li < 0.0f ? -li : li;
-                float e = nn_fexp(-al);
-                float sp = (li > 0.0f ? li : 0.0f) + nn_flog(1.0f + e);
-                acc[k] += xr[i + k] * li - sp;
-                float inv = 1.0f / (1.0f + e);
-                tmp[k] = li >= 0.0f ? inv : e * inv;
+            nn_vf li = nn_vload(l + i), xi = nn_vload(xr + i);
+            nn_vf e = nn_vexp(-nn_vabs(li));
+            acc += xi * li - (nn_vmax0(li) + nn_vlog(1.0f + e));
+            if (g) {
+                nn_vf inv = 1.0f / (1.0f + e);
+                nn_vstore(g + i, scale * (nn_vsel(li >= 0.0f, inv, e * inv) - xi));
             }
-            if (g)
-                for (int k = 0; k < NN_BLK; k++) g[i + k] = scale * (tmp[k] - xr[i + k]);
         }
         double s = 0.0;
         for (int k = 0; k < NN_BLK; k++) s += acc[k];
@@ -236,22 +243,33 @@ void nn_adam_begin(struct nn_adam *o, double lr)
     o->lr_t = (float)(lr * sqrt(c2) / c1);
 }
 
-/* Fast reciprocal square root is avoided: sqrt via the exponent-halving trick plus Newton would
- * cost accuracy; instead the block loop computes 1/(√v + eps) with sqrtf, which GCC vectorises
- * (vsqrtps) because the argument is provably non-negative here only with -fno-math-errno — so we
- * use __builtin_sqrtf on a value clamped at 0, which is the same instruction either way. */
+/* The square root is the one step the -O2 vectoriser will not take (sqrtf may set errno), so
+ * the AVX path spells it out; other targets run the scalar loop. */
 void nn_adam_update(struct nn_adam *o, float *p, const float *g, size_t off, size_t len, float wd)
 {
     const float b1 = (float)o->beta1, b2 = (float)o->beta2, c1 = 1.0f - b1, c2 = 1.0f - b2;
     const float lr = o->lr_t, eps = (float)o->eps;
     float *m = o->m + off, *v = o->v + off, *pp = p + off;
     const float *gg = g + off;
-    for (size_t i = 0; i < len; i++) {
+    size_t i = 0;
+#ifdef __AVX__
+    for (; i + NN_VL <= len; i += NN_VL) {
+        nn_vf pi = nn_vload(pp + i);
+        nn_vf gi = nn_vload(gg + i) + wd * pi;
+        nn_vf mi = b1 * nn_vload(m + i) + c1 * gi;
+        nn_vf vi = b2 * nn_vload(v + i) + c2 * gi * gi;
+        nn_vstore(m + i, mi);
+        nn_vstore(v + i, vi);
+        nn_vf sq = (nn_vf)_mm256_sqrt_ps((__m256)vi);
+        nn_vstore(pp + i, pi - lr * mi / (sq + eps));
+    }
+#endif
+    for (; i < len; i++) {
         float gi = gg[i] + wd * pp[i];
         float mi = b1 * m[i] + c1 * gi;
         float vi = b2 * v[i] + c2 * gi * gi;
         m[i] = mi;
         v[i] = vi;
-        pp[i] -= lr * mi / (__builtin_sqrtf(vi) + eps);
+        pp[i] -= lr * mi / (sqrtf(vi) + eps);
     }
 }

@@ -68,10 +68,11 @@ void nn_act_backward(enum nn_act a, const float *y, float *d, size_t n);
 
 /* ---- Bernoulli likelihood from logits -------------------------------------------------------
  * log p(x|l) = Σ_d x_d l_d − softplus(l_d)   for x ∈ [0,1] (exact for binary x).
- * logit [B × D], x [B × D]; ll[b] (may be NULL) = per-example log-likelihood.  If dlogit is not
- * NULL it receives scale·(σ(l) − x) = scale·∂(−log p)/∂l.  Returns Σ_b ll[b]. */
-double nn_bernoulli_ll(const float *logit, const float *x, int B, int D, double *ll,
-                       float *dlogit, float scale);
+ * logit [B × D]; row r of x starts at x + r·xstride (xstride = D, or 0 to score every row
+ * against one image); ll[b] (may be NULL) = per-example log-likelihood.  If dlogit is not NULL
+ * it receives scale·(σ(l) − x) = scale·∂(−log p)/∂l.  Returns Σ_b ll[b]. */
+double nn_bernoulli_ll(const float *logit, const float *x, size_t xstride, int B, int D,
+                       double *ll, float *dlogit, float scale);
 
 /* ---- Adam with L2 weight decay ---------------------------------------------------------------
  * Moments for a parameter vector of n floats.  The weight decay is added to the gradient (the
@@ -89,6 +90,10 @@ void nn_adam_free(struct nn_adam *o);
 void nn_adam_begin(struct nn_adam *o, double lr);
 /* p[off..off+len) -= lr_t · m̂/(√v̂ + eps) with g + wd·p as the gradient. */
 void nn_adam_update(struct nn_adam *o, float *p, const float *g, size_t off, size_t len, float wd);
+
+/* Profiling: seconds spent in sgemm, accumulated only while nn_profile is true (one thread). */
+extern bool nn_profile;
+extern double nn_sgemm_seconds;
 
 /* ---- vectorisable scalar math ---------------------------------------------------------------- */
 static inline float nn_fexp(float x)
@@ -141,6 +146,84 @@ static inline float nn_flog(float x)   /* x > 0, normal */
     y += -2.12194440e-4f * ef;
     y += -0.5f * z;
     return m + y + 0.693359375f * ef;
+}
+
+/* SIMD versions, NN_VL lanes (8 with AVX, else 4), written with GCC/Clang vector extensions
+ * (lowered to scalar code where the target has no vectors).  Loads and stores go through memcpy
+ * (unaligned-safe). */
+#ifdef __AVX__
+#define NN_VL 8
+#else
+#define NN_VL 4
+#endif
+typedef float   nn_vf __attribute__((vector_size(NN_VL * 4)));
+typedef int32_t nn_vi __attribute__((vector_size(NN_VL * 4)));
+static inline nn_vf nn_vload(const float *p) { nn_vf v; memcpy(&v, p, sizeof v); return v; }
+static inline void nn_vstore(float *p, nn_vf v) { memcpy(p, &v, sizeof v); }
+static inline nn_vf nn_vset1(float x) { return (nn_vf){0} + x; }
+/* m ? a : b with m a comparison result (all ones / all zeros per lane) */
+static inline nn_vf nn_vsel(nn_vi m, nn_vf a, nn_vf b)
+{
+    return (nn_vf)(((nn_vi)a & m) | ((nn_vi)b & ~m));
+}
+static inline nn_vf nn_vmax0(nn_vf x) { return nn_vsel(x > 0.0f, x, nn_vset1(0.0f)); }
+static inline nn_vf nn_vabs(nn_vf x) { return (nn_vf)((nn_vi)x & 0x7fffffff); }
+
+static inline nn_vf nn_vexp(nn_vf x)
+{
+    x = nn_vsel(x < -87.0f, nn_vset1(-87.0f), x);
+    x = nn_vsel(x > 88.0f, nn_vset1(88.0f), x);
+    nn_vf fx = x * 1.44269504088896341f;
+    fx = fx + nn_vsel(fx >= 0.0f, nn_vset1(0.5f), nn_vset1(-0.5f));
+    nn_vi n = __builtin_convertvector(fx, nn_vi);
+    nn_vf nf = __builtin_convertvector(n, nn_vf);
+    nn_vf r = x - nf * 0.693359375f;
+    r = r + nf * 2.12194440e-4f;
+    nn_vf y = nn_vset1(1.9875691500e-4f);
+    y = y * r + 1.3981999507e-3f;
+    y = y * r + 8.3334519073e-3f;
+    y = y * r + 4.1665795894e-2f;
+    y = y * r + 1.6666665459e-1f;
+    y = y * r + 5.0000001201e-1f;
+    y = y * r * r + r + 1.0f;
+    nn_vi bits = (n + 127) << 23;
+    return y * (nn_vf)bits;
+}
+
+static inline nn_vf nn_vlog(nn_vf x)   /* x > 0, normal */
+{
+    nn_vi bits = (nn_vi)x;
+    nn_vi e = ((bits >> 23) & 0xff) - 126;
+    nn_vf m = (nn_vf)((bits & (int32_t)0x807fffff) | 0x3f000000);
+    nn_vi lo = m < 0.707106781186547524f;
+    e = e + lo;                                    /* lo lanes are −1 */
+    m = nn_vsel(lo, m + m - 1.0f, m - 1.0f);
+    nn_vf z = m * m;
+    nn_vf y = nn_vset1(7.0376836292e-2f);
+    y = y * m - 1.1514610310e-1f;
+    y = y * m + 1.1676998740e-1f;
+    y = y * m - 1.2420140846e-1f;
+    y = y * m + 1.4249322787e-1f;
+    y = y * m - 1.6668057665e-1f;
+    y = y * m + 2.0000714765e-1f;
+    y = y * m - 2.4999993993e-1f;
+    y = y * m + 3.3333331174e-1f;
+    y = y * m * z;
+    nn_vf ef = __builtin_convertvector(e, nn_vf);
+    y += -2.12194440e-4f * ef;
+    y += -0.5f * z;
+    return m + y + 0.693359375f * ef;
+}
+static inline nn_vf nn_vsigmoid(nn_vf x) { return 1.0f / (1.0f + nn_vexp(-x)); }
+static inline nn_vf nn_vsoftplus(nn_vf x)
+{
+    return nn_vmax0(x) + nn_vlog(1.0f + nn_vexp(-nn_vabs(x)));
+}
+static inline nn_vf nn_vtanh(nn_vf x)
+{
+    x = nn_vsel(x < -9.0f, nn_vset1(-9.0f), x);
+    x = nn_vsel(x > 9.0f, nn_vset1(9.0f), x);
+    return 1.0f - 2.0f / (nn_vexp(2.0f * x) + 1.0f);
 }
 
 static inline float nn_fsigmoid(float x) { return 1.0f / (1.0f + nn_fexp(-x)); }

@@ -5,7 +5,7 @@
 
 #include <errno.h>
 #include <math.h>
-#include <png.h>
+#include <libpng16/png.h>   /* not <png.h>: -Isrc would find this module's own png.h */
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,6 @@
-/* png.h — PNG grids of greyscale images (libpng), written atomically. */
+/* png.h — PNG grids of greyscale images (libpng), written atomically.
+ * (Named like libpng's header: src/ files get this one with #include "png.h"; from ui/ use
+ * "../src/png.h", since -I/usr/include/libpng16 precedes -Isrc.) */
 #ifndef QV_PNG_H
 #define QV_PNG_H
 

@@ -16,6 +16,8 @@
 #include "sampler.h"
 #include "rng.h"
 
+#include <stdio.h>
+
 #define SK_W 16   /* lanes per block: one AVX-512 register of floats, two AVX2 ones */
 
 /* The model as the kernel sees it.  Parameters are float (relative rounding 6e-8). */
@@ -71,5 +73,48 @@ int  sk_parse_long(const char *who, const char *key, const char *val, long lo, l
 int  sk_parse_double(const char *who, const char *key, const char *val, double lo, double hi,
                      double *out);
 double sk_logsumexp(const double *x, long n);
+
+/* Population annealing (resample = true) or annealed importance sampling (false) from β = 0
+ * (uniform, exact) to β along a linear β grid of `steps` steps; samp_pa.c.  K independent runs
+ * of R members each (lanes k·R .. k·R+R−1 belong to run k).  PA resamples each run
+ * systematically at every step; AIS carries log-weights.  After pa_engine_run the final states
+ * stay in z (lanes), with energies e and log-weights logw. */
+struct pa_engine {
+    /* inputs */
+    double beta;
+    long R, K, steps, sweeps;
+    bool resample;
+    uint64_t seed, stream;   /* lane g uses stream + g */
+    int threads;
+    atomic_int *cancel;
+    void (*progress)(void *ud, double done, double total);
+    void *ud;
+    /* outputs */
+    double logz, err;        /* combined estimate and one-sigma error */
+    double ess;              /* PA: mean effective number of families R/ρ_t; AIS: weight ESS */
+    double fam_entropy;      /* PA: mean e^{S_f} per run */
+    long families;           /* PA: surviving families over all runs */
+    double *lnz_run;         /* [K] */
+    /* state */
+    struct sk_model m;
+    long T, nb;
+    float *z;
+    uint32_t *rs;
+    double *e, *logw;
+    int *fam;
+};
+int  pa_engine_run(struct pa_engine *P, const struct bm *bm);
+void pa_engine_lane(const struct pa_engine *P, long g, uint8_t *out);
+void pa_engine_free(struct pa_engine *P);
+/* The pa and ais sampler objects (one implementation, resample on/off). */
+void *samp_pop_create(uint64_t seed, bool resample);
+int  samp_pop_set(void *impl, const char *key, const char *val);
+void samp_pop_describe(void *impl, char *buf, size_t n);
+int  samp_pop_sample(void *impl, const struct bm *bm, double beta, long count,
+                     const struct sample_ctx *ctx, struct samples *out);
+void samp_pop_reset(void *impl);
+void samp_pop_destroy(void *impl);
+int samp_pa_logz(const struct bm *bm, double beta, const struct logz_opts *o,
+                 struct logz_result *r, bool resample);
 
 #endif

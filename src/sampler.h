@@ -30,6 +30,8 @@ struct samples {
 void samples_init(struct samples *s);          /* zeroed, beta_eff NAN */
 int  samples_alloc(struct samples *s, int n, long count, bool with_logw);   /* (re)allocates */
 void samples_free(struct samples *s);
+/* Fill s->energy[k] = E(z_k) under bm (every sampler does this before returning). */
+void samples_energies(const struct bm *bm, struct samples *s);
 
 struct sample_ctx {
     void (*progress)(void *ud, double done, double total);   /* may be NULL */
@@ -94,5 +96,14 @@ struct logz_result {
 };
 int bm_logz(const struct bm *bm, double beta, const char *method, const struct logz_opts *o,
             struct logz_result *r);
+
+/* --- added by the sampler module (cmd_sampler.c) --- */
+struct qv_app;
+struct cmd_args;
+/* The current sampler app->st.sampler, created as the default (gibbs, seeded from the master
+ * seed) on first use.  NULL only on error. */
+struct sampler *sampler_current(struct qv_app *app);
+/* The `sample N [--beta B]` handler: one function, meant to be extended (decode digits). */
+int cmd_sample_run(struct qv_app *app, const struct cmd_args *a);
 
 #endif

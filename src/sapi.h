@@ -34,7 +34,7 @@ struct sapi_config {
     char proxy[256];
     char profile[64];         /* profile used ("" = none) */
     char files[1024];         /* config files read, ':'-separated ("" = none) */
-    char token_src[64], endpoint_src[64], solver_src[64];   /* "DWAVE_API_TOKEN", "dwave.conf [prod]" */
+    char token_src[96], endpoint_src[96], solver_src[96];   /* "DWAVE_API_TOKEN", "dwave.conf [prod]" */
     double connect_timeout;   /* s (default 30) */
     double request_timeout;   /* s per request, long-poll wait excluded (default 60) */
     double job_timeout;       /* s overall per job (default 600; 0 = none) */
@@ -111,6 +111,7 @@ struct sapi_stats {
     long requests, retries, jobs;
     double last_request_s;      /* wall time of the last HTTP exchange */
     struct sapi_timing last;    /* QPU timing of the last answer */
+    double total_access_us;     /* Σ qpu_access_time over answers */
 };
 void sapi_client_stats(const struct sapi_client *c, struct sapi_stats *st);
 
@@ -121,5 +122,13 @@ struct sapi_coupler_index { long n; uint64_t *key; long *pos; };
 int  sapi_coupler_index_build(const struct solver_props *sp, struct sapi_coupler_index *ix);
 long sapi_coupler_find(const struct sapi_coupler_index *ix, int a, int b);   /* -1 if absent */
 void sapi_coupler_index_free(struct sapi_coupler_index *ix);
+
+/* ---- qpu sampler helpers (samp_qpu.c) ---- */
+struct graph;
+/* `prior new … --fit-solver`: the subgraph of g (a Chimera/Pegasus/Zephyr lattice or an edge
+ * list of hardware labels) whose qubits and couplers all work on solver sp; family, dimensions,
+ * drawing coordinates and colouring are kept.  report says what was dropped.  NULL + error on a
+ * topology mismatch. */
+struct graph *qpu_fit_graph(const struct graph *g, const struct solver_props *sp, char *report, size_t rn);
 
 #endif

@@ -9,7 +9,8 @@
  * solver_free().  Arrays inside are owned by the struct.
  *
  * qvae extension: a property file may carry a top-level object "x_qvae" (ignored by SAPI
- * clients) with {"temperature_mk": 15.4, "annealing_schedule": "advantage4", "source": "…"}.
+ * clients) with {"temperature_mk": 15.4, "annealing_schedule": "advantage4", "freezeout_s": 0.612,
+ * "source": "…"}.
  * Without it, the temperature and A/B table are chosen by solver name (solver_guess_physics). */
 #ifndef QV_SOLVER_H
 #define QV_SOLVER_H
@@ -76,6 +77,7 @@ struct solver_props {
     /* Physics not in SAPI (x_qvae extension, else guessed from the name): */
     double temperature_mk;                  /* operating temperature, mK */
     char anneal_table[32];                  /* A(s)/B(s) table name: "dw2000q6", "advantage4" */
+    double freezeout_s;                     /* single-qubit freeze-out point s* of a 20 µs anneal */
     struct cJSON *json;                     /* the whole solver object as read (owned), for
                                                serving it back (emulator) or extra fields */
 };
@@ -100,8 +102,10 @@ void solver_free(struct solver_props *sp);
  * no qubit/coupler lists.  Static object, do not free. */
 const struct solver_props *solver_defaults(void);
 
-/* Temperature (mK) and A/B table name for a solver name when the file does not say. */
-void solver_guess_physics(const char *name, double *temperature_mk, char *table, size_t tablesz);
+/* Temperature (mK), A/B table name and freeze-out s* for a solver name when the file does not
+ * say (published figures, annealing.md §4.2–4.3; the 2000Q ones are third-party/guessed). */
+void solver_guess_physics(const char *name, double *temperature_mk, char *table, size_t tablesz,
+                          double *freezeout_s);
 
 /* Position of hardware qubit q in ->qubits, or -1 (binary search). */
 int solver_qubit_index(const struct solver_props *sp, int q);

@@ -63,18 +63,11 @@ static double clamp01(double v)
 
 int color_ramp_256(double v)
 {
-    /* Anchor colours of matplotlib's viridis at 0, .25, .5, .75, 1 (dark purple → yellow). */
-    static const int anchor[5][3] = {
-        { 68, 1, 84 }, { 59, 82, 139 }, { 33, 145, 140 }, { 94, 201, 98 }, { 253, 231, 37 },
-    };
-    v = clamp01(v) * 4;
-    int i = (int)v;
-    if (i > 3) i = 3;
-    double f = v - i;
-    int rgb[3];
-    for (int c = 0; c < 3; c++)
-        rgb[c] = (int)lround(anchor[i][c] + f * (anchor[i + 1][c] - anchor[i][c]));
-    return color_rgb_to_256(rgb[0], rgb[1], rgb[2]);
+    /* A viridis-like ramp (purple → blue → teal → green → yellow) picked from the 6×6×6 cube so
+     * that lightness (luma) strictly increases: interpolating viridis and taking the nearest
+     * palette entry does not, because the cube is coarse. */
+    static const int ramp[13] = { 53, 54, 24, 25, 31, 37, 72, 78, 113, 149, 185, 220, 226 };
+    return ramp[color_level(v, 13)];
 }
 
 int color_ramp_8(double v, int *shade)

@@ -1,0 +1,70 @@
+/* bench_sqa.c — speed of the `sqa` annealer emulator: spin-slice updates per nanosecond on a
+ * full Chimera C16 (2048 qubits, 6016 couplers, random ±J and small h) with P = 32 Trotter
+ * slices, a standard 20 µs forward anneal, one and two threads.  One spin-slice update = one
+ * slice of one spin visited by a sweep (local heat-bath + its share of the imaginary-time
+ * cluster move).  Usage: bench_sqa [reads] */
+#include "sampler.h"
+#include "schedule.h"
+#include "rng.h"
+#include "qv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static double run(struct bm *bm, int threads, long reads, const struct sched *sc, long *sweeps)
+{
+    struct sampler *s = sampler_new("sqa", 42);
+    if (!s) { fprintf(stderr, "bench_sqa: %s\n", qv_errmsg()); exit(1); }
+    sampler_set(s, "trotter", "32");
+    sampler_set(s, "noise", "0.02");
+    struct sample_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.threads = threads;
+    ctx.schedule = sc;
+    struct samples out;
+    samples_init(&out);
+    double t0 = qv_now();
+    if (sampler_sample(s, bm, 1.0, reads, &ctx, &out)) { fprintf(stderr, "bench_sqa: %s\n", qv_errmsg()); exit(1); }
+    double dt = qv_now() - t0;
+    const char *p = strstr(out.info, "P=32, ");
+    *sweeps = p ? atol(p + 6) : 0;
+    samples_free(&out);
+    sampler_free(s);
+    return dt;
+}
+
+int main(int argc, char **argv)
+{
+    long reads = argc > 1 ? atol(argv[1]) : 8;
+    if (reads < 2) reads = 2;
+    struct graph *g = graph_chimera(16, 16, 4);
+    if (!g) { fprintf(stderr, "bench_sqa: %s\n", qv_errmsg()); return 1; }
+    struct bm *bm = bm_new(g);
+    struct rng r;
+    rng_init(&r, 1, 0);
+    /* Ising J = ±1, h ~ U(−0.1, 0.1) → binary parameters (bm.h convention). */
+    double *h = malloc(sizeof(double) * bm->n), *J = malloc(sizeof(double) * bm->ne);
+    for (int i = 0; i < bm->n; i++) h[i] = 0.2 * (rng_uniform(&r) - 0.5);
+    for (long e = 0; e < bm->ne; e++) J[e] = rng_u64(&r) >> 63 ? 1.0 : -1.0;
+    bm_from_ising(bm, h, J);
+    free(h);
+    free(J);
+    struct sched sc;
+    sched_init(&sc);
+    sched_forward(&sc, 20);
+    printf("sqa on Chimera C16 (%d qubits, %ld couplers), P = 32, 20 µs forward anneal, %ld reads\n",
+           bm->n, bm->ne, reads);
+    double base = 0;
+    for (int t = 1; t <= 2; t++) {
+        long sweeps = 0;
+        double dt = run(bm, t, reads, &sc, &sweeps);
+        double upd = (double)reads * (double)sweeps * bm->n * 32.0;
+        double rate = upd / (dt * 1e9);
+        if (t == 1) base = rate;
+        printf("  threads %d: %ld sweeps/read, %.3f s, %.3f spin-slice updates/ns (%.2fx one thread), %.1f ms/read\n",
+               t, sweeps, dt, rate, rate / base, dt * 1e3 / (double)reads * t);
+    }
+    bm_free(bm);
+    return 0;
+}

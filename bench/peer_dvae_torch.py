@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""peer_dvae_torch.py — the peer of bench_train: the same DVAE training step in PyTorch.
+
+784-512-256-288 tanh encoder, GumBolt relaxation (tau 0.5), mirrored decoder, Bernoulli pixel
+likelihood from logits, a Boltzmann-machine prior on Chimera C(6,6,4) (288 units, 816 couplers)
+whose negative phase comes from 100 persistent block-Gibbs chains (2 colour classes), Adam with
+L2 weight decay 1e-4, batch 100.  Written the way one would in PyTorch: dense masked coupling
+matrix for the chains, autograd for everything else, prior samples as constants.
+
+Usage: peer_dvae_torch.py THREADS SWEEPS [STEPS]
+prints "images_per_s X cpu_images_per_s Y" (wall clock and process CPU time).
+"""
+import sys
+import time
+
+import torch
+
+
+def chimera_edges(m, n, t):
+    def idx(r, c, s, k):
+        return ((r * n + c) * 2 + s) * t + k
+    edges = []
+    for r in range(m):
+        for c in range(n):
+            for a in range(t):
+                for b in range(t):
+                    edges.append((idx(r, c, 0, a), idx(r, c, 1, b)))
+            for k in range(t):
+                if r + 1 < m:
+                    edges.append((idx(r, c, 0, k), idx(r + 1, c, 0, k)))
+                if c + 1 < n:
+                    edges.append((idx(r, c, 1, k), idx(r, c + 1, 1, k)))
+    colour = [0] * (m * n * 2 * t)
+    for r in range(m):
+        for c in range(n):
+            for s in range(2):
+                for k in range(t):
+                    colour[idx(r, c, s, k)] = (s + r + c) % 2
+    return edges, colour
+
+
+def main():
+    threads = int(sys.argv[1])
+    sweeps = int(sys.argv[2])
+    steps = int(sys.argv[3]) if len(sys.argv) > 3 else 200
+    torch.set_num_threads(threads)
+    torch.manual_seed(1)
+    D, H1, H2, N, B, CH, tau = 784, 512, 256, 288, 100, 100, 0.5
+    edges, colour = chimera_edges(6, 6, 4)
+    eu = torch.tensor([e[0] for e in edges])
+    ev = torch.tensor([e[1] for e in edges])
+    colour = torch.tensor(colour)
+    masks = [colour == c for c in range(2)]
+
+    enc = torch.nn.Sequential(torch.nn.Linear(D, H1), torch.nn.Tanh(), torch.nn.Linear(H1, H2),
+                              torch.nn.Tanh(), torch.nn.Linear(H2, N))
+    dec = torch.nn.Sequential(torch.nn.Linear(N, H2), torch.nn.Tanh(), torch.nn.Linear(H2, H1),
+                              torch.nn.Tanh(), torch.nn.Linear(H1, D))
+    b = torch.zeros(N, requires_grad=True)
+    w = torch.zeros(len(edges), requires_grad=True)
+    params = list(enc.parameters()) + list(dec.parameters()) + [b, w]
+    opt = torch.optim.Adam(params, lr=3e-3, weight_decay=1e-4)
+    chains = (torch.rand(CH, N) < 0.5).float()
+    data = (torch.rand(8, B, D) < 0.13).float()   # binarised-MNIST-like density
+
+    def energy(z):   # E(z) = -b.z - sum_e w_e z_u z_v, rows of z
+        return -(z @ b) - ((z[:, eu] * z[:, ev]) @ w)
+
+    def gibbs(z, k):
+        with torch.no_grad():
+            W = torch.zeros(N, N)
+            W[eu, ev] = w
+            W = W + W.t()
+            for _ in range(k):
+                for m in masks:
+                    field = b + z @ W
+                    p = torch.sigmoid(field[:, m])
+                    z[:, m] = (torch.rand_like(p) < p).float()
+        return z
+
+    def step(x):
+        nonlocal chains
+        chains = gibbs(chains, sweeps)
+        l = enc(x)
+        u = torch.rand_like(l).clamp(1e-7, 1 - 1e-7)
+        zeta = torch.sigmoid((l + torch.log(u) - torch.log1p(-u)) / tau)
+        xl = dec(zeta)
+        rec = -torch.nn.functional.binary_cross_entropy_with_logits(xl, x, reduction='none').sum(1)
+        logq = (zeta * l - torch.nn.functional.softplus(l)).sum(1)
+        kl = logq + energy(zeta) - energy(chains).mean()
+        loss = (-rec + kl).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    for i in range(20):
+        step(data[i % 8])
+    t0, c0 = time.perf_counter(), time.process_time()
+    for i in range(steps):
+        step(data[i % 8])
+    dt, dc = time.perf_counter() - t0, time.process_time() - c0
+    print("images_per_s %.1f cpu_images_per_s %.1f" % (steps * B / dt, steps * B / dc))
+
+
+if __name__ == "__main__":
+    main()

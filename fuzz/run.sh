@@ -1,0 +1,58 @@
+#!/bin/bash
+# fuzz/run.sh — `make fuzz`: builds the libFuzzer harnesses fuzz/fuzz_*.c with clang
+# (-fsanitize=fuzzer,address,undefined) against every src/*.c, then runs each for a bounded time
+# on a corpus seeded from fuzz/seeds/<name>/ (the corpus grows in fuzz/corpus-<name>/, git-ignored).
+# Usage: fuzz/run.sh [NAME…]      env: FUZZ_SECONDS (60 per harness), FUZZ_BUILD (build/fuzz)
+# Exit status: non-zero if a harness finds a crash, a leak or a sanitizer report (the reproducer is
+# left in $FUZZ_BUILD/<name>/crash-*).
+set -eu
+cd "$(dirname "$0")/.."
+SECS=${FUZZ_SECONDS:-60}
+OUT=${FUZZ_BUILD:-build/fuzz}
+CC=${FUZZ_CC:-clang}
+command -v "$CC" >/dev/null || { echo "fuzz: $CC not found (scripts/install-deps.sh fuzz installs it)"; exit 1; }
+PKGS="ncursesw readline openblas libpng libcurl libcjson zlib libmicrohttpd libcrypto"
+CFLAGS="-g -O1 -std=c11 -D_GNU_SOURCE -DQVAE_HOME=\"$PWD\" -DQVAE_FUZZ=1 -fno-omit-frame-pointer $(pkg-config --cflags $PKGS) -iquote src"
+LIBS="$(pkg-config --libs $PKGS) -lpthread -lm"
+SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
+mkdir -p "$OUT/obj"
+
+# library objects: instrumented for coverage, no libFuzzer main
+objs=()
+for s in src/*.c; do
+  o="$OUT/obj/$(basename "${s%.c}").o"
+  objs+=("$o")
+  if [ ! -f "$o" ] || [ "$s" -nt "$o" ] || [ -n "$(find src -name '*.h' -newer "$o" 2>/dev/null | head -1)" ]; then
+    echo "fuzz: cc $s"
+    $CC $CFLAGS $SAN -fsanitize=fuzzer-no-link -c "$s" -o "$o"
+  fi
+done
+
+names=("$@")
+if [ ${#names[@]} -eq 0 ]; then
+  for h in fuzz/fuzz_*.c; do n=$(basename "$h" .c); names+=("${n#fuzz_}"); done
+fi
+status=0
+for n in "${names[@]}"; do
+  h=fuzz/fuzz_$n.c
+  [ -f "$h" ] || { echo "fuzz: no harness $h"; exit 1; }
+  bin="$OUT/fuzz_$n"
+  $CC $CFLAGS $SAN -fsanitize=fuzzer "$h" "${objs[@]}" $LIBS -o "$bin"
+  corpus=fuzz/corpus-$n
+  mkdir -p "$corpus" "$OUT/$n"
+  seeds=()
+  [ -d "fuzz/seeds/$n" ] && seeds=("fuzz/seeds/$n")
+  dict=()
+  [ -f "fuzz/$n.dict" ] && dict=(-dict="fuzz/$n.dict")
+  echo "fuzz: $n for ${SECS}s"
+  if ! ASAN_OPTIONS=detect_leaks=1 "$bin" "$corpus" "${seeds[@]}" "${dict[@]}" -max_total_time="$SECS" \
+        -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+        -artifact_prefix="$OUT/$n/" 2>"$OUT/$n/log"; then
+    echo "fuzz: $n FAILED — see $OUT/$n/log and $OUT/$n/crash-*"
+    tail -n 30 "$OUT/$n/log"
+    status=1
+  else
+    grep -E "^stat::(number_of_executed_units|new_units_added)|cov:" "$OUT/$n/log" | tail -n 3 | sed "s/^/fuzz: $n: /"
+  fi
+done
+exit $status

@@ -1,0 +1,410 @@
+/* cmd_prior.c — the `prior` command group (new chimera|pegasus|zephyr|bernoulli|edges, cut,
+ * random, info, logz) and the "prior" session module, which stores the graph and parameters as
+ * one blob (bm_serialize) plus a small JSON section.  The prior lives in app->st.prior (a
+ * Boltzmann machine) or, for the factorised baseline, app->st.prior_bernoulli_n. */
+#include "cmd.h"
+#include "bm.h"
+#include "sampler.h"
+#include "session.h"
+
+#include <cjson/cJSON.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PRIOR_BERNOULLI_MAX (1 << 24)
+
+static void prior_changed(struct qv_app *app)
+{
+    struct qv_event ev = {.kind = QV_EV_STATE};
+    qv_emit(app, &ev);
+}
+
+/* Replace the current prior with bm (takes ownership). */
+static void prior_install(struct qv_app *app, struct bm *bm)
+{
+    bm_free(app->st.prior);
+    app->st.prior = bm;
+    app->st.prior_bernoulli_n = 0;
+    snprintf(app->st.prior_desc, sizeof app->st.prior_desc, "%s", bm->g->desc);
+    prior_changed(app);
+    qv_printf(app, "prior %s: %d units, %ld couplers, %d colours (parameters zero)", bm->g->desc,
+              bm->n, bm->ne, bm->g->ncolors);
+}
+
+/* Positional i as an int in [lo, hi]. */
+static int pos_int(struct qv_app *app, const struct cmd_args *a, int i, const char *name, long lo,
+                   long hi, int *out)
+{
+    long v;
+    if (cmd_pos_long(app, a, i, &v)) return -1;
+    if (v < lo || v > hi)
+        return qv_error(app, "%s: %s must be an integer in %ld..%ld, got %ld", a->path, name, lo, hi, v);
+    *out = (int)v;
+    return 0;
+}
+
+static struct bm *need_bm(struct qv_app *app, const char *cmd)
+{
+    if (app->st.prior) return app->st.prior;
+    if (app->st.prior_bernoulli_n > 0)
+        qv_error(app, "%s: the prior is bernoulli %d (no couplers); create a graph prior with "
+                      "`prior new chimera|pegasus|zephyr …`", cmd, app->st.prior_bernoulli_n);
+    else
+        qv_error(app, "%s: no prior (try `prior new chimera 4`)", cmd);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- prior new … */
+
+int qpu_fit_prior(struct qv_app *app, struct graph **g);   /* cmd_qpu.c: --fit-solver */
+
+static int install_graph(struct qv_app *app, const struct cmd_args *a, struct graph *g)
+{
+    if (!g) return qv_error(app, "prior new: %s", qv_errmsg());
+    if (cmd_has(a, "fit-solver") && qpu_fit_prior(app, &g)) { graph_free(g); return -1; }
+    prior_install(app, bm_new(g));
+    return 0;
+}
+
+/* Sizes are checked by the graph constructors (memory); this bound only keeps them in int. */
+#define DIM_MAX 1000000L
+
+static int run_new_chimera(struct qv_app *app, const struct cmd_args *a)
+{
+    int m = 0, n, t = 4;
+    if (pos_int(app, a, 0, "M", 1, DIM_MAX, &m)) return -1;
+    n = m;
+    if (a->npos > 1 && pos_int(app, a, 1, "N", 1, DIM_MAX, &n)) return -1;
+    if (a->npos > 2 && pos_int(app, a, 2, "T", 1, DIM_MAX, &t)) return -1;
+    return install_graph(app, a, graph_chimera(m, n, t));
+}
+
+static int run_new_pegasus(struct qv_app *app, const struct cmd_args *a)
+{
+    int m = 0;
+    if (pos_int(app, a, 0, "M", 2, DIM_MAX, &m)) return -1;
+    const char *v = cmd_str(a, "variant", "fabric");
+    enum pegasus_variant pv;
+    if (!strcmp(v, "fabric")) pv = PEGASUS_FABRIC;
+    else if (!strcmp(v, "full")) pv = PEGASUS_FULL;
+    else if (!strcmp(v, "nice")) pv = PEGASUS_NICE;
+    else return qv_error(app, "prior new pegasus: --variant: unknown '%s' (fabric, full, nice)", v);
+    return install_graph(app, a, graph_pegasus(m, pv));
+}
+
+static int run_new_zephyr(struct qv_app *app, const struct cmd_args *a)
+{
+    int m = 0, t = 4;
+    if (pos_int(app, a, 0, "M", 1, DIM_MAX, &m)) return -1;
+    if (a->npos > 1 && pos_int(app, a, 1, "T", 1, DIM_MAX, &t)) return -1;
+    return install_graph(app, a, graph_zephyr(m, t));
+}
+
+static int run_new_edges(struct qv_app *app, const struct cmd_args *a)
+{
+    return install_graph(app, a, graph_load_edges(a->pos[0]));
+}
+
+static int run_new_bernoulli(struct qv_app *app, const struct cmd_args *a)
+{
+    int n = 0;
+    if (pos_int(app, a, 0, "N", 1, PRIOR_BERNOULLI_MAX, &n)) return -1;
+    bm_free(app->st.prior);
+    app->st.prior = NULL;
+    app->st.prior_bernoulli_n = n;
+    snprintf(app->st.prior_desc, sizeof app->st.prior_desc, "bernoulli %d", n);
+    prior_changed(app);
+    qv_printf(app, "prior bernoulli %d: %d independent units", n, n);
+    return 0;
+}
+
+static const struct cmd_opt new_fit_opts[] = {
+    {"fit-solver", CMD_OPT_FLAG, "drop the qubits and couplers that do not work on the current QPU solver (qpu use)"},
+    {NULL, 0, NULL},
+};
+
+static const struct cmd_opt new_pegasus_opts[] = {
+    {"fit-solver", CMD_OPT_FLAG, "drop the qubits and couplers that do not work on the current QPU solver (qpu use)"},
+    {"variant", CMD_OPT_STR, "fabric (default: the qubits of a real Advantage chip), full, or nice"},
+    {NULL, 0, NULL},
+};
+
+static const struct cmd_entry prior_new_sub[] = {
+    {.name = "chimera", .usage = "prior new chimera M [N [T]]",
+     .summary = "Chimera C(M,N,T) prior (N defaults to M, T to 4)",
+     .help = "M×N unit cells, each a complete bipartite K(T,T); 2·M·N·T units.  C(16,16,4) is the\n"
+             "D-Wave 2000Q graph; C(6,6,4) (288 units) is the QVAE paper's prior.  Bipartite: an RBM.",
+     .min_pos = 1, .max_pos = 3, .opts = new_fit_opts, .run = run_new_chimera},
+    {.name = "pegasus", .usage = "prior new pegasus M [--variant fabric|full|nice]",
+     .summary = "Pegasus P(M) prior (P16 fabric = the 5640 qubits of Advantage)",
+     .help = "fabric: the qubits of a real chip (24M(M-1) - 8(M-1)); full: every index (24M(M-1));\n"
+             "nice: the 24(M-1)^2 qubits with nice coordinates (3 Chimera-like slices).\n"
+             "Not bipartite (odd couplers close triangles): 4 colour classes.",
+     .min_pos = 1, .max_pos = 1, .opts = new_pegasus_opts, .run = run_new_pegasus},
+    {.name = "zephyr", .usage = "prior new zephyr M [T]",
+     .summary = "Zephyr Z(M,T) prior (T defaults to 4; Z(12,4) = Advantage2)",
+     .help = "4·T·M·(2M+1) units, degree up to 4T+4.  Not bipartite: 4 colour classes.",
+     .min_pos = 1, .max_pos = 2, .opts = new_fit_opts, .run = run_new_zephyr},
+    {.name = "bernoulli", .usage = "prior new bernoulli N",
+     .summary = "factorised Bernoulli prior of N units (the no-coupling baseline)",
+     .min_pos = 1, .max_pos = 1, .run = run_new_bernoulli},
+    {.name = "edges", .usage = "prior new edges FILE",
+     .summary = "prior on any graph, from a text edge list",
+     .help = "FILE has one \"U V\" pair of non-negative integer qubit labels per line; a line with a\n"
+             "single label adds an isolated unit; '#' starts a comment.  Repeated edges merge.",
+     .min_pos = 1, .max_pos = 1, .complete = CMD_COMPLETE_FILE, .run = run_new_edges},
+    {0},
+};
+
+/* ---------------------------------------------------------------- prior cut / random */
+
+static uint64_t opt_seed(const struct qv_app *app, const struct cmd_args *a, uint64_t salt)
+{
+    if (cmd_has(a, "seed")) return (uint64_t)cmd_int(a, "seed", 0);
+    return app->st.seed * 0x9e3779b97f4a7c15ULL + salt;
+}
+
+static int run_cut(struct qv_app *app, const struct cmd_args *a)
+{
+    struct bm *bm = need_bm(app, "prior cut");
+    if (!bm) return -1;
+    int n = 0;
+    if (pos_int(app, a, 0, "N", 1, bm->n, &n)) return -1;
+    if (cmd_has(a, "seed") && cmd_int(a, "seed", 0) < 0)
+        return qv_error(app, "prior cut: --seed must be a non-negative integer");
+    struct graph *g = graph_random_connected_subgraph(bm->g, n, opt_seed(app, a, 0xc07));
+    if (!g) return qv_error(app, "prior cut: %s", qv_errmsg());
+    /* keep the parameters of the kept units and couplers */
+    struct bm *nb = bm_new(g);
+    for (int i = 0; i < g->nv; i++) nb->b[i] = bm->b[graph_find_label(bm->g, g->label[i])];
+    for (long k = 0; k < g->ne; k++) {
+        int u = graph_find_label(bm->g, g->label[g->edges[k][0]]);
+        int v = graph_find_label(bm->g, g->label[g->edges[k][1]]);
+        nb->w[k] = bm->w[graph_edge_index(bm->g, u, v)];
+    }
+    bm_free(app->st.prior);
+    app->st.prior = nb;
+    snprintf(app->st.prior_desc, sizeof app->st.prior_desc, "%s", g->desc);
+    prior_changed(app);
+    qv_printf(app, "prior %s: %d units, %ld couplers (a connected cut; parameters kept)", g->desc,
+              nb->n, nb->ne);
+    return 0;
+}
+
+static int run_random(struct qv_app *app, const struct cmd_args *a)
+{
+    struct bm *bm = need_bm(app, "prior random");
+    if (!bm) return -1;
+    double scale = cmd_float(a, "scale", 1.0);
+    if (!isfinite(scale) || scale < 0)
+        return qv_error(app, "prior random: --scale must be a finite number >= 0, got %g", scale);
+    if (cmd_has(a, "seed") && cmd_int(a, "seed", 0) < 0)
+        return qv_error(app, "prior random: --seed must be a non-negative integer");
+    if (bm_random(bm, scale, opt_seed(app, a, 0x4a)) < 0) return qv_error(app, "%s", qv_errmsg());
+    prior_changed(app);
+    qv_printf(app, "prior %s: random h, J uniform in [-%g, %g]", app->st.prior_desc, scale, scale);
+    return 0;
+}
+
+static const struct cmd_opt random_opts[] = {
+    {"scale", CMD_OPT_FLOAT, "half-width of the uniform range of h and J (default 1)"},
+    {"seed", CMD_OPT_INT, "random seed (default: derived from the master seed)"},
+    {NULL, 0, NULL},
+};
+static const struct cmd_opt cut_opts[] = {
+    {"seed", CMD_OPT_INT, "random seed (default: derived from the master seed)"},
+    {NULL, 0, NULL},
+};
+
+/* ---------------------------------------------------------------- prior info */
+
+static int run_info(struct qv_app *app, const struct cmd_args *a)
+{
+    if (app->st.prior_bernoulli_n > 0 && !app->st.prior) {
+        qv_printf(app, "prior bernoulli %d: %d independent units, no couplers",
+                  app->st.prior_bernoulli_n, app->st.prior_bernoulli_n);
+        return 0;
+    }
+    struct bm *bm = need_bm(app, "prior info");
+    if (!bm) return -1;
+    const struct graph *g = bm->g;
+    static const char *const kinds[] = {"edge list", "chimera", "pegasus", "zephyr"};
+    long lmin = g->nv ? g->label[g->label_order[0]] : 0, lmax = g->nv ? g->label[g->label_order[g->nv - 1]] : 0;
+    qv_printf(app, "prior %s (%s): %d units, %ld couplers, qubit labels %ld..%ld", g->desc,
+              kinds[g->kind], g->nv, g->ne, lmin, lmax);
+    long *hist = qv_calloc((size_t)g->maxdeg + 1, sizeof(long));
+    graph_degree_hist(g, hist);
+    char buf[1024];
+    size_t o = 0;
+    for (int d = 0; d <= g->maxdeg && o < sizeof buf; d++)
+        if (hist[d]) o += (size_t)snprintf(buf + o, sizeof buf - o, " %d:%ld", d, hist[d]);
+    free(hist);
+    qv_printf(app, "degree histogram (degree:units):%s", buf);
+    long *cc = qv_calloc((size_t)g->ncolors + 1, sizeof(long));
+    for (int v = 0; v < g->nv; v++) cc[g->color[v]]++;
+    o = 0;
+    buf[0] = 0;
+    for (int c = 0; c < g->ncolors && o < sizeof buf; c++)
+        o += (size_t)snprintf(buf + o, sizeof buf - o, " %ld", cc[c]);
+    free(cc);
+    qv_printf(app, "colours: %d classes of sizes%s (%s)", g->ncolors, buf,
+              graph_coloring_ok(g) ? "proper" : "NOT proper");
+    struct bm_ranges r;
+    bm_ranges(bm, &r);
+    qv_printf(app, "binary: b in [%.6g, %.6g], W in [%.6g, %.6g]", r.bmin, r.bmax, r.wmin, r.wmax);
+    qv_printf(app, "ising:  h in [%.6g, %.6g], J in [%.6g, %.6g], offset %.6g", r.hmin, r.hmax,
+              r.jmin, r.jmax, r.offset);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- prior logz */
+
+static void logz_progress(void *ud, double done, double total)
+{
+    qv_progress(ud, "logz", done, total, "steps");
+}
+
+static int run_logz(struct qv_app *app, const struct cmd_args *a)
+{
+    struct bm *bm = need_bm(app, "prior logz");
+    if (!bm) return -1;
+    const char *method = cmd_str(a, "method", bm->n <= 24 ? "exact" : "pa");
+    if (strcmp(method, "exact") && strcmp(method, "pa") && strcmp(method, "ais"))
+        return qv_error(app, "prior logz: --method: unknown '%s' (exact, pa, ais)", method);
+    double beta = cmd_float(a, "beta", 1.0);
+    if (!isfinite(beta) || beta < 0)
+        return qv_error(app, "prior logz: --beta must be a finite number >= 0, got %g", beta);
+    struct logz_opts o = {0};
+    o.population = cmd_int(a, "population", 0);
+    o.steps = cmd_int(a, "steps", 0);
+    long sw = cmd_int(a, "sweeps", 0);
+    if (o.population < 0 || o.steps < 0 || sw < 0 || sw > INT_MAX)
+        return qv_error(app, "prior logz: --population, --steps and --sweeps must be positive integers");
+    o.sweeps = (int)sw;
+    if (cmd_has(a, "seed") && cmd_int(a, "seed", 0) < 0)
+        return qv_error(app, "prior logz: --seed must be a non-negative integer");
+    o.seed = opt_seed(app, a, 0x1e2);
+    o.cancel = &app->cancel;
+    o.progress = logz_progress;
+    o.ud = app;
+    struct logz_result r;
+    if (bm_logz(bm, beta, method, &o, &r) < 0) return qv_error(app, "prior logz: %s", qv_errmsg());
+    if (!strcmp(method, "exact"))
+        qv_printf(app, "log Z = %.10g at beta %g (exact, %.3f s)", r.logz, beta, r.seconds);
+    else
+        qv_printf(app, "log Z = %.8g ± %.3g at beta %g (%s, ESS %.4g, %.3f s)%s%s", r.logz, r.err,
+                  beta, method, r.ess, r.seconds, r.info[0] ? " — " : "", r.info);
+    return 0;
+}
+
+static const struct cmd_opt logz_opts[] = {
+    {"method", CMD_OPT_STR, "exact (enumeration, <= 28 units), pa (population annealing) or ais"},
+    {"beta", CMD_OPT_FLOAT, "inverse temperature (default 1)"},
+    {"population", CMD_OPT_INT, "PA population / AIS chains (default: the sampler's)"},
+    {"steps", CMD_OPT_INT, "number of beta steps (default: the sampler's)"},
+    {"sweeps", CMD_OPT_INT, "sweeps per beta step (default: the sampler's)"},
+    {"seed", CMD_OPT_INT, "random seed (default: derived from the master seed)"},
+    {NULL, 0, NULL},
+};
+
+/* ---------------------------------------------------------------- the group */
+
+static const struct cmd_entry prior_sub[] = {
+    {.name = "new", .usage = "prior new chimera|pegasus|zephyr|bernoulli|edges …",
+     .summary = "create a new prior (parameters zero)", .sub = prior_new_sub},
+    {.name = "random", .usage = "prior random [--scale X] [--seed S]",
+     .summary = "random Ising parameters h, J ~ U(-X, X) (for experiments)",
+     .help = "Draws h_i and J_ij uniformly in [-X, X] (X = --scale, default 1) and stores them in\n"
+             "the binary convention (W = -4J, b = -2h + 2ΣJ).  Same seed, same parameters.",
+     .min_pos = 0, .max_pos = 0, .opts = random_opts, .run = run_random},
+    {.name = "cut", .usage = "prior cut N [--seed S]",
+     .summary = "keep a random connected piece of N units of the current prior",
+     .help = "Grows a connected induced subgraph from a random unit (parameters are kept).  Useful\n"
+             "to check samplers against exact enumeration: `prior cut 16; sampler check`.",
+     .min_pos = 1, .max_pos = 1, .opts = cut_opts, .run = run_cut},
+    {.name = "info", .usage = "prior info", .summary = "units, couplers, degree histogram, colours, parameter ranges",
+     .min_pos = 0, .max_pos = 0, .run = run_info, .flags = CMD_WHILEJOB},
+    {.name = "logz", .usage = "prior logz [--method exact|pa|ais] [--beta B]",
+     .summary = "log partition function of the prior (exact, or estimated with an error bar)",
+     .help = "exact enumerates all 2^n states (n <= 28, default for n <= 24); pa (population\n"
+             "annealing, the default above 24 units) and ais print an estimate with a one-sigma\n"
+             "error bar and the effective sample size.",
+     .min_pos = 0, .max_pos = 0, .opts = logz_opts, .run = run_logz, .flags = CMD_LONG},
+    {0},
+};
+
+const struct cmd_entry cmd_prior_entry = {
+    .name = "prior", .usage = "prior new|random|cut|info|logz …",
+    .summary = "the latent prior: a Boltzmann machine on a qubit graph, or Bernoulli",
+    .help = "The prior p(z) = exp(-E(z))/Z with E(z) = -Σ b_i z_i - Σ W_ij z_i z_j over the edges of\n"
+            "a Chimera, Pegasus, Zephyr or edge-list graph (samplers see the Ising form h, J).",
+    .sub = prior_sub,
+};
+
+/* ---------------------------------------------------------------- session module */
+
+static int prior_save(struct qv_app *app, const struct qv_state *st, cJSON *sec, struct sess_io *io)
+{
+    if (st->prior) {
+        unsigned char *buf;
+        size_t len;
+        if (bm_serialize(st->prior, &buf, &len) < 0) return -1;
+        int rc = sess_blob_put(io, "prior", buf, len);
+        free(buf);
+        if (rc < 0) return -1;
+        cJSON_AddStringToObject(sec, "type", "bm");
+        cJSON_AddNumberToObject(sec, "units", st->prior->n);
+    } else if (st->prior_bernoulli_n > 0) {
+        cJSON_AddStringToObject(sec, "type", "bernoulli");
+        cJSON_AddNumberToObject(sec, "units", st->prior_bernoulli_n);
+    } else {
+        cJSON_AddStringToObject(sec, "type", "none");
+    }
+    cJSON_AddStringToObject(sec, "desc", st->prior_desc);
+    return 0;
+}
+
+static int prior_load(struct qv_app *app, struct qv_state *st, const cJSON *sec, struct sess_io *io)
+{
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(sec, "type");
+    const cJSON *units = cJSON_GetObjectItemCaseSensitive(sec, "units");
+    const cJSON *desc = cJSON_GetObjectItemCaseSensitive(sec, "desc");
+    if (!cJSON_IsString(type)) return qv_seterr("prior: missing type");
+    if (!strcmp(type->valuestring, "none")) return 0;
+    if (!strcmp(type->valuestring, "bernoulli")) {
+        if (!cJSON_IsNumber(units) || units->valuedouble < 1 || units->valuedouble > PRIOR_BERNOULLI_MAX ||
+            units->valuedouble != (int)units->valuedouble)
+            return qv_seterr("prior: bad bernoulli unit count");
+        st->prior_bernoulli_n = (int)units->valuedouble;
+        snprintf(st->prior_desc, sizeof st->prior_desc, "bernoulli %d", st->prior_bernoulli_n);
+        return 0;
+    }
+    if (strcmp(type->valuestring, "bm")) return qv_seterr("prior: unknown type '%s'", type->valuestring);
+    void *data;
+    size_t len;
+    if (sess_blob_get(io, "prior", &data, &len) < 0) return -1;
+    struct bm *bm = bm_deserialize(data, len);
+    free(data);
+    if (!bm) return qv_preferr("prior");
+    if (cJSON_IsNumber(units) && units->valuedouble != bm->n) {
+        bm_free(bm);
+        return qv_seterr("prior: unit count does not match the stored graph");
+    }
+    st->prior = bm;
+    snprintf(st->prior_desc, sizeof st->prior_desc, "%s",
+             cJSON_IsString(desc) ? desc->valuestring : bm->g->desc);
+    return 0;
+}
+
+static void prior_free_state(struct qv_state *st)
+{
+    bm_free(st->prior);
+    st->prior = NULL;
+    st->prior_bernoulli_n = 0;
+    st->prior_desc[0] = 0;
+}
+
+const struct qv_module prior_module = {"prior", prior_save, prior_load, prior_free_state};

@@ -1,0 +1,500 @@
+/* cmd_sampler.c — the `sampler` command group (use, set, info, list, reset, check), the top-level
+ * `sample N` command, and the "sampler" session module (name, options and persistent chains).
+ * The current sampler lives in app->st.sampler; sampler_current() creates the default (gibbs)
+ * on first use. */
+#include "cmd.h"
+#include "sampler.h"
+#include "samp_kernel.h"
+#include "session.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The sampler's seed derives from the master seed at creation ("SAMP" mixed in). */
+static uint64_t sampler_seed(const struct qv_app *app)
+{
+    return app->st.seed ^ 0x53414D5000000000ull;
+}
+
+struct sampler *sampler_current(struct qv_app *app)
+{
+    if (!app->st.sampler) app->st.sampler = sampler_new("gibbs", sampler_seed(app));
+    return app->st.sampler;
+}
+
+static void state_changed(struct qv_app *app)
+{
+    struct qv_event ev = {.kind = QV_EV_STATE};
+    qv_emit(app, &ev);
+}
+
+/* Apply "k=v k=v …" (a describe() string) to s. */
+static int apply_desc(struct sampler *s, const char *desc)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", desc);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        char *eq = strchr(tok, '=');
+        if (!eq) continue;   /* "(no options…)" */
+        *eq = 0;
+        if (sampler_set(s, tok, eq + 1)) return -1;
+    }
+    return 0;
+}
+
+/* A fresh sampler of the same kind and options as s (no chains), seeded with seed. */
+static struct sampler *sampler_copy_config(const struct sampler *s, uint64_t seed)
+{
+    struct sampler *c = sampler_new(s->vt->name, seed);
+    if (!c) return NULL;
+    char desc[1024];
+    s->vt->describe(s->impl, desc, sizeof desc);
+    if (apply_desc(c, desc)) {
+        sampler_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void print_info(struct qv_app *app, const struct sampler *s)
+{
+    char desc[1024];
+    s->vt->describe(s->impl, desc, sizeof desc);
+    qv_printf(app, "sampler %s — %s", s->vt->name, s->vt->summary);
+    qv_printf(app, "  options: %s", desc);
+    for (int i = 0; s->vt->keys && s->vt->keys[i]; i++)
+        qv_printf(app, "  --%-16s %s", s->vt->keys[i], s->vt->key_help ? s->vt->key_help[i] : "");
+}
+
+/* ---------------------------------------------------------------- sampler use / set */
+
+/* Every option any registered sampler accepts (the parser needs them declared); the sampler
+ * itself then rejects keys it does not know, naming the ones it accepts.  Samplers added to the
+ * registry add their keys here. */
+static const struct cmd_opt use_opts[] = {
+    {"chains", CMD_OPT_STR, "gibbs: persistent chains"},
+    {"sweeps", CMD_OPT_STR, "sweeps (per call, per read or per β step)"},
+    {"thin", CMD_OPT_STR, "gibbs, pt: sweeps between successive samples"},
+    {"burnin", CMD_OPT_STR, "gibbs, pt: sweeps before the first sample"},
+    {"threads", CMD_OPT_STR, "worker threads (0 = automatic)"},
+    {"sweeps_per_beta", CMD_OPT_STR, "sa: sweeps at each β"},
+    {"schedule", CMD_OPT_STR, "sa: geometric | linear"},
+    {"beta_range", CMD_OPT_STR, "sa: target | auto | LO,HI"},
+    {"accept", CMD_OPT_STR, "sa: metropolis | gibbs"},
+    {"replicas", CMD_OPT_STR, "pt: temperatures in the ladder"},
+    {"beta_low", CMD_OPT_STR, "pt: hottest β as a fraction of the target"},
+    {"systems", CMD_OPT_STR, "pt: independent runs"},
+    {"population", CMD_OPT_STR, "pa, ais: members per run"},
+    {"runs", CMD_OPT_STR, "pa, ais: independent runs"},
+    {"steps", CMD_OPT_STR, "pa, ais: β steps"},
+    {"solver", CMD_OPT_STR, "sqa, qpu: solver name"}, {"beta_eff", CMD_OPT_STR, "sqa, qpu: fixed β_eff or auto"},
+    {"trotter", CMD_OPT_STR, "sqa: Trotter slices"}, {"sweeps_per_us", CMD_OPT_STR, "sqa: MC sweeps per µs early in the anneal"}, {"anneal_time", CMD_OPT_STR, "sqa: forward anneal µs without a schedule"}, {"noise", CMD_OPT_STR, "sqa: control noise σ on h, J"}, {"temperature", CMD_OPT_STR, "sqa: temperature mK"}, {"beta_every", CMD_OPT_STR, "sqa: re-estimate β_eff every K calls"}, {"local", CMD_OPT_STR, "sqa: local moves 1/0"}, {"cluster", CMD_OPT_STR, "sqa: imaginary-time cluster moves 1/0"}, {"reinit", CMD_OPT_STR, "sqa: reverse anneal reinitialise 1/0/-1"}, {"table", CMD_OPT_STR, "sqa: A(s)/B(s) table"},
+    {NULL, 0, NULL},
+};
+
+static int run_use(struct qv_app *app, const struct cmd_args *a)
+{
+    struct sampler *s = sampler_new(a->pos[0], sampler_seed(app));
+    if (!s) return qv_error(app, "sampler use: %s", qv_errmsg());
+    for (int i = 0; i < a->nopt; i++)
+        if (sampler_set(s, a->opt[i].opt->name, a->opt[i].val)) {
+            sampler_free(s);
+            return qv_error(app, "sampler use: %s", qv_errmsg());
+        }
+    sampler_free(app->st.sampler);   /* only now: a failed `use` keeps the old sampler */
+    app->st.sampler = s;
+    char desc[1024];
+    s->vt->describe(s->impl, desc, sizeof desc);
+    qv_printf(app, "sampler %s: %s", s->vt->name, desc);
+    state_changed(app);
+    return 0;
+}
+
+static int run_set(struct qv_app *app, const struct cmd_args *a)
+{
+    if (a->npos % 2)
+        return qv_error(app, "sampler set: needs KEY VALUE pairs, got %d words", a->npos);
+    struct sampler *s = sampler_current(app);
+    /* validate on a copy first so that a bad pair leaves the sampler unchanged */
+    struct sampler *c = sampler_copy_config(s, s->seed);
+    if (!c) return qv_error(app, "sampler set: %s", qv_errmsg());
+    for (int i = 0; i < a->npos; i += 2)
+        if (sampler_set(c, a->pos[i], a->pos[i + 1])) {
+            sampler_free(c);
+            return qv_error(app, "sampler set: %s", qv_errmsg());
+        }
+    sampler_free(c);
+    for (int i = 0; i < a->npos; i += 2) sampler_set(s, a->pos[i], a->pos[i + 1]);
+    char desc[1024];
+    s->vt->describe(s->impl, desc, sizeof desc);
+    qv_printf(app, "sampler %s: %s", s->vt->name, desc);
+    state_changed(app);
+    return 0;
+}
+
+static int run_info(struct qv_app *app, const struct cmd_args *a)
+{
+    print_info(app, sampler_current(app));
+    return 0;
+}
+
+static int run_list(struct qv_app *app, const struct cmd_args *a)
+{
+    const char *cur = app->st.sampler ? app->st.sampler->vt->name : "";
+    for (int i = 0; sampler_registry[i]; i++)
+        qv_printf(app, "%c %-8s %s", strcmp(cur, sampler_registry[i]->name) ? ' ' : '*',
+                  sampler_registry[i]->name, sampler_registry[i]->summary);
+    return 0;
+}
+
+static int run_reset(struct qv_app *app, const struct cmd_args *a)
+{
+    struct sampler *s = sampler_current(app);
+    s->vt->reset(s->impl);
+    qv_printf(app, "sampler %s: persistent state dropped", s->vt->name);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- sampler check */
+
+/* Plug-in KL(q̂‖p) and total variation of the (weighted) histogram of z against p [2^n]. */
+static void hist_kl_tv(int n, const double *p, const uint8_t *z, const double *logw, long N,
+                       double *kl, double *tv)
+{
+    size_t ns = (size_t)1 << n;
+    double *q = qv_calloc(ns, sizeof *q);
+    double tot = 0;
+    for (long s = 0; s < N; s++) {
+        size_t x = 0;
+        for (int i = 0; i < n; i++) x |= (size_t)z[(size_t)s * n + i] << i;
+        double w = logw ? exp(logw[s]) : 1.0;
+        q[x] += w;
+        tot += w;
+    }
+    double k = 0, t = 0;
+    for (size_t x = 0; x < ns; x++) {
+        double qq = q[x] / tot;
+        if (qq > 0 && p[x] > 0) k += qq * log(qq / p[x]);
+        else if (qq > 0) k = INFINITY;
+        t += fabs(qq - p[x]);
+    }
+    free(q);
+    *kl = k;
+    *tv = t / 2;
+}
+
+/* The check model: a random connected cut of `units` units of the current prior's graph with
+ * the prior's parameters, or random parameters on C(1,1,4) (8 units) when there is no prior. */
+static struct bm *check_model(struct qv_app *app, int units, uint64_t seed, char *what, size_t wn)
+{
+    const struct bm *pr = app->st.prior;
+    if (!pr || pr->n <= units) {
+        if (pr) {
+            struct bm *c = bm_clone(pr);
+            snprintf(what, wn, "the whole prior (%s, %d units)", pr->g->desc, pr->n);
+            return c;
+        }
+        struct bm *bm = bm_new(graph_chimera(1, 1, 4));
+        if (!bm || bm_random(bm, 1.0, seed)) {
+            bm_free(bm);
+            return NULL;
+        }
+        snprintf(what, wn, "C(1,1,4) with random parameters (scale 1; no prior)");
+        return bm;
+    }
+    struct graph *sub = graph_random_connected_subgraph(pr->g, units, seed);
+    if (!sub) return NULL;
+    struct bm *bm = bm_new(sub);
+    if (!bm) return NULL;
+    int *orig = qv_mallocarray((size_t)bm->n, sizeof *orig);
+    for (int i = 0; i < bm->n; i++) {
+        orig[i] = graph_find_label(pr->g, sub->label[i]);
+        bm->b[i] = orig[i] >= 0 ? pr->b[orig[i]] : 0;
+    }
+    for (long k = 0; k < bm->ne; k++) {
+        int u = orig[sub->edges[k][0]], v = orig[sub->edges[k][1]];
+        long e = u >= 0 && v >= 0 ? graph_edge_index(pr->g, u, v) : -1;
+        bm->w[k] = e >= 0 ? pr->w[e] : 0;
+    }
+    free(orig);
+    snprintf(what, wn, "a random connected cut of %d units of %s (prior's parameters)", bm->n,
+             pr->g->desc);
+    return bm;
+}
+
+struct prog_ud {
+    struct qv_app *app;
+    const char *job;
+    const char *unit;
+};
+
+static void on_progress(void *ud, double done, double total)
+{
+    struct prog_ud *p = ud;
+    qv_progress(p->app, p->job, done, total, p->unit);
+}
+
+static int run_check(struct qv_app *app, const struct cmd_args *a)
+{
+    double beta = cmd_float(a, "beta", 1.0);
+    long N = cmd_int(a, "samples", 100000);
+    long units = cmd_int(a, "units", 12);
+    if (!isfinite(beta) || beta < 0)
+        return qv_error(app, "sampler check: --beta must be a finite number >= 0, got %g", beta);
+    if (N < 1 || N > 100000000)
+        return qv_error(app, "sampler check: --samples must be in 1..100000000, got %ld", N);
+    if (units < 2 || units > 20)
+        return qv_error(app, "sampler check: --units must be in 2..20, got %ld", units);
+    struct sampler *cur = sampler_current(app);
+    uint64_t seed = (uint64_t)cmd_int(a, "seed", (long)(app->st.seed & 0x7fffffff));
+    char what[256];
+    struct bm *bm = check_model(app, (int)units, seed, what, sizeof what);
+    if (!bm) return qv_error(app, "sampler check: %s", qv_errmsg());
+    if (bm->n > 20) {
+        bm_free(bm);
+        return qv_error(app, "sampler check: the prior has %d units; too many to enumerate", bm->n);
+    }
+    /* a fresh copy: the check must not disturb the current sampler's persistent chains */
+    struct sampler *s = sampler_copy_config(cur, cur->seed ^ 0xC4ECull);
+    if (!s) {
+        bm_free(bm);
+        return qv_error(app, "sampler check: %s", qv_errmsg());
+    }
+    size_t ns = (size_t)1 << bm->n;
+    double *p = qv_mallocarray(ns, sizeof *p);
+    uint8_t *zi = qv_malloc((size_t)N * (size_t)bm->n);
+    struct samples out;
+    samples_init(&out);
+    struct prog_ud pu = {app, "sample", "sweeps"};
+    struct sample_ctx ctx = {.progress = on_progress, .ud = &pu, .cancel = &app->cancel, .app = app};
+    int rc = bm_probs_exact(bm, beta, p);
+    struct rng r;
+    rng_init(&r, seed, 0xC4EC);
+    if (!rc) rc = bm_sample_exact(bm, beta, N, &r, zi);
+    if (!rc) rc = sampler_sample(s, bm, beta, N, &ctx, &out);
+    if (rc) {
+        rc = qv_error(app, "sampler check: %s", qv_errmsg());
+    } else {
+        double kl, tv, kl0, tv0;
+        hist_kl_tv(bm->n, p, out.z, out.logw, N, &kl, &tv);
+        hist_kl_tv(bm->n, p, zi, NULL, N, &kl0, &tv0);
+        qv_printf(app, "sampler check: %s vs exact enumeration on %s, beta %g, %ld samples",
+                  s->vt->name, what, beta, N);
+        qv_printf(app, "  KL(empirical || exact) %.5f   total variation %.5f   (%.2f s)", kl, tv,
+                  out.seconds);
+        qv_printf(app, "  exact i.i.d. draws, same count: KL %.5f   TV %.5f", kl0, tv0);
+        qv_printf(app, "  excess over i.i.d. (the sampler's own error): KL %+.5f   TV %+.5f  %s",
+                  kl - kl0, tv - tv0, kl - kl0 < 0.01 ? "ok" : "POOR");
+        if (out.info[0]) qv_printf(app, "  %s", out.info);
+    }
+    samples_free(&out);
+    free(zi);
+    free(p);
+    sampler_free(s);
+    bm_free(bm);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- sample N */
+
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* `sample N [--beta B]`: draw N states from the prior with the current sampler and print energy
+ * statistics.  Kept in one function so that the model layer can extend it (decode digits). */
+int cmd_sample_run(struct qv_app *app, const struct cmd_args *a)
+{
+    long n;
+    if (cmd_pos_long(app, a, 0, &n)) return -1;
+    if (n <= 0) return qv_error(app, "sample: the number of samples must be positive, got %ld", n);
+    if (n > 100000000) return qv_error(app, "sample: at most 100000000 samples, got %ld", n);
+    double beta = cmd_float(a, "beta", 1.0);
+    if (!isfinite(beta) || beta < 0)
+        return qv_error(app, "sample: --beta must be a finite number >= 0, got %g", beta);
+    const struct bm *bm = app->st.prior;
+    if (!bm) {
+        if (app->st.prior_bernoulli_n > 0)
+            return qv_error(app, "sample: the prior is bernoulli %d (independent units): nothing "
+                                 "to sample with a Markov chain", app->st.prior_bernoulli_n);
+        return qv_error(app, "sample: no prior (try `prior new chimera 4; prior random`)");
+    }
+    struct sampler *s = sampler_current(app);
+    if (!s) return qv_error(app, "sample: %s", qv_errmsg());
+    struct samples out;
+    samples_init(&out);
+    struct prog_ud pu = {app, "sample", "sweeps"};
+    struct sample_ctx ctx = {.progress = on_progress, .ud = &pu, .cancel = &app->cancel, .app = app};
+    if (sampler_sample(s, bm, beta, n, &ctx, &out)) {
+        samples_free(&out);
+        return qv_error(app, "%s", qv_errmsg());
+    }
+    /* energy statistics (weighted when the sampler returns weights) */
+    double sw = 0, m = 0, m2 = 0, emin = INFINITY, emax = -INFINITY;
+    for (long k = 0; k < out.count; k++) {
+        double w = out.logw ? exp(out.logw[k]) : 1.0, e = out.energy[k];
+        sw += w;
+        m += w * e;
+        m2 += w * e * e;
+        emin = QV_MIN(emin, e);
+        emax = QV_MAX(emax, e);
+    }
+    m /= sw;
+    double sd = sqrt(QV_MAX(0.0, m2 / sw - m * m));
+    /* distinct states: sort row hashes (64-bit FNV-1a; collisions are negligible here) */
+    uint64_t *hs = qv_mallocarray((size_t)out.count, sizeof *hs);
+    for (long k = 0; k < out.count; k++) {
+        uint64_t h = 1469598103934665603ull;
+        const uint8_t *z = out.z + (size_t)k * out.n;
+        for (int i = 0; i < out.n; i++) h = (h ^ z[i]) * 1099511628211ull;
+        hs[k] = h;
+    }
+    qsort(hs, (size_t)out.count, sizeof *hs, cmp_u64);
+    long distinct = out.count ? 1 : 0;
+    for (long k = 1; k < out.count; k++) distinct += hs[k] != hs[k - 1];
+    free(hs);
+    double ones = 0;
+    for (size_t k = 0; k < (size_t)out.count * out.n; k++) ones += out.z[k];
+    qv_printf(app, "sample: %ld states of %d units from %s at beta %g in %.3f s (%s)", out.count,
+              out.n, app->st.prior_desc[0] ? app->st.prior_desc : bm->g->desc, beta, out.seconds,
+              s->vt->name);
+    qv_printf(app, "  energy mean %.4f  std %.4f  min %.4f  max %.4f%s", m, sd, emin, emax,
+              out.logw ? "  (importance-weighted)" : "");
+    qv_printf(app, "  distinct states %ld   mean activity %.4f", distinct,
+              ones / ((double)out.count * out.n));
+    if (out.info[0]) qv_printf(app, "  %s", out.info);
+    struct qv_event ev = {.kind = QV_EV_SAMPLER, .beta_eff = out.beta_eff, .beta_err = NAN};
+    ev.qpu.programming = ev.qpu.anneal = ev.qpu.readout = ev.qpu.access = ev.qpu.total_real = NAN;
+    qv_emit(app, &ev);
+    samples_free(&out);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- tables */
+
+static const struct cmd_opt check_opts[] = {
+    {"beta", CMD_OPT_FLOAT, "inverse temperature (default 1)"},
+    {"samples", CMD_OPT_INT, "samples to draw (default 100000)"},
+    {"units", CMD_OPT_INT, "units of the cut of the prior (default 12, at most 20)"},
+    {"seed", CMD_OPT_INT, "seed of the cut and of the reference draws (default: the master seed)"},
+    {NULL, 0, NULL},
+};
+
+extern const struct cmd_opt cmd_sampler_beta_opts[];   /* cmd_schedule.c */
+extern const char cmd_sampler_beta_help[];
+int cmd_sampler_beta_run(struct qv_app *app, const struct cmd_args *a);
+
+static const struct cmd_entry sampler_sub[] = {
+    {.name = "use", .usage = "sampler use NAME [--key value …]",
+     .summary = "select the sampler and its options",
+     .help = "Samplers: gibbs (block Gibbs, persistent chains), sa (simulated annealing), pt\n"
+             "(parallel tempering), pa (population annealing), ais (annealed importance\n"
+             "sampling), exact (enumeration, up to 28 units); more may be registered (sqa, qpu).\n"
+             "Options not given keep their defaults; `sampler info` lists a sampler's keys.\n"
+             "Example: sampler use gibbs --chains 100 --sweeps 40",
+     .min_pos = 1, .max_pos = 1, .opts = use_opts, .complete = CMD_COMPLETE_SAMPLER,
+     .run = run_use},
+    {.name = "set", .usage = "sampler set KEY VALUE [KEY VALUE …]",
+     .summary = "change options of the current sampler (keeps its chains)",
+     .help = "Any key the current sampler accepts (see `sampler info`); all pairs are checked\n"
+             "before any is applied.  Example: sampler set sweeps 10 thin 2",
+     .min_pos = 2, .max_pos = -1, .run = run_set},
+    {.name = "info", .usage = "sampler info", .summary = "show the current sampler and its options",
+     .run = run_info, .flags = CMD_WHILEJOB},
+    {.name = "list", .usage = "sampler list", .summary = "list the available samplers",
+     .run = run_list, .flags = CMD_WHILEJOB},
+    {.name = "reset", .usage = "sampler reset",
+     .summary = "drop persistent state (PCD chains) of the current sampler", .run = run_reset},
+    {.name = "check", .usage = "sampler check [--beta B] [--samples N] [--units K] [--seed S]",
+     .summary = "compare the current sampler with exact enumeration (KL, total variation)",
+     .help = "Draws N samples with a fresh copy of the current sampler (same options, the\n"
+             "current chains are not touched) from a random connected cut of K units of the\n"
+             "prior's graph with the prior's parameters (C(1,1,4) with random parameters when\n"
+             "there is no prior) and compares the histogram with the exact distribution.\n"
+             "An N-sample histogram has a positive KL even for perfect samples, so the same\n"
+             "numbers for N exact i.i.d. draws are printed too; their difference is the\n"
+             "sampler's own error (ok below 0.01).",
+     .max_pos = 0, .opts = check_opts, .run = run_check, .flags = CMD_LONG},
+    {.name = "beta", .usage = "sampler beta [--samples N] [--boot B] [--beta B]", .summary = "effective β of the current sampler's samples (maximum pseudo-likelihood)", .help = cmd_sampler_beta_help, .max_pos = 0, .opts = cmd_sampler_beta_opts, .run = cmd_sampler_beta_run, .flags = CMD_LONG},
+    {.name = NULL},
+};
+
+const struct cmd_entry cmd_sampler_entry = {
+    .name = "sampler", .usage = "sampler [use|set|info|list|reset|check] …",
+    .summary = "choose and inspect the sampler of the prior",
+    .help = "Without a subcommand shows the current sampler (like `sampler info`).",
+    .sub = sampler_sub, .max_pos = 0, .run = run_info, .flags = CMD_WHILEJOB,
+};
+
+static const struct cmd_opt sample_opts[] = {
+    {"beta", CMD_OPT_FLOAT, "inverse temperature (default 1)"},
+    {NULL, 0, NULL},
+};
+
+const struct cmd_entry cmd_sample_entry = {
+    .name = "sample", .usage = "sample N [--beta B]",
+    .summary = "draw N states from the prior with the current sampler",
+    .help = "Prints the energy mean, standard deviation, minimum and maximum, the number of\n"
+            "distinct states, the mean activity and the sampler's diagnostics.",
+    .min_pos = 1, .max_pos = 1, .opts = sample_opts, .run = cmd_sample_run, .flags = CMD_LONG,
+};
+
+/* ---------------------------------------------------------------- session module */
+
+static int sampler_mod_save(struct qv_app *app, const struct qv_state *st, cJSON *sec,
+                            struct sess_io *io)
+{
+    const struct sampler *s = st->sampler;
+    if (!s) return 0;
+    char desc[1024], seed[32];
+    s->vt->describe(s->impl, desc, sizeof desc);
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)s->seed);
+    cJSON_AddStringToObject(sec, "name", s->vt->name);
+    cJSON_AddStringToObject(sec, "options", desc);
+    cJSON_AddStringToObject(sec, "seed", seed);
+    if (s->vt->save) {
+        cJSON *state = cJSON_AddObjectToObject(sec, "state");
+        if (!state || s->vt->save(s->impl, state, io)) return -1;
+    }
+    return 0;
+}
+
+static int sampler_mod_load(struct qv_app *app, struct qv_state *st, const cJSON *sec,
+                            struct sess_io *io)
+{
+    const cJSON *jn = cJSON_GetObjectItemCaseSensitive(sec, "name");
+    if (!jn) return 0;   /* no sampler in this session */
+    const cJSON *jo = cJSON_GetObjectItemCaseSensitive(sec, "options");
+    const cJSON *js = cJSON_GetObjectItemCaseSensitive(sec, "seed");
+    if (!cJSON_IsString(jn) || !cJSON_IsString(jo) || !cJSON_IsString(js))
+        return qv_seterr("sampler: malformed session section");
+    struct sampler *s = sampler_new(jn->valuestring, strtoull(js->valuestring, NULL, 10));
+    if (!s) return -1;
+    if (apply_desc(s, jo->valuestring)) {
+        sampler_free(s);
+        return qv_preferr("sampler (session)");
+    }
+    const cJSON *state = cJSON_GetObjectItemCaseSensitive(sec, "state");
+    if (state && s->vt->load && s->vt->load(s->impl, state, io)) {
+        sampler_free(s);
+        return -1;
+    }
+    sampler_free(st->sampler);
+    st->sampler = s;
+    return 0;
+}
+
+static void sampler_mod_free(struct qv_state *st)
+{
+    sampler_free(st->sampler);
+    st->sampler = NULL;
+}
+
+const struct qv_module sampler_module = {"sampler", sampler_mod_save, sampler_mod_load,
+                                         sampler_mod_free};

@@ -1,0 +1,662 @@
+/* cmd_schedule.c — the `schedule` command group (build, edit, show, validate, save/load anneal
+ * schedules; pick the solver whose limits apply), the "schedule" session module, and the
+ * `sampler beta` command (β_eff of the current sampler's samples by maximum pseudo-likelihood,
+ * with the freeze-out estimate of the schedule).  The current schedule is app->st.schedule. */
+#include "cmd.h"
+#include "anneal.h"
+#include "beta.h"
+#include "sampler.h"
+#include "schedule.h"
+#include "session.h"
+#include "solver.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- helpers */
+
+static struct sched *cur(struct qv_app *app)
+{
+    if (!app->st.schedule) {
+        app->st.schedule = sched_new();
+        sched_forward(app->st.schedule, 20);
+        snprintf(app->st.schedule->name, sizeof app->st.schedule->name, "standard 20");
+    }
+    return app->st.schedule;
+}
+
+static void changed(struct qv_app *app)
+{
+    struct qv_event ev = {.kind = QV_EV_STATE};
+    qv_emit(app, &ev);
+}
+
+/* Limits in force for schedule s: its solver's, else the defaults.  *owned gets the loaded
+ * object (free with solver_free) or NULL. */
+static const struct solver_props *limits_of(struct qv_app *app, const char *name,
+                                            struct solver_props **owned)
+{
+    *owned = NULL;
+    if (!name || !*name || !strcmp(name, "default")) return solver_defaults();
+    *owned = solver_load(name);
+    return *owned;
+}
+
+static int pos_num(struct qv_app *app, const struct cmd_args *a, int i, double *v)
+{
+    return cmd_pos_double(app, a, i, v);
+}
+
+static void print_validation(struct qv_app *app, const struct sched *s, const struct solver_props *sp)
+{
+    struct sched_violation v[16];
+    int n = sched_validate(s, sp, v, 16);
+    if (n == 0) {
+        qv_printf(app, "valid for %s (%d of %d points, %g µs, max slope %g µs⁻¹)", sp->name, s->n,
+                  sp->max_anneal_schedule_points, sched_duration(s), 1.0 / sp->annealing_time_range[0]);
+        return;
+    }
+    for (int i = 0; i < n && i < 16; i++)
+        qv_warn(app, "%s: %s", sched_rule_name(v[i].rule), v[i].msg);
+    if (n > 16) qv_warn(app, "… and %d more violations", n - 16);
+}
+
+/* A small ASCII plot of s(t): rows s = 1 … 0, columns t = 0 … T; 'o' marks points. */
+static void plot(struct qv_app *app, const struct sched *s)
+{
+    enum { W = 56, H = 9 };
+    if (s->n < 1) return;
+    double T = sched_duration(s), t0 = s->n ? s->pt[0].t : 0;
+    if (!(T > t0) || !isfinite(T)) return;
+    char grid[H][W + 1];
+    for (int r = 0; r < H; r++) {
+        memset(grid[r], ' ', W);
+        grid[r][W] = 0;
+    }
+    for (int c = 0; c < W; c++) {
+        double t = t0 + (T - t0) * c / (W - 1);
+        double sv = sched_s_at(s, t);
+        if (!isfinite(sv)) continue;
+        int r = (int)lround((1 - QV_MAX(0.0, QV_MIN(1.0, sv))) * (H - 1));
+        grid[r][c] = '*';
+    }
+    for (int i = 0; i < s->n; i++) {
+        if (!isfinite(s->pt[i].t) || !isfinite(s->pt[i].s)) continue;
+        int c = (int)lround((s->pt[i].t - t0) / (T - t0) * (W - 1));
+        int r = (int)lround((1 - QV_MAX(0.0, QV_MIN(1.0, s->pt[i].s))) * (H - 1));
+        if (c >= 0 && c < W) grid[r][c] = 'o';
+    }
+    for (int r = 0; r < H; r++)
+        qv_printf(app, "  %4s |%s", r == 0 ? "s=1" : r == H - 1 ? "0" : "", grid[r]);
+    qv_printf(app, "       +%.*s", W, "--------------------------------------------------------");
+    qv_printf(app, "        t = %-10g%*s%g µs", t0, W - 22, "", T);
+}
+
+static void print_table(struct qv_app *app, const struct sched *s)
+{
+    qv_printf(app, "schedule %s: %d points, %g µs%s%s", s->name[0] ? s->name : "(unnamed)", s->n,
+              sched_duration(s), sched_is_reverse(s) ? ", reverse anneal" : "",
+              s->solver[0] ? "" : "");
+    qv_printf(app, "   #      t (µs)        s");
+    for (int i = 0; i < s->n; i++)
+        qv_printf(app, "  %2d  %10.4g  %7.4g", i, s->pt[i].t, s->pt[i].s);
+}
+
+static int after_edit(struct qv_app *app, struct sched *s)
+{
+    print_table(app, s);
+    struct solver_props *own;
+    const struct solver_props *sp = limits_of(app, s->solver, &own);
+    if (sp) print_validation(app, s, sp);
+    solver_free(own);
+    changed(app);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- builders */
+
+static int run_new(struct qv_app *app, const struct cmd_args *a)
+{
+    if (strcmp(a->pos[0], "forward") != 0)
+        return qv_error(app, "schedule new: unknown kind '%s' (only: forward; then pause, quench, "
+                             "reverse edit it)", a->pos[0]);
+    double T;
+    if (pos_num(app, a, 1, &T)) return -1;
+    struct sched w;
+    sched_copy(&w, cur(app));
+    if (sched_forward(&w, T)) return qv_fail(app);
+    sched_copy(app->st.schedule, &w);
+    return after_edit(app, app->st.schedule);
+}
+
+static int run_forward(struct qv_app *app, const struct cmd_args *a)
+{
+    double T;
+    if (pos_num(app, a, 0, &T)) return -1;
+    struct sched w;
+    sched_copy(&w, cur(app));
+    if (sched_forward(&w, T)) return qv_fail(app);
+    sched_copy(app->st.schedule, &w);
+    return after_edit(app, app->st.schedule);
+}
+
+static int run_pause(struct qv_app *app, const struct cmd_args *a)
+{
+    double sp, d;
+    if (pos_num(app, a, 0, &sp) || pos_num(app, a, 1, &d)) return -1;
+    if (sched_pause(cur(app), sp, d)) return qv_fail(app);
+    return after_edit(app, app->st.schedule);
+}
+
+static int run_quench(struct qv_app *app, const struct cmd_args *a)
+{
+    double sq;
+    if (pos_num(app, a, 0, &sq)) return -1;
+    double slope = cmd_float(a, "slope", 0);
+    if (!isfinite(slope) || slope < 0) return qv_error(app, "schedule quench: --slope must be a positive number");
+    struct sched *s = cur(app);
+    struct solver_props *own;
+    const struct solver_props *lim = limits_of(app, s->solver, &own);
+    if (!lim) return qv_fail(app);
+    int rc = sched_quench(s, sq, slope, lim);
+    solver_free(own);
+    if (rc) return qv_fail(app);
+    return after_edit(app, s);
+}
+
+static int run_reverse(struct qv_app *app, const struct cmd_args *a)
+{
+    double st, hold;
+    if (pos_num(app, a, 0, &st) || pos_num(app, a, 1, &hold)) return -1;
+    double ramp = cmd_float(a, "ramp", 0);
+    if (!isfinite(ramp) || ramp < 0) return qv_error(app, "schedule reverse: --ramp must be a time >= 0 µs");
+    struct sched *s = cur(app);
+    struct solver_props *own;
+    const struct solver_props *lim = limits_of(app, s->solver, &own);
+    if (!lim) return qv_fail(app);
+    int rc = sched_reverse(s, st, hold, ramp, lim);
+    solver_free(own);
+    if (rc) return qv_fail(app);
+    if (cmd_has(a, "no-reinit")) s->reinitialize = false;
+    else s->reinitialize = true;
+    return after_edit(app, s);
+}
+
+/* ---------------------------------------------------------------- point editing */
+
+static int run_add(struct qv_app *app, const struct cmd_args *a)
+{
+    double t, sv;
+    if (pos_num(app, a, 0, &t) || pos_num(app, a, 1, &sv)) return -1;
+    if (sched_add(cur(app), t, sv) < 0) return qv_fail(app);
+    return after_edit(app, app->st.schedule);
+}
+
+static int pos_index(struct qv_app *app, const struct cmd_args *a, int i, int *out)
+{
+    long v;
+    if (cmd_pos_long(app, a, i, &v)) return -1;
+    if (v < 0 || v > 1000000) return qv_error(app, "%s: point index must be >= 0, got %ld", a->path, v);
+    *out = (int)v;
+    return 0;
+}
+
+static int run_del(struct qv_app *app, const struct cmd_args *a)
+{
+    int i = 0;
+    if (pos_index(app, a, 0, &i)) return -1;
+    if (sched_del(cur(app), i)) return qv_fail(app);
+    return after_edit(app, app->st.schedule);
+}
+
+static int run_move(struct qv_app *app, const struct cmd_args *a)
+{
+    int i = 0;
+    double t, sv;
+    if (pos_index(app, a, 0, &i) || pos_num(app, a, 1, &t) || pos_num(app, a, 2, &sv)) return -1;
+    if (sched_move(cur(app), i, t, sv) < 0) return qv_fail(app);
+    return after_edit(app, app->st.schedule);
+}
+
+/* ---------------------------------------------------------------- show / validate */
+
+static int run_show(struct qv_app *app, const struct cmd_args *a)
+{
+    struct sched *s = cur(app);
+    print_table(app, s);
+    plot(app, s);
+    struct solver_props *own;
+    const struct solver_props *sp = limits_of(app, s->solver, &own);
+    if (!sp) {
+        qv_warn(app, "schedule: solver %s: %s (using the default limits)", s->solver, qv_errmsg());
+        sp = solver_defaults();
+    }
+    qv_printf(app, "limits: %s%s; run: %ld reads%s%s", sp->name, s->solver[0] ? "" : " (no solver chosen)",
+              s->num_reads, sched_is_reverse(s) ? (s->initial_state ? ", initial state given" : ", no initial state") : "",
+              sched_is_reverse(s) ? (s->reinitialize ? ", reinitialize" : ", no reinitialize") : "");
+    print_validation(app, s, sp);
+    struct freezeout fo;
+    if (s->n >= 2 && anneal_freezeout(s, sp, NULL, &fo) == 0)
+        qv_printf(app, "freeze-out estimate: s* = %.3f at t = %.3g µs, β_eff ≈ %.3g (T = %g mK, A/B = %.2g)",
+                  fo.s_star, fo.t_star, fo.beta_eff, sp->temperature_mk, fo.a_over_b);
+    else qv_clearerr();
+    solver_free(own);
+    return 0;
+}
+
+static int run_validate(struct qv_app *app, const struct cmd_args *a)
+{
+    struct sched *s = cur(app);
+    const char *name = cmd_str(a, "solver", s->solver);
+    struct solver_props *own;
+    const struct solver_props *sp = limits_of(app, name, &own);
+    if (!sp) return qv_error(app, "schedule validate: %s", qv_errmsg());
+    struct sched w;
+    sched_copy(&w, s);
+    if (cmd_has(a, "reads")) {
+        long r = cmd_int(a, "reads", 1);
+        if (r < 1) { solver_free(own); return qv_error(app, "schedule validate: --reads must be >= 1"); }
+        w.num_reads = r;
+    }
+    struct sched_violation v[32];
+    int n = sched_validate(&w, sp, v, 32);
+    if (n == 0) {
+        qv_printf(app, "schedule valid for %s: %d points (at most %d), %g µs (at most %g), max slope %g µs⁻¹",
+                  sp->name, w.n, sp->max_anneal_schedule_points + (sched_is_reverse(&w) ? 1 : 0),
+                  sched_duration(&w), sp->annealing_time_range[1], 1.0 / sp->annealing_time_range[0]);
+        solver_free(own);
+        return 0;
+    }
+    for (int i = 0; i < n && i < 32; i++) {
+        char where[48] = "";
+        if (v[i].segment >= 0) snprintf(where, sizeof where, " [segment %d]", v[i].segment);
+        else if (v[i].point >= 0) snprintf(where, sizeof where, " [point %d]", v[i].point);
+        qv_error(app, "schedule validate: %s%s: %s", sched_rule_name(v[i].rule), where, v[i].msg);
+    }
+    qv_error(app, "schedule validate: %d violation%s for %s", n, n == 1 ? "" : "s", sp->name);
+    solver_free(own);
+    return -1;
+}
+
+/* ---------------------------------------------------------------- save / load / list */
+
+static bool name_ok(const char *n)
+{
+    if (!*n || strlen(n) > 100 || n[0] == '.') return false;
+    for (const char *p = n; *p; p++)
+        if (!(isalnum((unsigned char)*p) || *p == '_' || *p == '-' || *p == '.')) return false;
+    return true;
+}
+
+static int saved_path(struct qv_app *app, const char *name, char *buf, size_t n)
+{
+    char dir[PATH_MAX];
+    if (session_current_dir(app, dir, sizeof dir)) return -1;
+    if (qv_path(buf, n, "%s/schedules", dir) || qv_mkdirs(buf)) return -1;
+    return qv_path(buf, n, "%s/schedules/%s.json", dir, name);
+}
+
+static int run_save(struct qv_app *app, const struct cmd_args *a)
+{
+    const char *name = a->pos[0];
+    char path[PATH_MAX];
+    if (strchr(name, '/')) snprintf(path, sizeof path, "%s", name);
+    else {
+        if (!name_ok(name)) return qv_error(app, "schedule save: '%s': use letters, digits, '-', '_' and '.'", name);
+        if (saved_path(app, name, path, sizeof path)) return qv_fail(app);
+    }
+    struct sched *s = cur(app);
+    if (s->n < 1) return qv_error(app, "schedule save: the schedule is empty");
+    if (sched_save_file(s, path)) return qv_error(app, "schedule save: %s", qv_errmsg());
+    if (!strchr(name, '/')) snprintf(s->name, sizeof s->name, "%s", name);
+    qv_printf(app, "schedule saved to %s", path);
+    changed(app);
+    return 0;
+}
+
+static int run_load(struct qv_app *app, const struct cmd_args *a)
+{
+    const char *name = a->pos[0];
+    char path[PATH_MAX] = "";
+    if (strchr(name, '/') || (strlen(name) > 5 && !strcmp(name + strlen(name) - 5, ".json") && qv_file_exists(name))) {
+        snprintf(path, sizeof path, "%s", name);
+    } else {
+        if (!name_ok(name)) return qv_error(app, "schedule load: '%s': not a schedule name", name);
+        char p1[PATH_MAX];
+        if (saved_path(app, name, p1, sizeof p1) == 0 && qv_file_exists(p1)) snprintf(path, sizeof path, "%s", p1);
+        else if (qv_path(p1, sizeof p1, "%s/assets/schedules/%s.json", qv_home(), name) == 0 && qv_file_exists(p1))
+            snprintf(path, sizeof path, "%s", p1);
+        else
+            return qv_error(app, "schedule load: no schedule '%s' (not saved in this session, not a preset; "
+                                 "see `schedule list`)", name);
+    }
+    struct sched w;
+    sched_copy(&w, cur(app));
+    if (sched_load_file(&w, path)) return qv_error(app, "schedule load: %s", qv_errmsg());
+    /* a preset reverse anneal is meant to start from the sampler's states */
+    if (sched_is_reverse(&w) && !strchr(name, '/')) w.initial_state = true;
+    const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+    snprintf(w.name, sizeof w.name, "%.*s", (int)(strlen(base) > 5 && !strcmp(base + strlen(base) - 5, ".json") ? strlen(base) - 5 : strlen(base)), base);
+    sched_copy(app->st.schedule, &w);
+    return after_edit(app, app->st.schedule);
+}
+
+static void list_dir(struct qv_app *app, const char *dir, const char *what)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *de;
+    char line[1024] = "";
+    int n = 0;
+    while ((de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (l <= 5 || strcmp(de->d_name + l - 5, ".json")) continue;
+        size_t o = strlen(line);
+        snprintf(line + o, sizeof line - o, "%s%.*s", n ? ", " : "", (int)(l - 5), de->d_name);
+        n++;
+    }
+    closedir(d);
+    qv_printf(app, "%s: %s", what, n ? line : "(none)");
+}
+
+static int run_list(struct qv_app *app, const struct cmd_args *a)
+{
+    char p[PATH_MAX];
+    if (qv_path(p, sizeof p, "%s/assets/schedules", qv_home()) == 0) list_dir(app, p, "presets");
+    char dir[PATH_MAX];
+    if (session_current_dir(app, dir, sizeof dir) == 0 && qv_path(p, sizeof p, "%s/schedules", dir) == 0)
+        list_dir(app, p, "saved in this session");
+    char **sl = solver_list();
+    char line[512] = "";
+    for (char **q = sl; *q; q++) {
+        size_t o = strlen(line);
+        snprintf(line + o, sizeof line - o, "%s%s", q == sl ? "" : ", ", *q);
+    }
+    qv_printf(app, "solvers: %s", line[0] ? line : "(none)");
+    solver_list_free(sl);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- solver / params */
+
+static int run_solver(struct qv_app *app, const struct cmd_args *a)
+{
+    struct sched *s = cur(app);
+    if (a->npos == 1) {
+        const char *name = a->pos[0];
+        if (!strcmp(name, "default")) {
+            s->solver[0] = 0;
+        } else {
+            struct solver_props *sp = solver_load(name);
+            if (!sp) return qv_error(app, "schedule solver: %s", qv_errmsg());
+            solver_free(sp);
+            if (strlen(name) >= sizeof s->solver) return qv_error(app, "schedule solver: name too long");
+            snprintf(s->solver, sizeof s->solver, "%s", name);
+        }
+        changed(app);
+    }
+    struct solver_props *own;
+    const struct solver_props *sp = limits_of(app, s->solver, &own);
+    if (!sp) return qv_error(app, "schedule solver: %s", qv_errmsg());
+    qv_printf(app, "solver %s: %s %d qubits / %ld couplers; annealing_time_range [%g, %g] µs (max slope %g µs⁻¹), "
+              "max_anneal_schedule_points %d, h_range [%g, %g], j_range [%g, %g], run duration <= %g µs, %g mK",
+              sp->name, sp->topology[0] ? sp->topology : "", sp->nq, sp->nc, sp->annealing_time_range[0],
+              sp->annealing_time_range[1], 1.0 / sp->annealing_time_range[0], sp->max_anneal_schedule_points,
+              sp->h_range[0], sp->h_range[1], sp->j_range[0], sp->j_range[1], sp->problem_run_duration_range[1],
+              sp->temperature_mk);
+    print_validation(app, s, sp);
+    solver_free(own);
+    return 0;
+}
+
+static int yesno(struct qv_app *app, const char *opt, const char *v, bool *out)
+{
+    if (!strcmp(v, "yes") || !strcmp(v, "on") || !strcmp(v, "1") || !strcmp(v, "true")) *out = true;
+    else if (!strcmp(v, "no") || !strcmp(v, "off") || !strcmp(v, "0") || !strcmp(v, "false")) *out = false;
+    else return qv_error(app, "schedule params: --%s: expected yes or no, got '%s'", opt, v);
+    return 0;
+}
+
+static int run_params(struct qv_app *app, const struct cmd_args *a)
+{
+    struct sched w;
+    sched_copy(&w, cur(app));
+    if (cmd_has(a, "reads")) {
+        long r = cmd_int(a, "reads", 1);
+        if (r < 1 || r > 1000000000) return qv_error(app, "schedule params: --reads must be a positive integer");
+        w.num_reads = r;
+    }
+    const char *fl[] = {"readout-therm", "programming-therm"};
+    double *dst[] = {&w.readout_thermalization, &w.programming_thermalization};
+    for (int i = 0; i < 2; i++)
+        if (cmd_has(a, fl[i])) {
+            double v = cmd_float(a, fl[i], -1);
+            if (!isfinite(v)) return qv_error(app, "schedule params: --%s must be a number (µs, negative = default)", fl[i]);
+            *dst[i] = v;
+        }
+    if (cmd_has(a, "initial") && yesno(app, "initial", cmd_str(a, "initial", ""), &w.initial_state)) return -1;
+    if (cmd_has(a, "reinit") && yesno(app, "reinit", cmd_str(a, "reinit", ""), &w.reinitialize)) return -1;
+    sched_copy(app->st.schedule, &w);
+    qv_printf(app, "schedule run parameters: reads %ld, readout thermalization %g µs, programming thermalization %g µs "
+              "(negative = solver default), initial state %s, reinitialize %s", w.num_reads,
+              w.readout_thermalization, w.programming_thermalization, w.initial_state ? "yes" : "no",
+              w.reinitialize ? "yes" : "no");
+    changed(app);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- sampler beta */
+
+struct prog { struct qv_app *app; };
+static void on_progress(void *ud, double done, double total)
+{
+    struct prog *p = ud;
+    qv_progress(p->app, "sample", done, total, "samples");
+}
+
+int cmd_sampler_beta_run(struct qv_app *app, const struct cmd_args *a)
+{
+    const struct bm *bm = app->st.prior;
+    if (!bm) return qv_error(app, "sampler beta: no Boltzmann-machine prior (try `prior new chimera 2; prior random`)");
+    struct sampler *s = app->st.sampler;
+    if (!s) return qv_error(app, "sampler beta: no sampler chosen (try `sampler use sqa`)");
+    long n = cmd_int(a, "samples", 1000);
+    if (n < 2 || n > 10000000) return qv_error(app, "sampler beta: --samples must be in [2, 10000000], got %ld", n);
+    long nboot = cmd_int(a, "boot", 100);
+    if (nboot < 0 || nboot > 100000) return qv_error(app, "sampler beta: --boot must be in [0, 100000]");
+    double beta = cmd_float(a, "beta", 1.0);
+    if (!isfinite(beta) || beta <= 0) return qv_error(app, "sampler beta: --beta must be a positive number");
+    struct samples out;
+    samples_init(&out);
+    struct prog pu = {app};
+    struct sample_ctx ctx = {.progress = on_progress, .ud = &pu, .cancel = &app->cancel, .app = app,
+                             .schedule = app->st.schedule};
+    if (sampler_sample(s, bm, beta, n, &ctx, &out)) {
+        samples_free(&out);
+        return qv_error(app, "sampler beta: %s", qv_errmsg());
+    }
+    struct beta_result br;
+    if (beta_estimate(bm, out.z, out.count, (int)nboot, app->st.seed ^ 0xbe7a, &br)) {
+        samples_free(&out);
+        return qv_fail(app);
+    }
+    qv_printf(app, "sampler beta: %s, %ld samples at β = %g on %s", s->vt->name, out.count, beta,
+              app->st.prior_desc[0] ? app->st.prior_desc : bm->g->desc);
+    if (isinf(br.beta))
+        qv_printf(app, "  β_eff = ∞ (MPL): every sample is a local minimum — the samples are colder than any finite β");
+    else
+        qv_printf(app, "  β_eff = %.4g ± %.2g (maximum pseudo-likelihood, %d bootstrap replicates%s); β_eff/β = %.3f",
+                  br.beta, br.err, br.nboot, br.linearised ? ", linearised" : "", br.beta / beta);
+    if (isfinite(out.beta_eff))
+        qv_printf(app, "  the sampler programmed the problem scaled by β/β_eff with its own β_eff = %.4g", out.beta_eff);
+    const struct sched *sc = app->st.schedule;
+    struct sched def;
+    if (!sc) {
+        sched_init(&def);
+        sched_forward(&def, 20);
+        sc = &def;
+    }
+    struct solver_props *own;
+    const struct solver_props *sp = limits_of(app, sc->solver, &own);
+    struct freezeout fo;
+    if (sp && sc->n >= 2 && anneal_freezeout(sc, sp, NULL, &fo) == 0)
+        qv_printf(app, "  freeze-out estimate for the schedule (%s, %g mK): s* = %.3f, β_eff(hardware units) ≈ %.3g",
+                  sp->name, sp->temperature_mk, fo.s_star, fo.beta_eff);
+    else qv_clearerr();
+    solver_free(own);
+    struct qv_event ev = {.kind = QV_EV_SAMPLER, .beta_eff = br.beta, .beta_err = br.err};
+    ev.qpu.programming = ev.qpu.anneal = ev.qpu.readout = ev.qpu.access = ev.qpu.total_real = NAN;
+    qv_emit(app, &ev);
+    samples_free(&out);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- table */
+
+static const struct cmd_opt quench_opts[] = {
+    {"slope", CMD_OPT_FLOAT, "ramp slope in µs⁻¹ (default: the steepest allowed, 1/min annealing time)"},
+    {NULL, 0, NULL},
+};
+static const struct cmd_opt reverse_opts[] = {
+    {"ramp", CMD_OPT_FLOAT, "duration of each ramp in µs (default: the fastest allowed)"},
+    {"no-reinit", CMD_OPT_FLAG, "reads continue from the previous read's state (reinitialize_state false)"},
+    {NULL, 0, NULL},
+};
+static const struct cmd_opt validate_opts[] = {
+    {"solver", CMD_OPT_STR, "check against this solver's limits (default: the schedule's solver)"},
+    {"reads", CMD_OPT_INT, "reads per call for the run-duration limit (default: schedule params)"},
+    {NULL, 0, NULL},
+};
+static const struct cmd_opt params_opts[] = {
+    {"reads", CMD_OPT_INT, "reads per call (run-duration limit)"},
+    {"readout-therm", CMD_OPT_FLOAT, "readout thermalization µs (negative = solver default)"},
+    {"programming-therm", CMD_OPT_FLOAT, "programming thermalization µs (negative = solver default)"},
+    {"initial", CMD_OPT_STR, "yes|no: reverse anneals get an initial state"},
+    {"reinit", CMD_OPT_STR, "yes|no: reverse anneals reinitialise every read"},
+    {NULL, 0, NULL},
+};
+
+static const struct cmd_entry schedule_sub[] = {
+    {.name = "new", .usage = "schedule new forward T", .summary = "a linear forward anneal (0,0) → (T,1)",
+     .help = "Replaces the points by [[0, 0], [T, 1]] (T in µs).  Then `schedule pause`,\n"
+             "`schedule quench` or point editing change it.",
+     .min_pos = 2, .max_pos = 2, .complete = CMD_COMPLETE_WORDS, .words = "forward", .run = run_new},
+    {.name = "forward", .usage = "schedule forward T", .summary = "same as `schedule new forward T`",
+     .min_pos = 1, .max_pos = 1, .run = run_forward},
+    {.name = "pause", .usage = "schedule pause S_P DURATION",
+     .summary = "insert a flat segment at s = S_P lasting DURATION µs",
+     .help = "Finds where the schedule first reaches S_P, holds s there for DURATION µs and shifts\n"
+             "the rest of the schedule later.  Pausing shortly after the minimum gap lets the\n"
+             "state thermalise (samplers-and-metrics.md §4.4).",
+     .min_pos = 2, .max_pos = 2, .run = run_pause},
+    {.name = "quench", .usage = "schedule quench S_Q [--slope MAX]",
+     .summary = "from where s reaches S_Q, ramp to s = 1 as fast as allowed",
+     .help = "Replaces the rest of the schedule by a ramp of slope MAX µs⁻¹ (default: the solver's\n"
+             "limit 1/min annealing time; end time rounded up to 0.01 µs).",
+     .min_pos = 1, .max_pos = 1, .opts = quench_opts, .run = run_quench},
+    {.name = "reverse", .usage = "schedule reverse S_TARGET HOLD [--ramp T] [--no-reinit]",
+     .summary = "reverse anneal 1 → S_TARGET, hold HOLD µs, back to 1",
+     .help = "Starts from a classical state (the sampler's previous samples, or the states given\n"
+             "to it) at s = 1.  A target near 1 keeps the state; a low target forgets it.",
+     .min_pos = 2, .max_pos = 2, .opts = reverse_opts, .run = run_reverse},
+    {.name = "add", .usage = "schedule add T S", .summary = "insert a point (kept in time order)",
+     .min_pos = 2, .max_pos = 2, .run = run_add},
+    {.name = "del", .usage = "schedule del I", .summary = "delete point I (0-based)",
+     .min_pos = 1, .max_pos = 1, .run = run_del},
+    {.name = "move", .usage = "schedule move I T S", .summary = "move point I to (T, S)",
+     .min_pos = 3, .max_pos = 3, .run = run_move},
+    {.name = "show", .usage = "schedule show", .summary = "table, plot, validity and freeze-out estimate",
+     .run = run_show, .flags = CMD_WHILEJOB},
+    {.name = "validate", .usage = "schedule validate [--solver NAME] [--reads N]",
+     .summary = "check every rule a QPU enforces (fails when one is broken)",
+     .help = "Rules (qpu-protocol.md §2.2–2.4): 2 ≤ points ≤ max_anneal_schedule_points (+1 for\n"
+             "reverse), t strictly increasing, first point at t = 0 ((0, 0) for forward), first s\n"
+             "0 or 1, last t ≤ max annealing time, last s = 1, forward s never decreases, every\n"
+             "slope ≤ 1/min annealing time, reverse needs an initial state, and\n"
+             "(T + readout thermalization)·reads + programming thermalization ≤ the run-duration\n"
+             "limit.  Each violation names the rule and the point or segment.",
+     .max_pos = 0, .opts = validate_opts, .complete = CMD_COMPLETE_SOLVER, .run = run_validate,
+     .flags = CMD_WHILEJOB},
+    {.name = "save", .usage = "schedule save NAME", .summary = "save as JSON [[t, s], …] in the session's schedules/",
+     .min_pos = 1, .max_pos = 1, .complete = CMD_COMPLETE_SCHEDULE, .run = run_save},
+    {.name = "load", .usage = "schedule load NAME",
+     .summary = "load a saved schedule, a preset (assets/schedules) or a JSON file",
+     .help = "Presets: standard (20 µs), pause (mid-anneal pause), quench, reverse.  On any error\n"
+             "the current schedule is kept.",
+     .min_pos = 1, .max_pos = 1, .complete = CMD_COMPLETE_SCHEDULE, .run = run_load},
+    {.name = "list", .usage = "schedule list", .summary = "presets, saved schedules and shipped solvers",
+     .run = run_list, .flags = CMD_WHILEJOB},
+    {.name = "solver", .usage = "schedule solver [NAME|default]",
+     .summary = "pick the solver whose limits (and physics for sqa) apply",
+     .help = "NAME is a property file in assets/solvers (DW_2000Q_5, Advantage_system4.1,\n"
+             "Advantage2_system1.5; unique prefixes work) or a path to a SAPI solver JSON.",
+     .max_pos = 1, .complete = CMD_COMPLETE_SOLVER, .run = run_solver},
+    {.name = "params", .usage = "schedule params [--reads N] [--readout-therm US] [--programming-therm US] [--initial yes|no] [--reinit yes|no]",
+     .summary = "run parameters checked with the schedule (reads, thermalization, reverse options)",
+     .max_pos = 0, .opts = params_opts, .run = run_params},
+    {.name = NULL},
+};
+
+const struct cmd_entry cmd_schedule_entry = {
+    .name = "schedule", .usage = "schedule [new|pause|quench|reverse|add|del|move|show|validate|save|load|list|solver|params] …",
+    .summary = "edit the anneal schedule used by sqa and qpu",
+    .help = "A schedule is a list of (t µs, s) points, linear in between, as a QPU accepts it.\n"
+            "Without a subcommand shows it (like `schedule show`).",
+    .sub = schedule_sub, .max_pos = 0, .run = run_show, .flags = CMD_WHILEJOB,
+};
+
+/* `sampler beta` is a child of the `sampler` group: cmd_sampler.c lists it with these. */
+const struct cmd_opt cmd_sampler_beta_opts[] = {
+    {"samples", CMD_OPT_INT, "samples to draw (default 1000)"},
+    {"boot", CMD_OPT_INT, "bootstrap replicates (default 100)"},
+    {"beta", CMD_OPT_FLOAT, "β asked of the sampler (default 1)"},
+    {NULL, 0, NULL},
+};
+const char cmd_sampler_beta_help[] =
+    "Draws N samples from the prior with the current sampler (and schedule), fits β_eff\n"
+    "by maximum pseudo-likelihood with a bootstrap error bar, and prints the freeze-out\n"
+    "estimate of the schedule.  A correct classical sampler gives β_eff ≈ β; a physical\n"
+    "one (sqa, qpu) shows how well its β_eff rescaling works.";
+
+/* ---------------------------------------------------------------- session module */
+
+static int sched_mod_save(struct qv_app *app, const struct qv_state *st, cJSON *sec, struct sess_io *io)
+{
+    if (!st->schedule) return 0;
+    cJSON *o = sched_to_cjson(st->schedule);
+    cJSON *it = o->child;
+    while (it) {
+        cJSON *next = it->next;
+        cJSON_AddItemToObject(sec, it->string, cJSON_DetachItemViaPointer(o, it));
+        it = next;
+    }
+    cJSON_Delete(o);
+    return 0;
+}
+
+static int sched_mod_load(struct qv_app *app, struct qv_state *st, const cJSON *sec, struct sess_io *io)
+{
+    if (!cJSON_GetObjectItemCaseSensitive(sec, "anneal_schedule")) return 0;
+    struct sched *s = sched_new();
+    if (sched_from_cjson(s, sec)) {
+        sched_free(s);
+        return qv_preferr("schedule");
+    }
+    sched_free(st->schedule);
+    st->schedule = s;
+    return 0;
+}
+
+static void sched_mod_free(struct qv_state *st)
+{
+    sched_free(st->schedule);
+    st->schedule = NULL;
+}
+
+const struct qv_module schedule_module = {"schedule", sched_mod_save, sched_mod_load, sched_mod_free};

@@ -1,0 +1,384 @@
+/* dvae.c — the discrete VAE: parameter layout, forward/backward of the relaxed ELBO with a
+ * Bernoulli or Boltzmann-machine prior, encoder/decoder passes for evaluation and generation.
+ * Model and objective: dvae.h; tensor layout: nn.h. */
+#include "dvae.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void dvae_config_default(struct dvae_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->D = 784;
+    c->n = 288;
+    c->nhidden = 2;
+    c->hidden[0] = 512;
+    c->hidden[1] = 256;
+    c->act = NN_ACT_TANH;
+    c->relax = DVAE_RELAX_GUMBOLT;
+    c->tau = 0.5f;
+    c->prior = DVAE_PRIOR_BERNOULLI;
+    c->bmax = 500;
+}
+
+int dvae_parse_hidden(const char *s, struct dvae_config *c)
+{
+    int k = 0;
+    const char *p = s;
+    while (*p) {
+        if (k == DVAE_MAX_HIDDEN)
+            return qv_seterr("--hidden: at most %d layers ('%s')", DVAE_MAX_HIDDEN, s);
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 1 || v > 16384)
+            return qv_seterr("--hidden: '%s': expected widths 1..16384 separated by commas", s);
+        c->hidden[k++] = (int)v;
+        p = end;
+        if (*p == ',') p++;
+        else if (*p) return qv_seterr("--hidden: '%s': expected widths separated by commas", s);
+    }
+    if (k == 0) return qv_seterr("--hidden: empty list");
+    c->nhidden = k;
+    return 0;
+}
+
+/* Widths along the encoder: D, hidden[0..nh-1], n.  The decoder runs them backwards. */
+static int enc_width(const struct dvae_config *c, int i)
+{
+    if (i == 0) return c->D;
+    if (i <= c->nhidden) return c->hidden[i - 1];
+    return c->n;
+}
+
+static int dvae_carve(struct dvae *m, struct nn_arena *a)
+{
+    const struct dvae_config *c = &m->cfg;
+    int nl = c->nhidden + 1, bm_ = c->bmax, widest = QV_MAX(c->D, c->n);
+    for (int i = 0; i <= nl; i++) widest = QV_MAX(widest, enc_width(c, i));
+    size_t np = 0;
+    for (int i = 0; i < nl; i++) np += nn_dense_size(enc_width(c, i), enc_width(c, i + 1));
+    for (int i = 0; i < nl; i++) np += nn_dense_size(enc_width(c, nl - i), enc_width(c, nl - i - 1));
+    if (c->prior == DVAE_PRIOR_BERNOULLI) np += nn_round16((size_t)c->n);
+    m->nparams = np;
+    m->params = nn_arena_take(a, np);
+    m->grads = nn_arena_take(a, np);
+    size_t off = 0;
+    for (int i = 0; i < nl; i++) {
+        int in = enc_width(c, i), out = enc_width(c, i + 1);
+        nn_dense_bind(&m->enc[i], in, out, i == nl - 1 ? NN_ACT_LINEAR : c->act,
+                      m->params ? m->params + off : NULL, m->grads ? m->grads + off : NULL);
+        off += nn_dense_size(in, out);
+    }
+    for (int i = 0; i < nl; i++) {
+        int in = enc_width(c, nl - i), out = enc_width(c, nl - i - 1);
+        nn_dense_bind(&m->dec[i], in, out, i == nl - 1 ? NN_ACT_LINEAR : c->act,
+                      m->params ? m->params + off : NULL, m->grads ? m->grads + off : NULL);
+        off += nn_dense_size(in, out);
+    }
+    m->prior_a = m->g_prior_a = NULL;
+    if (c->prior == DVAE_PRIOR_BERNOULLI && m->params) {
+        m->prior_a = m->params + off;
+        m->g_prior_a = m->grads + off;
+    }
+    for (int i = 0; i < nl; i++) m->eh[i] = nn_arena_take(a, (size_t)bm_ * enc_width(c, i + 1));
+    for (int i = 0; i < nl; i++) m->dh[i] = nn_arena_take(a, (size_t)bm_ * enc_width(c, nl - i - 1));
+    m->zeta = nn_arena_take(a, (size_t)bm_ * c->n);
+    m->dzeta = nn_arena_take(a, (size_t)bm_ * c->n);
+    m->dl = nn_arena_take(a, (size_t)bm_ * c->n);
+    m->g1 = nn_arena_take(a, (size_t)bm_ * widest);
+    m->g2 = nn_arena_take(a, (size_t)bm_ * widest);
+    float *rv = nn_arena_take(a, 2 * (size_t)bm_);   /* doubles */
+    m->rowv = (double *)rv;
+    return 0;
+}
+
+struct dvae *dvae_new(const struct dvae_config *cfg, uint64_t seed)
+{
+    const struct dvae_config *c = cfg;
+    if (c->D < 1 || c->D > 1 << 20) { qv_seterr("model: %d pixels is out of range", c->D); return NULL; }
+    if (c->n < 1 || c->n > 1 << 16) { qv_seterr("model: %d latent units is out of range", c->n); return NULL; }
+    if (c->nhidden < 1 || c->nhidden > DVAE_MAX_HIDDEN) {
+        qv_seterr("model: 1..%d hidden layers", DVAE_MAX_HIDDEN);
+        return NULL;
+    }
+    if (!(c->tau > 0.0f && c->tau <= 10.0f)) { qv_seterr("model: --tau must be in (0, 10]"); return NULL; }
+    if (c->bmax < 1 || c->bmax > 100000) { qv_seterr("model: batch capacity out of range"); return NULL; }
+    struct dvae *m = qv_calloc(1, sizeof *m);
+    m->cfg = *c;
+    m->nl = c->nhidden + 1;
+    struct nn_arena plan;
+    nn_arena_plan(&plan);
+    dvae_carve(m, &plan);
+    if (nn_arena_alloc(&m->arena, plan.used) < 0) { free(m); return NULL; }
+    dvae_carve(m, &m->arena);
+    struct rng r;
+    rng_init(&r, seed, 0x6d6f64656cULL);   /* "model" */
+    for (int i = 0; i < m->nl; i++) nn_dense_init(&m->enc[i], &r);
+    for (int i = 0; i < m->nl; i++) nn_dense_init(&m->dec[i], &r);
+    /* prior logits start at 0 (p = 1/2), like the BM parameters (DVAE# initialises them at 0) */
+    return m;
+}
+
+void dvae_free(struct dvae *m)
+{
+    if (!m) return;
+    nn_arena_free(&m->arena);
+    free(m);
+}
+
+int dvae_check_finite(const struct dvae *m)
+{
+    for (size_t i = 0; i < m->nparams; i++)
+        if (!isfinite(m->params[i])) {
+            const char *what = "parameter";
+            for (int l = 0; l < m->nl; l++) {
+                if (m->params + i >= m->enc[l].w && m->params + i < m->enc[l].w + nn_dense_size(m->enc[l].in, m->enc[l].out)) { what = "encoder parameter"; break; }
+                if (m->params + i >= m->dec[l].w && m->params + i < m->dec[l].w + nn_dense_size(m->dec[l].in, m->dec[l].out)) { what = "decoder parameter"; break; }
+            }
+            return qv_seterr("model: %s %zu is %s", what, i, isnan(m->params[i]) ? "NaN" : "infinite");
+        }
+    return 0;
+}
+
+void dvae_describe(const struct dvae *m, char *buf, size_t n)
+{
+    const struct dvae_config *c = &m->cfg;
+    char arch[128];
+    int k = snprintf(arch, sizeof arch, "%d", c->D);
+    for (int i = 0; i < c->nhidden && k < (int)sizeof arch; i++)
+        k += snprintf(arch + k, sizeof arch - k, "-%d", c->hidden[i]);
+    if (k < (int)sizeof arch) snprintf(arch + k, sizeof arch - k, "-%d", c->n);
+    snprintf(buf, n, "%s %s gumbolt tau=%g %s prior, %zu parameters", arch, nn_act_name(c->act),
+             (double)c->tau, c->prior == DVAE_PRIOR_BM ? "boltzmann" : "bernoulli",
+             m->nparams - (c->prior == DVAE_PRIOR_BERNOULLI ? nn_round16((size_t)c->n) - (size_t)c->n : 0));
+}
+
+void dvae_noise(struct rng *r, float *g, size_t n)
+{
+    /* u = (k + ½)/2²⁴ is never 0 or 1, so the logit is finite (|g| ≤ 17.3). */
+    size_t i = 0;
+    for (; i + NN_VL <= n; i += NN_VL) {
+        nn_vf u;
+        for (int k = 0; k < NN_VL; k++) u[k] = ((float)(rng_u64(r) >> 40) + 0.5f) * 0x1.0p-24f;
+        nn_vstore(g + i, nn_vlog(u) - nn_vlog(1.0f - u));
+    }
+    for (; i < n; i++) {
+        float u = ((float)(rng_u64(r) >> 40) + 0.5f) * 0x1.0p-24f;
+        g[i] = nn_flog(u) - nn_flog(1.0f - u);
+    }
+}
+
+const float *dvae_encode(struct dvae *m, int B, const float *x, float *q)
+{
+    const float *in = x;
+    for (int i = 0; i < m->nl; i++) {
+        nn_dense_forward(&m->enc[i], B, in, m->eh[i]);
+        in = m->eh[i];
+    }
+    if (q) {
+        size_t n = (size_t)B * m->cfg.n, i = 0;
+        for (; i + NN_VL <= n; i += NN_VL) nn_vstore(q + i, nn_vsigmoid(nn_vload(in + i)));
+        for (; i < n; i++) q[i] = nn_fsigmoid(in[i]);
+    }
+    return in;
+}
+
+const float *dvae_decode(struct dvae *m, int B, const float *z)
+{
+    const float *in = z;
+    for (int i = 0; i < m->nl; i++) {
+        nn_dense_forward(&m->dec[i], B, in, m->dh[i]);
+        in = m->dh[i];
+    }
+    return in;
+}
+
+void dvae_decode_means(struct dvae *m, int B, const float *z, float *out)
+{
+    const float *l = dvae_decode(m, B, z);
+    size_t n = (size_t)B * m->cfg.D, i = 0;
+    for (; i + NN_VL <= n; i += NN_VL) nn_vstore(out + i, nn_vsigmoid(nn_vload(l + i)));
+    for (; i < n; i++) out[i] = nn_fsigmoid(l[i]);
+}
+
+/* E(z) = −Σ b_i z_i − Σ_e W_e z_u z_v for one row; if dz is not NULL it gets ∂E/∂z. */
+static double bm_energy_row(const struct bm *bm, const float *z, float *dz)
+{
+    const int n = bm->n;
+    double e = 0.0;
+    for (int i = 0; i < n; i++) e -= bm->b[i] * z[i];
+    if (dz)
+        for (int i = 0; i < n; i++) dz[i] = (float)-bm->b[i];
+    const int (*ed)[2] = (const int (*)[2])bm->g->edges;
+    for (long k = 0; k < bm->ne; k++) {
+        int u = ed[k][0], v = ed[k][1];
+        double w = bm->w[k];
+        e -= w * z[u] * z[v];
+        if (dz) {
+            dz[u] -= (float)(w * z[v]);
+            dz[v] -= (float)(w * z[u]);
+        }
+    }
+    return e;
+}
+
+void dvae_prior_logp(const struct dvae *m, const struct bm *bm, int B, const float *z, double *out)
+{
+    const int n = m->cfg.n;
+    if (m->cfg.prior == DVAE_PRIOR_BM) {
+        for (int b = 0; b < B; b++) out[b] = -bm_energy_row(bm, z + (size_t)b * n, NULL);
+        return;
+    }
+    /* Σ z a − softplus(a): the normalising constant is part of the closed form */
+    double c = 0.0;
+    for (int i = 0; i < n; i++) c += nn_fsoftplus(m->prior_a[i]);
+    for (int b = 0; b < B; b++) {
+        const float *zr = z + (size_t)b * n;
+        double s = 0.0;
+        for (int i = 0; i < n; i++) s += (double)zr[i] * m->prior_a[i];
+        out[b] = s - c;
+    }
+}
+
+int dvae_batch_run(struct dvae *m, const struct bm *bm, struct dvae_batch *io)
+{
+    const struct dvae_config *c = &m->cfg;
+    const int B = io->B, n = c->n, D = c->D;
+    const bool isbm = c->prior == DVAE_PRIOR_BM;
+    if (B < 1 || B > c->bmax) return qv_seterr("model: batch of %d rows (capacity %d)", B, c->bmax);
+    if (isbm && !bm) return qv_seterr("model: a Boltzmann-machine prior is needed (prior new …)");
+    if (isbm && bm->n != n)
+        return qv_seterr("model: the prior has %d units but the model has %d latents", bm->n, n);
+    if (isbm && io->grad && (!io->neg_mean || !io->neg_corr || !io->g_b || !io->g_w))
+        return qv_seterr("model: BM gradient needs negative-phase statistics");
+    const float inv_tau = 1.0f / c->tau;
+    const double beta = io->kl_weight;
+    const float sB = 1.0f / (float)B;
+
+    /* encoder → logits l [B × n] */
+    const float *l = dvae_encode(m, B, io->x, NULL);
+    /* relaxation ζ = σ((l + g)/τ) [B × n] */
+    const size_t bn = (size_t)B * n;
+    {
+        size_t i = 0;
+        for (; i + NN_VL <= bn; i += NN_VL)
+            nn_vstore(m->zeta + i, nn_vsigmoid((nn_vload(l + i) + nn_vload(io->noise + i)) * inv_tau));
+        for (; i < bn; i++) m->zeta[i] = nn_fsigmoid((l[i] + io->noise[i]) * inv_tau);
+    }
+    /* decoder → pixel logits [B × D]; reconstruction and its gradient (scaled by 1/B) */
+    const float *xl = dvae_decode(m, B, m->zeta);
+    double *rec = m->rowv;
+    nn_bernoulli_ll(xl, io->x, (size_t)D, B, D, rec, io->grad ? m->g1 : NULL, sB);
+
+    /* prior term per example, and its gradient wrt ζ (dzeta) and l (dl), scaled by β/B */
+    double klsum = 0.0, recsum = 0.0;
+    const float kb = (float)(beta / B);
+    if (!isbm) {
+        /* closed form: KL = Σ q(l − a) − sp(l) + sp(a);  ∂/∂l = q(1−q)(l−a), ∂/∂a = σ(a) − q */
+        float spa_tot = 0.0f;
+        for (int i = 0; i < n; i++) spa_tot += nn_fsoftplus(m->prior_a[i]);
+        if (io->grad) memset(m->g_prior_a, 0, sizeof(float) * n);
+        for (int b = 0; b < B; b++) {
+            const float *lr = l + (size_t)b * n;
+            float *dlr = m->dl + (size_t)b * n;
+            double kl = spa_tot;
+            for (int i = 0; i < n; i++) {
+                float q = nn_fsigmoid(lr[i]), a = m->prior_a[i];
+                kl += q * (lr[i] - a) - nn_fsoftplus(lr[i]);
+                if (io->grad) {
+                    dlr[i] = kb * q * (1.0f - q) * (lr[i] - a);
+                    m->g_prior_a[i] += kb * (nn_fsigmoid(a) - q);
+                }
+            }
+            klsum += kl;
+            recsum += rec[b];
+            if (io->ex_elbo) io->ex_elbo[b] = rec[b] - kl;
+        }
+    } else {
+        if (io->grad) {
+            for (int i = 0; i < n; i++) io->g_b[i] = 0.0;
+            for (long k = 0; k < bm->ne; k++) io->g_w[k] = 0.0;
+        }
+        const int (*ed)[2] = (const int (*)[2])bm->g->edges;
+        float *dE = m->g2;   /* free until the decoder backward */
+        for (int b = 0; b < B; b++) {
+            const float *lr = l + (size_t)b * n, *zr = m->zeta + (size_t)b * n;
+            double kl = bm_energy_row(bm, zr, io->grad ? dE : NULL);
+            /* log q(ζ|x) = Σ ζ l − softplus(l); ∂/∂ζ = l, ∂/∂l (explicit) = ζ − σ(l) */
+            for (int i = 0; i < n; i++) kl += zr[i] * lr[i] - nn_fsoftplus(lr[i]);
+            if (io->grad) {
+                float *dzr = m->dzeta + (size_t)b * n, *dlr = m->dl + (size_t)b * n;
+                for (int i = 0; i < n; i++) {
+                    dzr[i] = kb * (lr[i] + dE[i]);
+                    dlr[i] = kb * (zr[i] - nn_fsigmoid(lr[i]));
+                    io->g_b[i] -= zr[i];
+                }
+                for (long k = 0; k < bm->ne; k++) io->g_w[k] -= (double)zr[ed[k][0]] * zr[ed[k][1]];
+            }
+            klsum += kl;
+            recsum += rec[b];
+            if (io->ex_elbo) io->ex_elbo[b] = rec[b] - kl;
+        }
+        if (io->grad) {
+            /* ∂E/∂b_i = −ζ_i and ∂log Z/∂b_i = ⟨z_i⟩, so
+             * ∂(β·mean E(ζ) + β·log Z)/∂b_i = β(−mean ζ_i + ⟨z_i⟩); likewise for W. */
+            for (int i = 0; i < n; i++) io->g_b[i] = beta * (io->g_b[i] / B + io->neg_mean[i]);
+            for (long k = 0; k < bm->ne; k++) io->g_w[k] = beta * (io->g_w[k] / B + io->neg_corr[k]);
+        }
+    }
+    io->rec = recsum / B;
+    io->kl = klsum / B;
+    io->elbo = io->rec - io->kl;
+    if (!io->grad) return 0;
+
+    /* decoder backward: g1 holds ∂loss/∂(pixel logits); layers ping-pong between g1 and g2 and
+     * the last input gradient is ∂loss/∂ζ through the decoder */
+    float *dy = m->g1;
+    for (int i = m->nl - 1; i >= 0; i--) {
+        const float *in = i > 0 ? m->dh[i - 1] : m->zeta;
+        float *dst = dy == m->g1 ? m->g2 : m->g1;
+        nn_dense_backward(&m->dec[i], B, in, m->dh[i], dy, dst);
+        dy = dst;
+    }
+    /* dy now holds ∂rec-loss/∂ζ [B × n]; combine with the prior's and chain through ζ(l):
+     * ∂ζ/∂l = ζ(1−ζ)/τ */
+    {
+        const float *dzd = dy;
+        size_t i = 0;
+        if (!isbm) {
+            for (; i < bn; i++) {
+                float z = m->zeta[i];
+                m->dl[i] += dzd[i] * z * (1.0f - z) * inv_tau;
+            }
+        } else {
+            for (; i < bn; i++) {
+                float z = m->zeta[i];
+                m->dl[i] += (dzd[i] + m->dzeta[i]) * z * (1.0f - z) * inv_tau;
+            }
+        }
+    }
+    /* encoder backward from dl; the first layer needs no input gradient */
+    dy = m->dl;
+    for (int i = m->nl - 1; i >= 0; i--) {
+        const float *in = i > 0 ? m->eh[i - 1] : io->x;
+        float *dst = i > 0 ? (dy == m->g1 ? m->g2 : m->g1) : NULL;
+        nn_dense_backward(&m->enc[i], B, in, m->eh[i], dy, dst);
+        dy = dst;
+    }
+    return 0;
+}
+
+void dvae_adam_step(struct dvae *m, struct nn_adam *o, double lr, float wd)
+{
+    nn_adam_begin(o, lr);
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < m->nl; i++) {
+            const struct nn_dense *L = k ? &m->dec[i] : &m->enc[i];
+            size_t off = (size_t)(L->w - m->params), nw = (size_t)L->in * L->out;
+            nn_adam_update(o, m->params, m->grads, off, nw, wd);
+            nn_adam_update(o, m->params, m->grads, (size_t)(L->b - m->params), (size_t)L->out, 0.0f);
+        }
+    if (m->prior_a)
+        nn_adam_update(o, m->params, m->grads, (size_t)(m->prior_a - m->params), (size_t)m->cfg.n, 0.0f);
+}

@@ -1,0 +1,107 @@
+/* dvae.h — the discrete VAE: encoder MLP → logits of q(z|x) for n binary latents, a GumBolt
+ * concrete relaxation ζ of z, decoder MLP → Bernoulli pixel logits, and a prior that is either a
+ * factorised Bernoulli (closed-form KL, learnable logits owned by the model) or a Boltzmann
+ * machine (struct bm, owned by the prior module) whose log-partition gradient comes from
+ * negative-phase statistics supplied by the caller (any sampler, or exact marginals).
+ *
+ * Objective per example (model.md §2, §2b), maximised:
+ *   ELBO ≈ log p(x|ζ) − β·KL,  ζ_i = σ((l_i + g_i)/τ),  g_i ~ Logistic(0,1) (= log u − log(1−u))
+ *   Bernoulli prior:  KL = Σ_i q_i (l_i − a_i) − softplus(l_i) + softplus(a_i),  q = σ(l)  (exact)
+ *   BM prior:         KL = log q(ζ|x) + E_θ(ζ) + log Z_θ,  log q(ζ|x) = Σ ζ_i l_i − softplus(l_i)
+ * with ∂log Z/∂b_i = ⟨z_i⟩, ∂log Z/∂W_ij = ⟨z_i z_j⟩ taken from prior samples (constants).
+ *
+ * Why GumBolt with τ = 0.5 by default: it evaluates every term at the relaxed ζ, so the BM energy
+ * needs no special treatment (unlike spike-and-exponential smoothing), its τ → 0 limit is the
+ * discrete ELBO, and GumBolt reports its best results around τ ≈ 0.5 and below; lower τ lowers the
+ * relaxation bias but raises gradient variance (the decoder sees nearly binary inputs). */
+#ifndef QV_DVAE_H
+#define QV_DVAE_H
+
+#include "nn.h"
+#include "bm.h"
+
+#define DVAE_MAX_HIDDEN 4
+
+enum dvae_prior { DVAE_PRIOR_BERNOULLI, DVAE_PRIOR_BM };
+enum dvae_relax { DVAE_RELAX_GUMBOLT };
+
+struct dvae_config {
+    int D;                          /* pixels per image */
+    int n;                          /* latent units (= prior nodes) */
+    int nhidden;                    /* hidden layers per network, 1..DVAE_MAX_HIDDEN */
+    int hidden[DVAE_MAX_HIDDEN];    /* encoder widths, input side first; decoder mirrors them */
+    enum nn_act act;
+    enum dvae_relax relax;
+    float tau;                      /* relaxation temperature */
+    enum dvae_prior prior;
+    int bmax;                       /* largest batch the work buffers hold */
+};
+/* Defaults: D 784, n 288, hidden 512,256, tanh, gumbolt, τ 0.5, Bernoulli, bmax 500. */
+void dvae_config_default(struct dvae_config *c);
+/* "512,256" → hidden[]; error "--hidden: …" on bad text. */
+int dvae_parse_hidden(const char *s, struct dvae_config *c);
+
+struct dvae {
+    struct dvae_config cfg;
+    int nl;                               /* layers per network = nhidden + 1 */
+    struct nn_dense enc[DVAE_MAX_HIDDEN + 1], dec[DVAE_MAX_HIDDEN + 1];
+    float *prior_a, *g_prior_a;           /* Bernoulli prior logits [n] (NULL for a BM prior) */
+    size_t nparams;                       /* floats in params (= in grads) */
+    float *params, *grads;                /* one vector each, same layout */
+    /* work buffers for up to bmax rows */
+    float *eh[DVAE_MAX_HIDDEN + 1];       /* encoder layer outputs; eh[nl-1] = logits [bmax × n] */
+    float *dh[DVAE_MAX_HIDDEN + 1];       /* decoder layer outputs; dh[nl-1] = pixel logits [bmax × D] */
+    float *zeta;                          /* [bmax × n] relaxed latents */
+    float *dzeta, *dl;                    /* [bmax × n] gradients */
+    float *g1, *g2;                       /* [bmax × widest] backward ping-pong */
+    double *rowv;                         /* [bmax] per-example scratch */
+    struct nn_arena arena;
+};
+
+/* New model with initialised weights (seeded); NULL + error on bad configuration. */
+struct dvae *dvae_new(const struct dvae_config *cfg, uint64_t seed);
+void dvae_free(struct dvae *m);
+/* Check every parameter is finite: error "model: parameter LAYER[i] is NaN" otherwise. */
+int dvae_check_finite(const struct dvae *m);
+/* "784-512-256-288 tanh gumbolt τ=0.5 bernoulli" */
+void dvae_describe(const struct dvae *m, char *buf, size_t n);
+
+/* Logistic noise g = log u − log(1−u), u uniform strictly inside (0,1): n floats. */
+void dvae_noise(struct rng *r, float *g, size_t n);
+
+/* One forward (and optionally backward) pass over a batch. */
+struct dvae_batch {
+    int B;                     /* rows, ≤ cfg.bmax */
+    const float *x;            /* [B × D] binary pixels */
+    const float *noise;        /* [B × n] logistic noise (dvae_noise) */
+    double kl_weight;          /* β (KL warm-up) */
+    bool grad;                 /* compute gradients into m->grads (overwritten) */
+    const double *neg_mean;    /* BM, grad: ⟨z_i⟩ under the prior [n] */
+    const double *neg_corr;    /* BM, grad: ⟨z_i z_j⟩ [ne] in edge order */
+    double *g_b, *g_w;         /* BM, grad: out ∂loss/∂b [n], ∂loss/∂W [ne] (overwritten) */
+    double *ex_elbo;           /* optional out [B]: per-example ELBO (BM: without −log Z) */
+    /* outputs: batch means (nats per example) */
+    double rec;                /* E log p(x|ζ) */
+    double kl;                 /* KL term (BM: log q(ζ|x) + E(ζ), i.e. without log Z) */
+    double elbo;               /* rec − kl (β not applied: the true objective) */
+};
+/* The loss minimised is mean_b(−rec_b + β·kl_b) (+ β·log Z for a BM prior).  bm must be NULL for
+ * a Bernoulli model and match n for a BM model (checked: error). */
+int dvae_batch_run(struct dvae *m, const struct bm *bm, struct dvae_batch *io);
+
+/* Encoder only: q [B × n] = σ(logits) (B ≤ bmax).  Returns the internal logits [B × n]. */
+const float *dvae_encode(struct dvae *m, int B, const float *x, float *q);
+/* Decoder only: pixel logits for latents z [B × n] (0/1 or relaxed); returns the internal buffer
+ * [B × D], valid until the next call. */
+const float *dvae_decode(struct dvae *m, int B, const float *z);
+/* Decoder means σ(logits) into out [B × D] (generation). */
+void dvae_decode_means(struct dvae *m, int B, const float *z, float *out);
+
+/* log p(z) of binary states under the prior without log Z: Bernoulli Σ z a − softplus(a) (exact,
+ * normalised), BM −E(z).  z [B × n] as floats. out [B]. */
+void dvae_prior_logp(const struct dvae *m, const struct bm *bm, int B, const float *z, double *out);
+
+/* Adam step over the network (and Bernoulli prior) parameters: weight decay on kernels only. */
+void dvae_adam_step(struct dvae *m, struct nn_adam *o, double lr, float wd);
+
+#endif

@@ -1,0 +1,131 @@
+/* eval.c — importance-weighted and exact log-likelihood of a DVAE, active units.  See eval.h. */
+#include "eval.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EVAL_STREAM 0x6576616cULL   /* "eval": rng streams EVAL_STREAM + example index */
+
+static int prior_check(const struct dvae *m, const struct bm *bm)
+{
+    if (m->cfg.prior == DVAE_PRIOR_BM) {
+        if (!bm) return qv_seterr("eval: the model needs its Boltzmann-machine prior (prior new …)");
+        if (bm->n != m->cfg.n)
+            return qv_seterr("eval: the prior has %d units but the model has %d latents", bm->n, m->cfg.n);
+    }
+    return 0;
+}
+
+/* log-sum-exp accumulator over a stream of log-weights (max-shifted, double) */
+struct lse { double max, sum; };
+static void lse_init(struct lse *a) { a->max = -INFINITY; a->sum = 0.0; }
+static void lse_add(struct lse *a, double v)
+{
+    if (v <= a->max) a->sum += exp(v - a->max);
+    else { a->sum = a->sum * exp(a->max - v) + 1.0; a->max = v; }
+}
+static double lse_value(const struct lse *a) { return a->max + log(a->sum); }
+
+int eval_iw_ll(struct dvae *m, const struct bm *bm, double logz, const float *x, long N, long K,
+               const struct eval_ctx *ctx, double *ll)
+{
+    if (K < 1) return qv_seterr("eval: --k must be at least 1 (got %ld)", K);
+    if (prior_check(m, bm) < 0) return -1;
+    const int n = m->cfg.n, D = m->cfg.D, cap = m->cfg.bmax;
+    const double shift = m->cfg.prior == DVAE_PRIOR_BM ? -logz : 0.0;
+    float *q = qv_malloc(sizeof(float) * (size_t)n);
+    float *l = qv_malloc(sizeof(float) * (size_t)n);
+    float *z = qv_malloc(sizeof(float) * (size_t)cap * n);
+    double *lq = qv_malloc(sizeof(double) * (size_t)cap);
+    double *lp = qv_malloc(sizeof(double) * (size_t)cap);
+    double *lx = qv_malloc(sizeof(double) * (size_t)cap);
+    double *spl = qv_malloc(sizeof(double) * (size_t)n);
+    int rc = 0;
+    for (long i = 0; i < N; i++) {
+        if (ctx && ctx->cancel && atomic_load(ctx->cancel)) { rc = qv_seterr("eval: cancelled"); break; }
+        const float *xi = x + (size_t)i * D;
+        memcpy(l, dvae_encode(m, 1, xi, q), sizeof(float) * (size_t)n);
+        double splsum = 0.0;
+        for (int u = 0; u < n; u++) { spl[u] = nn_fsoftplus(l[u]); splsum += spl[u]; }
+        struct rng r;
+        rng_init(&r, ctx ? ctx->seed : 0, EVAL_STREAM + (uint64_t)i);
+        struct lse acc;
+        lse_init(&acc);
+        for (long k0 = 0; k0 < K; k0 += cap) {
+            int nb = (int)QV_MIN((long)cap, K - k0);
+            /* z ~ q(z|x); log q(z|x) = Σ z l − softplus(l) */
+            for (int b = 0; b < nb; b++) {
+                float *zr = z + (size_t)b * n;
+                double s = -splsum;
+                for (int u = 0; u < n; u++) {
+                    zr[u] = rng_uniformf(&r) < q[u] ? 1.0f : 0.0f;
+                    s += zr[u] * l[u];
+                }
+                lq[b] = s;
+            }
+            dvae_prior_logp(m, bm, nb, z, lp);
+            nn_bernoulli_ll(dvae_decode(m, nb, z), xi, 0, nb, D, lx, NULL, 0.0f);
+            for (int b = 0; b < nb; b++) lse_add(&acc, lx[b] + lp[b] + shift - lq[b]);
+        }
+        ll[i] = lse_value(&acc) - log((double)K);
+        if (ctx && ctx->progress) ctx->progress(ctx->ud, (double)(i + 1), (double)N);
+    }
+    free(q); free(l); free(z); free(lq); free(lp); free(lx); free(spl);
+    return rc;
+}
+
+int eval_exact_ll(struct dvae *m, const struct bm *bm, double logz, const float *x, long N,
+                  double *ll)
+{
+    const int n = m->cfg.n, D = m->cfg.D, cap = m->cfg.bmax;
+    if (n > 24) return qv_seterr("eval: exact likelihood needs at most 24 latents (model has %d)", n);
+    if (prior_check(m, bm) < 0) return -1;
+    const double shift = m->cfg.prior == DVAE_PRIOR_BM ? -logz : 0.0;
+    const long S = 1L << n;
+    float *z = qv_malloc(sizeof(float) * (size_t)cap * n);
+    double *lp = qv_malloc(sizeof(double) * (size_t)cap);
+    double *lx = qv_malloc(sizeof(double) * (size_t)cap);
+    for (long i = 0; i < N; i++) {
+        const float *xi = x + (size_t)i * D;
+        struct lse acc;
+        lse_init(&acc);
+        for (long s0 = 0; s0 < S; s0 += cap) {
+            int nb = (int)QV_MIN((long)cap, S - s0);
+            for (int b = 0; b < nb; b++)
+                for (int u = 0; u < n; u++) z[(size_t)b * n + u] = (float)(((s0 + b) >> u) & 1);
+            dvae_prior_logp(m, bm, nb, z, lp);
+            nn_bernoulli_ll(dvae_decode(m, nb, z), xi, 0, nb, D, lx, NULL, 0.0f);
+            for (int b = 0; b < nb; b++) lse_add(&acc, lx[b] + lp[b] + shift);
+        }
+        ll[i] = lse_value(&acc);
+    }
+    free(z); free(lp); free(lx);
+    return 0;
+}
+
+int eval_units(struct dvae *m, const float *x, long N, double threshold, double *mean, double *var)
+{
+    const int n = m->cfg.n, D = m->cfg.D, cap = m->cfg.bmax;
+    float *q = qv_malloc(sizeof(float) * (size_t)cap * n);
+    double *s1 = qv_calloc((size_t)n, sizeof(double)), *s2 = qv_calloc((size_t)n, sizeof(double));
+    for (long i0 = 0; i0 < N; i0 += cap) {
+        int nb = (int)QV_MIN((long)cap, N - i0);
+        dvae_encode(m, nb, x + (size_t)i0 * D, q);
+        for (int b = 0; b < nb; b++)
+            for (int u = 0; u < n; u++) {
+                double v = q[(size_t)b * n + u];
+                s1[u] += v;
+                s2[u] += v * v;
+            }
+    }
+    int active = 0;
+    for (int u = 0; u < n; u++) {
+        double mu = N > 0 ? s1[u] / N : 0.0, v = N > 0 ? s2[u] / N - mu * mu : 0.0;
+        if (v < 0.0) v = 0.0;
+        if (mean) mean[u] = mu;
+        if (var) var[u] = v;
+        if (v > threshold) active++;
+    }
+    free(q); free(s1); free(s2);
+    return active;
+}

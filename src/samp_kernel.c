@@ -1,0 +1,454 @@
+/* samp_kernel.c — the lane-parallel Monte Carlo kernel shared by the classical samplers: model
+ * flattening, per-lane xoshiro128+ streams, heat-bath / Metropolis sweeps by colour class, lane
+ * energies, a parallel-for over blocks, and D-Wave's default SA β range.  See samp_kernel.h.
+ *
+ * Speed notes: every inner loop runs over exactly SK_W lanes with no data-dependent branches so
+ * that gcc -O2 -march=native turns it into SIMD code; exp() is a range reduction to 2^n · 2^f
+ * with a degree-6 polynomial (relative error < 2e-7, far below what any test can see); the
+ * heat-bath acceptance u < 1/(1+e^{−x}) is evaluated as u·(1+e^{−x}) < 1 to avoid a division. */
+#include "samp_kernel.h"
+#include "qv.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---------------------------------------------------------------- model */
+
+static bool coloring_proper(const struct graph *g)
+{
+    if (!g->color || g->ncolors <= 0) return false;
+    for (int i = 0; i < g->nv; i++)
+        if (g->color[i] < 0 || g->color[i] >= g->ncolors) return false;
+    for (long k = 0; k < g->ne; k++)
+        if (g->color[g->edges[k][0]] == g->color[g->edges[k][1]]) return false;
+    return true;
+}
+
+int sk_model_init(struct sk_model *m, const struct bm *bm)
+{
+    memset(m, 0, sizeof *m);
+    if (!bm || !bm->g) return qv_seterr("sampler: no Boltzmann machine");
+    if (bm->n <= 0) return qv_seterr("sampler: the Boltzmann machine has no units");
+    if (bm_check_finite(bm)) return -1;
+    const struct graph *g = bm->g;
+    int n = bm->n;
+    m->n = n;
+    m->ne = bm->ne;
+    int *col = qv_mallocarray((size_t)n, sizeof *col);
+    int ncol = 0;
+    if (coloring_proper(g)) {
+        memcpy(col, g->color, (size_t)n * sizeof *col);
+        ncol = g->ncolors;
+    } else {
+        /* greedy colouring in node order: smallest colour unused by coloured neighbours */
+        int maxdeg = 0;
+        for (int i = 0; i < n; i++)
+            maxdeg = QV_MAX(maxdeg, (int)(g->adj_start[i + 1] - g->adj_start[i]));
+        bool *used = qv_calloc((size_t)maxdeg + 2, 1);
+        for (int i = 0; i < n; i++) col[i] = -1;
+        for (int i = 0; i < n; i++) {
+            memset(used, 0, (size_t)maxdeg + 2);
+            for (long k = g->adj_start[i]; k < g->adj_start[i + 1]; k++) {
+                int c = col[g->adj[k]];
+                if (c >= 0 && c <= maxdeg + 1) used[c] = true;
+            }
+            int c = 0;
+            while (used[c]) c++;
+            col[i] = c;
+            ncol = QV_MAX(ncol, c + 1);
+        }
+        free(used);
+    }
+    m->ncolors = ncol;
+    m->cstart = qv_calloc((size_t)ncol + 1, sizeof *m->cstart);
+    m->order = qv_mallocarray((size_t)n, sizeof *m->order);
+    for (int i = 0; i < n; i++) m->cstart[col[i] + 1]++;
+    for (int c = 0; c < ncol; c++) m->cstart[c + 1] += m->cstart[c];
+    int *fill = qv_mallocarray((size_t)ncol, sizeof *fill);
+    for (int c = 0; c < ncol; c++) fill[c] = m->cstart[c];
+    for (int i = 0; i < n; i++) m->order[fill[col[i]]++] = i;
+    free(fill);
+    free(col);
+    m->adj_start = qv_mallocarray((size_t)n + 1, sizeof *m->adj_start);
+    memcpy(m->adj_start, g->adj_start, ((size_t)n + 1) * sizeof *m->adj_start);
+    size_t na = (size_t)(2 * bm->ne);
+    m->adj = qv_mallocarray(na ? na : 1, sizeof *m->adj);
+    if (na) memcpy(m->adj, g->adj, na * sizeof *m->adj);
+    m->wadj = qv_mallocarray(na ? na : 1, sizeof *m->wadj);
+    m->b = qv_mallocarray((size_t)n, sizeof *m->b);
+    sk_model_update(m, bm);
+    return 0;
+}
+
+void sk_model_update(struct sk_model *m, const struct bm *bm)
+{
+    const struct graph *g = bm->g;
+    for (int i = 0; i < m->n; i++) m->b[i] = (float)bm->b[i];
+    for (long k = 0; k < 2 * m->ne; k++) m->wadj[k] = (float)bm->w[g->adj_edge[k]];
+}
+
+void sk_model_free(struct sk_model *m)
+{
+    free(m->order);
+    free(m->cstart);
+    free(m->adj_start);
+    free(m->adj);
+    free(m->wadj);
+    free(m->b);
+    memset(m, 0, sizeof *m);
+}
+
+/* ---------------------------------------------------------------- lanes */
+
+void sk_lane_seed(const struct sk_model *m, float *z, uint32_t *rs, int lane, uint64_t seed,
+                  uint64_t stream, bool init_z)
+{
+    struct rng r;
+    rng_init(&r, seed, stream);
+    uint64_t a = rng_u64(&r), b = rng_u64(&r);
+    if (!(a | b)) a = 1;   /* xoshiro's all-zero state is a fixed point */
+    rs[0 * SK_W + lane] = (uint32_t)a;
+    rs[1 * SK_W + lane] = (uint32_t)(a >> 32);
+    rs[2 * SK_W + lane] = (uint32_t)b;
+    rs[3 * SK_W + lane] = (uint32_t)(b >> 32);
+    if (init_z && z) {
+        uint64_t bits = 0;
+        for (int i = 0; i < m->n; i++) {
+            if ((i & 63) == 0) bits = rng_u64(&r);
+            z[(size_t)i * SK_W + lane] = (float)(bits & 1);
+            bits >>= 1;
+        }
+    }
+}
+
+void sk_get_lane(const struct sk_model *m, const float *z, int l, uint8_t *out)
+{
+    for (int i = 0; i < m->n; i++) out[i] = z[(size_t)i * SK_W + l] != 0.0f;
+}
+
+void sk_set_lane(const struct sk_model *m, float *z, int l, const uint8_t *in)
+{
+    for (int i = 0; i < m->n; i++) z[(size_t)i * SK_W + l] = in[i] ? 1.0f : 0.0f;
+}
+
+void sk_copy_lane(int n, const float *zs, int ls, float *zd, int ld)
+{
+    for (int i = 0; i < n; i++) zd[(size_t)i * SK_W + ld] = zs[(size_t)i * SK_W + ls];
+}
+
+/* ---------------------------------------------------------------- sweeps */
+
+/* The sweep and energy loops are the hot path of every sampler test (≥ 10^5 samples × hundreds
+ * of sweeps per case); instrumented at -O1 they run ~40× slower than the release build, which
+ * would put the sanitizer test suite far over its time budget.  In the sanitizer build they are
+ * therefore compiled optimised and uninstrumented, and instead every call first checks the
+ * flattened model they index with (sk_model_check, below): all other sampler code stays
+ * instrumented. */
+#if defined(QVAE_SANITIZE) && QVAE_SANITIZE
+#define SK_HOT __attribute__((no_sanitize("address", "undefined"), optimize("O2", "tree-vectorize")))
+static void sk_model_check(const struct sk_model *m)
+{
+    if (m->n <= 0 || m->ncolors <= 0 || m->cstart[0] != 0 || m->cstart[m->ncolors] != m->n ||
+        m->adj_start[0] != 0 || m->adj_start[m->n] != 2 * m->ne)
+        abort();
+    for (int i = 0; i < m->n; i++)
+        if (m->order[i] < 0 || m->order[i] >= m->n || m->adj_start[i + 1] < m->adj_start[i])
+            abort();
+    for (long k = 0; k < 2 * m->ne; k++)
+        if (m->adj[k] < 0 || m->adj[k] >= m->n) abort();
+}
+#else
+#define SK_HOT
+#define sk_model_check(m) ((void)0)
+#endif
+
+/* e^x for x in [−87, 87] (clamped): x·log2e = n + f, |f| ≤ 1/2, 2^f by its Taylor series to
+ * degree 6 (error < 1.3e-7 relative), 2^n assembled in the exponent bits. */
+#ifdef __FMA__
+#define SK_FMA(a, b, c) __builtin_fmaf(a, b, c)   /* one rounding, same in every lane */
+#else
+#define SK_FMA(a, b, c) ((a) * (b) + (c))
+#endif
+
+SK_HOT static inline float sk_exp(float x)
+{
+    float t = x * 1.44269504088896341f;
+    t = t > -125.0f ? t : -125.0f;            /* maxps / minps: keeps 2^n a normal float */
+    t = t < 125.0f ? t : 125.0f;
+    float y = t + 12582912.0f;               /* 1.5·2^23: rounds t to the nearest integer */
+    float nf = y - 12582912.0f;
+    float f = (t - nf) * 0.693147180559945309f;
+    float p = SK_FMA(f, 1.38888889e-3f, 8.33333333e-3f);
+    p = SK_FMA(f, p, 4.16666667e-2f);
+    p = SK_FMA(f, p, 1.66666667e-1f);
+    p = SK_FMA(f, p, 0.5f);
+    p = SK_FMA(f, p, 1.0f);
+    p = SK_FMA(f, p, 1.0f);
+    int32_t yi;
+    __builtin_memcpy(&yi, &y, 4);
+    int32_t e = (yi - 0x4B400000 + 127) << 23;  /* n + 127 in the exponent field */
+    float sc;
+    __builtin_memcpy(&sc, &e, 4);
+    return p * sc;
+}
+
+SK_HOT static inline __attribute__((always_inline)) void
+sweep_impl(const struct sk_model *m, float *restrict z, uint32_t *restrict rs,
+           const float *restrict beta, int metropolis, int nsweeps)
+{
+    uint32_t s0[SK_W], s1[SK_W], s2[SK_W], s3[SK_W];
+    float bt[SK_W];
+    for (int l = 0; l < SK_W; l++) {
+        s0[l] = rs[l]; s1[l] = rs[SK_W + l]; s2[l] = rs[2 * SK_W + l]; s3[l] = rs[3 * SK_W + l];
+        bt[l] = beta[l];
+    }
+    const int *restrict order = m->order;
+    const long *restrict as = m->adj_start;
+    const int *restrict adj = m->adj;
+    const float *restrict wadj = m->wadj;
+    const float *restrict b = m->b;
+    for (int sw = 0; sw < nsweeps; sw++) {
+        for (int c = 0; c < m->ncolors; c++) {
+            for (int idx = m->cstart[c]; idx < m->cstart[c + 1]; idx++) {
+                int i = order[idx];
+                /* field b_i + Σ_j W_ij z_j in two interleaved partial sums, halving the
+                 * dependency chain of the additions (degree 15 on Pegasus) */
+                float acc[SK_W], acc2[SK_W];
+                float bi = b[i];
+                for (int l = 0; l < SK_W; l++) {
+                    acc[l] = bi;
+                    acc2[l] = 0.0f;
+                }
+                long k = as[i], ke = as[i + 1];
+                for (; k + 1 < ke; k += 2) {
+                    float w = wadj[k], w2 = wadj[k + 1];
+                    const float *restrict zn = z + (size_t)adj[k] * SK_W;
+                    const float *restrict zn2 = z + (size_t)adj[k + 1] * SK_W;
+                    for (int l = 0; l < SK_W; l++) {
+                        acc[l] = SK_FMA(w, zn[l], acc[l]);
+                        acc2[l] = SK_FMA(w2, zn2[l], acc2[l]);
+                    }
+                }
+                if (k < ke) {
+                    float w = wadj[k];
+                    const float *restrict zn = z + (size_t)adj[k] * SK_W;
+                    for (int l = 0; l < SK_W; l++) acc[l] = SK_FMA(w, zn[l], acc[l]);
+                }
+                for (int l = 0; l < SK_W; l++) acc[l] += acc2[l];
+                float *restrict zi = z + (size_t)i * SK_W;
+                for (int l = 0; l < SK_W; l++) {
+                    uint32_t r = s0[l] + s3[l];             /* xoshiro128+ */
+                    uint32_t t = s1[l] << 9;
+                    s2[l] ^= s0[l];
+                    s3[l] ^= s1[l];
+                    s1[l] ^= s2[l];
+                    s0[l] ^= s3[l];
+                    s2[l] ^= t;
+                    s3[l] = (s3[l] << 11) | (s3[l] >> 21);
+                    float u = ((float)(int32_t)(r >> 8) + 0.5f) * 0x1p-24f;   /* (0,1) */
+                    float x = bt[l] * acc[l];   /* β·(field): log-odds of z_i = 1 */
+                    if (metropolis) {
+                        /* −βΔE of flipping z_i: +x for 0→1, −x for 1→0 */
+                        float zo = zi[l];
+                        float d = x - 2.0f * x * zo;
+                        zi[l] = u < sk_exp(d) ? 1.0f - zo : zo;
+                    } else {
+                        zi[l] = u * (1.0f + sk_exp(-x)) < 1.0f ? 1.0f : 0.0f;
+                    }
+                }
+            }
+        }
+    }
+    for (int l = 0; l < SK_W; l++) {
+        rs[l] = s0[l]; rs[SK_W + l] = s1[l]; rs[2 * SK_W + l] = s2[l]; rs[3 * SK_W + l] = s3[l];
+    }
+}
+
+SK_HOT static void sweep_hb(const struct sk_model *m, float *restrict z, uint32_t *restrict rs,
+                            const float *restrict beta, int nsweeps)
+{
+    sweep_impl(m, z, rs, beta, 0, nsweeps);
+}
+
+SK_HOT static void sweep_mh(const struct sk_model *m, float *restrict z, uint32_t *restrict rs,
+                            const float *restrict beta, int nsweeps)
+{
+    sweep_impl(m, z, rs, beta, 1, nsweeps);
+}
+
+void sk_sweep(const struct sk_model *m, float *restrict z, uint32_t *restrict rs,
+              const float *restrict beta, enum sk_rule rule, int nsweeps)
+{
+    sk_model_check(m);
+    if (rule == SK_METROPOLIS) sweep_mh(m, z, rs, beta, nsweeps);
+    else sweep_hb(m, z, rs, beta, nsweeps);
+}
+
+SK_HOT static void energy_impl(const struct sk_model *m, const float *restrict z,
+                               double *restrict e)
+{
+    double acc[SK_W] = {0};
+    for (int i = 0; i < m->n; i++) {
+        /* unit i contributes −z_i (b_i + ½ Σ_j W_ij z_j): each edge counted from both ends */
+        float f[SK_W];
+        for (int l = 0; l < SK_W; l++) f[l] = 0.0f;
+        for (long k = m->adj_start[i]; k < m->adj_start[i + 1]; k++) {
+            float w = m->wadj[k];
+            const float *zn = z + (size_t)m->adj[k] * SK_W;
+            for (int l = 0; l < SK_W; l++) f[l] += w * zn[l];
+        }
+        const float *zi = z + (size_t)i * SK_W;
+        for (int l = 0; l < SK_W; l++)
+            acc[l] -= (double)zi[l] * ((double)m->b[i] + 0.5 * (double)f[l]);
+    }
+    for (int l = 0; l < SK_W; l++) e[l] = acc[l];
+}
+
+void sk_energy(const struct sk_model *m, const float *restrict z, double *restrict e)
+{
+    sk_model_check(m);
+    energy_impl(m, z, e);
+}
+
+/* ---------------------------------------------------------------- threads */
+
+int sk_threads(int requested, long njobs, double work_per_job)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    if (ncpu < 1) ncpu = 1;
+    int t = requested > 0 ? requested : (int)QV_MIN(ncpu, 64);
+    if (requested <= 0 && work_per_job * (double)njobs < 2e5) t = 1;   /* thread start > work */
+    if (t > njobs) t = (int)QV_MAX(njobs, 1);
+    return t;
+}
+
+struct par_arg {
+    void (*fn)(void *ctx, long job);
+    void *ctx;
+    long lo, hi;
+};
+
+static void *par_main(void *p)
+{
+    struct par_arg *a = p;
+    for (long j = a->lo; j < a->hi; j++) a->fn(a->ctx, j);
+    return NULL;
+}
+
+void sk_parallel(int nthreads, long njobs, void (*fn)(void *ctx, long job), void *ctx)
+{
+    if (nthreads > njobs) nthreads = (int)njobs;
+    if (nthreads <= 1) {
+        for (long j = 0; j < njobs; j++) fn(ctx, j);
+        return;
+    }
+    pthread_t *tid = qv_mallocarray((size_t)nthreads, sizeof *tid);
+    struct par_arg *args = qv_mallocarray((size_t)nthreads, sizeof *args);
+    bool *started = qv_calloc((size_t)nthreads, sizeof *started);
+    for (int t = 0; t < nthreads; t++) {
+        args[t] = (struct par_arg){fn, ctx, njobs * t / nthreads, njobs * (t + 1) / nthreads};
+        if (t > 0) started[t] = pthread_create(&tid[t], NULL, par_main, &args[t]) == 0;
+    }
+    par_main(&args[0]);
+    for (int t = 1; t < nthreads; t++) {
+        if (started[t]) pthread_join(tid[t], NULL);
+        else par_main(&args[t]);   /* could not start a thread: do its share here */
+    }
+    free(started);
+    free(args);
+    free(tid);
+}
+
+/* ---------------------------------------------------------------- β range */
+
+void sk_default_beta_range_ising(int n, long ne, const int (*edges)[2], const double *h,
+                                 const double *J, double *hot, double *cold)
+{
+    double *sum = qv_calloc((size_t)n, sizeof *sum);
+    double *mn = qv_mallocarray((size_t)n, sizeof *mn);
+    bool any = false;
+    for (int i = 0; i < n; i++) {
+        sum[i] = fabs(h[i]);
+        mn[i] = h[i] != 0 ? fabs(h[i]) : INFINITY;
+        if (h[i] != 0) any = true;
+    }
+    for (long k = 0; k < ne; k++) {
+        double a = fabs(J[k]);
+        if (a == 0) continue;
+        any = true;
+        for (int e = 0; e < 2; e++) {
+            int v = edges[k][e];
+            sum[v] += a;
+            if (a < mn[v]) mn[v] = a;
+        }
+    }
+    if (!any) {
+        *hot = 0.1;
+        *cold = 1.0;
+    } else {
+        double mx = 0, gmin = INFINITY;
+        for (int i = 0; i < n; i++) {
+            mx = QV_MAX(mx, sum[i]);
+            gmin = QV_MIN(gmin, mn[i]);
+        }
+        long cnt = 0;
+        for (int i = 0; i < n; i++)
+            if (mn[i] == gmin) cnt++;
+        *hot = mx > 0 ? log(2.0) / (2 * mx) : 1.0;
+        *cold = log((double)cnt / 0.01) / (2 * gmin);
+    }
+    free(sum);
+    free(mn);
+}
+
+void sk_default_beta_range(const struct bm *bm, double *hot, double *cold)
+{
+    double *h = qv_mallocarray((size_t)bm->n, sizeof *h);
+    double *J = qv_mallocarray((size_t)(bm->ne ? bm->ne : 1), sizeof *J);
+    double off;
+    bm_to_ising(bm, h, J, &off);
+    sk_default_beta_range_ising(bm->n, bm->ne, (const int (*)[2])bm->g->edges, h, J, hot, cold);
+    free(h);
+    free(J);
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+bool sk_cancelled(const struct sample_ctx *ctx)
+{
+    return ctx && ctx->cancel && atomic_load(ctx->cancel);
+}
+
+int sk_parse_long(const char *who, const char *key, const char *val, long lo, long hi, long *out)
+{
+    long v;
+    if (!val || qv_parse_long(val, &v) || v < lo || v > hi)
+        return qv_seterr("sampler %s: --%s: must be an integer in [%ld, %ld], got '%s'", who, key,
+                         lo, hi, val ? val : "");
+    *out = v;
+    return 0;
+}
+
+int sk_parse_double(const char *who, const char *key, const char *val, double lo, double hi,
+                    double *out)
+{
+    double v;
+    if (!val || qv_parse_double(val, &v) || !(v >= lo && v <= hi))
+        return qv_seterr("sampler %s: --%s: must be a number in [%g, %g], got '%s'", who, key, lo,
+                         hi, val ? val : "");
+    *out = v;
+    return 0;
+}
+
+double sk_logsumexp(const double *x, long n)
+{
+    double mx = -INFINITY;
+    for (long i = 0; i < n; i++) mx = QV_MAX(mx, x[i]);
+    if (!isfinite(mx)) return mx;
+    double s = 0;
+    for (long i = 0; i < n; i++) s += exp(x[i] - mx);
+    return mx + log(s);
+}

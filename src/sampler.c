@@ -1,0 +1,180 @@
+/* sampler.c — the sampler registry, the `samples` batch type, the generic sampler object
+ * (create / set options / sample / free) and the log Z dispatcher bm_logz (exact, pa, ais). */
+#include "sampler.h"
+#include "samp_kernel.h"
+#include "qv.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const struct sampler_vtab samp_exact_vtab, samp_gibbs_vtab, samp_sa_vtab, samp_pt_vtab,
+    samp_pa_vtab, samp_ais_vtab;
+extern const struct sampler_vtab samp_sqa_vtab;
+extern const struct sampler_vtab samp_qpu_vtab;
+
+const struct sampler_vtab *const sampler_registry[] = {
+    &samp_gibbs_vtab,
+    &samp_sa_vtab,
+    &samp_pt_vtab,
+    &samp_pa_vtab,
+    &samp_ais_vtab,
+    &samp_exact_vtab,
+    &samp_sqa_vtab,
+    &samp_qpu_vtab,
+    NULL,
+};
+
+/* ---------------------------------------------------------------- samples */
+
+void samples_init(struct samples *s)
+{
+    memset(s, 0, sizeof *s);
+    s->beta_eff = NAN;
+}
+
+int samples_alloc(struct samples *s, int n, long count, bool with_logw)
+{
+    if (n <= 0 || count <= 0) return qv_seterr("samples: need n > 0 and count > 0");
+    if (!qv_size_ok((size_t)count, (size_t)n, (size_t)1 << 34, "samples")) return -1;
+    free(s->z);
+    free(s->energy);
+    free(s->logw);
+    s->z = qv_malloc((size_t)count * (size_t)n);
+    s->energy = qv_mallocarray((size_t)count, sizeof *s->energy);
+    s->logw = with_logw ? qv_mallocarray((size_t)count, sizeof *s->logw) : NULL;
+    s->n = n;
+    s->count = count;
+    s->info[0] = 0;
+    return 0;
+}
+
+void samples_free(struct samples *s)
+{
+    free(s->z);
+    free(s->energy);
+    free(s->logw);
+    samples_init(s);
+}
+
+void samples_energies(const struct bm *bm, struct samples *s)
+{
+    bm_energy_batch(bm, s->z, s->count, s->energy);
+}
+
+/* ---------------------------------------------------------------- registry */
+
+const struct sampler_vtab *sampler_lookup(const char *name)
+{
+    if (!name || !*name) {
+        qv_seterr("sampler: no name given");
+        return NULL;
+    }
+    const struct sampler_vtab *hit = NULL;
+    int nhit = 0;
+    for (int i = 0; sampler_registry[i]; i++) {
+        const char *nm = sampler_registry[i]->name;
+        if (!strcmp(nm, name)) return sampler_registry[i];
+        if (!strncmp(nm, name, strlen(name))) {
+            hit = sampler_registry[i];
+            nhit++;
+        }
+    }
+    if (nhit == 1) return hit;
+    char list[512];
+    size_t o = 0;
+    list[0] = 0;
+    for (int i = 0; sampler_registry[i] && o < sizeof list; i++)
+        o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "",
+                              sampler_registry[i]->name);
+    qv_seterr("sampler '%s': %s (samplers: %s)", name, nhit ? "ambiguous" : "unknown", list);
+    return NULL;
+}
+
+struct sampler *sampler_new(const char *name, uint64_t seed)
+{
+    const struct sampler_vtab *vt = sampler_lookup(name);
+    if (!vt) return NULL;
+    void *impl = vt->create(seed);
+    if (!impl) return NULL;
+    struct sampler *s = qv_calloc(1, sizeof *s);
+    s->vt = vt;
+    s->impl = impl;
+    s->seed = seed;
+    return s;
+}
+
+void sampler_free(struct sampler *s)
+{
+    if (!s) return;
+    s->vt->destroy(s->impl);
+    free(s);
+}
+
+int sampler_set(struct sampler *s, const char *key, const char *val)
+{
+    if (!key) return qv_seterr("sampler %s: missing option name", s->vt->name);
+    while (*key == '-') key++;
+    bool known = false;
+    for (int i = 0; s->vt->keys && s->vt->keys[i]; i++)
+        if (!strcmp(s->vt->keys[i], key)) known = true;
+    if (!known) {
+        char list[512];
+        size_t o = 0;
+        list[0] = 0;
+        for (int i = 0; s->vt->keys && s->vt->keys[i] && o < sizeof list; i++)
+            o += (size_t)snprintf(list + o, sizeof list - o, "%s--%s", i ? ", " : "",
+                                  s->vt->keys[i]);
+        return qv_seterr("sampler %s: unknown option --%s (accepted: %s)", s->vt->name, key,
+                         o ? list : "none");
+    }
+    if (!val) return qv_seterr("sampler %s: --%s: missing value", s->vt->name, key);
+    return s->vt->set(s->impl, key, val);
+}
+
+int sampler_sample(struct sampler *s, const struct bm *bm, double beta, long count,
+                   const struct sample_ctx *ctx, struct samples *out)
+{
+    if (!s) return qv_seterr("sample: no sampler selected");
+    if (!bm) return qv_seterr("sample: no Boltzmann machine prior (use `prior new …`)");
+    if (!isfinite(beta) || beta < 0)
+        return qv_seterr("sample: beta must be a finite number >= 0, got %g", beta);
+    if (count <= 0) return qv_seterr("sample: the number of samples must be positive, got %ld", count);
+    if (bm_check_finite(bm)) return -1;
+    double t0 = qv_now();
+    out->info[0] = 0;
+    out->beta_eff = NAN;
+    int rc = s->vt->sample(s->impl, bm, beta, count, ctx, out);
+    if (rc) return rc;
+    out->seconds = qv_now() - t0;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- log Z */
+
+int bm_logz(const struct bm *bm, double beta, const char *method, const struct logz_opts *o,
+            struct logz_result *r)
+{
+    memset(r, 0, sizeof *r);
+    if (!bm) return qv_seterr("logz: no Boltzmann machine");
+    if (!isfinite(beta) || beta < 0)
+        return qv_seterr("logz: beta must be a finite number >= 0, got %g", beta);
+    if (bm_check_finite(bm)) return -1;
+    struct logz_opts def = {0};
+    if (!o) o = &def;
+    if (!method || !strcmp(method, "exact")) {
+        if (bm->n > BM_EXACT_MAX)
+            return qv_seterr("logz: exact enumeration needs at most %d units, the prior has %d "
+                             "(use --method pa or ais)", BM_EXACT_MAX, bm->n);
+        double t0 = qv_now();
+        if (bm_logz_exact(bm, beta, &r->logz)) return -1;
+        r->err = 0;
+        r->ess = NAN;
+        r->seconds = qv_now() - t0;
+        snprintf(r->info, sizeof r->info, "exact enumeration of 2^%d states", bm->n);
+        return 0;
+    }
+    if (!strcmp(method, "pa")) return samp_pa_logz(bm, beta, o, r, true);
+    if (!strcmp(method, "ais")) return samp_pa_logz(bm, beta, o, r, false);
+    return qv_seterr("logz: unknown method '%s' (exact, pa, ais)", method);
+}

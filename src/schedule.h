@@ -1,0 +1,110 @@
+/* schedule.h — anneal schedules: a list of (t µs, s) points as a QPU accepts them
+ * (`anneal_schedule` = [[t, s], …], piecewise linear), builders for the standard shapes
+ * (forward, pause, quench, reverse), point editing, JSON load/save, and validation exactly as a
+ * QPU enforces it (qpu-protocol.md §2.2–2.4).
+ * CONTRACT for the TUI schedule editor (redraws from app->st.schedule, calls sched_validate live)
+ * and for the sqa / qpu samplers (follow s(t) via sched_s_at).
+ *
+ * Editing functions never leave a schedule half-changed: on error they return -1 with
+ * qv_seterr() and the schedule is exactly as before.  Editing does not require validity (a user
+ * builds a schedule point by point); only NaN/Inf, negative time and s outside [0, 1] are refused
+ * outright, everything else is reported by sched_validate. */
+#ifndef QV_SCHEDULE_H
+#define QV_SCHEDULE_H
+#include "qv.h"
+
+struct solver_props;
+struct cJSON;
+
+#define SCHED_CAP 64          /* editing capacity (a QPU accepts max_anneal_schedule_points, ~12) */
+
+struct sched_point { double t, s; };   /* t in µs, s in [0, 1] */
+
+struct sched {
+    int n;
+    struct sched_point pt[SCHED_CAP];
+    char name[64];             /* preset/saved name or how it was built ("forward 20") */
+    char solver[64];           /* solver whose limits are in force ("" = solver_defaults()) */
+    /* Run parameters checked together with the schedule (run-duration limit, reverse rules): */
+    long num_reads;            /* reads per call (default 100) */
+    double readout_thermalization;      /* µs, < 0 = solver default */
+    double programming_thermalization;  /* µs, < 0 = solver default */
+    bool initial_state;        /* reverse anneal: an initial state will be supplied (given
+                                  states or the sampler's previous samples) */
+    bool reinitialize;         /* reverse anneal: reinitialize_state (default true) */
+};
+
+void sched_init(struct sched *s);                 /* empty, defaults for run parameters */
+struct sched *sched_new(void);                    /* sched_init'ed; free with sched_free */
+void sched_free(struct sched *s);
+void sched_copy(struct sched *dst, const struct sched *src);
+
+/* Builders (replace the points; previous points kept on error). */
+int sched_forward(struct sched *s, double T);                         /* (0,0) → (T,1) */
+/* Insert a flat segment at s_p lasting `duration` µs into the current schedule (the current one
+ * must reach s_p; a forward anneal is made first when empty). Later points shift by duration. */
+int sched_pause(struct sched *s, double s_p, double duration);
+/* Replace everything after the point where s first reaches s_q by the steepest allowed ramp to
+ * s = 1: slope `max_slope` µs⁻¹ (≤ 0 = 1/min_annealing_time of the solver limits). */
+int sched_quench(struct sched *s, double s_q, double max_slope, const struct solver_props *sp);
+/* Reverse anneal 1 → s_target over `ramp` µs, hold `hold` µs, back to 1 over `ramp` µs;
+ * ramp ≤ 0 = the fastest allowed ramp (|Δs|·min_annealing_time).  Sets initial_state. */
+int sched_reverse(struct sched *s, double s_target, double hold, double ramp,
+                  const struct solver_props *sp);
+
+/* Point editing: add keeps time order (inserts by t; equal t is an error); del/move by index. */
+int sched_add(struct sched *s, double t, double sv);
+int sched_del(struct sched *s, int i);
+int sched_move(struct sched *s, int i, double t, double sv);
+/* Replace all points (checks finiteness, t ≥ 0, s in [0,1], 2 ≤ n ≤ SCHED_CAP, t strictly
+ * increasing).  Used by load and by the TUI editor. */
+int sched_set_points(struct sched *s, const struct sched_point *pts, int n);
+
+/* JSON: the QPU form [[t, s], …].  Also accepts {"anneal_schedule": [[t, s], …], …} with
+ * optional "initial_state", "reinitialize_state", "num_reads" (what sched_to_json_full writes).
+ * Error messages name the offending element. */
+int sched_from_json_text(struct sched *s, const char *text, size_t len);
+char *sched_to_json(const struct sched *s);        /* "[[0,0],[20,1]]", malloc'ed */
+struct cJSON *sched_to_cjson(const struct sched *s);           /* the full object form */
+int sched_from_cjson(struct sched *s, const struct cJSON *obj);  /* list or object form */
+int sched_load_file(struct sched *s, const char *path);
+int sched_save_file(const struct sched *s, const char *path);
+
+/* Queries. */
+double sched_duration(const struct sched *s);      /* last t (0 if empty) */
+bool sched_is_reverse(const struct sched *s);      /* first s == 1 */
+/* s(t) by linear interpolation; clamps outside [t_0, t_last]. */
+double sched_s_at(const struct sched *s, double t);
+
+/* ---- validation ---- */
+enum sched_rule {
+    SCHED_RULE_POINTS,        /* 2 ≤ n ≤ max_anneal_schedule_points (+1 for reverse) */
+    SCHED_RULE_FINITE,        /* t and s are finite numbers */
+    SCHED_RULE_S_RANGE,       /* 0 ≤ s ≤ 1 */
+    SCHED_RULE_TIME_ORDER,    /* t strictly increasing */
+    SCHED_RULE_START,         /* first point at t = 0; forward starts at (0, 0) */
+    SCHED_RULE_FIRST_S,       /* first s is 0 (forward) or 1 (reverse) */
+    SCHED_RULE_MAX_TIME,      /* last t ≤ max annealing time */
+    SCHED_RULE_FINAL_S,       /* last s = 1 */
+    SCHED_RULE_MONOTONIC,     /* forward: s never decreases */
+    SCHED_RULE_SLOPE,         /* |Δs/Δt| ≤ 1/min_annealing_time */
+    SCHED_RULE_INITIAL_STATE, /* reverse needs an initial state */
+    SCHED_RULE_DURATION,      /* (T + readout_therm)·reads + prog_therm ≤ run-duration limit */
+    SCHED_RULE_COUNT
+};
+
+struct sched_violation {
+    enum sched_rule rule;
+    int point;        /* offending point index, or -1 */
+    int segment;      /* offending segment i (points i → i+1), or -1 */
+    char msg[192];    /* "segment 3 (30 µs → 30.04 µs): slope 2.5 exceeds the maximum slope 2 …" */
+};
+
+/* Short name of a rule ("slope", "max-time", …) for tests and the UI legend. */
+const char *sched_rule_name(enum sched_rule r);
+/* Check every rule against the solver limits (sp NULL = solver_defaults()).  Writes up to maxv
+ * violations to out (may be NULL with maxv 0) and returns the total number found (0 = valid). */
+int sched_validate(const struct sched *s, const struct solver_props *sp,
+                   struct sched_violation *out, int maxv);
+
+#endif

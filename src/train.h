@@ -1,0 +1,72 @@
+/* train.h — the training loop for app->st.model: mini-batches in a deterministic order per
+ * (seed, epoch), GumBolt noise from a per-epoch stream, the negative phase from whichever sampler
+ * is in app->st.sampler, Adam, KL warm-up, metrics (events + the session's metrics.csv),
+ * validation ELBO and a grid of generated digits every epoch, and a checkpoint (session save) at
+ * the end of every epoch.
+ *
+ * Reproducibility: everything random in a step derives from (seed, epoch) streams plus the state
+ * carried in struct trainer (noise rng, batch position) and the sampler's persistent chains, all
+ * of which sessions save — so `train 4` equals `train 2; session save; session load; train 2`
+ * bit for bit. */
+#ifndef QV_TRAIN_H
+#define QV_TRAIN_H
+
+#include "app.h"
+#include "dvae.h"
+
+struct train_opts {
+    long epochs;          /* epochs to run now (continuing from the trainer's position) */
+    double lr;            /* Adam learning rate (3e-3) */
+    int batch;            /* examples per step (100) */
+    double kl_warmup;     /* epochs over which the KL weight ramps 0 → 1 (0 = none) */
+    uint64_t seed;        /* data order / noise seed (a new trainer only; default app seed) */
+    bool seed_set;
+    long neg;             /* negative-phase samples per step (100) */
+    float wd;             /* L2 weight decay on network kernels (1e-4) */
+    double wd_prior;      /* L2 weight decay on BM couplings (1e-4) */
+    int log_every;        /* steps per metrics row/event (50) */
+    bool save;            /* checkpoint into the session at every epoch end (true) */
+    long max_steps;       /* stop after this many steps in this call (0 = no limit; benchmarks) */
+    double max_seconds;   /* stop at the first epoch end after this many seconds (0 = no limit) */
+    bool quiet;           /* no per-epoch text lines */
+};
+void train_opts_default(struct train_opts *o);
+
+struct trainer {
+    uint64_t seed;
+    long step;            /* optimiser steps taken */
+    long epoch;           /* completed epochs */
+    long batch_pos;       /* steps done inside the current epoch */
+    struct rng rng;       /* GumBolt noise stream, positioned at batch_pos */
+    struct nn_adam adam;  /* network (+ Bernoulli prior) moments, m->nparams floats */
+    long pn;              /* BM prior parameters n + ne (0 for a Bernoulli prior) */
+    double *pm, *pv;      /* [pn] Adam moments of the BM parameters (b then W) */
+    long pt;              /* BM Adam steps */
+    /* settings of the last run (shown and saved) */
+    double lr, kl_warmup, wd_prior;
+    float wd;
+    int batch;
+    long neg;
+    /* last results */
+    double val_elbo, logz, logz_err;
+    /* time split of the last run, seconds: total, sampler, sgemm */
+    double t_total, t_sample, t_sgemm;
+    long steps_timed;
+};
+
+struct trainer *trainer_new(const struct dvae *m, const struct bm *bm, uint64_t seed);
+void trainer_free(struct trainer *t);
+
+/* Runs o->epochs epochs.  Returns 0 (done), 1 (stopped by app->cancel: position kept, resumable)
+ * or -1 with the error reported (qv_error).  Never checkpoints a model with NaN/Inf in it. */
+int train_run(struct qv_app *app, const struct train_opts *o);
+
+/* Validation ELBO (nats per image, the relaxed objective at β = 1) over up to `limit` images of
+ * split; for a BM prior log Z comes from *logz (caller's estimate).  Noise and binarisation are
+ * fixed (seeded), so successive epochs are compared on the same bits. */
+int train_val_elbo(struct qv_app *app, int split, long limit, double logz, double *out);
+
+/* Session modules "model" and "trainer" (registered in qv_modules[]). */
+extern const struct qv_module dvae_module, trainer_module;
+
+#endif

@@ -1,0 +1,82 @@
+#!/bin/bash
+# sh_train.sh — `model`, `train` and `eval` end to end on the embedded npm digits:
+#  - a short training run lowers the validation loss (valid ELBO rises epoch over epoch);
+#  - a seeded run is reproducible bit for bit (weights blob, metrics.csv);
+#  - train 2 = train 1; session save; (new process) session load; train 1 — same weights and the
+#    same metrics rows, with a Boltzmann-machine prior and persistent Gibbs chains;
+#  - eval ll / eval units print their figures; generated digits land in grids/;
+#  - bad input: no data, no model, prior size mismatch, K = 0, a NaN step (the checkpoint on disk
+#    stays byte-identical), each one clear "error: …" line.
+set -u
+Q=${QVAE_SAN_BIN:-build/san/qvae}
+T=${QVAE_TMP:-$(mktemp -d)}
+fail() { echo "FAIL: $*"; exit 1; }
+[ -x "$Q" ] || { echo "skip: no qvae binary at $Q"; exit 77; }
+export QVAE_SESSIONS="$T/sessions"
+export OPENBLAS_NUM_THREADS=1
+rm -rf "$QVAE_SESSIONS"
+
+run() { $Q -c "$1" 2>&1 || fail "'$1' failed: $($Q -c "$1" 2>&1 | tail -n 3)"; }
+bad() {
+  local out rc
+  out=$($Q -c "$1" 2>&1); rc=$?
+  [ $rc -ne 0 ] || fail "'$1' succeeded"
+  [ "$(echo "$out" | grep -c '^error: ')" -eq 1 ] || fail "'$1': not one error line: $out"
+  echo "$out" | grep -q "^error: .*$2" || fail "'$1': message '$out' lacks '$2'"
+  echo "$out" | grep -qi 'sanitizer\|runtime error' && fail "'$1': sanitizer report"
+  return 0
+}
+
+$Q -c 'data load npm' >/dev/null 2>&1 || { echo "skip: the embedded npm digits are not installed (make deps)"; exit 77; }
+SETUP_BM='seed 3; data load npm; prior new chimera 2 2 3; model new --hidden 64'
+SETUP_BE='seed 3; data load npm; prior new bernoulli 24; model new --hidden 64'
+
+# --- bad input ---------------------------------------------------------------------------------
+bad 'train 1' 'train: no model'
+bad 'data load npm; train 1' 'no model'
+bad 'prior new bernoulli 8; model new' 'no data'
+bad 'data load npm; model new' 'no prior'
+bad "$SETUP_BM; prior new chimera 2 2 4; train 1" 'prior has 32 units but the model has 24 latents'
+bad "$SETUP_BE; eval ll --k 0" 'k must be at least 1'
+bad "$SETUP_BE; model new --hidden 12,x" 'hidden'
+bad "$SETUP_BE; model new --tau 0" 'tau'
+bad "$SETUP_BE; train 0" 'EPOCHS'
+bad "$SETUP_BE; train 1 --batch 100000" 'batch'
+
+# --- validation loss goes down -------------------------------------------------------------------
+# (the release binary when there is one: three epochs of a 784-64-24 model)
+R=${QVAE_BIN:-$Q}; [ -x "$R" ] || R=$Q
+out=$($R -c "$SETUP_BE; train 3 --no-save" 2>&1) || fail "train 3: $out"
+v1=$(echo "$out" | sed -n 's/^epoch 1: .*valid elbo \([-0-9.]*\).*/\1/p')
+v3=$(echo "$out" | sed -n 's/^epoch 3: .*valid elbo \([-0-9.]*\).*/\1/p')
+[ -n "$v1" ] && [ -n "$v3" ] || fail "no validation ELBO lines: $out"
+awk -v a="$v1" -v b="$v3" 'BEGIN { exit !(b > a + 1) }' || fail "valid elbo did not improve: $v1 -> $v3"
+
+# --- reproducible, and save → load → continue equals uninterrupted ------------------------------
+run "$SETUP_BM; session save a; train 2 --log-every 20 --quiet" >/dev/null
+run "$SETUP_BM; session save c; train 2 --log-every 20 --quiet" >/dev/null
+run "$SETUP_BM; session save b; train 1 --log-every 20 --quiet" >/dev/null
+run "session load b; train 1 --log-every 20 --quiet" >/dev/null
+S=$QVAE_SESSIONS
+cmp -s $S/a/model-weights.*.bin $S/c/model-weights.*.bin || fail "same seed, different weights"
+cmp -s $S/a/model-weights.*.bin $S/b/model-weights.*.bin || fail "resumed run differs from the uninterrupted one"
+cmp -s $S/a/prior-prior.*.bin $S/b/prior-prior.*.bin || fail "resumed prior differs"
+diff <(cut -d, -f1-6 $S/a/metrics.csv) <(cut -d, -f1-6 $S/b/metrics.csv) >/dev/null || fail "metrics rows differ"
+[ "$(grep -c . $S/a/metrics.csv)" -gt 4 ] || fail "metrics.csv too short"
+head -1 $S/a/metrics.csv | grep -q '^step,epoch,elbo,rec,kl' || fail "metrics.csv header"
+ls $S/a/grids/epoch-0002.png >/dev/null 2>&1 || fail "no digit grid written"
+
+# --- evaluation -----------------------------------------------------------------------------------
+out=$(run "session load a; eval units; eval ll --k 50 --n 20 --logz exact")
+echo "$out" | grep -q 'active units: [0-9]* of 24' || fail "eval units: $out"
+echo "$out" | grep -q 'log Z = .* ± 0.0000 (exact' || fail "eval ll log Z: $out"
+echo "$out" | grep -q 'test LL = -[0-9.]* ± [0-9.]* (standard error over 20 images, K = 50' || fail "eval ll: $out"
+
+# --- a NaN step: reported with its step, the checkpoint on disk is untouched ---------------------
+run "$SETUP_BE; session save nan; train 1 --quiet" >/dev/null
+sum1=$(cat $S/nan/session.json $S/nan/*.bin | md5sum)
+bad "session load nan; train 3 --lr 1e30" 'step [0-9]* (epoch 2): NaN'
+sum2=$(cat $S/nan/session.json $S/nan/*.bin | md5sum)
+[ "$sum1" = "$sum2" ] || fail "the NaN run changed the checkpoint"
+run "session load nan; eval units" | grep -q 'active units' || fail "checkpoint unusable after NaN"
+echo "ok"

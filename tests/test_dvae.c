@@ -1,0 +1,247 @@
+/* test_dvae.c — the DVAE objective and its evaluation on tiny models:
+ *  - central finite differences of the relaxed ELBO loss (GumBolt relaxation, encoder, decoder,
+ *    prior) against dvae_batch_run's gradients, for the closed-form Bernoulli prior and for a
+ *    Boltzmann-machine prior whose negative phase is exact (bm_marginals_exact; the loss includes
+ *    the exact log Z, so the FD of the loss is the true gradient);
+ *  - the importance-weighted log-likelihood converges to the exact log p(x) obtained by
+ *    enumerating all 2^n latent states, within 0.01 nats at large K;
+ *  - active units and bad input (K = 0, prior size mismatch). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdlib.h>
+#include "dvae.h"
+#include "eval.h"
+#include "graph.h"
+
+static struct dvae *tiny_model(enum dvae_prior prior, int n, float tau)
+{
+    struct dvae_config c;
+    dvae_config_default(&c);
+    c.D = 16;
+    c.n = n;
+    c.nhidden = 2;
+    c.hidden[0] = 11;
+    c.hidden[1] = 9;
+    c.tau = tau;
+    c.prior = prior;
+    c.bmax = 64;
+    struct dvae *m = dvae_new(&c, 42);
+    assert_non_null(m);
+    /* non-zero biases and prior logits so every gradient path carries signal */
+    struct rng r;
+    rng_init(&r, 5, 5);
+    for (int i = 0; i < m->nl; i++) {
+        for (int j = 0; j < m->enc[i].out; j++) m->enc[i].b[j] = (float)(rng_uniform(&r) - 0.5);
+        for (int j = 0; j < m->dec[i].out; j++) m->dec[i].b[j] = (float)(rng_uniform(&r) - 0.5);
+    }
+    if (m->prior_a)
+        for (int i = 0; i < n; i++) m->prior_a[i] = (float)(2 * rng_uniform(&r) - 1);
+    return m;
+}
+
+static struct bm *tiny_bm(int m_, int n_, int t, uint64_t seed, double scale)
+{
+    struct bm *bm = bm_new(graph_chimera(m_, n_, t));
+    assert_non_null(bm);
+    struct rng r;
+    rng_init(&r, seed, 1);
+    for (int i = 0; i < bm->n; i++) bm->b[i] = scale * (2 * rng_uniform(&r) - 1);
+    for (long k = 0; k < bm->ne; k++) bm->w[k] = scale * (2 * rng_uniform(&r) - 1);
+    return bm;
+}
+
+static void make_batch(int B, int D, int n, float *x, float *noise)
+{
+    struct rng r;
+    rng_init(&r, 11, 0);
+    for (int i = 0; i < B * D; i++) x[i] = rng_uniform(&r) < 0.35 ? 1.0f : 0.0f;
+    dvae_noise(&r, noise, (size_t)B * n);
+}
+
+/* loss = mean(−rec + β·kl) (+ β log Z) with gradients off */
+static double loss_at(struct dvae *m, const struct bm *bm, int B, const float *x,
+                      const float *noise, double beta)
+{
+    struct dvae_batch io = {.B = B, .x = x, .noise = noise, .kl_weight = beta};
+    assert_int_equal(dvae_batch_run(m, bm, &io), 0);
+    double l = -io.rec + beta * io.kl;
+    if (bm) {
+        double lz;
+        assert_int_equal(bm_logz_exact(bm, 1.0, &lz), 0);
+        l += beta * lz;
+    }
+    return l;
+}
+
+/* Compares analytic and FD gradients; returns ‖fd − an‖ / ‖fd‖ and checks elementwise. */
+struct cmp { double num, den, worst; };
+static void cmp_add(struct cmp *c, double fd, double an)
+{
+    c->num += (fd - an) * (fd - an);
+    c->den += fd * fd;
+    double e = fabs(fd - an) / (2e-3 + 0.05 * fabs(fd));
+    if (e > c->worst) c->worst = e;
+}
+
+static void check_grad(enum dvae_prior prior)
+{
+    const int B = 6, D = 16, n = prior == DVAE_PRIOR_BM ? 8 : 10;
+    const double beta = 0.7;
+    struct dvae *m = tiny_model(prior, n, 0.6f);
+    struct bm *bm = prior == DVAE_PRIOR_BM ? tiny_bm(1, 1, 4, 9, 0.8) : NULL;
+    float x[6 * 16], noise[6 * 10];
+    make_batch(B, D, n, x, noise);
+    double neg_mean[8], neg_corr[16], g_b[8], g_w[16];
+    if (bm) assert_int_equal(bm_marginals_exact(bm, 1.0, neg_mean, neg_corr), 0);
+    struct dvae_batch io = {.B = B, .x = x, .noise = noise, .kl_weight = beta, .grad = true,
+                            .neg_mean = neg_mean, .neg_corr = neg_corr, .g_b = g_b, .g_w = g_w};
+    assert_int_equal(dvae_batch_run(m, bm, &io), 0);
+    float *g = malloc(sizeof(float) * m->nparams);
+    memcpy(g, m->grads, sizeof(float) * m->nparams);
+    struct cmp c = {0};
+    const float eps = 2e-3f;
+    for (size_t k = 0; k < m->nparams; k++) {
+        if (g[k] == 0.0f && m->params[k] == 0.0f) continue;   /* padding */
+        float save = m->params[k];
+        m->params[k] = save + eps;
+        double lp = loss_at(m, bm, B, x, noise, beta);
+        m->params[k] = save - eps;
+        double lm = loss_at(m, bm, B, x, noise, beta);
+        m->params[k] = save;
+        cmp_add(&c, (lp - lm) / (2 * eps), g[k]);
+    }
+    double rel = sqrt(c.num / c.den);
+    print_message("%s prior: network gradient relative error %.2e (worst scaled %.2f)\n",
+                  prior == DVAE_PRIOR_BM ? "BM" : "Bernoulli", rel, c.worst);
+    assert_true(rel < 1e-2);
+    assert_true(c.worst < 1.0);
+    if (bm) {
+        struct cmp cb = {0};
+        const double e2 = 1e-4;
+        for (int i = 0; i < bm->n + bm->ne; i++) {
+            double *pp = i < bm->n ? &bm->b[i] : &bm->w[i - bm->n];
+            double an = i < bm->n ? g_b[i] : g_w[i - bm->n];
+            double save = *pp;
+            *pp = save + e2; double lp = loss_at(m, bm, B, x, noise, beta);
+            *pp = save - e2; double lm = loss_at(m, bm, B, x, noise, beta);
+            *pp = save;
+            cmp_add(&cb, (lp - lm) / (2 * e2), an);
+        }
+        double relb = sqrt(cb.num / cb.den);
+        print_message("BM prior: b, W gradient relative error %.2e\n", relb);
+        assert_true(relb < 1e-3);
+        bm_free(bm);
+    }
+    free(g);
+    dvae_free(m);
+}
+
+static void test_grad_bernoulli(void **s) { (void)s; check_grad(DVAE_PRIOR_BERNOULLI); }
+static void test_grad_bm(void **s) { (void)s; check_grad(DVAE_PRIOR_BM); }
+
+/* The Bernoulli KL term is the closed form: check it against a direct double computation. */
+static void test_bernoulli_kl_value(void **state)
+{
+    (void)state;
+    const int B = 3, D = 16, n = 10;
+    struct dvae *m = tiny_model(DVAE_PRIOR_BERNOULLI, n, 0.5f);
+    float x[3 * 16], noise[3 * 10], q[3 * 10];
+    make_batch(B, D, n, x, noise);
+    struct dvae_batch io = {.B = B, .x = x, .noise = noise, .kl_weight = 1.0};
+    assert_int_equal(dvae_batch_run(m, NULL, &io), 0);
+    dvae_encode(m, B, x, q);
+    double kl = 0;
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < n; i++) {
+            double qi = q[b * n + i], p = 1 / (1 + exp(-(double)m->prior_a[i]));
+            kl += qi * log(qi / p) + (1 - qi) * log((1 - qi) / (1 - p));
+        }
+    assert_true(fabs(kl / B - io.kl) < 1e-4);
+    assert_true(fabs(io.elbo - (io.rec - io.kl)) < 1e-9);
+    dvae_free(m);
+}
+
+static void check_iw(enum dvae_prior prior)
+{
+    const int n = 12, D = 16, N = 3;
+    struct dvae *m = tiny_model(prior, n, 0.5f);
+    struct bm *bm = prior == DVAE_PRIOR_BM ? tiny_bm(1, 2, 3, 4, 0.7) : NULL;
+    double logz = 0;
+    if (bm) {
+        assert_int_equal(bm->n, n);
+        assert_int_equal(bm_logz_exact(bm, 1.0, &logz), 0);
+    }
+    float x[3 * 16], noise[3 * 12];
+    make_batch(N, D, n, x, noise);
+    double exact[3], iw[3];
+    assert_int_equal(eval_exact_ll(m, bm, logz, x, N, exact), 0);
+    const long Ks[] = {1, 30, 1000, 1000000};
+    double prev_gap = INFINITY;
+    for (int j = 0; j < 4; j++) {
+        struct eval_ctx ctx = {.seed = 77};
+        assert_int_equal(eval_iw_ll(m, bm, logz, x, N, Ks[j], &ctx, iw), 0);
+        double gap = 0;
+        for (int i = 0; i < N; i++) gap += fabs(exact[i] - iw[i]) / N;
+        print_message("%s prior: K=%ld mean |IW − exact| = %.4f (exact %.3f)\n",
+                      bm ? "BM" : "Bernoulli", Ks[j], gap, exact[0]);
+        if (j > 0) assert_true(gap < prev_gap + 1e-3);
+        prev_gap = gap;
+    }
+    assert_true(prev_gap < 0.01);
+    /* K = 0 is an error, not a crash */
+    struct eval_ctx ctx = {.seed = 1};
+    assert_int_equal(eval_iw_ll(m, bm, logz, x, N, 0, &ctx, iw), -1);
+    bm_free(bm);
+    dvae_free(m);
+}
+
+static void test_iw_bernoulli(void **s) { (void)s; check_iw(DVAE_PRIOR_BERNOULLI); }
+static void test_iw_bm(void **s) { (void)s; check_iw(DVAE_PRIOR_BM); }
+
+static void test_units_and_mismatch(void **state)
+{
+    (void)state;
+    const int D = 16, n = 8, N = 40;
+    struct dvae *m = tiny_model(DVAE_PRIOR_BM, n, 0.5f);
+    float *x = malloc(sizeof(float) * N * D), noise[40 * 8];
+    make_batch(N, D, n, x, noise);
+    double mean[8], var[8];
+    int act = eval_units(m, x, N, 0.0, mean, var);
+    assert_int_equal(act, n);    /* random encoder: every unit varies a little */
+    act = eval_units(m, x, N, 1.0, mean, var);
+    assert_int_equal(act, 0);    /* variance of a probability is at most 1/4 */
+    for (int u = 0; u < n; u++) assert_true(mean[u] > 0 && mean[u] < 1);
+    /* a prior of the wrong size is refused with a message */
+    struct bm *bm = tiny_bm(1, 2, 3, 1, 0.1);   /* 12 units */
+    struct dvae_batch io = {.B = 4, .x = x, .noise = noise, .kl_weight = 1};
+    assert_int_equal(dvae_batch_run(m, bm, &io), -1);
+    assert_non_null(strstr(qv_errmsg(), "12 units"));
+    assert_int_equal(dvae_batch_run(m, NULL, &io), -1);
+    bm_free(bm);
+    free(x);
+    dvae_free(m);
+    /* bad configurations */
+    struct dvae_config c;
+    dvae_config_default(&c);
+    assert_int_equal(dvae_parse_hidden("512,x", &c), -1);
+    assert_int_equal(dvae_parse_hidden("300,200,100", &c), 0);
+    assert_int_equal(c.nhidden, 3);
+    c.tau = 0;
+    assert_null(dvae_new(&c, 1));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_grad_bernoulli),
+        cmocka_unit_test(test_grad_bm),
+        cmocka_unit_test(test_bernoulli_kl_value),
+        cmocka_unit_test(test_iw_bernoulli),
+        cmocka_unit_test(test_iw_bm),
+        cmocka_unit_test(test_units_and_mismatch),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,209 @@
+/* tui_priv.h — internals of the curses workbench shared by ui/tui*.c and ui/panel_*.c: the
+ * event queue filled by the sink (any thread) and drained by the UI thread, the UI-thread copy
+ * of everything the panels draw (metric history, latest images and activity, a snapshot of the
+ * workbench state), and the panel draw functions.
+ *
+ * Threading: only the UI thread touches curses, readline and struct tui (except the queue,
+ * which has its own mutex).  The engine's objects in app->st are read only through state
+ * snapshots taken by the thread that changes them (see tui_snapshot_take). */
+#ifndef QV_TUI_PRIV_H
+#define QV_TUI_PRIV_H
+
+#include "app.h"
+#include "layout.h"
+#include "plot.h"
+#include "schedule.h"
+
+#include <pthread.h>
+
+/* --- event queue (tui_queue.c) ----------------------------------------------------------- */
+
+enum tq_kind { TQ_LOG, TQ_EVENT, TQ_SNAPSHOT, TQ_JOBEND };
+
+struct tui_snapshot;
+
+struct tq_item {
+    enum tq_kind kind;
+    enum qv_level level;         /* TQ_LOG */
+    char *text;                  /* TQ_LOG: the line; TQ_EVENT: job/title; owned */
+    char *text2;                 /* TQ_EVENT: unit; owned */
+    struct qv_event ev;          /* TQ_EVENT: copy; pointers below replace the payload ones */
+    float *values, *values2;     /* owned copies of ev.values / ev.values2 */
+    struct tui_snapshot *snap;   /* TQ_SNAPSHOT: owned */
+    int rc;                      /* TQ_JOBEND: cmd_run_line result */
+    struct tq_item *next;
+};
+
+struct tui_queue {
+    pthread_mutex_t mu;
+    struct tq_item *head, *tail;
+    long count;
+    long dropped;                /* log lines dropped when the queue overflowed */
+    int wake_fd[2];              /* self-pipe: a byte per push wakes the UI thread's poll() */
+};
+
+int  tq_init(struct tui_queue *q);     /* -1 with error when the pipe fails */
+void tq_free(struct tui_queue *q);
+/* Push copies; never blocks on the UI.  IMAGES/ACTIVITY events replace a pending one of the
+ * same kind (newest wins); log lines beyond TQ_MAX_PENDING are dropped and counted. */
+#define TQ_MAX_PENDING 20000
+void tq_push_log(struct tui_queue *q, enum qv_level level, const char *line);
+void tq_push_event(struct tui_queue *q, const struct qv_event *ev);
+void tq_push_snapshot(struct tui_queue *q, struct tui_snapshot *snap);   /* takes ownership */
+void tq_push_jobend(struct tui_queue *q, int rc);
+/* Take the whole pending list (caller frees each item with tq_item_free). */
+struct tq_item *tq_take_all(struct tui_queue *q, long *dropped);
+void tq_item_free(struct tq_item *it);
+void tq_wake(struct tui_queue *q);
+
+/* --- state snapshot (tui_state.c) -------------------------------------------------------- */
+
+struct tui_snapshot {
+    char data[96];               /* dataset name or "" */
+    char prior[128];             /* prior description or "" */
+    char model[128];             /* model description or "" */
+    char sampler[192];           /* "gibbs sweeps=1 …" or "" */
+    char session[128];
+    int nv;                      /* prior graph nodes (0: none or Bernoulli) */
+    float *x, *y;                /* [nv] drawing coordinates (owned) */
+    int bernoulli_n;             /* >0 for a Bernoulli prior */
+    bool have_sched;
+    struct sched sched;          /* copy of app->st.schedule */
+};
+
+/* Copy what the panels need out of app->st.  Must run on the thread that may be changing the
+ * state (the UI thread when no job runs, or the emitting thread inside the sink). */
+struct tui_snapshot *tui_snapshot_take(struct qv_app *app);
+void tui_snapshot_free(struct tui_snapshot *s);
+
+/* --- UI-thread data ---------------------------------------------------------------------- */
+
+enum tui_series_id { SER_ELBO, SER_REC, SER_KL, SER_VAL_ELBO, SER_VAL_LL, SER_N };
+
+struct tui_metrics {             /* metric history: one row per QV_EV_METRICS */
+    long n, cap;
+    double *step, *epoch;        /* [cap] */
+    double *v[SER_N];            /* [cap] plotted as losses (−ELBO, −rec, KL, −val ELBO, −val LL) */
+    double ips, lr;
+    int active_units;
+};
+
+struct tui_loss_opts {
+    bool logy;
+    double ema;                  /* 0 = off */
+    long window;                 /* 0 = whole run, else last N steps (or epochs with x_epoch) */
+    bool x_epoch;
+};
+
+struct tui_log_line { enum qv_level level; char *text; };
+
+#define TUI_LOG_CAP 4000
+
+struct tui {
+    struct qv_app *app;
+    struct tui_queue q;
+    struct qv_sink saved_sink;
+
+    /* terminal */
+    bool utf8;                   /* UTF-8 locale: braille, half blocks, box drawing */
+    int colors;                  /* 0, 8 or 256 */
+    struct layout lo;
+    int focus;                   /* PANEL_OVERVIEW or a panel id */
+    bool dirty;                  /* panels need redrawing */
+    double last_draw;
+
+    /* job */
+    bool job_running;
+    pthread_t job_thread;
+    char *job_line;
+    char job_name[32];
+    bool job_keep_going;
+    bool quit_after_job;
+    bool quit;
+
+    /* data for panels */
+    struct tui_metrics met;
+    struct tui_loss_opts lopt;
+    int img_n, img_h, img_w;
+    float *img;                  /* [n*h*w] */
+    char img_title[64];
+    long img_seq;
+    int act_n, act_active;
+    float *act, *act_mean;       /* [act_n] */
+    bool lat_show_mean;
+    struct tui_snapshot *snap;   /* latest state snapshot (owned) */
+
+    /* status */
+    char prog_job[32], prog_unit[16];
+    double prog_done, prog_total, prog_rate, prog_t0, prog_tlast, prog_dlast;
+    bool prog_active;
+    double beta_eff, beta_err;
+    struct qv_qpu_timing qpu;
+    char msg[256];               /* status-line message (errors, editor rule) */
+    bool msg_error;
+
+    /* log */
+    struct tui_log_line log[TUI_LOG_CAP];
+    long log_n, log_head;        /* ring */
+    long log_scroll;             /* rows scrolled back from the end */
+
+    /* overlays */
+    bool help;
+    int help_scroll;
+    char **compl;                /* completion matches to show (owned), NULL-terminated */
+    int compl_n;
+
+    /* schedule editor */
+    bool sched_edit;
+    int sched_prev_focus;        /* focus to return to when the editor closes */
+    int sched_sel;
+    char sched_rule[256];        /* first violation message ("" = valid) */
+    int sched_bad_seg, sched_bad_pt;
+    int sched_nviol;
+    struct solver_props *sched_sp;   /* limits of sched.solver (NULL = solver_defaults()) */
+    char sched_sp_name[64];
+};
+
+/* Drawing helpers (tui_draw.c). */
+void tui_colors_init(struct tui *t);
+void tui_set_ascii(bool ascii);                    /* no UTF-8 locale: transliterate text */
+int  tui_pair(struct tui *t, int fg, int bg);      /* colour pair for (fg,bg), 0 when none */
+void tui_attr(struct tui *t, int fg, int bg, unsigned long attrs);
+void tui_attr_reset(void);
+/* UTF-8 text clipped to maxw display columns at (y,x); returns columns used. */
+int  tui_put(int y, int x, const char *s, int maxw);
+int  tui_text_width(const char *s);
+/* Byte length of the longest prefix of s that fits in maxw columns. */
+size_t tui_fit_bytes(const char *s, int maxw);
+void tui_fill(int y, int x, int w, const char *ch);
+/* Panel title bar: reverse-video name, with extra text right after. */
+void tui_title(struct tui *t, const struct rect *r, const char *name, const char *extra, bool focused);
+void tui_hline(struct tui *t, int y, int x, int w);
+/* Named colours independent of the palette size. */
+enum tui_color { TC_DEFAULT = -1, TC_DIM = 1000, TC_ERR, TC_WARN, TC_OK, TC_ACCENT,
+                 TC_S0, TC_S1, TC_S2, TC_S3, TC_S4 };
+int tui_color(struct tui *t, int named);
+
+/* Panels (ui/panel_*.c): draw into their rectangle on stdscr. */
+void panel_status_draw(struct tui *t, const struct rect *r);
+void panel_log_draw(struct tui *t, const struct rect *r);
+void panel_loss_draw(struct tui *t, const struct rect *r);
+void panel_latent_draw(struct tui *t, const struct rect *r);
+void panel_digits_draw(struct tui *t, const struct rect *r);
+void panel_sched_draw(struct tui *t, const struct rect *r);
+/* Schedule editor key handling (panel_sched.c): true when the key was consumed. */
+bool panel_sched_key(struct tui *t, int key);
+/* Re-run validation of the snapshot's schedule into t->sched_* (panel_sched.c). */
+void panel_sched_validate(struct tui *t);
+
+/* UI-thread helpers (tui.c). */
+void tui_log(struct tui *t, enum qv_level level, const char *fmt, ...) QV_PRINTF(3, 4);
+void tui_set_msg(struct tui *t, bool error, const char *fmt, ...) QV_PRINTF(3, 4);
+void tui_refresh_snapshot(struct tui *t);
+/* Metric history (tui_state.c). */
+void tui_metrics_add(struct tui_metrics *m, const struct qv_metrics *x);
+void tui_metrics_free(struct tui_metrics *m);
+/* Apply `view` settings ("logy=1 ema=0.9 window=200 x=epoch mean=1 edit=1") (tui_state.c). */
+void tui_apply_view_opts(struct tui *t, const char *opts);
+
+#endif
