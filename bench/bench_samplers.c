@@ -10,6 +10,7 @@
 #include "sampler.h"
 #include "rng.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,8 +170,8 @@ static void numpy_peer(void)
         printf("numpy peer: failed to run %s\n", here);
         return;
     }
-    printf("numpy peer: block Gibbs C16, 256 chains: %.3f ns/update (1 thread) — qvae gibbs "
-           "%.3f ns/update: %.1fx faster\n", ns, best_single_ns, ns / best_single_ns);
+    printf("numpy peer: block Gibbs C16, 256 chains: %.3f ns/update (cpu, 1 thread) — qvae gibbs "
+           "%.3f ns/update (cpu): %.1fx faster\n", ns, best_single_ns, ns / best_single_ns);
 }
 
 int main(void)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int cmp_d(const void *a, const void *b)
 {
@@ -97,8 +98,39 @@ static void decode_speed(const char *solver)
         t = qv_now() - t0;
     } while (t < 1.0);
     double per = t / iters;
-    printf("  decode %-20s %d active x 100 reads (%zu bytes JSON): %.3f ms per answer, %.2f M reads/s, %.0f MB/s\n",
-           sp->name, nact, strlen(text), per * 1e3, R / per / 1e6, strlen(text) / per / 1e6);
+    printf("  decode %-20s %d active x 100 reads (%zu bytes JSON): %.3f ms per answer, %.0f k reads/s, %.0f MB/s\n",
+           sp->name, nact, strlen(text), per * 1e3, R / per / 1e3, strlen(text) / per / 1e6);
+    /* peer: the numpy decoder D-Wave's Ocean client uses (json + base64 + frombuffer + unpackbits) */
+    char tmpl[] = "/tmp/bench_sapi_XXXXXX";
+    int fd = mkstemp(tmpl);
+    if (fd >= 0) {
+        FILE *f = fdopen(fd, "w");
+        fputs(text, f);
+        fclose(f);
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd,
+                 "%s" " -c 'import json,base64,time,numpy as np\n"
+                 "t=open(\"%s\").read()\n"
+                 "def dec():\n"
+                 " a=json.loads(t); act=np.frombuffer(base64.b64decode(a[\"active_variables\"]),\"<i4\")\n"
+                 " en=np.frombuffer(base64.b64decode(a[\"energies\"]),\"<f8\"); oc=np.frombuffer(base64.b64decode(a[\"num_occurrences\"]),\"<i4\")\n"
+                 " b=np.frombuffer(base64.b64decode(a[\"solutions\"]),np.uint8).reshape(len(en),-1)\n"
+                 " s=np.unpackbits(b,axis=1)[:, :len(act)].astype(np.int8)*2-1\n"
+                 " return s\n"
+                 "n=0; t0=time.perf_counter()\n"
+                 "while time.perf_counter()-t0<1.0: dec(); n+=1\n"
+                 "print((time.perf_counter()-t0)/n)' 2>/dev/null",
+                 access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3", tmpl);
+        FILE *pp = popen(cmd, "r");
+        double py = 0;
+        if (pp && fscanf(pp, "%lf", &py) == 1 && py > 0)
+            printf("    peer numpy (Ocean's decode_qp_numpy recipe): %.3f ms per answer; qvae is %.2fx %s\n",
+                   py * 1e3, py > per ? py / per : per / py, py > per ? "faster" : "slower");
+        else
+            printf("    peer numpy: not available (python3-numpy)\n");
+        if (pp) pclose(pp);
+        remove(tmpl);
+    }
     /* problem encoding: all qubits active */
     double *lin = malloc(sizeof(double) * (size_t)sp->nq), *quad = malloc(sizeof(double) * (size_t)sp->nc);
     for (int i = 0; i < sp->nq; i++) lin[i] = 0.25;

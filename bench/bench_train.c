@@ -5,7 +5,7 @@
  * Prints images/s by wall clock and by process CPU time (the latter is what a loaded machine
  * cannot distort for a single thread), the time split (sgemm / sampler / rest) and the ratio to
  * PyTorch's best.
- * Usage: bench_train [STEPS=150] */
+ * Usage: bench_train [STEPS=150] [MAX_THREADS=2] */
 #include "app.h"
 #include "cmd.h"
 #include "sampler.h"
@@ -84,6 +84,8 @@ int main(int argc, char **argv)
 {
     long steps = argc > 1 ? atol(argv[1]) : 150;
     if (steps < 10) steps = 10;
+    int max_threads = argc > 2 ? atoi(argv[2]) : 2;
+    if (max_threads < 1) max_threads = 1;
     char tmp[] = "/tmp/qvae-bench-train-XXXXXX";
     if (!mkdtemp(tmp)) { perror("mkdtemp"); return 1; }
     setenv("QVAE_SESSIONS", tmp, 1);
@@ -98,7 +100,7 @@ int main(int argc, char **argv)
     for (int si = 0; si < 2; si++) {
         int sw = sweeps_list[si];
         double best_c = 0, best_c_cpu = 0, best_t = 0, best_t_cpu = 0;
-        for (int th = 1; th <= 2; th++) {
+        for (int th = 1; th <= max_threads; th++) {
             struct result r;
             if (run_c(th, sw, steps, &r) == 0) {
                 printf("qvae   %d thread%s %2d sweep%s %10.0f %10.0f %7.0f%% %7.0f%% %7.0f%%\n", th,

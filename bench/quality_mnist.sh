@@ -6,6 +6,7 @@
 # the importance-weighted test log-likelihood (BM: log Z by population annealing, with error bar).
 #
 # Usage: bench/quality_mnist.sh [MINUTES_PER_RUN=45] [K=5000] [NTEST=10000] [SWEEPS=10] [OUTDIR]
+# Environment: QVAE_BIN (binary, default build/rel/qvae), NICE (niceness of the runs, default 10).
 # Learning rate schedule inside the budget: 3e-3 for 60 %, 1e-3 for 25 %, 3e-4 for 15 % (each
 # phase ends at an epoch boundary), KL warm-up over the first 5 epochs, batch 100, τ = 0.5.
 # Logs and sessions (checkpoints, metrics.csv, digit grids) go to OUTDIR (default build/quality).
@@ -30,7 +31,7 @@ run() {   # name, prior, extra train options
   local name=$1 prior=$2 extra=$3 t0=$SECONDS
   {
     echo "== $name: prior $prior, $MIN min budget, started $(date -u +%H:%M:%S)"
-    nice "$BIN" -c "seed 1; data load mnist; prior new $prior; model new --hidden 512,256 --act tanh --tau 0.5;
+    nice -n "${NICE:-10}" "$BIN" -c "seed 1; data load mnist; prior new $prior; model new --hidden 512,256 --act tanh --tau 0.5;
       session save $name;
       train 1000000 --time $t1 --lr 3e-3 --kl-warmup 5 $extra;
       train 1000000 --time $t2 --lr 1e-3 --kl-warmup 5 $extra;
@@ -38,7 +39,7 @@ run() {   # name, prior, extra train options
       model info"
     echo "== $name: training wall-clock $((SECONDS - t0)) s"
     t0=$SECONDS
-    nice "$BIN" -c "session load $name; eval units; eval ll --k $K --n $NTEST --logz pa"
+    nice -n "${NICE:-10}" "$BIN" -c "session load $name; eval units; eval ll --k $K --n $NTEST --logz pa"
     echo "== $name: evaluation wall-clock $((SECONDS - t0)) s, finished $(date -u +%H:%M:%S)"
   } > "$OUT/$name.log" 2>&1
 }

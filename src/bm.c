@@ -2,15 +2,18 @@
  * conventions, batch energies and sufficient statistics, and exact log Z / probabilities /
  * marginals / samples by enumeration for n <= BM_EXACT_MAX.
  *
- * Enumeration: the 2^n states are cut into 2^H chunks (high bits fixed); inside a chunk the low
- * L = n − H bits run through a Gray code, so each step flips one unit and updates the energy and
- * the local fields f_i = b_i + Σ_j W_ij z_j of its neighbours in O(degree).  Chunks are shared
- * between threads through an atomic counter, and every chunk keeps its own partial results,
- * merged in chunk order afterwards — results are bit-identical for any thread count. */
+ * Enumeration: a maximal independent set B of units is summed out analytically (given the
+ * others they are independent Bernoullis), and the 2^nA states of the remaining nA units are cut
+ * into 2^H chunks (high bits fixed); inside a chunk the low L = nA − H bits run through a Gray
+ * code, so each step flips one unit and updates the energy, the local fields
+ * f_i = b_i + Σ_j W_ij z_j of its neighbours and their summed-out terms in O(degree).  Chunks
+ * are shared between threads through an atomic counter, and every chunk keeps its own partial
+ * results, merged in chunk order afterwards — results are bit-identical for any thread count. */
 #include "bm.h"
 #include "rng.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <threads.h>   /* C11 threads: <pthread.h> would pull <sched.h>, shadowed by src/sched.h */
@@ -167,34 +170,117 @@ static int n_threads(long nchunks)
     return (int)QV_MIN((long)t, nchunks);
 }
 
+static inline double softplus(double x) { return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
+static inline double sigmoid(double x)
+{
+    if (x >= 0) return 1 / (1 + exp(-x));
+    double e = exp(x);
+    return e / (1 + e);
+}
+
+/* Greedy maximum independent set: repeatedly take a unit of least remaining degree and drop its
+ * neighbours (O(n^2); only used for n <= 2048).  inB [n] out; returns its size. */
+static int greedy_mis(const struct graph *g, unsigned char *inB)
+{
+    int n = g->nv, nb = 0;
+    int *deg = qv_mallocarray((size_t)n + 1, sizeof(int));
+    unsigned char *gone = qv_calloc((size_t)n + 1, 1);
+    for (int v = 0; v < n; v++) deg[v] = graph_degree(g, v);
+    memset(inB, 0, (size_t)n);
+    for (;;) {
+        int best = -1;
+        for (int v = 0; v < n; v++) if (!gone[v] && (best < 0 || deg[v] < deg[best])) best = v;
+        if (best < 0) break;
+        inB[best] = 1; nb++; gone[best] = 1;
+        for (long a = g->adj_start[best]; a < g->adj_start[best + 1]; a++) {
+            int u = g->adj[a];
+            if (gone[u]) continue;
+            gone[u] = 1;
+            for (long b = g->adj_start[u]; b < g->adj_start[u + 1]; b++) deg[g->adj[b]]--;
+        }
+    }
+    free(deg);
+    free(gone);
+    return nb;
+}
+
+/* Units summed out analytically (set B): the larger of a maximal independent set grown from the
+ * largest colour class and a greedy minimum-degree one.  Given the enumerated units A, the units of B are independent, so
+ *     Σ_{z_B} exp(−βE(z)) = exp(−βE(z_A, z_B = 0)) · Π_{j∈B} (1 + exp(β f_j)),
+ * f_j = b_j + Σ_{i∈A} W_ij z_i, and only the 2^|A| states of A are visited (an RBM-style
+ * trick: a Chimera cut of 28 units enumerates about 2^14 states).  inB [n]; returns |B|. */
+static int pick_summed(const struct bm *bm, unsigned char *inB)
+{
+    const struct graph *g = bm->g;
+    int n = bm->n, nb = 0;
+    memset(inB, 0, (size_t)n);
+    if (n == 0) return 0;
+    long *cnt = qv_calloc((size_t)g->ncolors + 1, sizeof(long));
+    for (int v = 0; v < n; v++) if (g->color[v] >= 0 && g->color[v] < g->ncolors) cnt[g->color[v]]++;
+    int best = 0;
+    for (int c = 1; c < g->ncolors; c++) if (cnt[c] > cnt[best]) best = c;
+    free(cnt);
+    /* two passes: the colour class first, then any unit with no neighbour in B (maximality);
+     * the neighbour test keeps B independent even if a colouring were not proper */
+    for (int pass = 0; pass < 2; pass++)
+        for (int v = 0; v < n; v++) {
+            if (inB[v] || (pass == 0 && g->color[v] != best)) continue;
+            bool free_ = true;
+            for (long a = g->adj_start[v]; a < g->adj_start[v + 1] && free_; a++) free_ = !inB[g->adj[a]];
+            if (free_) { inB[v] = 1; nb++; }
+        }
+    if (n <= 2048) {
+        unsigned char *alt = qv_malloc((size_t)n);
+        int na = greedy_mis(g, alt);
+        if (na > nb) { memcpy(inB, alt, (size_t)n); nb = na; }
+        free(alt);
+    }
+    return nb;
+}
+
+int bm_exact_enum_units(const struct bm *bm)
+{
+    unsigned char *inB = qv_malloc((size_t)bm->n + 1);
+    int nb = pick_summed(bm, inB);
+    free(inB);
+    return bm->n - nb;
+}
+
 enum enum_mode { EN_LOGZ, EN_PROBS, EN_MARG, EN_SAMPLE };
-
-
 
 struct enum_job {
     const struct bm *bm;
     enum enum_mode mode;
     double beta;
-    int n, L;
+    int n, nA, L;
+    int *A;              /* [nA] enumerated units: Gray-code bit q is unit A[q] */
+    unsigned char *inB;  /* [n] summed-out units (all 0 for PROBS) */
     long nchunks;
     double *adjw;        /* [2 ne] W of each CSR adjacency */
     double *cmax, *csum; /* [nchunks] chunk log-mass = cmax + log(csum) */
     double logz;         /* MARG / SAMPLE: reference */
-    double *p;           /* PROBS: [2^n] receives −βE, normalised afterwards */
+    double *p;           /* PROBS: [2^n] receives the log-weights, normalised afterwards */
     double *acc;         /* MARG: [nchunks × (n + ne)] */
     /* SAMPLE: sorted uniforms, per-chunk ranges and starting cumulative mass */
     const double *u;
     long *ubeg, *uend;
     double *cstart;
-    uint32_t *state_out; /* [count] state index for each sorted uniform */
+    uint32_t *state_out; /* [count] A-state index for each sorted uniform */
     atomic_long next;
 };
 
-/* Energy and local fields of the state with bits = idx, from scratch. */
-static double state_init(const struct bm *bm, uint32_t idx, uint8_t *z, double *f)
+/* Per-thread scratch. */
+struct enum_ws { uint8_t *z; double *f, *sp, *sig, *st; };
+
+/* z (B units 0), local fields f, energy E(z_A, 0) and Σ_B softplus(β f_j) of A-state idx. */
+static double state_init(const struct enum_job *J, uint32_t idx, struct enum_ws *w, double *spsum)
 {
+    const struct bm *bm = J->bm;
     const struct graph *g = bm->g;
-    for (int i = 0; i < bm->n; i++) { z[i] = (idx >> i) & 1; f[i] = bm->b[i]; }
+    uint8_t *z = w->z;
+    double *f = w->f;
+    for (int i = 0; i < bm->n; i++) { z[i] = 0; f[i] = bm->b[i]; }
+    for (int q = 0; q < J->nA; q++) z[J->A[q]] = (idx >> q) & 1;
     double e = 0;
     for (int i = 0; i < bm->n; i++) if (z[i]) e -= bm->b[i];
     for (long k = 0; k < bm->ne; k++) {
@@ -203,68 +289,110 @@ static double state_init(const struct bm *bm, uint32_t idx, uint8_t *z, double *
         if (z[a]) f[b] += bm->w[k];
         if (z[a] & z[b]) e -= bm->w[k];
     }
+    double s = 0;
+    for (int j = 0; j < bm->n; j++)
+        if (J->inB[j]) { w->sp[j] = softplus(J->beta * f[j]); w->sig[j] = sigmoid(J->beta * f[j]); s += w->sp[j]; }
+    *spsum = s;
     return e;
 }
 
-static void run_chunk(struct enum_job *J, long c, uint8_t *z, double *f, double *start)
+/* Flip unit i (enumerated): energy, fields and the summed-out terms of its neighbours. */
+static inline double flip(const struct enum_job *J, struct enum_ws *w, int i, double e, double *spsum)
+{
+    const struct graph *g = J->bm->g;
+    uint8_t *z = w->z;
+    double *f = w->f, d;
+    if (z[i]) { e += f[i]; z[i] = 0; d = -1; } else { e -= f[i]; z[i] = 1; d = 1; }
+    for (long a = g->adj_start[i]; a < g->adj_start[i + 1]; a++) {
+        int j = g->adj[a];
+        f[j] += d * J->adjw[a];
+        if (J->inB[j]) {
+            *spsum -= w->sp[j];
+            w->sp[j] = softplus(J->beta * f[j]);
+            *spsum += w->sp[j];
+        }
+    }
+    return e;
+}
+
+static void run_chunk(struct enum_job *J, long c, struct enum_ws *w)
 {
     const struct bm *bm = J->bm;
     const struct graph *g = bm->g;
     const long *as = g->adj_start;
     const int *adj = g->adj;
     const long *ae = g->adj_edge;
-    const double *aw = J->adjw;
     const double beta = J->beta;
     int n = J->n, L = J->L;
+    uint8_t *z = w->z;
     uint32_t idx = (uint32_t)c << L;
-    double e = state_init(bm, idx, z, f);
+    double sps;
+    double e = state_init(J, idx, w, &sps);
     uint64_t steps = (uint64_t)1 << L;
-    double m = -INFINITY, s = 0;
 
     if (J->mode == EN_LOGZ || J->mode == EN_PROBS) {
-        double *p = J->p;
+        double *p = J->p, m = -INFINITY, s = 0;
         for (uint64_t t = 0;; t++) {
-            double x = -beta * e;
+            double x = sps - beta * e;
             if (p) p[idx] = x;
             if (x > m) { s = s * exp(m - x) + 1; m = x; } else s += exp(x - m);
             if (t + 1 == steps) break;
-            int i = __builtin_ctzll(t + 1);
-            double d;
-            if (z[i]) { e += f[i]; z[i] = 0; d = -1; } else { e -= f[i]; z[i] = 1; d = 1; }
-            idx ^= (uint32_t)1 << i;
-            for (long a = as[i]; a < as[i + 1]; a++) f[adj[a]] += d * aw[a];
+            int q = __builtin_ctzll(t + 1);
+            idx ^= (uint32_t)1 << q;
+            e = flip(J, w, J->A[q], e, &sps);
         }
         J->cmax[c] = m;
         J->csum[c] = s;
         return;
     }
     if (J->mode == EN_MARG) {
-        /* Running-mass trick: a unit (or edge product) that is 1 over a run of consecutive
-         * states contributes (mass at the end of the run) − (mass at its start), so each flip
-         * costs O(degree), not O(n + ne) per state. */
+        /* Running-mass trick: a quantity that stays constant over a run of consecutive states
+         * contributes value × (mass at the end of the run − mass at its start), so a flip costs
+         * O(degree) (O(degree²) next to summed-out units), not O(n + ne) per state.
+         * A units and A–A edges: z_i, z_i z_j.  B units j: σ(β f_j) and, on their edges,
+         * z_i σ(β f_j); both change only when a neighbour of j flips. */
         double *acc = J->acc + (size_t)c * (size_t)(n + bm->ne);
-        double *st_n = start, *st_e = start + n;
+        double *st_n = w->st, *st_e = w->st + n, *sig = w->sig;
         const double lz = J->logz;
         double W = 0;
         for (int i = 0; i < n; i++) st_n[i] = 0;
         for (long k = 0; k < bm->ne; k++) st_e[k] = 0;
         for (uint64_t t = 0;; t++) {
-            W += exp(-beta * e - lz);
+            W += exp(sps - beta * e - lz);
             if (t + 1 == steps) break;
-            int i = __builtin_ctzll(t + 1);
-            double d;
+            int q = __builtin_ctzll(t + 1);
+            int i = J->A[q];
+            for (long a = as[i]; a < as[i + 1]; a++) {
+                int j = adj[a];
+                if (!J->inB[j]) continue;
+                double mass = W - st_n[j];
+                acc[j] += sig[j] * mass;
+                for (long b = as[j]; b < as[j + 1]; b++) if (z[adj[b]]) acc[n + ae[b]] += sig[j] * mass;
+                st_n[j] = W;
+            }
             if (z[i]) {
                 acc[i] += W - st_n[i];
                 for (long a = as[i]; a < as[i + 1]; a++) if (z[adj[a]]) acc[n + ae[a]] += W - st_e[ae[a]];
-                e += f[i]; z[i] = 0; d = -1;
             } else {
                 st_n[i] = W;
                 for (long a = as[i]; a < as[i + 1]; a++) if (z[adj[a]]) st_e[ae[a]] = W;
-                e -= f[i]; z[i] = 1; d = 1;
             }
-            for (long a = as[i]; a < as[i + 1]; a++) f[adj[a]] += d * aw[a];
+            idx ^= (uint32_t)1 << q;
+            e = flip(J, w, i, e, &sps);
+            for (long a = as[i]; a < as[i + 1]; a++) {
+                int j = adj[a];
+                if (J->inB[j]) sig[j] = sigmoid(beta * w->f[j]);
+            }
         }
-        for (int i = 0; i < n; i++) if (z[i]) acc[i] += W - st_n[i];
+        for (int i = 0; i < n; i++) {
+            if (J->inB[i]) {
+                double mass = W - st_n[i];
+                acc[i] += sig[i] * mass;
+                for (long b = as[i]; b < as[i + 1]; b++) if (z[adj[b]]) acc[n + ae[b]] += sig[i] * mass;
+            } else if (z[i]) {
+                acc[i] += W - st_n[i];
+            }
+        }
         for (long k = 0; k < bm->ne; k++)
             if (z[g->edges[k][0]] & z[g->edges[k][1]]) acc[n + k] += W - st_e[k];
         return;
@@ -275,14 +403,12 @@ static void run_chunk(struct enum_job *J, long c, uint8_t *z, double *f, double 
     double cum = J->cstart[c];
     const double lz = J->logz;
     for (uint64_t t = 0;; t++) {
-        cum += exp(-beta * e - lz);
+        cum += exp(sps - beta * e - lz);
         while (next < end && J->u[next] < cum) J->state_out[next++] = idx;
         if (next >= end || t + 1 == steps) break;
-        int i = __builtin_ctzll(t + 1);
-        double d;
-        if (z[i]) { e += f[i]; z[i] = 0; d = -1; } else { e -= f[i]; z[i] = 1; d = 1; }
-        idx ^= (uint32_t)1 << i;
-        for (long a = as[i]; a < as[i + 1]; a++) f[adj[a]] += d * aw[a];
+        int q = __builtin_ctzll(t + 1);
+        idx ^= (uint32_t)1 << q;
+        e = flip(J, w, J->A[q], e, &sps);
     }
     while (next < end) J->state_out[next++] = idx;   /* rounding leftovers: last state */
 }
@@ -290,15 +416,19 @@ static void run_chunk(struct enum_job *J, long c, uint8_t *z, double *f, double 
 static int enum_worker(void *arg)
 {
     struct enum_job *J = arg;
-    uint8_t *z = qv_malloc((size_t)J->n + 1);
-    double *f = qv_mallocarray((size_t)J->n + 1, sizeof(double));
-    double *start = qv_mallocarray((size_t)J->n + (size_t)J->bm->ne + 1, sizeof(double));
+    size_t n = (size_t)J->n + 1;
+    struct enum_ws w;
+    w.z = qv_malloc(n);
+    w.f = qv_mallocarray(n, sizeof(double));
+    w.sp = qv_calloc(n, sizeof(double));
+    w.sig = qv_calloc(n, sizeof(double));
+    w.st = qv_mallocarray(n + (size_t)J->bm->ne, sizeof(double));
     for (;;) {
         long c = atomic_fetch_add(&J->next, 1);
         if (c >= J->nchunks) break;
-        run_chunk(J, c, z, f, start);
+        run_chunk(J, c, &w);
     }
-    free(z); free(f); free(start);
+    free(w.z); free(w.f); free(w.sp); free(w.sig); free(w.st);
     return 0;
 }
 
@@ -315,32 +445,54 @@ static void enum_run(struct enum_job *J)
     for (int t = 0; t < started; t++) thrd_join(th[t], NULL);
 }
 
+static void enum_done(struct enum_job *J)
+{
+    free(J->adjw); free(J->cmax); free(J->csum); free(J->acc); free(J->A); free(J->inB);
+    J->adjw = J->cmax = J->csum = J->acc = NULL;
+    J->A = NULL;
+    J->inB = NULL;
+}
+
+/* sum_out: use the independent set B (all modes but PROBS). */
 static int enum_setup(struct enum_job *J, const struct bm *bm, double beta, enum enum_mode mode)
 {
     memset(J, 0, sizeof *J);
-    if (bm->n > BM_EXACT_MAX)
-        return qv_seterr("exact enumeration: %d units, more than the %d that can be enumerated",
-                         bm->n, BM_EXACT_MAX);
     if (!isfinite(beta)) return qv_seterr("exact enumeration: beta must be finite");
     if (bm_check_finite(bm) < 0) return -1;
+    /* |βE| <= β(Σ|b| + Σ|W|): keep every log-weight finite */
+    double bound = 0;
+    for (int i = 0; i < bm->n; i++) bound += fabs(bm->b[i]);
+    for (long k = 0; k < bm->ne; k++) bound += fabs(bm->w[k]);
+    if (!(fabs(beta) * bound < 1e300))
+        return qv_seterr("exact enumeration: parameters too large (beta·(Σ|b| + Σ|W|) = %g)",
+                         fabs(beta) * bound);
+    J->inB = qv_calloc((size_t)bm->n + 1, 1);
+    int nb = mode == EN_PROBS ? 0 : pick_summed(bm, J->inB);
+    J->nA = bm->n - nb;
+    if (J->nA > BM_EXACT_MAX) {
+        free(J->inB);
+        J->inB = NULL;
+        if (nb)
+            return qv_seterr("exact enumeration: %d units leave %d to enumerate after summing out an "
+                             "independent set of %d, more than the %d that can be enumerated",
+                             bm->n, J->nA, nb, BM_EXACT_MAX);
+        return qv_seterr("exact enumeration: %d units, more than the %d that can be enumerated",
+                         bm->n, BM_EXACT_MAX);
+    }
+    J->A = qv_mallocarray((size_t)J->nA + 1, sizeof(int));
+    for (int i = 0, q = 0; i < bm->n; i++) if (!J->inB[i]) J->A[q++] = i;
     J->bm = bm;
     J->mode = mode;
     J->beta = beta;
     J->n = bm->n;
-    int H = bm->n <= 14 ? 0 : QV_MAX(4, bm->n - 20);
-    J->L = bm->n - H;
+    int H = J->nA <= 14 ? 0 : QV_MAX(4, J->nA - 18);
+    J->L = J->nA - H;
     J->nchunks = 1L << H;
     J->adjw = qv_mallocarray((size_t)QV_MAX(2 * bm->ne, 1), sizeof(double));
     for (long a = 0; a < 2 * bm->ne; a++) J->adjw[a] = bm->w[bm->g->adj_edge[a]];
     J->cmax = qv_mallocarray((size_t)J->nchunks, sizeof(double));
     J->csum = qv_mallocarray((size_t)J->nchunks, sizeof(double));
     return 0;
-}
-
-static void enum_done(struct enum_job *J)
-{
-    free(J->adjw); free(J->cmax); free(J->csum); free(J->acc);
-    J->adjw = J->cmax = J->csum = J->acc = NULL;
 }
 
 /* log of the total mass of the chunks (merged in chunk order). */
@@ -365,6 +517,9 @@ int bm_logz_exact(const struct bm *bm, double beta, double *logz)
 
 int bm_probs_exact(const struct bm *bm, double beta, double *p)
 {
+    if (bm->n > BM_EXACT_MAX)
+        return qv_seterr("exact probabilities: %d units, more than the %d whose 2^n states fit",
+                         bm->n, BM_EXACT_MAX);
     struct enum_job J;
     if (enum_setup(&J, bm, beta, EN_PROBS) < 0) return -1;
     J.p = p;
@@ -438,8 +593,20 @@ int bm_sample_exact(const struct bm *bm, double beta, long count, struct rng *r,
         long j = (long)rng_below(r, (uint64_t)s + 1);
         uint32_t t = J.state_out[s]; J.state_out[s] = J.state_out[j]; J.state_out[j] = t;
     }
-    for (long s = 0; s < count; s++)
-        for (int i = 0; i < bm->n; i++) z_out[(size_t)s * bm->n + i] = (J.state_out[s] >> i) & 1;
+    /* expand: enumerated units from the index, summed-out units drawn given them */
+    const struct graph *g = bm->g;
+    for (long s = 0; s < count; s++) {
+        uint8_t *z = z_out + (size_t)s * bm->n;
+        memset(z, 0, (size_t)bm->n);
+        for (int q = 0; q < J.nA; q++) z[J.A[q]] = (J.state_out[s] >> q) & 1;
+        for (int j = 0; j < bm->n; j++) {
+            if (!J.inB[j]) continue;
+            double f = bm->b[j];
+            for (long a = g->adj_start[j]; a < g->adj_start[j + 1]; a++)
+                if (z[g->adj[a]]) f += J.adjw[a];
+            z[j] = rng_uniform(r) < sigmoid(beta * f);
+        }
+    }
     free(u); free(J.ubeg); free(J.uend); free(J.cstart); free(J.state_out);
     enum_done(&J);
     return 0;
@@ -533,4 +700,108 @@ struct bm *bm_deserialize(const unsigned char *buf, size_t len)
     memcpy(bm->w, p + 24 + (size_t)n * sizeof(double), (size_t)ne * sizeof(double));
     if (bm_check_finite(bm) < 0) { bm_free(bm); return NULL; }
     return bm;
+}
+
+/* ---- text form ---- */
+
+int bm_format_text(const struct bm *bm, bool binary, char **out, size_t *len)
+{
+    const struct graph *g = bm->g;
+    size_t cap = 256 + ((size_t)bm->n + (size_t)bm->ne) * 64, o = 0;
+    char *b = qv_malloc(cap);
+    double *h = NULL, *J = NULL, off = 0;
+    if (!binary) {
+        h = qv_mallocarray((size_t)bm->n + 1, sizeof(double));
+        J = qv_mallocarray((size_t)bm->ne + 1, sizeof(double));
+        bm_to_ising(bm, h, J, &off);
+    }
+    o += (size_t)snprintf(b + o, cap - o, "# qvae prior %s: %d units, %ld couplers\n", g->desc, bm->n, bm->ne);
+    if (binary)
+        o += (size_t)snprintf(b + o, cap - o, "# binary: E(z) = -sum b_i z_i - sum W_ij z_i z_j, z in {0,1}\n");
+    else
+        o += (size_t)snprintf(b + o, cap - o, "# ising: E(s) = sum h_i s_i + sum J_ij s_i s_j, s in {-1,+1}; "
+                              "E(z) = E(s) + %.17g\n", off);
+    for (int i = 0; i < bm->n; i++)
+        o += (size_t)snprintf(b + o, cap - o, "%s %ld %.17g\n", binary ? "b" : "h", g->label[i],
+                              binary ? bm->b[i] : h[i]);
+    for (long k = 0; k < bm->ne; k++)
+        o += (size_t)snprintf(b + o, cap - o, "%s %ld %ld %.17g\n", binary ? "W" : "J",
+                              g->label[g->edges[k][0]], g->label[g->edges[k][1]], binary ? bm->w[k] : J[k]);
+    free(h);
+    free(J);
+    *out = b;
+    *len = o;
+    return 0;
+}
+
+int bm_parse_text(struct bm *bm, const char *path)
+{
+    unsigned char *buf;
+    size_t len;
+    if (qv_read_file(path, true, &buf, &len) < 0) return -1;
+    const struct graph *g = bm->g;
+    double *x = qv_calloc((size_t)bm->n + 1, sizeof(double));    /* h or b */
+    double *y = qv_calloc((size_t)bm->ne + 1, sizeof(double));   /* J or W */
+    int conv = 0;   /* 1 ising, 2 binary */
+    long line = 0;
+    int rc = -1;
+    char *p = (char *)buf;
+    while (*p) {
+        line++;
+        char *eol = strchr(p, '\n');
+        char *next = eol ? eol + 1 : p + strlen(p);
+        if (eol) *eol = 0;
+        char *hash = strchr(p, '#');
+        if (hash) *hash = 0;
+        char *tok[5], *save = NULL;
+        int nt = 0;
+        for (char *s = strtok_r(p, " \t\r", &save); s && nt < 5; s = strtok_r(NULL, " \t\r", &save)) tok[nt++] = s;
+        p = next;
+        if (nt == 0) continue;
+        bool lin = !strcmp(tok[0], "h") || !strcmp(tok[0], "b");
+        bool quad = !strcmp(tok[0], "J") || !strcmp(tok[0], "W");
+        if ((!lin && !quad) || nt != (lin ? 3 : 4)) {
+            qv_seterr("%s:%ld: expected \"h|b LABEL VALUE\" or \"J|W LABEL LABEL VALUE\"", path, line);
+            goto out;
+        }
+        int c = (tok[0][0] == 'h' || tok[0][0] == 'J') ? 1 : 2;
+        if (conv && c != conv) {
+            qv_seterr("%s:%ld: mixes the Ising (h, J) and binary (b, W) conventions", path, line);
+            goto out;
+        }
+        conv = c;
+        long lab[2];
+        double v;
+        for (int k = 0; k < (lin ? 1 : 2); k++)
+            if (qv_parse_long(tok[1 + k], &lab[k]) < 0) {
+                qv_seterr("%s:%ld: '%s' is not a qubit label", path, line, tok[1 + k]);
+                goto out;
+            }
+        if (qv_parse_double(tok[lin ? 2 : 3], &v) < 0) {
+            qv_seterr("%s:%ld: '%s' is not a finite number", path, line, tok[lin ? 2 : 3]);
+            goto out;
+        }
+        int u = graph_find_label(g, lab[0]);
+        if (u < 0) { qv_seterr("%s:%ld: qubit %ld is not in the prior's graph", path, line, lab[0]); goto out; }
+        if (lin) { x[u] = v; continue; }
+        int w = graph_find_label(g, lab[1]);
+        if (w < 0) { qv_seterr("%s:%ld: qubit %ld is not in the prior's graph", path, line, lab[1]); goto out; }
+        long e = graph_edge_index(g, u, w);
+        if (e < 0) {
+            qv_seterr("%s:%ld: qubits %ld and %ld are not coupled in the prior's graph", path, line, lab[0], lab[1]);
+            goto out;
+        }
+        y[e] = v;
+    }
+    if (conv == 1) bm_from_ising(bm, x, y);
+    else {
+        memcpy(bm->b, x, (size_t)bm->n * sizeof(double));
+        memcpy(bm->w, y, (size_t)bm->ne * sizeof(double));
+    }
+    rc = 0;
+out:
+    free(buf);
+    free(x);
+    free(y);
+    return rc;
 }

@@ -48,6 +48,11 @@ struct rng;
 /* Exact i.i.d. samples by enumeration (n <= BM_EXACT_MAX, memory O(count), not O(2^n)):
  * z_out [count × n] 0/1.  Deterministic in the rng state, independent of the thread count. */
 int bm_sample_exact(const struct bm *bm, double beta, long count, struct rng *r, uint8_t *z_out);
+/* Units bm_logz_exact / bm_marginals_exact / bm_sample_exact actually enumerate: n minus a
+ * maximal independent set that is summed out analytically (about n/2 on Chimera, ~3n/4 on
+ * Pegasus/Zephyr).  Those three accept any n for which this is <= BM_EXACT_MAX (e.g. a 48-unit
+ * Chimera cut); bm_probs_exact needs n <= BM_EXACT_MAX itself. */
+int bm_exact_enum_units(const struct bm *bm);
 /* Threads used by the exact enumerations (0 = all online cores, capped at 8). */
 void bm_set_exact_threads(int threads);
 /* Random Ising parameters h_i, J_ij ~ U(−scale, scale), stored in the binary convention.
@@ -59,5 +64,11 @@ void bm_ranges(const struct bm *bm, struct bm_ranges *r);
 /* Binary form for sessions: graph (graph_serialize) followed by b and W.  *out malloc'ed. */
 int bm_serialize(const struct bm *bm, unsigned char **out, size_t *len);
 struct bm *bm_deserialize(const unsigned char *buf, size_t len);
+/* Text form, one parameter a line with hardware labels: "h LABEL VALUE", "J LABEL LABEL VALUE"
+ * (Ising, D-Wave's sign) or "b …", "W …" (binary); '#' comments.  bm_format_text writes every
+ * parameter (malloc'ed text); bm_parse_text replaces all parameters of bm (unlisted ones 0) —
+ * labels must be in the graph, couplers must exist; on error bm is unchanged. */
+int bm_format_text(const struct bm *bm, bool binary, char **out, size_t *len);
+int bm_parse_text(struct bm *bm, const char *path);
 
 #endif

@@ -537,7 +537,10 @@ char **cmd_complete_words(struct qv_app *app, int nbefore, char **before, const 
             if (!strcmp(x->name, before[i])) { c = x; nhit = 1; break; }
             if (!strncmp(x->name, before[i], wl)) { c = x; nhit++; }
         }
-        if (nhit != 1) goto done;
+        if (nhit != 1) {
+            if (e && e->run) break;   /* a group that runs on its own: `train 10 --…` */
+            goto done;
+        }
         e = c;
         table = e->sub;
         if (!table) { i++; break; }
@@ -565,11 +568,25 @@ char **cmd_complete_words(struct qv_app *app, int nbefore, char **before, const 
             }
         goto done;
     }
-    if (e->sub) {
+    if (e->sub && i >= nbefore) {
         for (int k = 0; e->sub[k].name; k++)
             if (!strncmp(e->sub[k].name, partial, strlen(partial)) && !(e->sub[k].flags & CMD_HIDDEN))
                 sv_push(&out, e->sub[k].name);
         goto done;
+    }
+    {
+        /* positionals already given (options and their values do not count) */
+        int npos = 0;
+        for (int k = i; k < nbefore; k++) {
+            if (!strncmp(before[k], "--", 2)) {
+                const struct cmd_opt *o = strchr(before[k], '=') ? NULL
+                    : find_opt(e, before[k] + 2, strlen(before[k] + 2));
+                if (o && o->type != CMD_OPT_FLAG) k++;
+                continue;
+            }
+            npos++;
+        }
+        if (e->max_pos >= 0 && npos >= e->max_pos) goto done;
     }
     complete_positional(app, &out, e, partial);
 done:

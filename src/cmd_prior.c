@@ -1,7 +1,7 @@
 /* cmd_prior.c — the `prior` command group (new chimera|pegasus|zephyr|bernoulli|edges, cut,
- * random, info, logz) and the "prior" session module, which stores the graph and parameters as
- * one blob (bm_serialize) plus a small JSON section.  The prior lives in app->st.prior (a
- * Boltzmann machine) or, for the factorised baseline, app->st.prior_bernoulli_n. */
+ * random, export, import, info, logz) and the "prior" session module, which stores the graph
+ * and parameters as one blob (bm_serialize) plus a small JSON section.  The prior lives in
+ * app->st.prior (a Boltzmann machine) or, for the factorised baseline, app->st.prior_bernoulli_n. */
 #include "cmd.h"
 #include "bm.h"
 #include "sampler.h"
@@ -219,6 +219,40 @@ static const struct cmd_opt cut_opts[] = {
     {NULL, 0, NULL},
 };
 
+/* ---------------------------------------------------------------- prior export / import */
+
+static int run_export(struct qv_app *app, const struct cmd_args *a)
+{
+    struct bm *bm = need_bm(app, "prior export");
+    if (!bm) return -1;
+    char *txt = NULL;
+    size_t len;
+    bool binary = cmd_has(a, "binary");
+    if (bm_format_text(bm, binary, &txt, &len) < 0 || qv_write_file_atomic(a->pos[0], txt, len) < 0) {
+        free(txt);
+        return qv_error(app, "prior export: %s", qv_errmsg());
+    }
+    free(txt);
+    qv_printf(app, "wrote %d %s and %ld %s to %s", bm->n, binary ? "biases b" : "fields h", bm->ne,
+              binary ? "couplings W" : "couplings J", a->pos[0]);
+    return 0;
+}
+
+static int run_import(struct qv_app *app, const struct cmd_args *a)
+{
+    struct bm *bm = need_bm(app, "prior import");
+    if (!bm) return -1;
+    if (bm_parse_text(bm, a->pos[0]) < 0) return qv_error(app, "prior import: %s", qv_errmsg());
+    prior_changed(app);
+    qv_printf(app, "prior %s: parameters read from %s", app->st.prior_desc, a->pos[0]);
+    return 0;
+}
+
+static const struct cmd_opt export_opts[] = {
+    {"binary", CMD_OPT_FLAG, "write b, W (binary units) instead of h, J (Ising spins)"},
+    {NULL, 0, NULL},
+};
+
 /* ---------------------------------------------------------------- prior info */
 
 static int run_info(struct qv_app *app, const struct cmd_args *a)
@@ -291,7 +325,10 @@ static int run_logz(struct qv_app *app, const struct cmd_args *a)
     o.progress = logz_progress;
     o.ud = app;
     struct logz_result r;
-    if (bm_logz(bm, beta, method, &o, &r) < 0) return qv_error(app, "prior logz: %s", qv_errmsg());
+    if (bm_logz(bm, beta, method, &o, &r) < 0) {
+        const char *msg = qv_errmsg();   /* bm_logz's messages already start with "logz: " */
+        return qv_error(app, "prior %s%s", strncmp(msg, "logz: ", 6) ? "logz: " : "", msg);
+    }
     if (!strcmp(method, "exact"))
         qv_printf(app, "log Z = %.10g at beta %g (exact, %.3f s)", r.logz, beta, r.seconds);
     else
@@ -325,8 +362,19 @@ static const struct cmd_entry prior_sub[] = {
      .help = "Grows a connected induced subgraph from a random unit (parameters are kept).  Useful\n"
              "to check samplers against exact enumeration: `prior cut 16; sampler check`.",
      .min_pos = 1, .max_pos = 1, .opts = cut_opts, .run = run_cut},
+    {.name = "export", .usage = "prior export FILE [--binary]",
+     .summary = "write the parameters as text (h/J lines with qubit labels)",
+     .help = "One parameter a line: \"h LABEL VALUE\" and \"J LABEL LABEL VALUE\" (Ising, D-Wave's sign,\n"
+             "E(s) = Σ h s + Σ J s s), or with --binary \"b …\" and \"W …\".  The header comment gives\n"
+             "the constant offset between the conventions.",
+     .min_pos = 1, .max_pos = 1, .opts = export_opts, .complete = CMD_COMPLETE_FILE, .run = run_export},
+    {.name = "import", .usage = "prior import FILE",
+     .summary = "set the parameters of the current prior from a text file",
+     .help = "Reads the format of `prior export` (h/J or b/W lines, not mixed).  Every qubit and\n"
+             "coupler named must exist in the current graph; parameters not listed become 0.",
+     .min_pos = 1, .max_pos = 1, .complete = CMD_COMPLETE_FILE, .run = run_import},
     {.name = "info", .usage = "prior info", .summary = "units, couplers, degree histogram, colours, parameter ranges",
-     .min_pos = 0, .max_pos = 0, .run = run_info, .flags = CMD_WHILEJOB},
+     .min_pos = 0, .max_pos = 0, .run = run_info},
     {.name = "logz", .usage = "prior logz [--method exact|pa|ais] [--beta B]",
      .summary = "log partition function of the prior (exact, or estimated with an error bar)",
      .help = "exact enumerates all 2^n states (n <= 28, default for n <= 24); pa (population\n"
@@ -337,7 +385,7 @@ static const struct cmd_entry prior_sub[] = {
 };
 
 const struct cmd_entry cmd_prior_entry = {
-    .name = "prior", .usage = "prior new|random|cut|info|logz …",
+    .name = "prior", .usage = "prior new|random|cut|export|import|info|logz …",
     .summary = "the latent prior: a Boltzmann machine on a qubit graph, or Bernoulli",
     .help = "The prior p(z) = exp(-E(z))/Z with E(z) = -Σ b_i z_i - Σ W_ij z_i z_j over the edges of\n"
             "a Chimera, Pegasus, Zephyr or edge-list graph (samplers see the Ising form h, J).",

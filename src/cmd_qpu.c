@@ -52,6 +52,11 @@ static struct sapi_client *need_client(struct qv_app *app)
 
 static int run_config(struct qv_app *app, const struct cmd_args *a)
 {
+    double jt = cmd_float(a, "timeout", -1), rt = cmd_float(a, "request-timeout", -1);
+    long retries = cmd_int(a, "retries", -1);
+    if (cmd_has(a, "timeout") && !(jt >= 0)) return qv_error(app, "qpu config: --timeout must be >= 0 seconds (0 = no limit)");
+    if (cmd_has(a, "request-timeout") && !(rt > 0)) return qv_error(app, "qpu config: --request-timeout must be a positive number of seconds");
+    if (cmd_has(a, "retries") && (retries < 0 || retries > 100)) return qv_error(app, "qpu config: --retries must be in 0..100");
     if (cmd_has(a, "config") || cmd_has(a, "profile") || cmd_has(a, "endpoint") || !app->sapi) {
         struct sapi_config cfg;
         if (dwconf_load(&cfg, cmd_str(a, "config", NULL), cmd_str(a, "profile", NULL))) {
@@ -62,20 +67,9 @@ static int run_config(struct qv_app *app, const struct cmd_args *a)
             snprintf(cfg.endpoint, sizeof cfg.endpoint, "%s", cmd_str(a, "endpoint", ""));
             snprintf(cfg.endpoint_src, sizeof cfg.endpoint_src, "--endpoint");
         }
-        if (cmd_has(a, "timeout")) {
-            double t = cmd_float(a, "timeout", 0);
-            if (!(t > 0)) return qv_error(app, "qpu config: --timeout must be a positive number of seconds");
-            cfg.job_timeout = t;
-        }
-        if (cmd_has(a, "retries")) {
-            long r = cmd_int(a, "retries", 0);
-            if (r < 0 || r > 100) return qv_error(app, "qpu config: --retries must be in 0..100");
-            cfg.max_retries = (int)r;
-        }
         if (install_client(app, &cfg)) return qv_error(app, "qpu config: %s", qv_errmsg());
-    } else if (cmd_has(a, "timeout") || cmd_has(a, "retries")) {
-        return qv_error(app, "qpu config: --timeout/--retries apply when (re)loading: add --config, --profile or --endpoint");
     }
+    sapi_client_set_limits(app->sapi, jt, rt, (int)retries);
     char buf[2048];
     sapi_config_describe(sapi_client_config(app->sapi), buf, sizeof buf);
     qv_printf(app, "%s", buf);
@@ -196,9 +190,11 @@ static struct emu_server *start_emu(struct qv_app *app, const struct cmd_args *a
     struct emu_opts o = {.port = (int)port, .token = token, .solvers = (const char *const *)names,
                          .nsolvers = n, .sampler = cmd_str(a, "sampler", NULL),
                          .seed = app->st.seed * 0x9e3779b97f4a7c15ULL + 0xe,
-                         .realtime = cmd_has(a, "realtime"), .faults = cmd_str(a, "fault", NULL)};
+                         .realtime = cmd_has(a, "realtime"), .faults = cmd_str(a, "fault", NULL),
+                         .max_body = (size_t)cmd_int(a, "max-body", 0)};
     struct emu_server *e = NULL;
     if (port < 0 || port > 65535) qv_error(app, "%s: --port must be in 0..65535", cmdname);
+    else if (cmd_int(a, "max-body", 0) < 0) qv_error(app, "%s: --max-body must be a positive number of bytes", cmdname);
     else if (!(e = emu_start(&o))) qv_error(app, "%s: %s", cmdname, qv_errmsg());
     for (int i = 0; i < n; i++) free(names[i]);
     free(names);
@@ -217,7 +213,8 @@ static int run_emulate(struct qv_app *app, const struct cmd_args *a)
         return 0;
     }
     if (app->emu) {
-        if (cmd_has(a, "port") || cmd_has(a, "solver") || cmd_has(a, "sampler") || cmd_has(a, "realtime"))
+        if (cmd_has(a, "port") || cmd_has(a, "solver") || cmd_has(a, "sampler") || cmd_has(a, "realtime") ||
+            cmd_has(a, "max-body"))
             return qv_error(app, "qpu emulate: an emulator is already running on port %d (use --stop first)",
                             emu_port(app->emu));
         if (cmd_has(a, "fault") && emu_set_faults(app->emu, cmd_str(a, "fault", "")))
@@ -311,7 +308,8 @@ static const struct cmd_opt config_opts[] = {
     {"config", CMD_OPT_PATH, "dwave.conf file to read (default: the usual locations)"},
     {"profile", CMD_OPT_STR, "profile (section) of dwave.conf"},
     {"endpoint", CMD_OPT_STR, "SAPI endpoint URL (overrides the file and DWAVE_API_ENDPOINT)"},
-    {"timeout", CMD_OPT_FLOAT, "seconds to wait for one problem's answer (default 600)"},
+    {"timeout", CMD_OPT_FLOAT, "seconds to wait for one problem's answer (default 600, 0 = no limit)"},
+    {"request-timeout", CMD_OPT_FLOAT, "seconds for one HTTP request, long-poll wait excluded (default 60)"},
     {"retries", CMD_OPT_INT, "retries of a failed request (default 6)"},
     {NULL, 0, NULL},
 };
@@ -322,6 +320,7 @@ static const struct cmd_opt solvers_opts[] = {
 };
 
 static const struct cmd_opt emulate_opts[] = {
+    {"max-body", CMD_OPT_INT, "request body limit in bytes, wire and inflated (default 16 MiB)"},
     {"port", CMD_OPT_INT, "TCP port on 127.0.0.1 (default: any free port)"},
     {"solver", CMD_OPT_LIST, "solver property files or shipped names, comma-separated (default: all shipped)"},
     {"fault", CMD_OPT_STR, "fault injection: latency=S, 503=P, 429=P, 500=P, drop=P, malformed=P, truncated=P, KIND*N (next N), KIND@N (N-th request), none"},
@@ -334,6 +333,7 @@ static const struct cmd_opt emulate_opts[] = {
 };
 
 static const struct cmd_opt serve_opts[] = {
+    {"max-body", CMD_OPT_INT, "request body limit in bytes, wire and inflated (default 16 MiB)"},
     {"port", CMD_OPT_INT, "TCP port on 127.0.0.1 (default: any free port, printed)"},
     {"solver", CMD_OPT_LIST, "solver property files or shipped names, comma-separated (default: all shipped)"},
     {"fault", CMD_OPT_STR, "fault injection (see `help qpu emulate`)"},
@@ -343,7 +343,7 @@ static const struct cmd_opt serve_opts[] = {
 };
 
 static const struct cmd_entry qpu_sub[] = {
-    {.name = "config", .usage = "qpu config [--config FILE] [--profile NAME] [--endpoint URL]",
+    {.name = "config", .usage = "qpu config [--config FILE] [--profile NAME] [--endpoint URL] [--timeout S] [--retries N]",
      .summary = "show or (re)load the SAPI connection settings",
      .help = "Settings are resolved like D-Wave's own tools: dwave.conf (the named file, else\n"
              "DWAVE_CONFIG_FILE, else /etc/xdg/dwave, ~/.config/dwave and ./dwave.conf), its profile\n"

@@ -6,6 +6,7 @@
 #include "sampler.h"
 #include "samp_kernel.h"
 #include "session.h"
+#include "train.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -93,6 +94,7 @@ static const struct cmd_opt use_opts[] = {
     {"steps", CMD_OPT_STR, "pa, ais: β steps"},
     {"solver", CMD_OPT_STR, "sqa, qpu: solver name"}, {"beta_eff", CMD_OPT_STR, "sqa, qpu: fixed β_eff or auto"},
     {"trotter", CMD_OPT_STR, "sqa: Trotter slices"}, {"sweeps_per_us", CMD_OPT_STR, "sqa: MC sweeps per µs early in the anneal"}, {"anneal_time", CMD_OPT_STR, "sqa: forward anneal µs without a schedule"}, {"noise", CMD_OPT_STR, "sqa: control noise σ on h, J"}, {"temperature", CMD_OPT_STR, "sqa: temperature mK"}, {"beta_every", CMD_OPT_STR, "sqa: re-estimate β_eff every K calls"}, {"local", CMD_OPT_STR, "sqa: local moves 1/0"}, {"cluster", CMD_OPT_STR, "sqa: imaginary-time cluster moves 1/0"}, {"reinit", CMD_OPT_STR, "sqa: reverse anneal reinitialise 1/0/-1"}, {"table", CMD_OPT_STR, "sqa: A(s)/B(s) table"},
+    {"annealing_time", CMD_OPT_STR, "qpu: anneal µs without a schedule"}, {"max_reads", CMD_OPT_STR, "qpu: reads per job"}, {"label", CMD_OPT_STR, "qpu: problem label"},
     {NULL, 0, NULL},
 };
 
@@ -320,6 +322,8 @@ int cmd_sample_run(struct qv_app *app, const struct cmd_args *a)
         return qv_error(app, "sample: --beta must be a finite number >= 0, got %g", beta);
     const struct bm *bm = app->st.prior;
     if (!bm) {
+        if (app->st.prior_bernoulli_n > 0 && app->st.model)   /* decode Bernoulli draws (train.c) */
+            return train_sample_images(app, NULL, n, cmd_str(a, "png", NULL));
         if (app->st.prior_bernoulli_n > 0)
             return qv_error(app, "sample: the prior is bernoulli %d (independent units): nothing "
                                  "to sample with a Markov chain", app->st.prior_bernoulli_n);
@@ -372,8 +376,10 @@ int cmd_sample_run(struct qv_app *app, const struct cmd_args *a)
     struct qv_event ev = {.kind = QV_EV_SAMPLER, .beta_eff = out.beta_eff, .beta_err = NAN};
     ev.qpu.programming = ev.qpu.anneal = ev.qpu.readout = ev.qpu.access = ev.qpu.total_real = NAN;
     qv_emit(app, &ev);
+    int rc = app->st.model || cmd_has(a, "png")   /* decode to digits with the model (train.c) */
+                 ? train_sample_images(app, out.z, out.count, cmd_str(a, "png", NULL)) : 0;
     samples_free(&out);
-    return 0;
+    return rc;
 }
 
 /* ---------------------------------------------------------------- tables */
@@ -434,14 +440,17 @@ const struct cmd_entry cmd_sampler_entry = {
 
 static const struct cmd_opt sample_opts[] = {
     {"beta", CMD_OPT_FLOAT, "inverse temperature (default 1)"},
+    {"png", CMD_OPT_PATH, "with a model: decode the samples to digits and write them as a PNG grid"},
     {NULL, 0, NULL},
 };
 
 const struct cmd_entry cmd_sample_entry = {
-    .name = "sample", .usage = "sample N [--beta B]",
+    .name = "sample", .usage = "sample N [--beta B] [--png FILE]",
     .summary = "draw N states from the prior with the current sampler",
     .help = "Prints the energy mean, standard deviation, minimum and maximum, the number of\n"
-            "distinct states, the mean activity and the sampler's diagnostics.",
+            "distinct states, the mean activity and the sampler's diagnostics.  With a model the\n"
+            "states are decoded to digits (decoder means, at most 1024) for the digit panel and,\n"
+            "with --png, written as a PNG grid.",
     .min_pos = 1, .max_pos = 1, .opts = sample_opts, .run = cmd_sample_run, .flags = CMD_LONG,
 };
 

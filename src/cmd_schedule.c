@@ -486,6 +486,17 @@ int cmd_sampler_beta_run(struct qv_app *app, const struct cmd_args *a)
         samples_free(&out);
         return qv_fail(app);
     }
+    if (out.logw) {
+        /* importance-weighted samples (ais): the point estimate uses the weights; the bootstrap
+         * spread above (unweighted) is kept as a rough error bar */
+        double mx = -INFINITY;
+        for (long k = 0; k < out.count; k++) mx = QV_MAX(mx, out.logw[k]);
+        double *w = qv_mallocarray((size_t)out.count, sizeof *w);
+        for (long k = 0; k < out.count; k++) w[k] = exp(out.logw[k] - mx);
+        double bw;
+        if (beta_mpl(bm, out.z, out.count, w, &bw) == 0) br.beta = bw;
+        free(w);
+    }
     qv_printf(app, "sampler beta: %s, %ld samples at β = %g on %s", s->vt->name, out.count, beta,
               app->st.prior_desc[0] ? app->st.prior_desc : bm->g->desc);
     if (isinf(br.beta))
@@ -588,7 +599,9 @@ static const struct cmd_entry schedule_sub[] = {
     {.name = "load", .usage = "schedule load NAME",
      .summary = "load a saved schedule, a preset (assets/schedules) or a JSON file",
      .help = "Presets: standard (20 µs), pause (mid-anneal pause), quench, reverse.  On any error\n"
-             "the current schedule is kept.",
+             "the current schedule is kept.  A reverse schedule loaded by name starts from the\n"
+             "sampler's states (initial state: yes); one loaded from a file path needs\n"
+             "`schedule params --initial yes` to validate.",
      .min_pos = 1, .max_pos = 1, .complete = CMD_COMPLETE_SCHEDULE, .run = run_load},
     {.name = "list", .usage = "schedule list", .summary = "presets, saved schedules and shipped solvers",
      .run = run_list, .flags = CMD_WHILEJOB},

@@ -132,6 +132,21 @@ void data_batch(const struct dataset *ds, enum data_split sp, const long *idx, i
     }
 }
 
+void data_epoch_order(const struct dataset *ds, enum data_split sp, uint64_t seed, long epoch,
+                      long *perm)
+{
+    long n = ds->split_count[sp];
+    for (long i = 0; i < n; i++) perm[i] = i;
+    struct rng r;
+    rng_init(&r, seed ^ 0x5DEECE66DULL, (uint64_t)epoch);
+    for (long i = n - 1; i > 0; i--) {
+        long j = (long)rng_below(&r, (uint64_t)i + 1);
+        long t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+}
+
 /* ---------------------------------------------------------------- statistics */
 
 int data_label_hist(const struct dataset *ds, enum data_split sp, long counts[10])
@@ -586,6 +601,8 @@ struct dataset *data_load_mnist(const char *data_dir, const char **which)
     if (qv_path(dir, sizeof dir, "%s/mnist", data_dir)) return NULL;
     char probe[4096];
     if (find_gz(probe, sizeof probe, dir, "train-images-idx3-ubyte") == 0 &&
+        find_gz(probe, sizeof probe, dir, "train-labels-idx1-ubyte") == 0 &&
+        find_gz(probe, sizeof probe, dir, "t10k-images-idx3-ubyte") == 0 &&
         find_gz(probe, sizeof probe, dir, "t10k-labels-idx1-ubyte") == 0) {
         if (which) *which = "IDX";
         return data_load_idx_set(dir, "mnist (IDX)");

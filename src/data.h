@@ -38,6 +38,11 @@ void data_free(struct dataset *ds);   /* frees ds itself too; NULL ok */
  * error and is clamped). */
 void data_batch(const struct dataset *ds, enum data_split sp, const long *idx, int nb, long epoch,
                 float *out);
+/* Mini-batch order for one epoch: perm[split_count[sp]] gets a permutation of 0…n-1 that is a
+ * pure function of (seed, epoch) (Fisher–Yates on rng stream `epoch`), so a resumed run replays
+ * the same batches. */
+void data_epoch_order(const struct dataset *ds, enum data_split sp, uint64_t seed, long epoch,
+                      long *perm);
 /* Grey (non-binarised) images of a split, for display: out[nb × d]. */
 void data_batch_grey(const struct dataset *ds, enum data_split sp, const long *idx, int nb,
                      float *out);

@@ -644,7 +644,7 @@ static cJSON *anneal_problem(struct emu_server *e, const struct emu_problem *p, 
         }
         if (!strcmp(ns->vt->name, "sa")) sampler_set(ns, "sweeps", "200");
         if (!strcmp(ns->vt->name, "gibbs")) sampler_set(ns, "burnin", "200");
-        sampler_set(ns, "threads", "1");
+        sampler_set(ns, "threads", "0");   /* the client is blocked waiting: use the cores */
         qv_clearerr();
         ((struct emu_solver *)S)->smp = ns;
     }
@@ -664,7 +664,7 @@ static cJSON *anneal_problem(struct emu_server *e, const struct emu_problem *p, 
             for (long r = 0; r < jp.num_reads; r++) init[(size_t)r * nact + u] = x > 0;
         }
     }
-    struct sample_ctx ctx = {.schedule = &jp.sched, .initial = init, .threads = 1};
+    struct sample_ctx ctx = {.schedule = &jp.sched, .initial = init, .threads = 0};
     if (sampler_sample(smp, bm, beta, jp.num_reads, &ctx, &out)) goto done;
 
     /* energies of the submitted (unscaled) problem, values ±1 (ising) or 0/1 (qubo) */

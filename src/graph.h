@@ -50,10 +50,10 @@ long graph_edge_index(const struct graph *g, int u, int v);
 static inline int graph_degree(const struct graph *g, int i)
 { return (int)(g->adj_start[i + 1] - g->adj_start[i]); }
 
-/* Edge-list graphs: edges[k] are pairs of LABELS (the values in labels[]); labels may be NULL,
- * meaning labels 0..nv-1.  Labels must be distinct and >= 0; self-loops are an error, repeated
- * edges are merged.  Nodes are renumbered in ascending label order.  A greedy colouring and a
- * grid layout are computed.  graph_from_edges above is the same with kind GRAPH_EDGELIST. */
+/* graph_from_edges (above): edges[k] are pairs of LABELS (values of labels[]); labels may be
+ * NULL, meaning 0..nv-1.  Labels must be distinct and >= 0; self-loops are an error, repeated
+ * edges are merged.  Nodes are numbered in ascending label order; kind GRAPH_EDGELIST, a greedy
+ * colouring and a grid layout.  graph_subgraph: node i of the result is keep[i]. */
 /* Text edge list: one "U V" pair of non-negative integer labels per line (a line with a single
  * label adds an isolated node), '#' starts a comment.  Errors name the file and line. */
 struct graph *graph_load_edges(const char *path);

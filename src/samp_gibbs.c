@@ -143,13 +143,16 @@ static void gibbs_block(void *p, long b)
     uint32_t *rs = g->rs + (size_t)b * 4 * SK_W;
     float beta[SK_W];
     for (int l = 0; l < SK_W; l++) beta[l] = J->beta;
+    double e[SK_W];
     for (long r = 0; r < J->rounds; r++) {
         if (!run_sweeps(J, z, rs, beta, r == 0 ? J->first : g->thin)) return;
+        sk_energy(J->m, z, e);
         for (int l = 0; l < SK_W; l++) {
             long c = b * SK_W + l;
             long idx = r * g->chains + c;
             if (c >= g->chains || idx >= J->count) continue;
             sk_get_lane(J->m, z, l, J->out->z + (size_t)idx * n);
+            J->out->energy[idx] = e[l];
         }
     }
 }
@@ -179,7 +182,6 @@ static int gibbs_sample(void *impl, const struct bm *bm, double beta, long count
         return qv_seterr("sample: cancelled");
     }
     g->burnt = true;
-    samples_energies(bm, out);
     snprintf(out->info, sizeof out->info, "gibbs: %ld chains, %ld sweeps + %ld x %ld thinning",
              g->chains, J.first, J.rounds - 1, g->thin);
     return 0;

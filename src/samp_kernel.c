@@ -17,6 +17,12 @@
 
 /* ---------------------------------------------------------------- model */
 
+#if defined(QVAE_SANITIZE) && QVAE_SANITIZE
+static void sk_model_check(const struct sk_model *m);
+#else
+#define sk_model_check(m) ((void)0)
+#endif
+
 static bool coloring_proper(const struct graph *g)
 {
     if (!g->color || g->ncolors <= 0) return false;
@@ -79,15 +85,24 @@ int sk_model_init(struct sk_model *m, const struct bm *bm)
     if (na) memcpy(m->adj, g->adj, na * sizeof *m->adj);
     m->wadj = qv_mallocarray(na ? na : 1, sizeof *m->wadj);
     m->b = qv_mallocarray((size_t)n, sizeof *m->b);
+    m->bd = qv_mallocarray((size_t)n, sizeof *m->bd);
+    m->wd = qv_mallocarray(na ? na : 1, sizeof *m->wd);
     sk_model_update(m, bm);
+    sk_model_check(m);
     return 0;
 }
 
 void sk_model_update(struct sk_model *m, const struct bm *bm)
 {
     const struct graph *g = bm->g;
-    for (int i = 0; i < m->n; i++) m->b[i] = (float)bm->b[i];
-    for (long k = 0; k < 2 * m->ne; k++) m->wadj[k] = (float)bm->w[g->adj_edge[k]];
+    for (int i = 0; i < m->n; i++) {
+        m->bd[i] = bm->b[i];
+        m->b[i] = (float)bm->b[i];
+    }
+    for (long k = 0; k < 2 * m->ne; k++) {
+        m->wd[k] = bm->w[g->adj_edge[k]];
+        m->wadj[k] = (float)m->wd[k];
+    }
 }
 
 void sk_model_free(struct sk_model *m)
@@ -98,6 +113,8 @@ void sk_model_free(struct sk_model *m)
     free(m->adj);
     free(m->wadj);
     free(m->b);
+    free(m->bd);
+    free(m->wd);
     memset(m, 0, sizeof *m);
 }
 
@@ -144,8 +161,8 @@ void sk_copy_lane(int n, const float *zs, int ls, float *zd, int ld)
 /* The sweep and energy loops are the hot path of every sampler test (≥ 10^5 samples × hundreds
  * of sweeps per case); instrumented at -O1 they run ~40× slower than the release build, which
  * would put the sanitizer test suite far over its time budget.  In the sanitizer build they are
- * therefore compiled optimised and uninstrumented, and instead every call first checks the
- * flattened model they index with (sk_model_check, below): all other sampler code stays
+ * therefore compiled optimised and uninstrumented, and instead sk_model_init checks every index
+ * of the flattened model they read (sk_model_check, below); all other sampler code stays
  * instrumented. */
 #if defined(QVAE_SANITIZE) && QVAE_SANITIZE
 #define SK_HOT __attribute__((no_sanitize("address", "undefined"), optimize("O2", "tree-vectorize")))
@@ -162,7 +179,6 @@ static void sk_model_check(const struct sk_model *m)
 }
 #else
 #define SK_HOT
-#define sk_model_check(m) ((void)0)
 #endif
 
 /* e^x for x in [−87, 87] (clamped): x·log2e = n + f, |f| ≤ 1/2, 2^f by its Taylor series to
@@ -282,7 +298,6 @@ SK_HOT static void sweep_mh(const struct sk_model *m, float *restrict z, uint32_
 void sk_sweep(const struct sk_model *m, float *restrict z, uint32_t *restrict rs,
               const float *restrict beta, enum sk_rule rule, int nsweeps)
 {
-    sk_model_check(m);
     if (rule == SK_METROPOLIS) sweep_mh(m, z, rs, beta, nsweeps);
     else sweep_hb(m, z, rs, beta, nsweeps);
 }
@@ -293,23 +308,21 @@ SK_HOT static void energy_impl(const struct sk_model *m, const float *restrict z
     double acc[SK_W] = {0};
     for (int i = 0; i < m->n; i++) {
         /* unit i contributes −z_i (b_i + ½ Σ_j W_ij z_j): each edge counted from both ends */
-        float f[SK_W];
-        for (int l = 0; l < SK_W; l++) f[l] = 0.0f;
+        double f[SK_W];
+        for (int l = 0; l < SK_W; l++) f[l] = 0.0;
         for (long k = m->adj_start[i]; k < m->adj_start[i + 1]; k++) {
-            float w = m->wadj[k];
+            double w = m->wd[k];
             const float *zn = z + (size_t)m->adj[k] * SK_W;
-            for (int l = 0; l < SK_W; l++) f[l] += w * zn[l];
+            for (int l = 0; l < SK_W; l++) f[l] += w * (double)zn[l];
         }
         const float *zi = z + (size_t)i * SK_W;
-        for (int l = 0; l < SK_W; l++)
-            acc[l] -= (double)zi[l] * ((double)m->b[i] + 0.5 * (double)f[l]);
+        for (int l = 0; l < SK_W; l++) acc[l] -= (double)zi[l] * (m->bd[i] + 0.5 * f[l]);
     }
     for (int l = 0; l < SK_W; l++) e[l] = acc[l];
 }
 
 void sk_energy(const struct sk_model *m, const float *restrict z, double *restrict e)
 {
-    sk_model_check(m);
     energy_impl(m, z, e);
 }
 

@@ -31,6 +31,7 @@ struct sk_model {
     int *adj;          /* [2 ne] neighbour */
     float *wadj;       /* [2 ne] W of that adjacency */
     float *b;          /* [n] */
+    double *bd, *wd;   /* [n], [2 ne]: the same parameters in double, for exact energies */
 };
 /* Build from bm (checks finiteness; uses the graph's colouring when proper, else a greedy one). */
 int  sk_model_init(struct sk_model *m, const struct bm *bm);
@@ -47,7 +48,8 @@ enum sk_rule { SK_HEATBATH = 0, SK_METROPOLIS = 1 };
 /* nsweeps full sweeps of one block at per-lane inverse temperatures beta[SK_W]. */
 void sk_sweep(const struct sk_model *m, float *restrict z, uint32_t *restrict rs,
               const float *restrict beta, enum sk_rule rule, int nsweeps);
-/* Energies E(z) (bm.h binary convention, double) of the SK_W lanes of a block: e[SK_W]. */
+/* Energies E(z) (bm.h binary convention, double parameters and sums, so they agree with
+ * bm_energy to rounding) of the SK_W lanes of a block: e[SK_W]. */
 void sk_energy(const struct sk_model *m, const float *restrict z, double *restrict e);
 /* Copy lane `l` of a block into a uint8 state [n], and back. */
 void sk_get_lane(const struct sk_model *m, const float *z, int l, uint8_t *out);

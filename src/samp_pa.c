@@ -334,10 +334,10 @@ int samp_pop_sample(void *impl, const struct bm *bm, double beta, long count,
             long g = (s % P.K) * P.R + (s / P.K) % P.R;
             if (count > T) g = s % T;
             pa_engine_lane(&P, g, out->z + (size_t)s * P.m.n);
+            out->energy[s] = P.e[g];
             out->logw[s] = p->resample ? P.lnz_run[g / P.R] - P.logz
                                        : P.logw[g] + P.m.n * log(2.0) - P.logz;
         }
-        samples_energies(bm, out);
         if (p->resample)
             snprintf(out->info, sizeof out->info,
                      "pa: log Z = %.5f +- %.5f; %ld runs x %ld, %ld steps; R/rho_t %.1f, "

@@ -186,6 +186,7 @@ static void pt_group(void *vp, long job)
             int lane;
             loc(J, s, J->at[s * J->M], &blk, &lane);
             sk_get_lane(m, J->z + (size_t)blk * n * SK_W, lane, J->out->z + (size_t)idx * n);
+            J->out->energy[idx] = J->e[blk * SK_W + lane];   /* of the last sweep: swaps move β only */
         }
     }
     free(rr);
@@ -255,7 +256,6 @@ static int pt_sample(void *impl, const struct bm *bm, double beta, long count,
     if (atomic_load(&J.stop)) {
         rc = qv_seterr("sample: cancelled");
     } else {
-        samples_energies(bm, out);
         double rmin = 1, rmean = 0;
         long trips = 0;
         for (long q = 0; q + 1 < M; q++) {

@@ -20,6 +20,7 @@
 #include "sampler.h"
 #include "sapi.h"
 #include "schedule.h"
+#include "session.h"
 #include "solver.h"
 
 #include <cjson/cJSON.h>
@@ -106,7 +107,9 @@ static int qpu_set(void *impl, const char *key, const char *val)
         map_free(q);
         q->beta_eff = NAN;
     } else if (!strcmp(key, "annealing_time")) {
-        if (qv_parse_double(val, &d) || d < 0) return qv_seterr("sampler qpu: --annealing_time: must be a non-negative number of µs");
+        if (!strcmp(val, "default")) d = 0;
+        else if (qv_parse_double(val, &d) || d < 0)
+            return qv_seterr("sampler qpu: --annealing_time: must be a non-negative number of µs or default");
         q->annealing_time = d;
     } else if (!strcmp(key, "beta_eff")) {
         if (!strcmp(val, "auto")) q->beta_fixed = 0;
@@ -120,7 +123,8 @@ static int qpu_set(void *impl, const char *key, const char *val)
         if (qv_parse_long(val, &l) || l < 0) return qv_seterr("sampler qpu: --max_reads: must be a non-negative integer");
         q->max_reads = l;
     } else if (!strcmp(key, "label")) {
-        if (strlen(val) >= sizeof q->label) return qv_seterr("sampler qpu: --label: too long");
+        if (strlen(val) >= sizeof q->label || strpbrk(val, " \t\n"))
+            return qv_seterr("sampler qpu: --label: at most %zu characters, no blanks", sizeof q->label - 1);
         snprintf(q->label, sizeof q->label, "%s", val);
     } else {
         return qv_seterr("sampler qpu: unknown option --%s", key);
@@ -133,8 +137,7 @@ static void qpu_describe(void *impl, char *buf, size_t n)
     struct qpu *q = impl;
     char be[48], at[32];
     if (q->beta_fixed > 0) snprintf(be, sizeof be, "%g", q->beta_fixed);
-    else if (isfinite(q->beta_eff)) snprintf(be, sizeof be, "auto(%.3g)", q->beta_eff);
-    else snprintf(be, sizeof be, "auto");
+    else snprintf(be, sizeof be, "auto");   /* the estimate itself is in the sample info line */
     if (q->annealing_time > 0) snprintf(at, sizeof at, "%g", q->annealing_time);
     else snprintf(at, sizeof at, "default");
     snprintf(buf, n, "solver=%s annealing_time=%s beta_eff=%s chains=%ld max_reads=%ld label=%s",
@@ -257,7 +260,6 @@ static int qpu_sample(void *impl, const struct bm *bm, double beta, long count,
     if (count < 1) return qv_seterr("sampler qpu: count must be positive");
     struct sapi_client *c = client_for(ctx);
     if (!c) return -1;
-    sapi_client_set_cancel(c, ctx ? ctx->cancel : NULL);
     if (ctx && ctx->app) sapi_client_set_log(c, client_log, ctx->app);
     const struct solver_props *sp = q->solver[0] ? sapi_solver(c, q->solver) : sapi_current_solver(c);
     if (!sp) return -1;
@@ -317,7 +319,9 @@ static int qpu_sample(void *impl, const struct bm *bm, double beta, long count,
     free(h); free(J);
 
     /* parameters */
+    /* the caller's schedule, else the workbench's current one (`schedule …`) */
     const struct sched *sc = ctx ? ctx->schedule : NULL;
+    if (!sc && ctx && ctx->app) sc = ctx->app->st.schedule;
     bool reverse = sc && sc->n >= 2 && sched_is_reverse(sc);
     long per_job_max = q->max_reads > 0 ? q->max_reads : sp->num_reads_range[1];
     double anneal_t = sc && sc->n >= 2 ? sched_duration(sc) : q->annealing_time > 0 ? q->annealing_time : sp->default_annealing_time;
@@ -362,7 +366,12 @@ static int qpu_sample(void *impl, const struct bm *bm, double beta, long count,
                                     .params = p, .label = q->label};
     }
     free(sched_text);
-    if (sapi_sample(c, jobs, njobs, ans)) goto out;
+    /* the caller's cancel flag (train stop, Ctrl-C) aborts the wait and cancels the problems */
+    sapi_client_set_cancel(c, ctx ? ctx->cancel : NULL);
+    if (sapi_sample(c, jobs, njobs, ans)) {
+        sapi_client_set_cancel(c, ctx && ctx->app ? &ctx->app->cancel : NULL);
+        goto out;
+    }
 
     /* decode: raw rows (histograms expanded) → z of the prior's nodes */
     if (samples_alloc(out, bm->n, count, false)) goto out_ans;
@@ -442,6 +451,7 @@ static int qpu_sample(void *impl, const struct bm *bm, double beta, long count,
     }
     rc = 0;
 out_ans:
+    sapi_client_set_cancel(c, ctx && ctx->app ? &ctx->app->cancel : NULL);   /* never keep the caller's flag */
     for (int k = 0; k < njobs; k++) sapi_answer_free(&ans[k]);
 out:
     for (int k = 0; k < njobs; k++) cJSON_Delete(params[k]);
@@ -456,6 +466,11 @@ static int qpu_save(void *impl, cJSON *sec, struct sess_io *io)
 {
     struct qpu *q = impl;
     if (isfinite(q->beta_eff)) cJSON_AddNumberToObject(sec, "beta_eff_estimate", q->beta_eff);
+    if (!q->last || q->clast < 1) return 0;
+    /* persistent chains (the last reads): the initial states of the next reverse anneal */
+    if (sess_blob_put(io, "qpu_chains", q->last, (size_t)q->clast * (size_t)q->nlast)) return -1;
+    cJSON_AddNumberToObject(sec, "chain_units", q->nlast);
+    cJSON_AddNumberToObject(sec, "chain_count", (double)q->clast);
     return 0;
 }
 
@@ -464,6 +479,22 @@ static int qpu_load(void *impl, const cJSON *sec, struct sess_io *io)
     struct qpu *q = impl;
     const cJSON *b = cJSON_GetObjectItemCaseSensitive(sec, "beta_eff_estimate");
     if (cJSON_IsNumber(b) && b->valuedouble > 0) q->beta_eff = b->valuedouble;
+    const cJSON *nu = cJSON_GetObjectItemCaseSensitive(sec, "chain_units");
+    const cJSON *nc = cJSON_GetObjectItemCaseSensitive(sec, "chain_count");
+    if (!cJSON_IsNumber(nu) || !cJSON_IsNumber(nc)) return 0;
+    if (nu->valuedouble < 1 || nc->valuedouble < 1 || nu->valuedouble * nc->valuedouble > 1e9)
+        return qv_seterr("sampler qpu: chain_units/chain_count out of range");
+    void *data; size_t len;
+    if (sess_blob_get(io, "qpu_chains", &data, &len)) return -1;
+    if (len != (size_t)nu->valuedouble * (size_t)nc->valuedouble) {
+        free(data);
+        return qv_seterr("sampler qpu: qpu_chains blob has %zu bytes, expected %.0f", len,
+                         nu->valuedouble * nc->valuedouble);
+    }
+    free(q->last);
+    q->last = data;
+    q->nlast = (int)nu->valuedouble;
+    q->clast = (long)nc->valuedouble;
     return 0;
 }
 

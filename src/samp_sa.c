@@ -139,9 +139,13 @@ static void sa_block(void *p, long b)
                 J->ctx->progress(J->ctx->ud, (double)d, J->total);
         }
     }
+    double e[SK_W];
+    sk_energy(m, z, e);
     for (int l = 0; l < SK_W; l++) {
         long idx = b * SK_W + l;
-        if (idx < J->count) sk_get_lane(m, z, l, J->out->z + (size_t)idx * n);
+        if (idx >= J->count) continue;
+        sk_get_lane(m, z, l, J->out->z + (size_t)idx * n);
+        J->out->energy[idx] = e[l];
     }
     free(z);
 }
@@ -186,7 +190,6 @@ static int sa_sample(void *impl, const struct bm *bm, double beta, long count,
     free(betas);
     sk_model_free(&m);
     if (atomic_load(&J.stop)) return qv_seterr("sample: cancelled");
-    samples_energies(bm, out);
     snprintf(out->info, sizeof out->info, "sa: %ld reads, %ld sweeps, beta %.4g -> %.4g (%s, %s)",
              count, s->sweeps, lo, hi, s->linear ? "linear" : "geometric",
              s->rule == SK_METROPOLIS ? "metropolis" : "gibbs");

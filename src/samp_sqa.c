@@ -23,12 +23,14 @@
  * problem every `beta_every` calls.  Reads run in parallel (read r uses random stream r). */
 #include "samp_kernel.h"
 #include "anneal.h"
+#include "session.h"
 #include "app.h"
 #include "beta.h"
 #include "schedule.h"
 #include "solver.h"
 #include "qv.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -67,7 +69,7 @@ static const char *const sqa_keys[] = {"trotter", "sweeps_per_us", "anneal_time"
     "table", NULL};
 static const char *const sqa_help[] = {
     "Trotter slices P, even (default 16)",
-    "MC sweeps per µs early in the anneal, ν0 (default 50); the freeze-out does not depend on it",
+    "MC sweeps per µs early in the anneal, ν0 (default 10); the freeze-out does not depend on it",
     "forward anneal time in µs when no schedule is given (default 20)",
     "σ of Gaussian control noise on programmed h and J, per read (default 0.02; 0 = off)",
     "operating temperature in mK (default: the solver's)",
@@ -87,7 +89,7 @@ static void *sqa_create(uint64_t seed)
     struct sqa *q = qv_calloc(1, sizeof *q);
     q->seed = seed;
     q->trotter = 16;
-    q->sweeps_per_us = 50;
+    q->sweeps_per_us = 10;
     q->anneal_time = 20;
     q->noise = 0.02;
     q->beta_every = 10;
@@ -235,6 +237,121 @@ static void vrng_seed(uint32_t *s, uint64_t seed, uint64_t stream)
     }
 }
 
+/* ---- bit-mask helpers for the imaginary-time cluster move (P ≤ 64 slices) ----
+ * A worldline's bonds, segments and flips are 64-bit masks over the slices; the AVX2 paths
+ * handle P a multiple of 8, the scalar ones any P. */
+#ifdef __AVX2__
+#include <immintrin.h>
+static inline __m256 lane_mask(unsigned bits8)
+{
+    const __m256i sel = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    __m256i b = _mm256_and_si256(_mm256_set1_epi32((int)bits8), sel);
+    return _mm256_castsi256_ps(_mm256_cmpeq_epi32(b, sel));
+}
+#endif
+
+/* Bit k set: the bond between slices k and k+1 (mod P) is absent (unequal spins, or not drawn
+ * with probability pb).  tmp: scratch of P floats. */
+static inline uint64_t bond_breaks(const float *si, const float *u, float pb, int P, float *tmp)
+{
+    uint64_t keep = 0;
+    const uint64_t full = P == 64 ? ~0ULL : (1ULL << P) - 1;
+#ifdef __AVX2__
+    if (P % 8 == 0) {
+        memcpy(tmp, si + 1, (size_t)(P - 1) * sizeof *tmp);
+        tmp[P - 1] = si[0];
+        const __m256 vpb = _mm256_set1_ps(pb);
+        for (int k = 0; k < P; k += 8) {
+            __m256 eq = _mm256_cmp_ps(_mm256_loadu_ps(si + k), _mm256_loadu_ps(tmp + k), _CMP_EQ_OQ);
+            __m256 lt = _mm256_cmp_ps(_mm256_loadu_ps(u + k), vpb, _CMP_LT_OQ);
+            keep |= (uint64_t)(unsigned)_mm256_movemask_ps(_mm256_and_ps(eq, lt)) << k;
+        }
+        return ~keep & full;
+    }
+#endif
+    (void)tmp;
+    for (int k = 0; k < P; k++) {
+        int k1 = k + 1 == P ? 0 : k + 1;
+        keep |= (uint64_t)((si[k] == si[k1]) & (u[k] < pb)) << k;
+    }
+    return ~keep & full;
+}
+
+/* Σ f[k] over the slices in mask m. */
+static inline float masked_sum(const float *f, uint64_t m, int P)
+{
+#ifdef __AVX2__
+    if (P % 8 == 0) {
+        __m256 acc = _mm256_setzero_ps();
+        for (int k = 0; k < P; k += 8)
+            acc = _mm256_add_ps(acc, _mm256_and_ps(lane_mask((unsigned)(m >> k) & 0xff), _mm256_loadu_ps(f + k)));
+        __m128 lo = _mm256_castps256_ps128(acc), hi = _mm256_extractf128_ps(acc, 1);
+        lo = _mm_add_ps(lo, hi);
+        lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+        lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
+        return _mm_cvtss_f32(lo);
+    }
+#endif
+    float F = 0;
+    for (int k = 0; k < P; k++)
+        if (m >> k & 1) F += f[k];
+    return F;
+}
+
+/* Inclusive prefix sums cum[k] = f[0] + … + f[k]. */
+static inline void prefix_sum(const float *f, float *cum, int P)
+{
+#ifdef __AVX2__
+    if (P % 8 == 0) {
+        const __m256i i1 = _mm256_setr_epi32(0, 0, 1, 2, 3, 4, 5, 6);
+        const __m256i i2 = _mm256_setr_epi32(0, 0, 0, 1, 2, 3, 4, 5);
+        const __m256i i4 = _mm256_setr_epi32(0, 0, 0, 0, 0, 1, 2, 3);
+        const __m256 z = _mm256_setzero_ps();
+        __m256 carry = z;
+        for (int k = 0; k < P; k += 8) {
+            __m256 x = _mm256_loadu_ps(f + k);
+            x = _mm256_add_ps(x, _mm256_blend_ps(_mm256_permutevar8x32_ps(x, i1), z, 0x01));
+            x = _mm256_add_ps(x, _mm256_blend_ps(_mm256_permutevar8x32_ps(x, i2), z, 0x03));
+            x = _mm256_add_ps(x, _mm256_blend_ps(_mm256_permutevar8x32_ps(x, i4), z, 0x0F));
+            x = _mm256_add_ps(x, carry);
+            _mm256_storeu_ps(cum + k, x);
+            carry = _mm256_permutevar8x32_ps(x, _mm256_set1_epi32(7));
+        }
+        return;
+    }
+#endif
+    float c = 0;
+    for (int k = 0; k < P; k++) cum[k] = c += f[k];
+}
+
+/* Negate the slices in mask m. */
+static inline void flip_masked(float *si, uint64_t m, int P)
+{
+#ifdef __AVX2__
+    if (P % 8 == 0) {
+        const __m256 sign = _mm256_set1_ps(-0.0f);
+        for (int k = 0; k < P; k += 8) {
+            __m256 x = _mm256_loadu_ps(si + k);
+            x = _mm256_xor_ps(x, _mm256_and_ps(lane_mask((unsigned)(m >> k) & 0xff), sign));
+            _mm256_storeu_ps(si + k, x);
+        }
+        return;
+    }
+#endif
+    for (int k = 0; k < P; k++)
+        if (m >> k & 1) si[k] = -si[k];
+}
+
+/* One uniform from the per-read vector stream (refilled RW at a time). */
+static inline float unif(uint32_t *rs, float *buf, int *pos)
+{
+    if (*pos >= RW) {
+        vrng(rs, buf);
+        *pos = 0;
+    }
+    return buf[(*pos)++];
+}
+
 /* One MC step of the plan: coefficients at the s where it happens. */
 struct step { float a, K, pbond; };
 
@@ -299,6 +416,8 @@ struct sqa_work {              /* per-thread scratch */
     float *f, *pad, *u, *u2, *u3;
     uint8_t *bond;
     uint32_t rs[4 * RW];
+    float ubuf[RW];             /* uniforms for unif() */
+    int upos;
 };
 
 /* gcc's -O2 only vectorises loops of compile-time trip counts; P is a run-time option, so let
@@ -312,7 +431,8 @@ sweep_impl(const struct sqa_job *J, struct sqa_work *w, const struct step *st, c
     const struct graph *g = J->g;
     const int n = J->n;
     const float a = st->a, K = st->K, pb = st->pbond;
-    float *restrict f = w->f, *restrict pad = w->pad, *restrict u = w->u;
+    float floc[64];   /* a constant P ≤ 64 keeps a spin's slice fields in registers */
+    float *restrict f = P <= 64 ? floc : w->f, *restrict pad = w->pad, *restrict u = w->u;
     /* Local moves pay only while the slices are loosely coupled; once p_bond ≥ 1/2 a flip inside
      * a domain costs ≥ e^{−4K} ≈ 1/4 and the cluster move does the work (each move keeps detailed
      * balance on its own, so choosing by the step's parameters is valid). */
@@ -341,46 +461,47 @@ sweep_impl(const struct sqa_job *J, struct sqa_work *w, const struct step *st, c
         }
         if (!J->q->cluster) continue;
         float *restrict u2 = w->u2;
-        const float *u3 = u2 + P;
-        vrng_fill(w->rs, u2, 2 * P);    /* u2[0..P) bonds, u2[P..2P) segment flips */
         if (P <= 64) {
-            /* Bit k of brk: the bond between slices k and k+1 (mod P) is absent. */
-            uint64_t brk = 0;
-            for (int k = 0; k < P; k++) {
-                int k1 = k + 1 == P ? 0 : k + 1;
-                brk |= (uint64_t)!((si[k] == si[k1]) & (u2[k] < pb)) << k;
-            }
+            vrng_fill(w->rs, u2, P);
+            const uint64_t full = P == 64 ? ~0ULL : (1ULL << P) - 1;
+            uint64_t brk = bond_breaks(si, u2, pb, P, pad);
             if (!brk) {   /* one cluster: the whole worldline */
-                float F = 0;
-                for (int k = 0; k < P; k++) F += f[k];
+                float F = masked_sum(f, full, P);
                 float sk = si[0];
-                if (u3[0] * (1.0f + fexp(-2.0f * a * sk * F)) < 1.0f)
+                if (unif(w->rs, w->ubuf, &w->upos) * (1.0f + fexp(-2.0f * a * sk * F)) < 1.0f)
                     for (int k = 0; k < P; k++) si[k] = -sk;
                 continue;
             }
-            int first = __builtin_ctzll(brk), prev = first, nseg = 0;
+            /* Collect every segment's action change, then decide all heat-bath flips in one
+             * vectorisable pass (segments are many early in the anneal). */
+            float xs[64];
+            uint64_t ms[64];
+            int nseg = 0;
+            float *restrict cum = pad;   /* prefix sums: a segment's field is a difference */
+            prefix_sum(f, cum, P);
+            int first = __builtin_ctzll(brk), prev = first;
             uint64_t rest = brk & (brk - 1);
             while (rest) {     /* segment prev+1 .. b */
                 int b = __builtin_ctzll(rest);
                 rest &= rest - 1;
-                float F = 0;
-                for (int k = prev + 1; k <= b; k++) F += f[k];
-                float sk = si[prev + 1];
-                if (u3[nseg++] * (1.0f + fexp(-2.0f * a * sk * F)) < 1.0f)
-                    for (int k = prev + 1; k <= b; k++) si[k] = -sk;
+                xs[nseg] = -2.0f * a * si[b] * (cum[b] - cum[prev]);
+                ms[nseg++] = (full >> (P - (b - prev))) << (prev + 1);
                 prev = b;
             }
             /* the segment that wraps: prev+1 .. P−1 and 0 .. first */
-            float F = 0;
-            for (int k = prev + 1; k < P; k++) F += f[k];
-            for (int k = 0; k <= first; k++) F += f[k];
-            float sk = si[first];
-            if (u3[nseg] * (1.0f + fexp(-2.0f * a * sk * F)) < 1.0f) {
-                for (int k = prev + 1; k < P; k++) si[k] = -sk;
-                for (int k = 0; k <= first; k++) si[k] = -sk;
-            }
+            uint64_t m = full >> (P - 1 - first);
+            if (prev + 1 < P) m |= full >> (prev + 1) << (prev + 1);
+            xs[nseg] = -2.0f * a * si[first] * (cum[P - 1] - cum[prev] + cum[first]);
+            ms[nseg++] = m;
+            vrng_fill(w->rs, u, nseg);
+            uint64_t flip = 0;
+            for (int j = 0; j < nseg; j++) u[j] = u[j] * (1.0f + fexp(xs[j]));
+            for (int j = 0; j < nseg; j++) flip |= ms[j] & (0 - (uint64_t)(u[j] < 1.0f));
+            if (flip) flip_masked(si, flip, P);
             continue;
         }
+        const float *u3 = u2 + P;
+        vrng_fill(w->rs, u2, 2 * P);    /* u2[0..P) bonds, u2[P..2P) segment flips */
         /* P > 64: walk the ring */
         uint8_t *restrict bond = w->bond;
         for (int k = 0; k < P - 1; k++) bond[k] = (si[k] == si[k + 1]) & (u2[k] < pb);
@@ -480,6 +601,7 @@ static void sqa_job_run(void *p, long job)
         struct rng rg;
         rng_init(&rg, J->seed, (uint64_t)r);
         vrng_seed(w.rs, J->seed ^ 0x5eed5eedULL, (uint64_t)r);
+        w.upos = RW;
         program_read(J, &w, &rg);
         uint8_t *zout = J->out->z + (size_t)r * n;
         if (J->reverse) {
@@ -654,6 +776,48 @@ static void sqa_destroy(void *impl)
     free(q);
 }
 
+/* Sessions keep the β_eff estimate and the last samples (reverse anneals continue from them). */
+static int sqa_save(void *impl, struct cJSON *sec, struct sess_io *io)
+{
+    struct sqa *q = impl;
+    if (isfinite(q->beta_eff)) cJSON_AddNumberToObject(sec, "beta_eff_estimate", q->beta_eff);
+    if (isfinite(q->beta_err)) cJSON_AddNumberToObject(sec, "beta_eff_error", q->beta_err);
+    cJSON_AddNumberToObject(sec, "calls", (double)q->calls);
+    if (q->last && q->nlast > 0) {
+        if (sess_blob_put(io, "sqa_last", q->last, (size_t)q->clast * q->nlast)) return -1;
+        cJSON_AddNumberToObject(sec, "last_units", q->nlast);
+        cJSON_AddNumberToObject(sec, "last_count", (double)q->clast);
+    }
+    return 0;
+}
+
+static int sqa_load(void *impl, const struct cJSON *sec, struct sess_io *io)
+{
+    struct sqa *q = impl;
+    const cJSON *v;
+    if ((v = cJSON_GetObjectItemCaseSensitive(sec, "beta_eff_estimate")) && cJSON_IsNumber(v) && v->valuedouble > 0)
+        q->beta_eff = v->valuedouble;
+    if ((v = cJSON_GetObjectItemCaseSensitive(sec, "beta_eff_error")) && cJSON_IsNumber(v)) q->beta_err = v->valuedouble;
+    if ((v = cJSON_GetObjectItemCaseSensitive(sec, "calls")) && cJSON_IsNumber(v) && v->valuedouble >= 0)
+        q->calls = (long)v->valuedouble;
+    const cJSON *ju = cJSON_GetObjectItemCaseSensitive(sec, "last_units");
+    const cJSON *jc = cJSON_GetObjectItemCaseSensitive(sec, "last_count");
+    if (cJSON_IsNumber(ju) && cJSON_IsNumber(jc)) {
+        void *data;
+        size_t len;
+        if (sess_blob_get(io, "sqa_last", &data, &len)) return -1;
+        if (ju->valuedouble < 1 || jc->valuedouble < 1 || len != (size_t)ju->valuedouble * (size_t)jc->valuedouble) {
+            free(data);
+            return qv_seterr("sampler sqa: saved samples have %zu bytes, expected units × count", len);
+        }
+        free(q->last);
+        q->last = data;
+        q->nlast = ju->valueint;
+        q->clast = (long)jc->valuedouble;
+    }
+    return 0;
+}
+
 const struct sampler_vtab samp_sqa_vtab = {
     .name = "sqa",
     .summary = "emulated quantum annealer: path-integral Monte Carlo following the anneal schedule",
@@ -665,6 +829,8 @@ const struct sampler_vtab samp_sqa_vtab = {
     .sample = sqa_sample,
     .reset = sqa_reset,
     .destroy = sqa_destroy,
+    .save = sqa_save,
+    .load = sqa_load,
 };
 
 /* Current β_eff estimate of an sqa instance (NAN if none); for `sampler beta` and the UI. */

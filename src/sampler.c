@@ -57,9 +57,32 @@ void samples_free(struct samples *s)
     samples_init(s);
 }
 
+/* E(z) of every state (bm.h convention) in double.  Branch-free with four partial sums: with
+ * random 0/1 states the branches of a direct loop mispredict half the time, and the energies of
+ * a PCD call would cost more than its sweeps.  Agrees with bm_energy to rounding (~1e-15). */
 void samples_energies(const struct bm *bm, struct samples *s)
 {
-    bm_energy_batch(bm, s->z, s->count, s->energy);
+    const int (*ed)[2] = (const int (*)[2])bm->g->edges;
+    const double *b = bm->b, *w = bm->w;
+    int n = bm->n;
+    long ne = bm->ne;
+    for (long k = 0; k < s->count; k++) {
+        const uint8_t *z = s->z + (size_t)k * (size_t)n;
+        double e0 = 0, e1 = 0, e2 = 0, e3 = 0;
+        int i = 0;
+        for (; i + 1 < n; i += 2) {
+            e0 -= (double)z[i] * b[i];
+            e1 -= (double)z[i + 1] * b[i + 1];
+        }
+        if (i < n) e0 -= (double)z[i] * b[i];
+        long j = 0;
+        for (; j + 1 < ne; j += 2) {
+            e2 -= (double)(z[ed[j][0]] & z[ed[j][1]]) * w[j];
+            e3 -= (double)(z[ed[j + 1][0]] & z[ed[j + 1][1]]) * w[j + 1];
+        }
+        if (j < ne) e2 -= (double)(z[ed[j][0]] & z[ed[j][1]]) * w[j];
+        s->energy[k] = (e0 + e1) + (e2 + e3);
+    }
 }
 
 /* ---------------------------------------------------------------- registry */

@@ -31,6 +31,7 @@ struct sapi_client {
     struct sapi_solver_brief *list; int nlist; double list_time;
     char current[128];
     struct sapi_stats stats;
+    bool deprecation_logged;
 };
 
 static int curl_ready;
@@ -105,6 +106,15 @@ void sapi_client_set_log(struct sapi_client *c, void (*log)(void *, const char *
 }
 void sapi_client_stats(const struct sapi_client *c, struct sapi_stats *st) { *st = c->stats; }
 
+void sapi_client_set_limits(struct sapi_client *c, double job_timeout, double request_timeout, int max_retries)
+{
+    mtx_lock(&c->mu);
+    if (job_timeout >= 0) c->cfg.job_timeout = job_timeout;
+    if (request_timeout > 0) c->cfg.request_timeout = request_timeout;
+    if (max_retries >= 0) c->cfg.max_retries = max_retries;
+    mtx_unlock(&c->mu);
+}
+
 /* ---------------------------------------------------------------- HTTP */
 
 struct resp {
@@ -112,6 +122,7 @@ struct resp {
     long status;
     double retry_after;      /* s, <0 when absent */
     char ctype[160];
+    char deprecation[256];   /* X-Deprecation header (logged once per client) */
     bool overflow;
 };
 
@@ -150,6 +161,10 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
             if (t > 0) r->retry_after = difftime(t, time(NULL));
         }
         if (r->retry_after < 0) r->retry_after = 0;
+    } else if (!strncasecmp(line, "X-Deprecation:", 14)) {
+        const char *v = line + 14;
+        while (*v == ' ') v++;
+        snprintf(r->deprecation, sizeof r->deprecation, "%.255s", v);
     } else if (!strncasecmp(line, "Content-Type:", 13)) {
         const char *v = line + 13;
         while (*v == ' ') v++;
@@ -295,6 +310,10 @@ static int request(struct sapi_client *c, const char *method, const char *path, 
             retry = !is_post || nothing_sent;
             if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CONNECT_ERROR) retry = false;
         } else if (r->status >= 200 && r->status < 300) {
+            if (r->deprecation[0] && !c->deprecation_logged) {
+                c->deprecation_logged = true;
+                sapi_logf(c, "qpu: server deprecation notice: %s", r->deprecation);
+            }
             rc = 0;
             break;
         } else {

@@ -66,7 +66,9 @@ void sapi_client_free(struct sapi_client *c);
 const struct sapi_config *sapi_client_config(const struct sapi_client *c);
 /* Cancel flag polled during transfers and waits (e.g. &app->cancel); may be NULL. */
 void sapi_client_set_cancel(struct sapi_client *c, atomic_int *cancel);
-/* Log callback for retries, deprecation notices and per-job timing (may be NULL). */
+/* Change limits of a live client; negative values keep the current setting. */
+void sapi_client_set_limits(struct sapi_client *c, double job_timeout, double request_timeout, int max_retries);
+/* Log callback for retries and deprecation notices (may be NULL). */
 void sapi_client_set_log(struct sapi_client *c, void (*log)(void *ud, const char *line), void *ud);
 
 struct sapi_solver_brief {

@@ -37,15 +37,25 @@ char *sapi_b64_encode(const void *data, size_t n)
     return out;
 }
 
-static int b64_val(int c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
+/* base64 value of each byte: 0..63, -1 invalid, -2 whitespace (skipped), -3 padding */
+static const signed char b64_dec[256] = {
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -2, -2, -1, -1, -2, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -2, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -3, -1, -1,
+    -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
+    -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
 
 int sapi_b64_decode(const char *text, unsigned char **out, size_t *n)
 {
@@ -55,28 +65,37 @@ int sapi_b64_decode(const char *text, unsigned char **out, size_t *n)
     unsigned char *buf = qv_malloc(len / 4 * 3 + 4);
     size_t o = 0, quad = 0, pad = 0;
     uint32_t acc = 0;
-    for (size_t i = 0; i < len; i++) {
-        int c = (unsigned char)text[i];
-        if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
-        if (c == '=') {
+    const unsigned char *p = (const unsigned char *)text;
+    size_t i = 0;
+    /* fast path: whole groups of 4 plain characters */
+    while (i + 4 <= len) {
+        int a = b64_dec[p[i]], b = b64_dec[p[i + 1]], c = b64_dec[p[i + 2]], d = b64_dec[p[i + 3]];
+        if ((a | b | c | d) < 0) break;
+        uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
+        buf[o++] = (unsigned char)(v >> 16); buf[o++] = (unsigned char)(v >> 8); buf[o++] = (unsigned char)v;
+        i += 4;
+    }
+    for (; i < len; i++) {
+        int v = b64_dec[p[i]];
+        if (v == -2) continue;
+        if (v == -3) {
             if (quad < 2) { free(buf); return qv_seterr("base64: misplaced '=' at offset %zu", i); }
             pad++;
             acc <<= 6; quad++;
             if (quad == 4) {
-                buf[o++] = acc >> 16;
-                if (pad == 1) buf[o++] = (acc >> 8) & 255;
+                buf[o++] = (unsigned char)(acc >> 16);
+                if (pad == 1) buf[o++] = (unsigned char)(acc >> 8);
                 quad = 0; acc = 0;
             }
             continue;
         }
-        int v = b64_val(c);
         if (v < 0 || pad) {
             free(buf);
             return qv_seterr("base64: invalid character at offset %zu", i);
         }
         acc = acc << 6 | (uint32_t)v;
         if (++quad == 4) {
-            buf[o++] = acc >> 16; buf[o++] = (acc >> 8) & 255; buf[o++] = acc & 255;
+            buf[o++] = (unsigned char)(acc >> 16); buf[o++] = (unsigned char)(acc >> 8); buf[o++] = (unsigned char)acc;
             quad = 0; acc = 0;
         }
     }
@@ -369,11 +388,16 @@ int sapi_answer_decode(const cJSON *ans, bool qubo, bool strict, struct sapi_ans
     for (long r = 0; r < a->nsol; r++) a->total_reads += a->occ[r];
     a->sol = qv_mallocarray((size_t)a->nsol * (size_t)a->nact + 1, 1);
     int8_t zero = qubo ? 0 : -1;
+    /* MSB first: byte value → its 8 values, so whole bytes unpack by one copy */
+    int8_t lut[256][8];
+    for (int v = 0; v < 256; v++)
+        for (int k = 0; k < 8; k++) lut[v][k] = (v >> (7 - k)) & 1 ? 1 : zero;
+    int full = a->nact / 8;
     for (long r = 0; r < a->nsol; r++) {
         const unsigned char *blk = sb + (size_t)r * bper;
         int8_t *row = a->sol + (size_t)r * a->nact;
-        for (int k = 0; k < a->nact; k++)
-            row[k] = (blk[k >> 3] >> (7 - (k & 7))) & 1 ? 1 : zero;
+        for (int b = 0; b < full; b++) memcpy(row + 8 * b, lut[blk[b]], 8);
+        for (int k = 8 * full; k < a->nact; k++) row[k] = lut[blk[k >> 3]][k & 7];
     }
     const cJSON *off = cJSON_GetObjectItemCaseSensitive(ans, "offset");
     if (cJSON_IsNumber(off) && off->valuedouble != 0.0)

@@ -300,6 +300,14 @@ static long max_blob_gen(const char *dir)
     return m;
 }
 
+/* The saved/loaded session becomes the current one (its folder receives metrics.csv, grids …). */
+static void set_current(struct qv_app *app, const char *name, const char *dir)
+{
+    snprintf(app->session_name, sizeof app->session_name, "%s", name);
+    if (dir && *dir && dir != app->session_dir)
+        snprintf(app->session_dir, sizeof app->session_dir, "%s", dir);
+}
+
 /* ---------------------------------------------------------------- save */
 
 int session_save(struct qv_app *app, const char *name, const char *dir)
@@ -344,7 +352,7 @@ int session_save_modules(struct qv_app *app, const char *name, const char *dir,
     /* success: drop older generations; failure: drop what this save wrote, keep the old one */
     if (rc == 0) {
         remove_other_generations(io.dir, io.gen);
-        snprintf(app->session_name, sizeof app->session_name, "%s", name);
+        set_current(app, name, dir);
     } else {
         char keep[1024];
         snprintf(keep, sizeof keep, "%s", qv_errmsg());
@@ -413,7 +421,7 @@ int session_load_modules(struct qv_app *app, const char *name, const char *dir,
     }
     app_state_free(app, &app->st);
     app->st = st;
-    snprintf(app->session_name, sizeof app->session_name, "%s", name);
+    set_current(app, name, dir);
     struct qv_event ev = {.kind = QV_EV_STATE};
     qv_emit(app, &ev);
     return 0;

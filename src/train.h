@@ -66,6 +66,11 @@ int train_run(struct qv_app *app, const struct train_opts *o);
  * fixed (seeded), so successive epochs are compared on the same bits. */
 int train_val_elbo(struct qv_app *app, int split, long limit, double logz, double *out);
 
+/* `sample N --png FILE` with a model: decode prior states z [count × n] (NULL: draw them from a
+ * Bernoulli prior) to digit means, emit an IMAGES event (at most 1024 images) and write a PNG grid
+ * if png is not NULL.  Errors: no model, size mismatch, PNG write failure (reported, returns -1). */
+int train_sample_images(struct qv_app *app, const uint8_t *z, long count, const char *png);
+
 /* Session modules "model" and "trainer" (registered in qv_modules[]). */
 extern const struct qv_module dvae_module, trainer_module;
 

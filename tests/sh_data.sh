@@ -13,6 +13,7 @@ SH=${QVAE_SHARED:-../shared}
 M=$SH/data/mnist
 fail() { echo "FAIL: $*"; exit 1; }
 [ -f "$M/train-images-idx3-ubyte.gz" ] || { echo "skip: no MNIST files in $M"; exit 77; }
+command -v python3 >/dev/null || { echo "skip: python3 not installed"; exit 77; }
 
 # --- Must show: 60000 images of 28×28 and the label histogram
 out=$($R -c "data load idx $M/train-images-idx3-ubyte.gz $M/train-labels-idx1-ubyte.gz; data info" 2>&1) || fail "load idx: $out"
@@ -45,6 +46,12 @@ else
 fi
 out=$(QVAE_DATA=$T/nothing $Q -c 'data load mnist' 2>&1); [ $? -ne 0 ] || fail "load mnist without data"
 echo "$out" | grep -q "^error: data load mnist: $T/nothing: no MNIST here" || fail "no-data message: $out"
+
+# --- Fashion-MNIST from Debian's dataset-fashion-mnist when not fetched: 7,000 of each class
+if [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+  out=$(QVAE_DATA=$T/nothing $R -c 'data load fashion-mnist; data info' 2>&1) || fail "fashion: $out"
+  echo "$out" | grep -q "^labels     0: 7000  1: 7000  2: 7000  3: 7000  4: 7000  5: 7000  6: 7000  7: 7000  8: 7000  9: 7000$" || fail "fashion labels: $out"
+fi
 
 # --- .amat (statically binarised MNIST)
 BM=$SH/data/binarized_mnist

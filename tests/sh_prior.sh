@@ -70,6 +70,68 @@ out=$(run 'prior new chimera 4; prior cut 12 --seed 1; prior info; prior logz --
 echo "$out" | grep -q "12 units" || fail "cut: $out"
 echo "$out" | grep -q "log Z = 8.317766167" || fail "logz 12 ln 2: $out"
 
+# export / import against an independent brute force in Python (skipped without python3):
+# random b, W for every unit and coupler of C(1,2,3) (12 units) -> `prior logz` = log Σ_z e^{-E(z)};
+# random h, J imported and exported in the binary form -> E(z) − E_s(2z−1) is the same for all z.
+PY=/usr/bin/python3; [ -x $PY ] || PY=$(command -v python3 || true)
+if [ -n "$PY" ]; then
+  run "prior new chimera 1 2 3; prior export $T/zero.txt" >/dev/null
+  $PY - "$T/zero.txt" "$T/bw.txt" "$T/hj.txt" <<'EOF' || fail "python setup"
+import sys, random
+random.seed(7)
+lines = [l.split() for l in open(sys.argv[1]) if l.strip() and not l.startswith('#')]
+with open(sys.argv[2], 'w') as f:
+    for t in lines: f.write(('b %s' % t[1] if t[0] == 'h' else 'W %s %s' % (t[1], t[2])) + ' %.17g\n' % random.uniform(-1.5, 1.5))
+with open(sys.argv[3], 'w') as f:
+    f.write('# comment line\n')
+    for t in lines: f.write(' '.join(t[:-1]) + ' %.17g   # trailing comment\n' % random.uniform(-1, 1))
+EOF
+  out=$(run "prior new chimera 1 2 3; prior import $T/bw.txt; prior logz --method exact --beta 1.5; prior import $T/hj.txt; prior export $T/hj_bin.txt --binary; prior export $T/hj_back.txt")
+  got=$(echo "$out" | sed -n 's/^log Z = \([^ ]*\) at beta 1.5.*/\1/p')
+  $PY - "$T/bw.txt" "$got" <<'EOF' || fail "log Z of imported b, W: $out"
+import sys, math, itertools
+b, W = {}, []
+for l in open(sys.argv[1]):
+    t = l.split()
+    if t[0] == 'b': b[int(t[1])] = float(t[2])
+    else: W.append((int(t[1]), int(t[2]), float(t[3])))
+units = sorted(b)
+xs = []
+for bits in itertools.product((0, 1), repeat=len(units)):
+    z = dict(zip(units, bits))
+    E = -sum(b[u] * z[u] for u in units) - sum(w * z[u] * z[v] for u, v, w in W)
+    xs.append(-1.5 * E)
+m = max(xs); ref = m + math.log(sum(math.exp(x - m) for x in xs))
+got = float(sys.argv[2])
+print('log Z python %.10f qvae %.10f' % (ref, got))
+sys.exit(0 if abs(ref - got) < 1e-8 * max(1, abs(ref)) else 1)
+EOF
+  $PY - "$T/hj.txt" "$T/hj_bin.txt" "$T/hj_back.txt" <<'EOF' || fail "Ising <-> binary through import/export"
+import sys, random
+def load(p):
+    lin, quad = {}, {}
+    for l in open(p):
+        l = l.split('#')[0].split()
+        if not l: continue
+        if len(l) == 3: lin[int(l[1])] = float(l[2])
+        else: quad[(int(l[1]), int(l[2]))] = float(l[3])
+    return lin, quad
+h, J = load(sys.argv[1]); b, W = load(sys.argv[2]); h2, J2 = load(sys.argv[3])
+assert all(abs(h[k] - h2[k]) < 1e-12 for k in h) and all(abs(J[k] - J2[k]) < 1e-12 for k in J)
+random.seed(3); consts = []
+for _ in range(200):
+    z = {u: random.randint(0, 1) for u in h}
+    Es = sum(h[u] * (2 * z[u] - 1) for u in h) + sum(j * (2 * z[u] - 1) * (2 * z[v] - 1) for (u, v), j in J.items())
+    Ez = -sum(b[u] * z[u] for u in b) - sum(w * z[u] * z[v] for (u, v), w in W.items())
+    consts.append(Ez - Es)
+sys.exit(0 if max(consts) - min(consts) < 1e-12 else 1)
+EOF
+  printf 'h 0 0.5\nW 0 3 1\n' > "$T/mixed.txt"
+  printf 'J 0 1 0.5\n' > "$T/nocoupler.txt"
+  printf 'h 99 0.5\n' > "$T/nolabel.txt"
+  printf 'h 0 nan\n' > "$T/nan.txt"
+fi
+
 # session round trip (when the session commands exist)
 if $Q -c 'help session' >/dev/null 2>&1; then
   export QVAE_SESSIONS="$T/sessions"
@@ -83,37 +145,61 @@ if $Q -c 'help session' >/dev/null 2>&1; then
   echo "$b" | grep -q "bernoulli 7" || fail "bernoulli session: $b"
 fi
 
-# bad input: one clear line each, never a crash
+# bad input: one clear line each, never a crash.  A few through -c (exit status, one line) …
 bad 'prior new chimera 0' 'M must be an integer'
-bad 'prior new chimera -3' 'M must be an integer'
-bad 'prior new chimera 4 0' 'N must be an integer'
-bad 'prior new chimera 4 4 -1' 'T must be an integer'
 bad 'prior new chimera 100000' 'too large'
-bad 'prior new chimera 99999999999' 'M must be an integer'
-bad 'prior new chimera abc' 'abc'
-bad 'prior new pegasus 1' 'M must be an integer'
-bad 'prior new pegasus 20000' 'too large'
-bad 'prior new pegasus 6 --variant odd' 'unknown'
-bad 'prior new zephyr 0' 'M must be an integer'
-bad 'prior new zephyr 4 0' 'T must be an integer'
-bad 'prior new zephyr 100000' 'too large'
-bad 'prior new bernoulli 0' 'N must be an integer'
-bad 'prior new bernoulli 999999999999' 'N must be an integer'
-bad "prior new edges $T/nonexistent.txt" 'nonexistent'
-printf '1 2\n2 two\n' > "$T/bad.txt"
-bad "prior new edges $T/bad.txt" 'bad.txt:2'
-printf '3 3\n' > "$T/loop.txt"
-bad "prior new edges $T/loop.txt" 'self-loop'
-bad 'prior info' 'no prior'
-bad 'prior random' 'no prior'
-bad 'prior new bernoulli 5; prior random' 'bernoulli'
-bad 'prior new chimera 2; prior random --scale -1' 'scale'
-bad 'prior new chimera 2; prior random --scale inf' 'scale'
-bad 'prior new chimera 2; prior random --scale nan' 'scale'
-bad 'prior new chimera 2; prior cut 0' 'N must be an integer'
-bad 'prior new chimera 2; prior cut 33' 'N must be an integer'
-bad 'prior new chimera 2; prior logz --method exact' '28'
-bad 'prior new chimera 1; prior logz --method magic' 'unknown'
-bad 'prior new chimera 1; prior logz --beta -1' 'beta'
 bad 'prior new chimera 1; prior new' ''
+# … and the rest in one --keep-going script: line i must give exactly one "error: FILE:i: …"
+printf '1 2\n2 two\n' > "$T/bad.txt"
+printf '3 3\n' > "$T/loop.txt"
+cat > "$T/bad.list" <<EOF
+prior info|no prior
+prior random|no prior
+prior export $T/never.txt|no prior
+prior import $T/bw.txt|no prior
+prior new chimera -3|M must be an integer
+prior new chimera 4 0|N must be an integer
+prior new chimera 4 4 -1|T must be an integer
+prior new chimera 99999999999|M must be an integer
+prior new chimera abc|abc
+prior new pegasus 1|M must be an integer
+prior new pegasus 20000|too large
+prior new pegasus 6 --variant odd|unknown
+prior new zephyr 0|M must be an integer
+prior new zephyr 4 0|T must be an integer
+prior new zephyr 100000|too large
+prior new bernoulli 0|N must be an integer
+prior new bernoulli 999999999999|N must be an integer
+prior new edges $T/nonexistent.txt|nonexistent
+prior new edges $T/bad.txt|bad.txt:2
+prior new edges $T/loop.txt|self-loop
+prior new bernoulli 5; prior random|bernoulli
+prior new chimera 2; prior random --scale -1|scale
+prior new chimera 2; prior random --scale inf|scale
+prior new chimera 2; prior random --scale nan|scale
+prior new chimera 2; prior cut 0|N must be an integer
+prior new chimera 2; prior cut 33|N must be an integer
+prior new chimera 4; prior logz --method exact|28
+prior new chimera 1; prior logz --method magic|unknown
+prior new chimera 1; prior logz --beta -1|beta
+prior new chimera 1 2 3; prior import $T/nonexistent.txt|nonexistent
+prior new chimera 1 2 3; prior import $T/loop.txt|expected
+EOF
+[ -n "${PY:-}" ] && cat >> "$T/bad.list" <<EOF
+prior new chimera 1 2 3; prior import $T/mixed.txt|mixes
+prior new chimera 1 2 3; prior import $T/nocoupler.txt|not coupled
+prior new chimera 1 2 3; prior import $T/nolabel.txt|qubit 99 is not
+prior new chimera 1 2 3; prior import $T/nan.txt|not a finite number
+EOF
+cut -d'|' -f1 "$T/bad.list" > "$T/bad.qv"
+out=$($Q --keep-going "$T/bad.qv" 2>&1); rc=$?
+[ $rc -ne 0 ] || fail "bad script succeeded"
+echo "$out" | grep -qi 'sanitizer\|runtime error' && fail "sanitizer report: $out"
+n=$(wc -l < "$T/bad.list")
+[ "$(echo "$out" | grep -c '^error: ')" -eq "$n" ] || fail "expected $n error lines: $out"
+i=0
+while IFS='|' read -r cmd pat; do
+  i=$((i+1))
+  echo "$out" | grep -q "^error: $T/bad.qv:$i: .*$pat" || fail "line $i '$cmd': no error with '$pat': $out"
+done < "$T/bad.list"
 echo "prior ok"

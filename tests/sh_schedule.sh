@@ -108,4 +108,12 @@ echo "$out" | grep -q "sqa: P=8, .* sweeps over 10 µs" || fail "sqa with schedu
 out=$(run 'prior new chimera 1; prior random --seed 3; schedule forward 10; sampler use sqa --trotter 8 --sweeps_per_us 5; sampler beta --samples 200 --boot 20')
 echo "$out" | grep -q "freeze-out estimate for the schedule" || fail "sqa beta: $out"
 bad 'sampler use sqa --trotter 7' "must be even"
+# an A(s)/B(s) table with a missing column
+printf 's,A_GHz,c\n0,9,0\n1,0,1\n' > "$T/ab_missing.csv"
+bad "sampler use sqa --table $T/ab_missing.csv" "missing column B"
+printf 's,A_GHz,B_GHz\n0,9,0.1\n0.5,x,3\n1,0,10\n' > "$T/ab_badnum.csv"
+bad "sampler use sqa --table $T/ab_badnum.csv" "line 3: \"x\" is not a number"
+printf 's,A_GHz,B_GHz\n0,9,0.1\n1,0,10\n' > "$T/ab_ok.csv"
+out=$(run "prior new chimera 1; prior random --seed 3; sampler use sqa --trotter 8 --table $T/ab_ok.csv; sample 10")
+echo "$out" | grep -q "sqa: P=8" || fail "custom A/B table: $out"
 echo "ok"

@@ -9,6 +9,7 @@ Q=${QVAE_SAN_BIN:-build/san/qvae}
 T=${QVAE_TMP:-$(mktemp -d)}
 SH=${QVAE_SHARED:-../shared}
 fail() { echo "FAIL: $*"; exit 1; }
+command -v python3 >/dev/null || { echo "skip: python3 not installed"; exit 77; }
 
 # a small IDX data set of our own, so the test does not need the shared data
 python3 - "$T/img.idx" "$T/lab.idx" <<'EOF'

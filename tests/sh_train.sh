@@ -72,6 +72,11 @@ echo "$out" | grep -q 'active units: [0-9]* of 24' || fail "eval units: $out"
 echo "$out" | grep -q 'log Z = .* ± 0.0000 (exact' || fail "eval ll log Z: $out"
 echo "$out" | grep -q 'test LL = -[0-9.]* ± [0-9.]* (standard error over 20 images, K = 50' || fail "eval ll: $out"
 
+# --- generated digits: prior samples decoded by the model, as a PNG grid --------------------------
+out=$(run "session load a; sample 9 --png $T/digits.png")
+echo "$out" | grep -q "9 decoded digits written to $T/digits.png" || fail "sample --png: $out"
+[ -s "$T/digits.png" ] || fail "no PNG written"
+
 # --- a NaN step: reported with its step, the checkpoint on disk is untouched ---------------------
 run "$SETUP_BE; session save nan; train 1 --quiet" >/dev/null
 sum1=$(cat $S/nan/session.json $S/nan/*.bin | md5sum)

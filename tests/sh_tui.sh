@@ -1,7 +1,8 @@
 #!/bin/bash
 # sh_tui.sh — the terminal workbench end to end in a private tmux server (120×40): it starts and
 # sets up a small model, a command runs, the loss plot and the digits panel change after
-# `train 1`, Tab completes a command name, the help overlay opens and closes, `view` focuses a
+# `train 1`, Tab completes a command name, Ctrl-C abandons a line, F9 toggles log y, the help
+# overlay opens and closes, `view` focuses a
 # panel, the schedule editor shows a violated rule live and clears it, a long job keeps
 # the UI responsive and stops on Ctrl-C, a resize re-lays the screen out (and a tiny terminal
 # gets the "too small" message), `quit` restores the terminal, and the history is kept under
@@ -97,6 +98,19 @@ keys 'se' Tab Tab
 wait_for ' seed +.*session' 10
 keys C-u
 
+# 4b. Ctrl-C on an idle prompt abandons the line (also an i-search); F9 switches to log y
+keys 'echo abandoned' C-c
+wait_for 'Ctrl-D leaves' 10
+screen | grep -q 'qvae> echo abandoned' && fail "Ctrl-C did not clear the line"
+keys C-r 'trai'
+wait_for 'reverse-i-search' 10
+keys C-c
+wait_gone 'reverse-i-search' 10
+keys F9
+wait_for ' log y' 10
+keys F9
+wait_for ' linear y' 10
+
 # 5. help overlay from the command table
 keys F1
 wait_for 'qvae help' 10
@@ -106,9 +120,9 @@ wait_gone 'qvae help' 10
 
 # 5b. `view` focuses a panel; the schedule editor validates edits live
 keys 'view loss' Enter
-wait_gone 'digits ' 10
+wait_gone '─ digits ' 10
 keys 'view' Enter
-wait_for 'digits ' 10
+wait_for '─ digits ' 10
 if screen | grep -q 'schedule  none'; then
   keys 'schedule forward 20' Enter
   wait_for 'schedule  .*2 points' 10
@@ -137,7 +151,7 @@ wait_for 'ready' 10
 
 # 7. resize re-lays out: narrow layout drops the latent panel, tiny gets a message
 "${T[@]}" resize-window -t tui -x 80 -y 30
-wait_gone 'latent ' 10
+wait_gone 'latent  [0-9]+ units' 10
 wait_for 'digits' 10
 [ "$(screen | head -1 | wc -L)" -le 80 ] || fail "status line wider than 80 after resize"
 "${T[@]}" resize-window -t tui -x 50 -y 12

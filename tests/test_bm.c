@@ -286,8 +286,13 @@ static void test_bad_input(void **st)
     assert_int_equal(bm_random(bm, NAN, 1), -1);
     assert_int_equal(bm_random(bm, -1, 1), -1);
     bm_free(bm);
-    bm = bm_new(graph_chimera(2, 2, 4));   /* 32 units */
+    bm = bm_new(graph_chimera(4, 4, 4));   /* 128 units: 64 left after summing out a class */
     assert_int_equal(bm_logz_exact(bm, 1.0, &lz), -1);
+    assert_non_null(strstr(qv_errmsg(), "28"));
+    assert_int_equal(bm_marginals_exact(bm, 1.0, NULL, NULL), -1);
+    bm_free(bm);
+    bm = bm_new(graph_chimera(2, 2, 4));   /* 32 units: fine for log Z, not for 2^32 probabilities */
+    assert_int_equal(bm_probs_exact(bm, 1.0, NULL), -1);
     assert_non_null(strstr(qv_errmsg(), "28"));
     bm_free(bm);
     assert_null(bm_new(graph_chimera(0, 1, 1)));
@@ -326,6 +331,99 @@ static void test_random_and_blob(void **st)
     bm_free(bm);
 }
 
+/* Independent reference for bipartite models beyond brute force: enumerate colour class `keep`
+ * (2^|keep| states, direct energies) and sum the other class out analytically. */
+static double rbm_logz(const struct bm *bm, double beta, int keep)
+{
+    const struct graph *g = bm->g;
+    int A[64], nA = 0;
+    for (int i = 0; i < bm->n; i++) if (g->color[i] == keep) A[nA++] = i;
+    double m = -INFINITY, *x = malloc(((size_t)1 << nA) * sizeof(double));
+    uint8_t z[64];
+    for (uint64_t s = 0; s < (1ull << nA); s++) {
+        memset(z, 0, sizeof z);
+        for (int q = 0; q < nA; q++) z[A[q]] = (s >> q) & 1;
+        double v = -beta * bm_energy(bm, z);   /* other class at 0 */
+        for (int j = 0; j < bm->n; j++) {
+            if (g->color[j] == keep) continue;
+            double f = bm->b[j];
+            for (long a = g->adj_start[j]; a < g->adj_start[j + 1]; a++)
+                if (z[g->adj[a]]) f += bm->w[g->adj_edge[a]];
+            v += log1p(exp(beta * f));
+        }
+        x[s] = v;
+        m = fmax(m, v);
+    }
+    double sum = 0;
+    for (uint64_t s = 0; s < (1ull << nA); s++) sum += exp(x[s] - m);
+    free(x);
+    return m + log(sum);
+}
+
+/* 32- and 40-unit Chimera models (beyond 2^28 states): log Z against the independent reference
+ * that keeps the other colour class; marginals against finite differences of that reference
+ * (d log Z / d b_i = β <z_i>, d log Z / d W_ij = β <z_i z_j>); sample means against marginals. */
+static void test_large_exact(void **st)
+{
+    (void)st;
+    struct graph *g = graph_chimera(2, 2, 4);
+    struct bm *bm = bm_new(g);
+    assert_int_equal(bm_exact_enum_units(bm), 16);
+    double lz;
+    assert_int_equal(bm_logz_exact(bm, 1.0, &lz), 0);
+    assert_float_equal(lz, 32 * log(2.0), 1e-10);
+    bm_random(bm, 1.0, 17);
+    for (int bi = 0; bi < 2; bi++) {
+        double beta = bi ? 3.0 : 1.0;
+        assert_int_equal(bm_logz_exact(bm, beta, &lz), 0);
+        double r0 = rbm_logz(bm, beta, 0), r1 = rbm_logz(bm, beta, 1);
+        assert_float_equal(r0, r1, 1e-9 * fabs(r0));
+        assert_float_equal(lz, r1, 1e-9 * fabs(r1));
+        double mean[32], corr[128];
+        assert_int_equal(bm_marginals_exact(bm, beta, mean, corr), 0);
+        const double h = 1e-5;
+        for (int i = 0; i < 32; i += 7) {
+            double b0 = bm->b[i];
+            bm->b[i] = b0 + h; double up = rbm_logz(bm, beta, 1);
+            bm->b[i] = b0 - h; double dn = rbm_logz(bm, beta, 1);
+            bm->b[i] = b0;
+            assert_float_equal(mean[i], (up - dn) / (2 * h * beta), 1e-6);
+        }
+        for (long k = 0; k < bm->ne; k += 15) {
+            double w0 = bm->w[k];
+            bm->w[k] = w0 + h; double up = rbm_logz(bm, beta, 1);
+            bm->w[k] = w0 - h; double dn = rbm_logz(bm, beta, 1);
+            bm->w[k] = w0;
+            assert_float_equal(corr[k], (up - dn) / (2 * h * beta), 1e-6);
+        }
+        long N = 40000;
+        uint8_t *zs = malloc((size_t)N * 32);
+        struct rng r;
+        rng_init(&r, 3, bi);
+        assert_int_equal(bm_sample_exact(bm, beta, N, &r, zs), 0);
+        double sm[32], *sc = malloc(bm->ne * sizeof(double));
+        bm_stats(bm, zs, N, sm, sc);
+        for (int i = 0; i < 32; i++) assert_true(fabs(sm[i] - mean[i]) < 5 * sqrt(mean[i] * (1 - mean[i]) / N) + 1e-9);
+        for (long k = 0; k < bm->ne; k++) assert_true(fabs(sc[k] - corr[k]) < 5 * sqrt(corr[k] * (1 - corr[k]) / N) + 1e-9);
+        free(zs); free(sc);
+    }
+    bm_free(bm);
+    /* a 40-unit connected cut of C(4,4,4): thread counts agree bit for bit */
+    struct graph *c4 = graph_chimera(4, 4, 4);
+    bm = bm_new(graph_random_connected_subgraph(c4, 40, 8));
+    graph_free(c4);
+    bm_random(bm, 1.0, 4);
+    assert_true(bm_exact_enum_units(bm) <= 24);
+    double l1, l2;
+    bm_set_exact_threads(1);
+    assert_int_equal(bm_logz_exact(bm, 1.0, &l1), 0);
+    bm_set_exact_threads(2);
+    assert_int_equal(bm_logz_exact(bm, 1.0, &l2), 0);
+    bm_set_exact_threads(0);
+    assert_memory_equal(&l1, &l2, sizeof l1);
+    bm_free(bm);
+}
+
 /* Corrupted or truncated blobs (as a damaged session could hold) are refused or give a valid
  * model, never a crash: random byte flips and every truncation length. */
 static void test_corrupt_blobs(void **st)
@@ -348,7 +446,9 @@ static void test_corrupt_blobs(void **st)
             ok++;
             assert_true(graph_coloring_ok(x->g));
             double lz;
-            assert_int_equal(bm_logz_exact(x, 1.0, &lz), 0);
+            /* finite but absurd parameters are refused by name, never a NaN log Z */
+            if (bm_logz_exact(x, 1.0, &lz) == 0) assert_true(isfinite(lz));
+            else assert_non_null(strstr(qv_errmsg(), "too large"));
             bm_free(x);
         }
     }
@@ -370,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_random_and_blob),
         cmocka_unit_test(test_corrupt_blobs),
+        cmocka_unit_test(test_large_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

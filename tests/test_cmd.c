@@ -66,7 +66,7 @@ static void test_parse(void **st)
     char buf[512];
     char *w[CMD_MAX_WORDS];
     struct cmd_args a;
-    assert_int_equal(parse("se 5", &a, buf, sizeof buf, w), 0);   /* unique prefix */
+    assert_int_equal(parse("see 5", &a, buf, sizeof buf, w), 0);   /* unique prefix */
     assert_string_equal(a.cmd->name, "seed");
     assert_int_equal(a.npos, 1);
     assert_int_equal(parse("e x", &a, buf, sizeof buf, w), -1);   /* echo / exit */

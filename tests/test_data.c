@@ -314,6 +314,37 @@ static void test_binarize(void **st)
     data_free(ds);
 }
 
+static void test_epoch_order(void **st)
+{
+    struct dataset *ds = grey_set(300, 0.5f);   /* train split: 240 */
+    long n = ds->split_count[DATA_TRAIN];
+    long *a = malloc(sizeof(long) * n), *b = malloc(sizeof(long) * n);
+    char *seen = calloc((size_t)n, 1);
+    data_epoch_order(ds, DATA_TRAIN, 7, 3, a);
+    for (long i = 0; i < n; i++) {
+        assert_true(a[i] >= 0 && a[i] < n);
+        assert_int_equal(seen[a[i]], 0);   /* a permutation */
+        seen[a[i]] = 1;
+    }
+    data_epoch_order(ds, DATA_TRAIN, 7, 3, b);
+    assert_memory_equal(a, b, sizeof(long) * n);   /* replayable */
+    data_epoch_order(ds, DATA_TRAIN, 7, 4, b);
+    assert_true(memcmp(a, b, sizeof(long) * n) != 0);   /* another epoch, another order */
+    /* first position uniform-ish over many epochs: every index appears (240 slots, 4000 draws) */
+    memset(seen, 0, (size_t)n);
+    for (long e = 0; e < 4000; e++) {
+        data_epoch_order(ds, DATA_TRAIN, 1, e, b);
+        seen[b[0]] = 1;
+    }
+    long hit = 0;
+    for (long i = 0; i < n; i++) hit += seen[i];
+    assert_true(hit > n - 3);   /* P(miss any) ≈ 240·e^{-16.7} ≈ 1e-5 */
+    free(a);
+    free(b);
+    free(seen);
+    data_free(ds);
+}
+
 /* ---------------------------------------------------------------- real MNIST */
 
 static const char *shared_mnist(void)
@@ -437,7 +468,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_idx_roundtrip), cmocka_unit_test(test_idx_bad),
         cmocka_unit_test(test_amat),          cmocka_unit_test(test_splits),
-        cmocka_unit_test(test_binarize),      cmocka_unit_test(test_mnist_histogram),
+        cmocka_unit_test(test_binarize),      cmocka_unit_test(test_epoch_order),
+        cmocka_unit_test(test_mnist_histogram),
         cmocka_unit_test(test_npm_equals_idx), cmocka_unit_test(test_load_mnist_dir),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

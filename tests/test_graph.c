@@ -433,6 +433,25 @@ static void test_subgraphs(void **st)
         assert_null(graph_random_connected_subgraph(g, g->nv + 1, 1));
         graph_free(g);
     }
+    /* explicit keep list in any order: node i of the subgraph is keep[i] */
+    struct graph *c2 = graph_chimera(2, 2, 4);
+    int keep[] = {9, 0, 4, 5, 17};
+    struct graph *s5 = graph_subgraph(c2, 5, keep);
+    assert_non_null(s5);
+    check_invariants(s5);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(s5->label[i], c2->label[keep[i]]);
+        assert_int_equal(graph_find_label(s5, c2->label[keep[i]]), i);
+    }
+    /* labels 0–4 and 0–5 are couplers of cell (0,0) (shore 0 to shore 1); 4 and 5 share a shore */
+    assert_true(graph_edge_index(s5, 1, 2) >= 0 && graph_edge_index(s5, 1, 3) >= 0);
+    assert_int_equal(graph_edge_index(s5, 2, 3), -1);   /* same shore: never coupled */
+    int dupk[] = {1, 1};
+    assert_null(graph_subgraph(c2, 2, dupk));
+    int badk[] = {1, 99};
+    assert_null(graph_subgraph(c2, 2, badk));
+    graph_free(s5);
+    graph_free(c2);
     /* a graph of two components: no connected cut larger than a component */
     long e[][2] = {{0, 1}, {1, 2}, {10, 11}};
     long lab[] = {0, 1, 2, 10, 11};

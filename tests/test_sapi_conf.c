@@ -82,7 +82,7 @@ static void write(const char *path, const char *text)
 static void test_files_and_env(void **st)
 {
     const char *tmp = getenv("QVAE_TMP");
-    char dir[512], path[700], sys[700], user[700];
+    char dir[512], path[1600], sys[700], user[700];
     snprintf(dir, sizeof dir, "%s/conf", tmp ? tmp : "/tmp");
     snprintf(path, sizeof path, "mkdir -p %s/sys/dwave %s/user/dwave", dir, dir);
     assert_int_equal(system(path), 0);

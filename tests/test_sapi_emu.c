@@ -57,7 +57,8 @@ static int setup(void **st)
     if (!sp) return -1;
     solver_free(sp);
     const char *names[1] = {solver_spec};
-    struct emu_opts o = {.port = 0, .token = TOKEN, .solvers = names, .nsolvers = 1, .seed = 7};
+    /* sa behind the emulator keeps this protocol test fast; test_qpu_sampler runs one sqa one */
+    struct emu_opts o = {.port = 0, .token = TOKEN, .solvers = names, .nsolvers = 1, .seed = 7, .sampler = "sa"};
     emu = emu_start(&o);
     if (!emu) { print_message("emu_start: %s\n", qv_errmsg()); return -1; }
     return 0;
@@ -410,11 +411,33 @@ static void test_qpu_sampler(void **st)
     assert_non_null(strstr(qv_errmsg(), "18 qubits missing"));
     assert_non_null(strstr(qv_errmsg(), "--fit-solver"));
     bm_free(whole);
+    sapi_client_free(app.sapi);
+    app.sapi = NULL;
+
+    /* the emulated annealer proper (sqa with the solver's schedule and temperature) */
+    const char *names[1] = {solver_spec};
+    struct emu_opts o = {.port = 0, .token = TOKEN, .solvers = names, .nsolvers = 1, .seed = 9, .sampler = "sqa"};
+    struct emu_server *sq = emu_start(&o);
+    assert_non_null(sq);
+    struct sapi_config cfg;
+    sapi_config_init(&cfg);
+    snprintf(cfg.endpoint, sizeof cfg.endpoint, "%s", emu_endpoint(sq));
+    snprintf(cfg.token, sizeof cfg.token, "%s", TOKEN);
+    app.sapi = sapi_client_new(&cfg);
+    if (sampler_sample(s, bm, 1.0, 16, &ctx, &out)) fail_msg("qpu via sqa: %s", qv_errmsg());
+    assert_int_equal(out.count, 16);
+    for (long i = 0; i < out.count; i++)
+        assert_true(fabs(out.energy[i] - bm_energy(bm, out.z + i * bm->n)) < 1e-9);
+    struct emu_stats es;
+    emu_get_stats(sq, &es);
+    assert_int_equal(es.completed, 1);
+    sapi_client_free(app.sapi);
+    app.sapi = NULL;
+    emu_stop(sq);
+
     samples_free(&out);
     sampler_free(s);
     bm_free(bm);
-    sapi_client_free(app.sapi);
-    app.sapi = NULL;
     app_free(&app);
 }
 

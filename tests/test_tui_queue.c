@@ -170,6 +170,7 @@ static void test_metrics_and_view(void **state)
     tui_metrics_add(&m, &x);
     assert_int_equal(m.n, 1);
     assert_float_equal(m.v[SER_VAL_LL][0], 95, 0);
+    assert_true(isnan(m.v[SER_ELBO][0]));             /* epoch summary: train terms not plotted */
     tui_metrics_free(&m);
 
     struct tui *t = calloc(1, sizeof *t);

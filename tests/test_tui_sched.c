@@ -39,10 +39,14 @@ static void test_editor(void **state)
     assert_float_equal(t->snap->sched.pt[1].s, 0.95, 1e-12);   /* the panel sees the edit */
     assert_true(t->sched_nviol > 0);
     assert_int_equal(strncmp(t->sched_rule, "final-s", 7), 0);
+    if (!strstr(t->msg, "final-s")) fail_msg("msg: [%s] rule: [%s]", t->msg, t->sched_rule);   /* also in the status line */
+    assert_true(t->msg_error);
     assert_true(t->sched_bad_pt == 1 || t->sched_bad_seg == 0);
     assert_true(panel_sched_key(t, KEY_UP));
     assert_int_equal(t->sched_nviol, 0);
     assert_string_equal(t->sched_rule, "");
+    assert_non_null(strstr(t->msg, "schedule valid"));
+    assert_false(t->msg_error);
 
     /* a pause at s = 0.5 (the selected point has s = 0) lasting T/4 = 5 µs */
     assert_true(panel_sched_key(t, KEY_LEFT));

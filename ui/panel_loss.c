@@ -39,15 +39,6 @@ void panel_loss_draw(struct tui *t, const struct rect *r)
         tui_attr(t, tui_color(t, ser_color[s]), -1, A_BOLD);
         lx += tui_put(r->y, lx, buf, maxx - lx);
     }
-    char opts[96];
-    snprintf(opts, sizeof opts, " %s%s%s%s ", t->lopt.logy ? "log" : "lin",
-             t->lopt.ema > 0 ? " ema" : "", t->lopt.window > 0 ? " recent" : "",
-             t->lopt.x_epoch ? " x=epoch" : " x=step");
-    int ow = tui_text_width(opts);
-    if (maxx - lx > ow + 1) {
-        tui_attr(t, tui_color(t, TC_DIM), -1, 0);
-        tui_put(r->y, x0 + w - ow - 1, opts, ow);
-    }
     tui_attr_reset();
 
     int ylab = 8, cw = w - ylab - 1, ch = r->h - 2;
@@ -77,7 +68,7 @@ void panel_loss_draw(struct tui *t, const struct rect *r)
         double *px = cy[s] + m->n;   /* x values stored after the y values */
         for (long i = 0; i < m->n; i++) {
             double v = m->v[s][i];
-            if (!isfinite(v) || xs[i] < xa || (t->lopt.logy && v <= 0))
+            if (!isfinite(v) || (t->lopt.logy && v <= 0))
                 continue;
             cy[s][cn[s]] = v;
             px[cn[s]] = xs[i];
@@ -85,8 +76,12 @@ void panel_loss_draw(struct tui *t, const struct rect *r)
         }
         if (t->lopt.ema > 0 && s <= SER_KL)
             plot_ema(cy[s], cy[s], cn[s], t->lopt.ema);
+        /* y range over the window only; points left of it are still drawn (clipped) so the
+         * curves enter from the left edge, and the EMA runs over the whole history */
+        long first = 0;
+        while (first < cn[s] && px[first] < xa) first++;
         double a, b;
-        if (plot_range(cy[s], cn[s], t->lopt.logy, &a, &b)) {
+        if (plot_range(cy[s] + first, cn[s] - first, t->lopt.logy, &a, &b)) {
             if (!any) { lo = a; hi = b; any = true; }
             else { if (a < lo) lo = a; if (b > hi) hi = b; }
         }
@@ -151,11 +146,23 @@ void panel_loss_draw(struct tui *t, const struct rect *r)
     int w1 = tui_text_width(l1);
     if (w1 < cw - tui_text_width(l0) - 1)
         tui_put(ay, px0 + cw - w1, l1, w1);
-    if (m->ips > 0 && cw > 40) {
-        char mid[64];
-        snprintf(mid, sizeof mid, "%.0f img/s  lr %.2g", m->ips, m->lr);
-        int mw = tui_text_width(mid);
-        tui_put(ay, px0 + (cw - mw) / 2, mid, mw);
+    /* display mode and training speed between the x labels */
+    char mid[160];
+    size_t o = (size_t)snprintf(mid, sizeof mid, "%s y", t->lopt.logy ? "log" : "linear");
+    if (t->lopt.ema > 0)
+        o += (size_t)snprintf(mid + o, sizeof mid - o, " \xc2\xb7 EMA %g", t->lopt.ema);
+    if (t->lopt.window > 0)
+        o += (size_t)snprintf(mid + o, sizeof mid - o, " \xc2\xb7 last %ld %s", t->lopt.window,
+                              t->lopt.x_epoch ? "epochs" : "steps");
+    int room = cw - tui_text_width(l0) - w1 - 4;
+    if (m->ips > 0 && o < sizeof mid) {
+        char sp[64];
+        snprintf(sp, sizeof sp, " \xc2\xb7 %.0f img/s \xc2\xb7 lr %.2g", m->ips, m->lr);
+        if (tui_text_width(mid) + tui_text_width(sp) <= room)
+            snprintf(mid + o, sizeof mid - o, "%s", sp);
     }
+    int mw = tui_text_width(mid);
+    if (mw <= room)
+        tui_put(ay, px0 + (cw - mw) / 2, mid, mw);
     tui_attr_reset();
 }

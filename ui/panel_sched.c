@@ -190,23 +190,23 @@ bool panel_sched_key(struct tui *t, int key)
     case KEY_LEFT: case 'h': t->sched_sel = i > 0 ? i - 1 : 0; break;
     case KEY_RIGHT: case 'l': t->sched_sel = i + 1 < n ? i + 1 : i; break;
     case KEY_UP: case 'k':
-        if (n) rc = sched_move(s, i, s->pt[i].t, fmin(1, s->pt[i].s + 0.05));
+        if (n && (rc = sched_move(s, i, s->pt[i].t, fmin(1, s->pt[i].s + 0.05))) >= 0) t->sched_sel = rc;
         break;
     case KEY_DOWN: case 'j':
-        if (n) rc = sched_move(s, i, s->pt[i].t, fmax(0, s->pt[i].s - 0.05));
+        if (n && (rc = sched_move(s, i, s->pt[i].t, fmax(0, s->pt[i].s - 0.05))) >= 0) t->sched_sel = rc;
         break;
     case '<': case ',': case KEY_SLEFT:
-        if (n) rc = sched_move(s, i, fmax(0, s->pt[i].t - dt), s->pt[i].s);
+        if (n && (rc = sched_move(s, i, fmax(0, s->pt[i].t - dt), s->pt[i].s)) >= 0) t->sched_sel = rc;
         break;
     case '>': case '.': case KEY_SRIGHT:
-        if (n) rc = sched_move(s, i, s->pt[i].t + dt, s->pt[i].s);
+        if (n && (rc = sched_move(s, i, s->pt[i].t + dt, s->pt[i].s)) >= 0) t->sched_sel = rc;
         break;
     case 'a':
         if (n && i + 1 < n)
             rc = sched_add(s, (s->pt[i].t + s->pt[i + 1].t) / 2, (s->pt[i].s + s->pt[i + 1].s) / 2);
         else if (n)
             rc = sched_add(s, s->pt[i].t + (T > 0 ? T / 10 : 1), s->pt[i].s);
-        if (rc == 0) t->sched_sel = i + 1;
+        if (rc >= 0) t->sched_sel = rc;   /* sched_add returns where the point went */
         break;
     case 'x': case KEY_DC: case KEY_BACKSPACE: case 127:
         rc = sched_del(s, i);
@@ -226,10 +226,13 @@ bool panel_sched_key(struct tui *t, int key)
     default:
         return false;
     }
-    if (rc != 0)
+    tui_refresh_snapshot(t);   /* re-validates */
+    if (rc < 0)   /* editing functions return -1 on error (add/move return the new index) */
         tui_set_msg(t, true, "schedule: %s", qv_errmsg());
+    else if (t->sched_nviol > 0)   /* the violated rule goes to the status line too */
+        tui_set_msg(t, true, "schedule %s", t->sched_rule);
     else
-        t->msg[0] = 0;
-    tui_refresh_snapshot(t);
+        tui_set_msg(t, false, "schedule valid (%d points, %g \xc2\xb5s)", t->snap->sched.n,
+                    sched_duration(&t->snap->sched));
     return true;
 }

@@ -297,9 +297,14 @@ static void apply_event(struct tui *t, struct tq_item *it)
             t->sched_prev_focus = p == PANEL_SCHED ? t->focus : p;
         if (p != -2 && p != PANEL_STATUS && p != PANEL_CMD)
             t->focus = p;
+        bool was_editing = t->sched_edit;
         tui_apply_view_opts(t, ev->unit);
-        if (t->sched_edit && t->focus != PANEL_SCHED)
-            t->focus = PANEL_SCHED;
+        if (t->sched_edit && !was_editing)
+            t->focus = PANEL_SCHED;                 /* view schedule --edit */
+        else if (p != PANEL_SCHED && p != -2)
+            t->sched_edit = false;                  /* another panel: the editor closes */
+        if (t->sched_edit)
+            panel_sched_validate(t);
         break;
     }
     default:
@@ -688,17 +693,17 @@ static void handle_key(struct tui *t, int ch)
     }
     switch (ch) {
     case KEY_F(1): t->help = true; t->help_scroll = 0; t->dirty = true; return;
-    case KEY_F(2): set_focus(t, PANEL_OVERVIEW); return;
-    case KEY_F(3): set_focus(t, PANEL_LOSS); return;
-    case KEY_F(4): set_focus(t, PANEL_LATENT); return;
-    case KEY_F(5): set_focus(t, PANEL_DIGITS); return;
+    case KEY_F(2): t->sched_edit = false; set_focus(t, PANEL_OVERVIEW); return;
+    case KEY_F(3): t->sched_edit = false; set_focus(t, PANEL_LOSS); return;
+    case KEY_F(4): t->sched_edit = false; set_focus(t, PANEL_LATENT); return;
+    case KEY_F(5): t->sched_edit = false; set_focus(t, PANEL_DIGITS); return;
     case KEY_F(6):
         if (!t->sched_edit) t->sched_prev_focus = t->focus;
         set_focus(t, PANEL_SCHED);
         t->sched_edit = true;
         panel_sched_validate(t);
         return;
-    case KEY_F(7): set_focus(t, PANEL_LOG); return;
+    case KEY_F(7): t->sched_edit = false; set_focus(t, PANEL_LOG); return;
     case KEY_F(9): t->lopt.logy = !t->lopt.logy; t->dirty = true; return;
     case KEY_F(10): t->lopt.ema = t->lopt.ema > 0 ? 0 : 0.9; t->dirty = true; return;
     case KEY_F(11): t->lopt.window = t->lopt.window ? 0 : (t->lopt.x_epoch ? 2 : 500); t->dirty = true; return;
@@ -721,6 +726,21 @@ static void handle_key(struct tui *t, int ch)
         break;
     default:
         break;
+    }
+    if (ch == 27) {
+        /* ncurses already waited ESCDELAY for the rest of a sequence: when nothing follows this
+         * is a lone Esc (dismiss the message), otherwise a Meta prefix for readline (M-b …) */
+        int nx = getch();
+        if (nx == ERR) {
+            t->msg[0] = 0;
+            t->dirty = true;
+            return;
+        }
+        char esc = 27;
+        rl_feed(&esc, 1);
+        rl_pump();
+        handle_key(t, nx);
+        return;
     }
     /* everything else is line editing: translate curses keys back into the sequences readline
      * binds by default (keypad() is on so F-keys arrive decoded) */
@@ -772,8 +792,13 @@ static void handle_signals(struct tui *t)
             atomic_store(&t->app->pause, 0);
             tui_set_msg(t, false, "stopping %s…", t->job_name);
         } else {
+            /* abandon the line and any readline mode (i-search, numeric argument …) */
+            rl_free_line_state();
+            rl_callback_sigcleanup();
+            rl_callback_handler_remove();
             rl_replace_line("", 0);
-            rl_point = rl_end = 0;
+            rl_point = rl_end = rl_mark = 0;
+            rl_callback_handler_install("qvae> ", on_line);
             free_compl(t);
             tui_set_msg(t, false, "(quit or Ctrl-D leaves qvae)");
         }
@@ -829,11 +854,23 @@ int tui_main(struct qv_app *app)
         write_history(hist);   /* create it so lines can be appended */
     stifle_history(2000);
 
-    /* curses */
+    /* curses; a terminal it cannot drive (unknown or without cursor addressing) gets the plain
+     * readline prompt instead */
     set_escdelay(25);
-    if (!initscr()) {
-        fprintf(stderr, "error: cannot initialise the terminal\n");
-        return 1;
+    SCREEN *scr = newterm(NULL, stdout, stdin);
+    char *cup = scr ? tigetstr("cup") : NULL;
+    if (!scr || !cup || cup == (char *)-1) {
+        if (scr) { endwin(); delscreen(scr); }
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        sigaction(SIGHUP, &old_hup, NULL);
+        g_sig_wake = -1;
+        g_tui = NULL;
+        tq_free(&t->q);
+        free(t);
+        fprintf(stderr, "qvae: terminal '%s' cannot show the workbench; using the plain prompt\n",
+                getenv("TERM") ? getenv("TERM") : "");
+        return repl_main(app);
     }
     cbreak();
     noecho();
@@ -895,7 +932,6 @@ int tui_main(struct qv_app *app)
         if (n < 0 && errno != EINTR)
             break;
         drain(t);
-        handle_signals(t);
         bool gone = false;
         if (n > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
             int ch, got = 0;
@@ -912,6 +948,7 @@ int tui_main(struct qv_app *app)
             while ((ch = getch()) != ERR)
                 handle_key(t, ch);
         }
+        handle_signals(t);   /* after the keys typed before Ctrl-C */
         if (gone) {   /* the terminal went away */
             request_quit(t);
             if (t->job_running) {
@@ -934,6 +971,7 @@ int tui_main(struct qv_app *app)
     rl_callback_handler_remove();
     if (!isendwin())
         endwin();
+    delscreen(scr);
     app->sink = t->saved_sink;
     app->in_tui = false;
     sigaction(SIGINT, &old_int, NULL);

@@ -75,9 +75,13 @@ void tui_metrics_add(struct tui_metrics *m, const struct qv_metrics *x)
     long i = m->n++;
     m->step[i] = (double)x->step;
     m->epoch[i] = x->epoch;
-    m->v[SER_ELBO][i] = neg(x->elbo);
-    m->v[SER_REC][i] = neg(x->rec);
-    m->v[SER_KL][i] = isfinite(x->kl) ? x->kl : NAN;
+    /* An event with a validation result is an epoch summary whose training terms are epoch
+     * averages: plotting them among the per-window values would draw a sawtooth, so only its
+     * validation values are kept. */
+    bool summary = isfinite(x->val_elbo) || isfinite(x->val_ll);
+    m->v[SER_ELBO][i] = summary ? NAN : neg(x->elbo);
+    m->v[SER_REC][i] = summary ? NAN : neg(x->rec);
+    m->v[SER_KL][i] = !summary && isfinite(x->kl) ? x->kl : NAN;
     m->v[SER_VAL_ELBO][i] = neg(x->val_elbo);
     m->v[SER_VAL_LL][i] = neg(x->val_ll);
     if (isfinite(x->ips) && x->ips > 0) m->ips = x->ips;
