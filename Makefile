@@ -5,6 +5,13 @@
 
 CC      ?= cc
 BUILD   ?= build
+# V=1 shows full compiler command lines
+V ?= 0
+ifeq ($(V),0)
+Q := @
+else
+Q :=
+endif
 PKGS    := ncursesw readline openblas libpng libcurl libcjson zlib libmicrohttpd libcrypto
 # pkg-config is only asked once the packages exist (deps runs first).
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -63,26 +70,32 @@ $(BUILD)/san/libqvae.a: $(SAN_OBJ)
 	@mkdir -p $(@D); rm -f $@; ar rcs $@ $^
 
 $(BUILD)/rel/qvae: $(REL_UI) $(BUILD)/rel/libqvae.a
-	$(CC) $(REL_CFLAGS) -o $@ $(REL_UI) $(BUILD)/rel/libqvae.a $(PKG_LIBS)
+	@echo "  CC  $@"
+	$(Q)$(CC) $(REL_CFLAGS) -o $@ $(REL_UI) $(BUILD)/rel/libqvae.a $(PKG_LIBS)
 $(BUILD)/san/qvae: $(SAN_UI) $(BUILD)/san/libqvae.a
-	$(CC) $(SAN_CFLAGS) -o $@ $(SAN_UI) $(BUILD)/san/libqvae.a $(PKG_LIBS)
+	@echo "  CC  $@"
+	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $(SAN_UI) $(BUILD)/san/libqvae.a $(PKG_LIBS)
 
 $(BUILD)/rel/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(REL_CFLAGS) $(PKG_CFLAGS) -iquote src -iquote ui -MMD -MP -c $< -o $@
+	@echo "  CC  $@"
+	$(Q)$(CC) $(REL_CFLAGS) $(PKG_CFLAGS) -iquote src -iquote ui -MMD -MP -c $< -o $@
 $(BUILD)/san/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(SAN_CFLAGS) $(PKG_CFLAGS) -iquote src -iquote ui -MMD -MP -c $< -o $@
+	@echo "  CC  $@"
+	$(Q)$(CC) $(SAN_CFLAGS) $(PKG_CFLAGS) -iquote src -iquote ui -MMD -MP -c $< -o $@
 
 # Tests link the sanitizer library plus the UI objects except main (pure UI functions are tested).
 SAN_UI_NOMAIN := $(filter-out $(BUILD)/san/ui/main.o,$(SAN_UI))
 $(BUILD)/san/tests/%: tests/%.c $(BUILD)/san/libqvae.a $(SAN_UI_NOMAIN)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_CFLAGS) $(PKG_CFLAGS) -iquote src -iquote ui -iquote tests -o $@ $< $(SAN_UI_NOMAIN) $(BUILD)/san/libqvae.a $(PKG_LIBS) $(TEST_LIBS)
+	@echo "  CC  $@"
+	$(Q)$(CC) $(SAN_CFLAGS) $(PKG_CFLAGS) -iquote src -iquote ui -iquote tests -o $@ $< $(SAN_UI_NOMAIN) $(BUILD)/san/libqvae.a $(PKG_LIBS) $(TEST_LIBS)
 
 $(BUILD)/rel/bench/%: bench/%.c $(BUILD)/rel/libqvae.a
 	@mkdir -p $(@D)
-	$(CC) $(REL_CFLAGS) $(PKG_CFLAGS) -iquote src -o $@ $< $(BUILD)/rel/libqvae.a $(PKG_LIBS)
+	@echo "  CC  $@"
+	$(Q)$(CC) $(REL_CFLAGS) $(PKG_CFLAGS) -iquote src -o $@ $< $(BUILD)/rel/libqvae.a $(PKG_LIBS)
 
 clean:
 	rm -rf $(BUILD)

@@ -5,7 +5,7 @@
  * Prints images/s by wall clock and by process CPU time (the latter is what a loaded machine
  * cannot distort for a single thread), the time split (sgemm / sampler / rest) and the ratio to
  * PyTorch's best.
- * Usage: bench_train [STEPS=150] [MAX_THREADS=2] */
+ * Usage: bench_train [STEPS=100] [MAX_THREADS=2] */
 #include "app.h"
 #include "cmd.h"
 #include "sampler.h"
@@ -82,7 +82,7 @@ static int run_torch(int threads, int sweeps, long steps, double *ips, double *c
 
 int main(int argc, char **argv)
 {
-    long steps = argc > 1 ? atol(argv[1]) : 150;
+    long steps = argc > 1 ? atol(argv[1]) : 100;
     if (steps < 10) steps = 10;
     int max_threads = argc > 2 ? atoi(argv[2]) : 2;
     if (max_threads < 1) max_threads = 1;

@@ -10,9 +10,12 @@ what=${1:-test}
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 pkgs="gcc make pkg-config libc6-dev libncurses-dev libreadline-dev libopenblas-dev libpng-dev \
-libcurl4-openssl-dev libssl-dev ca-certificates libcjson-dev zlib1g-dev libmicrohttpd-dev nodejs npm"
+libcurl4-openssl-dev libssl-dev ca-certificates libcjson-dev zlib1g-dev libmicrohttpd-dev"
+# npm (and node) may come from elsewhere than Debian on some machines; take Debian's only when
+# there is no npm command at all.
+command -v npm >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
 case "$what" in
-  test)  pkgs="$pkgs libcmocka-dev tmux python3" ;;
+  test)  pkgs="$pkgs libcmocka-dev tmux python3 dataset-fashion-mnist" ;;
   bench) pkgs="$pkgs libcmocka-dev tmux python3 python3-numpy python3-torch" ;;
   fuzz)  pkgs="$pkgs libcmocka-dev tmux python3 clang libclang-rt-14-dev" ;;
 esac

@@ -257,6 +257,8 @@ struct enum_job {
     unsigned char *inB;  /* [n] summed-out units (all 0 for PROBS) */
     long nchunks;
     double *adjw;        /* [2 ne] W of each CSR adjacency */
+    bool fast;           /* every β f_j of a summed-out unit stays within ±600: multiplicative path */
+    double *facp, *facm; /* fast: [2 ne] exp(±β W) of each adjacency */
     double *cmax, *csum; /* [nchunks] chunk log-mass = cmax + log(csum) */
     double logz;         /* MARG / SAMPLE: reference */
     double *p;           /* PROBS: [2^n] receives the log-weights, normalised afterwards */
@@ -269,8 +271,9 @@ struct enum_job {
     atomic_long next;
 };
 
-/* Per-thread scratch. */
-struct enum_ws { uint8_t *z; double *f, *sp, *sig, *st; };
+/* Per-thread scratch.  Summed-out units keep either sp_j = softplus(β f_j) (general path) or
+ * g_j = exp(β f_j) with Q = Π (1 + g_j) (fast path: multiplicative updates, one log a state). */
+struct enum_ws { uint8_t *z; double *f, *sp, *sig, *st, *gB; double Q; };
 
 /* z (B units 0), local fields f, energy E(z_A, 0) and Σ_B softplus(β f_j) of A-state idx. */
 static double state_init(const struct enum_job *J, uint32_t idx, struct enum_ws *w, double *spsum)
@@ -289,10 +292,21 @@ static double state_init(const struct enum_job *J, uint32_t idx, struct enum_ws 
         if (z[a]) f[b] += bm->w[k];
         if (z[a] & z[b]) e -= bm->w[k];
     }
-    double s = 0;
-    for (int j = 0; j < bm->n; j++)
-        if (J->inB[j]) { w->sp[j] = softplus(J->beta * f[j]); w->sig[j] = sigmoid(J->beta * f[j]); s += w->sp[j]; }
-    *spsum = s;
+    double s = 0, Q = 1;
+    for (int j = 0; j < bm->n; j++) {
+        if (!J->inB[j]) continue;
+        if (J->fast) {
+            w->gB[j] = exp(J->beta * f[j]);
+            w->sig[j] = w->gB[j] / (1 + w->gB[j]);
+            Q *= 1 + w->gB[j];
+        } else {
+            w->sp[j] = softplus(J->beta * f[j]);
+            w->sig[j] = sigmoid(J->beta * f[j]);
+            s += w->sp[j];
+        }
+    }
+    w->Q = Q;
+    *spsum = J->fast ? log(Q) : s;
     return e;
 }
 
@@ -303,6 +317,22 @@ static inline double flip(const struct enum_job *J, struct enum_ws *w, int i, do
     uint8_t *z = w->z;
     double *f = w->f, d;
     if (z[i]) { e += f[i]; z[i] = 0; d = -1; } else { e -= f[i]; z[i] = 1; d = 1; }
+    if (J->fast) {
+        const double *fac = d > 0 ? J->facp : J->facm;
+        double Q = w->Q;
+        for (long a = g->adj_start[i]; a < g->adj_start[i + 1]; a++) {
+            int j = g->adj[a];
+            f[j] += d * J->adjw[a];
+            if (J->inB[j]) {
+                double gn = w->gB[j] * fac[a];
+                Q *= (1 + gn) / (1 + w->gB[j]);
+                w->gB[j] = gn;
+            }
+        }
+        w->Q = Q;
+        *spsum = log(Q);
+        return e;
+    }
     for (long a = g->adj_start[i]; a < g->adj_start[i + 1]; a++) {
         int j = g->adj[a];
         f[j] += d * J->adjw[a];
@@ -381,7 +411,7 @@ static void run_chunk(struct enum_job *J, long c, struct enum_ws *w)
             e = flip(J, w, i, e, &sps);
             for (long a = as[i]; a < as[i + 1]; a++) {
                 int j = adj[a];
-                if (J->inB[j]) sig[j] = sigmoid(beta * w->f[j]);
+                if (J->inB[j]) sig[j] = J->fast ? w->gB[j] / (1 + w->gB[j]) : sigmoid(beta * w->f[j]);
             }
         }
         for (int i = 0; i < n; i++) {
@@ -423,12 +453,14 @@ static int enum_worker(void *arg)
     w.sp = qv_calloc(n, sizeof(double));
     w.sig = qv_calloc(n, sizeof(double));
     w.st = qv_mallocarray(n + (size_t)J->bm->ne, sizeof(double));
+    w.gB = qv_calloc(n, sizeof(double));
+    w.Q = 1;
     for (;;) {
         long c = atomic_fetch_add(&J->next, 1);
         if (c >= J->nchunks) break;
         run_chunk(J, c, &w);
     }
-    free(w.z); free(w.f); free(w.sp); free(w.sig); free(w.st);
+    free(w.z); free(w.f); free(w.sp); free(w.sig); free(w.st); free(w.gB);
     return 0;
 }
 
@@ -448,7 +480,8 @@ static void enum_run(struct enum_job *J)
 static void enum_done(struct enum_job *J)
 {
     free(J->adjw); free(J->cmax); free(J->csum); free(J->acc); free(J->A); free(J->inB);
-    J->adjw = J->cmax = J->csum = J->acc = NULL;
+    free(J->facp); free(J->facm);
+    J->adjw = J->cmax = J->csum = J->acc = J->facp = J->facm = NULL;
     J->A = NULL;
     J->inB = NULL;
 }
@@ -490,6 +523,23 @@ static int enum_setup(struct enum_job *J, const struct bm *bm, double beta, enum
     J->nchunks = 1L << H;
     J->adjw = qv_mallocarray((size_t)QV_MAX(2 * bm->ne, 1), sizeof(double));
     for (long a = 0; a < 2 * bm->ne; a++) J->adjw[a] = bm->w[bm->g->adj_edge[a]];
+    /* fast path when exp(β f_j) and Π (1 + exp(β f_j)) cannot over- or underflow:
+     * Σ_{j∈B} β (|b_j| + Σ_i |W_ij|) < 600 bounds both (|β f_j| and log Q below 600) */
+    double fb = 0;
+    for (int j = 0; j < bm->n; j++) {
+        if (!J->inB[j]) continue;
+        fb += fabs(bm->b[j]);
+        for (long a = bm->g->adj_start[j]; a < bm->g->adj_start[j + 1]; a++) fb += fabs(J->adjw[a]);
+    }
+    J->fast = nb > 0 && fabs(beta) * fb < 600;
+    if (J->fast) {
+        J->facp = qv_mallocarray((size_t)QV_MAX(2 * bm->ne, 1), sizeof(double));
+        J->facm = qv_mallocarray((size_t)QV_MAX(2 * bm->ne, 1), sizeof(double));
+        for (long a = 0; a < 2 * bm->ne; a++) {
+            J->facp[a] = exp(beta * J->adjw[a]);
+            J->facm[a] = exp(-beta * J->adjw[a]);
+        }
+    }
     J->cmax = qv_mallocarray((size_t)J->nchunks, sizeof(double));
     J->csum = qv_mallocarray((size_t)J->nchunks, sizeof(double));
     return 0;

@@ -294,11 +294,16 @@ static bool name_ok(const char *n)
     return true;
 }
 
-static int saved_path(struct qv_app *app, const char *name, char *buf, size_t n)
+/* <session folder>/schedules/NAME.json; the folders are created only when saving. */
+static int saved_path(struct qv_app *app, const char *name, char *buf, size_t n, bool create)
 {
     char dir[PATH_MAX];
-    if (session_current_dir(app, dir, sizeof dir)) return -1;
-    if (qv_path(buf, n, "%s/schedules", dir) || qv_mkdirs(buf)) return -1;
+    if (create) {
+        if (session_current_dir(app, dir, sizeof dir)) return -1;
+        if (qv_path(buf, n, "%s/schedules", dir) || qv_mkdirs(buf)) return -1;
+    } else if (qv_path(dir, sizeof dir, "%s/%s", app->session_dir, app->session_name)) {
+        return -1;
+    }
     return qv_path(buf, n, "%s/schedules/%s.json", dir, name);
 }
 
@@ -309,7 +314,7 @@ static int run_save(struct qv_app *app, const struct cmd_args *a)
     if (strchr(name, '/')) snprintf(path, sizeof path, "%s", name);
     else {
         if (!name_ok(name)) return qv_error(app, "schedule save: '%s': use letters, digits, '-', '_' and '.'", name);
-        if (saved_path(app, name, path, sizeof path)) return qv_fail(app);
+        if (saved_path(app, name, path, sizeof path, true)) return qv_fail(app);
     }
     struct sched *s = cur(app);
     if (s->n < 1) return qv_error(app, "schedule save: the schedule is empty");
@@ -329,7 +334,7 @@ static int run_load(struct qv_app *app, const struct cmd_args *a)
     } else {
         if (!name_ok(name)) return qv_error(app, "schedule load: '%s': not a schedule name", name);
         char p1[PATH_MAX];
-        if (saved_path(app, name, p1, sizeof p1) == 0 && qv_file_exists(p1)) snprintf(path, sizeof path, "%s", p1);
+        if (saved_path(app, name, p1, sizeof p1, false) == 0 && qv_file_exists(p1)) snprintf(path, sizeof path, "%s", p1);
         else if (qv_path(p1, sizeof p1, "%s/assets/schedules/%s.json", qv_home(), name) == 0 && qv_file_exists(p1))
             snprintf(path, sizeof path, "%s", p1);
         else
@@ -350,7 +355,10 @@ static int run_load(struct qv_app *app, const struct cmd_args *a)
 static void list_dir(struct qv_app *app, const char *dir, const char *what)
 {
     DIR *d = opendir(dir);
-    if (!d) return;
+    if (!d) {
+        qv_printf(app, "%s: (none)", what);
+        return;
+    }
     struct dirent *de;
     char line[1024] = "";
     int n = 0;
@@ -369,8 +377,7 @@ static int run_list(struct qv_app *app, const struct cmd_args *a)
 {
     char p[PATH_MAX];
     if (qv_path(p, sizeof p, "%s/assets/schedules", qv_home()) == 0) list_dir(app, p, "presets");
-    char dir[PATH_MAX];
-    if (session_current_dir(app, dir, sizeof dir) == 0 && qv_path(p, sizeof p, "%s/schedules", dir) == 0)
+    if (qv_path(p, sizeof p, "%s/%s/schedules", app->session_dir, app->session_name) == 0)
         list_dir(app, p, "saved in this session");
     char **sl = solver_list();
     char line[512] = "";

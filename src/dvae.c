@@ -131,10 +131,12 @@ int dvae_check_finite(const struct dvae *m)
 {
     for (size_t i = 0; i < m->nparams; i++)
         if (!isfinite(m->params[i])) {
-            const char *what = "parameter";
+            const char *what = "prior logit";
+            const float *p = m->params + i;
             for (int l = 0; l < m->nl; l++) {
-                if (m->params + i >= m->enc[l].w && m->params + i < m->enc[l].w + nn_dense_size(m->enc[l].in, m->enc[l].out)) { what = "encoder parameter"; break; }
-                if (m->params + i >= m->dec[l].w && m->params + i < m->dec[l].w + nn_dense_size(m->dec[l].in, m->dec[l].out)) { what = "decoder parameter"; break; }
+                const struct nn_dense *E = &m->enc[l], *Dl = &m->dec[l];
+                if (p >= E->w && p < E->w + nn_dense_size(E->in, E->out)) { what = "encoder parameter"; break; }
+                if (p >= Dl->w && p < Dl->w + nn_dense_size(Dl->in, Dl->out)) { what = "decoder parameter"; break; }
             }
             return qv_seterr("model: %s %zu is %s", what, i, isnan(m->params[i]) ? "NaN" : "infinite");
         }
@@ -149,9 +151,13 @@ void dvae_describe(const struct dvae *m, char *buf, size_t n)
     for (int i = 0; i < c->nhidden && k < (int)sizeof arch; i++)
         k += snprintf(arch + k, sizeof arch - k, "-%d", c->hidden[i]);
     if (k < (int)sizeof arch) snprintf(arch + k, sizeof arch - k, "-%d", c->n);
+    /* trainable floats (the vector's alignment padding excluded) */
+    size_t np = c->prior == DVAE_PRIOR_BERNOULLI ? (size_t)c->n : 0;
+    for (int i = 0; i < m->nl; i++)
+        np += (size_t)m->enc[i].in * m->enc[i].out + m->enc[i].out +
+              (size_t)m->dec[i].in * m->dec[i].out + m->dec[i].out;
     snprintf(buf, n, "%s %s gumbolt tau=%g %s prior, %zu parameters", arch, nn_act_name(c->act),
-             (double)c->tau, c->prior == DVAE_PRIOR_BM ? "boltzmann" : "bernoulli",
-             m->nparams - (c->prior == DVAE_PRIOR_BERNOULLI ? nn_round16((size_t)c->n) - (size_t)c->n : 0));
+             (double)c->tau, c->prior == DVAE_PRIOR_BM ? "boltzmann" : "bernoulli", np);
 }
 
 void dvae_noise(struct rng *r, float *g, size_t n)

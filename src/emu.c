@@ -24,6 +24,7 @@
 #include <sys/random.h>
 #include <threads.h>
 #include <time.h>
+#include <zlib.h>
 
 #define MT(x) "application/vnd.dwave.sapi." x "+json; version=3.0.0"
 #define EMU_MAX_PROBLEMS 4096     /* finished problems beyond this are forgotten, oldest first */
@@ -216,10 +217,37 @@ void emu_describe_faults(const struct emu_server *e, char *buf, size_t n)
 
 /* ---------------------------------------------------------------- responses */
 
+/* gzip a large body when the client accepts it, as SAPI does for solver lists (NULL = no). */
+static unsigned char *gzip_body(const char *body, size_t n, size_t *outn)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return NULL;
+    size_t cap = deflateBound(&zs, (uLong)n);
+    unsigned char *out = qv_malloc(cap);
+    zs.next_in = (Bytef *)body; zs.avail_in = (uInt)n;
+    zs.next_out = out; zs.avail_out = (uInt)cap;
+    int rc = deflate(&zs, Z_FINISH);
+    *outn = cap - zs.avail_out;
+    deflateEnd(&zs);
+    if (rc != Z_STREAM_END) { free(out); return NULL; }
+    return out;
+}
+
 static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status, const char *ctype,
                                   char *body, const char *retry_after)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+    size_t n = strlen(body), zn = 0;
+    const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding");
+    unsigned char *z = n > 65536 && ae && strstr(ae, "gzip") ? gzip_body(body, n, &zn) : NULL;
+    struct MHD_Response *r;
+    if (z) {
+        free(body);
+        r = MHD_create_response_from_buffer(zn, z, MHD_RESPMEM_MUST_FREE);
+        MHD_add_response_header(r, "Content-Encoding", "gzip");
+    } else {
+        r = MHD_create_response_from_buffer(n, body, MHD_RESPMEM_MUST_FREE);
+    }
     MHD_add_response_header(r, "Content-Type", ctype);
     if (retry_after) MHD_add_response_header(r, "Retry-After", retry_after);
     enum MHD_Result ok = MHD_queue_response(c, status, r);

@@ -3,8 +3,10 @@
 #include "fetch.h"
 
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <openssl/evp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,6 +277,26 @@ int fetch_url(const char *url, const char *dest, const char *md5_hex_want,
     return 0;
 }
 
+/* Remove ".<file>.part.<pid>" temporaries left by a fetch that was killed (its pid is gone). */
+static void remove_stale_parts(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *p = strstr(e->d_name, ".part.");
+        if (e->d_name[0] != '.' || !p) continue;
+        char *end;
+        long pid = strtol(p + 6, &end, 10);
+        bool gone = *end == 0 && pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+        if (!gone) continue;
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+}
+
 int fetch_dataset(const struct fetch_set *set, const char *base_url, const char *data_dir,
                   const struct fetch_opts *o)
 {
@@ -285,6 +307,7 @@ int fetch_dataset(const struct fetch_set *set, const char *base_url, const char 
     }
     char dir[4096];
     if (qv_path(dir, sizeof dir, "%s/%s", data_dir, set->dir) || qv_mkdirs(dir)) return -1;
+    remove_stale_parts(dir);
     char tmp[4][4096], dest[4][4096];
     bool need[4] = {false};
     int nget = 0;

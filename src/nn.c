@@ -1,6 +1,7 @@
 /* nn.c — dense layers on OpenBLAS sgemm, activations, Bernoulli log-likelihood, Adam, arena.
- * Shapes and conventions: nn.h.  Elementwise loops run in blocks of 8 with a fixed inner trip
- * count so that GCC's -O2 vectoriser (very-cheap cost model) turns them into SIMD code. */
+ * Shapes and conventions: nn.h.  The transcendental elementwise work (tanh, the likelihood) runs
+ * on NN_VL-lane vectors (nn.h's vector-extension math), because GCC's -O2 vectoriser does not
+ * turn loops of libm calls or of branchy scalar code into SIMD. */
 #include "nn.h"
 #include <cblas.h>
 #include <math.h>

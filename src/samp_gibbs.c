@@ -88,9 +88,12 @@ static void gibbs_describe(void *impl, char *buf, size_t n)
              g->sweeps, g->thin, g->burnin, g->threads);
 }
 
-static void gibbs_init_chains(struct gibbs *g, const struct sk_model *m)
+static int gibbs_init_chains(struct gibbs *g, const struct sk_model *m)
 {
     gibbs_drop(g);
+    if (!qv_size_ok((size_t)((g->chains + SK_W - 1) / SK_W) * SK_W, (size_t)m->n * sizeof(float),
+                    (size_t)1 << 32, "sampler gibbs: chains"))
+        return -1;
     g->n = m->n;
     g->nb = (g->chains + SK_W - 1) / SK_W;
     g->z = qv_alloc_aligned((size_t)g->nb * (size_t)m->n * SK_W * sizeof(float));
@@ -100,6 +103,7 @@ static void gibbs_init_chains(struct gibbs *g, const struct sk_model *m)
             sk_lane_seed(m, g->z + (size_t)b * m->n * SK_W, g->rs + (size_t)b * 4 * SK_W, l,
                          g->seed, (uint64_t)(b * SK_W + l), true);
     g->burnt = false;
+    return 0;
 }
 
 struct gibbs_job {
@@ -163,7 +167,10 @@ static int gibbs_sample(void *impl, const struct bm *bm, double beta, long count
     struct gibbs *g = impl;
     struct sk_model m;
     if (sk_model_init(&m, bm)) return -1;
-    if (g->n != m.n || !g->z) gibbs_init_chains(g, &m);
+    if ((g->n != m.n || !g->z) && gibbs_init_chains(g, &m)) {
+        sk_model_free(&m);
+        return -1;
+    }
     if (samples_alloc(out, m.n, count, false)) {
         sk_model_free(&m);
         return -1;

@@ -330,8 +330,13 @@ void sk_energy(const struct sk_model *m, const float *restrict z, double *restri
 
 int sk_threads(int requested, long njobs, double work_per_job)
 {
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    if (ncpu < 1) ncpu = 1;
+    static atomic_long cached;   /* sysconf reads /sys: once per process is enough */
+    long ncpu = atomic_load(&cached);
+    if (ncpu <= 0) {
+        ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        if (ncpu < 1) ncpu = 1;
+        atomic_store(&cached, ncpu);
+    }
     int t = requested > 0 ? requested : (int)QV_MIN(ncpu, 64);
     if (requested <= 0 && work_per_job * (double)njobs < 2e5) t = 1;   /* thread start > work */
     if (t > njobs) t = (int)QV_MAX(njobs, 1);

@@ -474,7 +474,7 @@ sweep_impl(const struct sqa_job *J, struct sqa_work *w, const struct step *st, c
             }
             /* Collect every segment's action change, then decide all heat-bath flips in one
              * vectorisable pass (segments are many early in the anneal). */
-            float xs[64];
+            float xs[64] = {0};
             uint64_t ms[64];
             int nseg = 0;
             float *restrict cum = pad;   /* prefix sums: a segment's field is a difference */
@@ -495,7 +495,9 @@ sweep_impl(const struct sqa_job *J, struct sqa_work *w, const struct step *st, c
             ms[nseg++] = m;
             vrng_fill(w->rs, u, nseg);
             uint64_t flip = 0;
-            for (int j = 0; j < nseg; j++) u[j] = u[j] * (1.0f + fexp(xs[j]));
+            /* whole RW-lane chunks: a constant trip count vectorises (lanes past nseg unused) */
+            for (int j0 = 0; j0 < nseg; j0 += RW)
+                for (int j = j0; j < j0 + RW; j++) u[j] = u[j] * (1.0f + fexp(xs[j]));
             for (int j = 0; j < nseg; j++) flip |= ms[j] & (0 - (uint64_t)(u[j] < 1.0f));
             if (flip) flip_masked(si, flip, P);
             continue;
@@ -737,7 +739,7 @@ static int sqa_sample(void *impl, const struct bm *bm, double beta, long count,
     bool est = q->beta_eff_fixed <= 0 && (q->calls == 1 || q->calls % q->beta_every == 0);
     if (est) {
         struct beta_result br;
-        if (beta_estimate_ising(g, h0, J0, out->z, count, 20, q->seed + (uint64_t)q->calls, &br) == 0 &&
+        if (beta_estimate_ising(g, h0, J0, out->z, count, 10, q->seed + (uint64_t)q->calls, &br) == 0 &&
             isfinite(br.beta) && br.beta > 0) {
             q->beta_eff = br.beta;
             q->beta_err = br.err;

@@ -36,7 +36,7 @@ void samples_init(struct samples *s)
 int samples_alloc(struct samples *s, int n, long count, bool with_logw)
 {
     if (n <= 0 || count <= 0) return qv_seterr("samples: need n > 0 and count > 0");
-    if (!qv_size_ok((size_t)count, (size_t)n, (size_t)1 << 34, "samples")) return -1;
+    if (!qv_size_ok((size_t)count, (size_t)n, (size_t)1 << 32, "samples")) return -1;
     free(s->z);
     free(s->energy);
     free(s->logw);

@@ -34,9 +34,20 @@ done
 out=$(QVAE_DATA=$D $Q -c 'data load mnist; data info' 2>&1) || fail "load after fetch: $out"
 echo "$out" | grep -q "using the full MNIST IDX files" || fail "did not use IDX: $out"
 echo "$out" | grep -q "images     70000 of 28×28" || fail "count: $out"
-# again: already present and verified, nothing downloaded
+# again: already present and verified, nothing downloaded; a killed fetch's temporary is cleaned
+dead=$(python3 -c 'import os
+p = 4000000
+while True:
+    try: os.kill(p, 0); p -= 1
+    except ProcessLookupError: print(p); break
+    except PermissionError: p -= 1')
+echo partial > "$D/mnist/.train-images-idx3-ubyte.gz.part.$dead"
+echo mine > "$D/mnist/.train-images-idx3-ubyte.gz.part.$$"
 out=$(QVAE_DATA=$D $Q -c "data fetch mnist --from $U/404/" 2>&1) || fail "refetch: $out"
 echo "$out" | grep -q "0 files downloaded and verified, 4 already present" || fail "refetch message: $out"
+[ -e "$D/mnist/.train-images-idx3-ubyte.gz.part.$dead" ] && fail "stale temporary not removed"
+[ -e "$D/mnist/.train-images-idx3-ubyte.gz.part.$$" ] || fail "a live process's temporary was removed"
+rm -f "$D/mnist/.train-images-idx3-ubyte.gz.part.$$"
 
 # 2. a corrupted file is rejected by the checksum
 D=$T/corrupt

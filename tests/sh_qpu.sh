@@ -75,6 +75,10 @@ if command -v curl >/dev/null; then
         || { kill $pid; fail "media type: $hdr"; }
     grep -q '^\[{"identity":{"name":"DW_2000Q_5","version":{"graph_id":"[^"]*"}},"properties":{"num_qubits":2048}}\]$' "$T/list.json" \
         || { kill $pid; fail "filter: $(head -c 300 "$T/list.json")"; }
+    # a large response (one solver definition, ~230 kB) is gzip-compressed when accepted
+    hdr=$(curl -s -D - -o "$T/one.gz" -H "$H" -H 'Accept-Encoding: gzip' "$U/solvers/remote/DW_2000Q_5")
+    echo "$hdr" | grep -qi "^content-encoding: gzip" || { kill $pid; fail "no gzip: $hdr"; }
+    gunzip -c "$T/one.gz" | grep -q '"num_qubits":2048' || { kill $pid; fail "gzip body"; }
     code() { curl -s -o "$T/body" -w '%{http_code}' "$@"; }
     [ "$(code "$U/solvers/remote/")" = 401 ] || { kill $pid; fail "no token: not 401"; }
     [ "$(code -H "$H" -H 'Accept: application/vnd.dwave.sapi.solver-definition-list+json; version=2.0.0' "$U/solvers/remote/")" = 415 ] \

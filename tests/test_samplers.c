@@ -334,6 +334,16 @@ static void test_bad_input(void **st)
     s = sampler_new("exact", 1);
     expect_err(sampler_sample(s, big, 1.0, 10, NULL, &out), "units");
     sampler_free(s);
+    /* too large for memory: a clear error, not an abort */
+    struct bm *c4 = bm_new(graph_chimera(4, 4, 4));
+    s = sampler_new("gibbs", 1);
+    assert_int_equal(sampler_set(s, "chains", "10000000"), 0);
+    expect_err(sampler_sample(s, c4, 1.0, 10, NULL, &out), "GiB");
+    sampler_free(s);
+    s = sampler_new("exact", 1);
+    expect_err(sampler_sample(s, bm, 1.0, 1000000000, NULL, &out), "GiB");
+    sampler_free(s);
+    bm_free(c4);
     struct logz_result r;
     expect_err(bm_logz(big, 1.0, "magic", NULL, &r), "magic");
     expect_err(bm_logz(big, NAN, "pa", NULL, &r), "beta");
@@ -361,5 +371,7 @@ int main(void)
         cmocka_unit_test(test_kl_pegasus),
         cmocka_unit_test(test_kl_zephyr),
     };
+    const char *filter = getenv("QVAE_TEST_FILTER");   /* e.g. "test_kl_*" while developing */
+    if (filter && *filter) cmocka_set_test_filter(filter);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
