@@ -132,6 +132,12 @@ static void pa_logz(void)
                "%s\n", r.logz, r.err, pop, r.seconds, cpu_now() - c0, r.info);
         if (r.err <= 0.05) {
             printf("pa    C(6,6,4) log Z at 0.05-nat precision: %.3f s\n", r.seconds);
+            /* check the error bar against a much larger run */
+            struct logz_opts big = {.population = 64000, .steps = 200, .sweeps = 2, .seed = 9};
+            struct logz_result ref;
+            if (bm_logz(bm, 1.0, "pa", &big, &ref) == 0)
+                printf("pa    reference (population 64000, 200 steps): %.4f +- %.4f; "
+                       "difference %.4f\n", ref.logz, ref.err, r.logz - ref.logz);
             break;
         }
     }

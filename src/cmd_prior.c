@@ -305,7 +305,7 @@ static int run_logz(struct qv_app *app, const struct cmd_args *a)
 {
     struct bm *bm = need_bm(app, "prior logz");
     if (!bm) return -1;
-    const char *method = cmd_str(a, "method", bm->n <= 24 ? "exact" : "pa");
+    const char *method = cmd_str(a, "method", bm_exact_enum_units(bm) <= 24 ? "exact" : "pa");
     if (strcmp(method, "exact") && strcmp(method, "pa") && strcmp(method, "ais"))
         return qv_error(app, "prior logz: --method: unknown '%s' (exact, pa, ais)", method);
     double beta = cmd_float(a, "beta", 1.0);
@@ -338,7 +338,7 @@ static int run_logz(struct qv_app *app, const struct cmd_args *a)
 }
 
 static const struct cmd_opt logz_opts[] = {
-    {"method", CMD_OPT_STR, "exact (enumeration, <= 28 units), pa (population annealing) or ais"},
+    {"method", CMD_OPT_STR, "exact (enumeration of up to 2^28 states; the default when it is quick), pa (population annealing) or ais"},
     {"beta", CMD_OPT_FLOAT, "inverse temperature (default 1)"},
     {"population", CMD_OPT_INT, "PA population / AIS chains (default: the sampler's)"},
     {"steps", CMD_OPT_INT, "number of beta steps (default: the sampler's)"},

@@ -32,7 +32,7 @@ static int exact_set(void *impl, const char *key, const char *val)
 
 static void exact_describe(void *impl, char *buf, size_t n)
 {
-    snprintf(buf, n, "(no options; at most %d units)", SAMP_EXACT_MAX);
+    snprintf(buf, n, "(no options; at most 2^%d states enumerated)", SAMP_EXACT_MAX);
 }
 
 static int exact_sample(void *impl, const struct bm *bm, double beta, long count,
@@ -40,9 +40,10 @@ static int exact_sample(void *impl, const struct bm *bm, double beta, long count
 {
     struct exact *e = impl;
     int n = bm->n;
-    if (n > SAMP_EXACT_MAX)
-        return qv_seterr("sampler exact: enumeration needs at most %d units, the prior has %d",
-                         SAMP_EXACT_MAX, n);
+    int enum_units = bm_exact_enum_units(bm);   /* one colour class is summed out */
+    if (enum_units > SAMP_EXACT_MAX)
+        return qv_seterr("sampler exact: enumeration would visit 2^%d states of the %d units, "
+                         "more than 2^%d", enum_units, n, SAMP_EXACT_MAX);
     if (samples_alloc(out, n, count, false)) return -1;
     struct rng r;
     rng_init(&r, e->seed, e->calls++);

@@ -186,15 +186,17 @@ int bm_logz(const struct bm *bm, double beta, const char *method, const struct l
     struct logz_opts def = {0};
     if (!o) o = &def;
     if (!method || !strcmp(method, "exact")) {
-        if (bm->n > BM_EXACT_MAX)
-            return qv_seterr("logz: exact enumeration needs at most %d units, the prior has %d "
-                             "(use --method pa or ais)", BM_EXACT_MAX, bm->n);
+        /* One colour class is summed out analytically, so what is enumerated is the rest. */
+        int enum_units = bm_exact_enum_units(bm);
+        if (enum_units > BM_EXACT_MAX)
+            return qv_seterr("logz: exact enumeration would visit 2^%d states, more than 2^%d "
+                             "(use --method pa or ais)", enum_units, BM_EXACT_MAX);
         double t0 = qv_now();
         if (bm_logz_exact(bm, beta, &r->logz)) return -1;
         r->err = 0;
         r->ess = NAN;
         r->seconds = qv_now() - t0;
-        snprintf(r->info, sizeof r->info, "exact enumeration of 2^%d states", bm->n);
+        snprintf(r->info, sizeof r->info, "exact enumeration of 2^%d states", enum_units);
         return 0;
     }
     if (!strcmp(method, "pa")) return samp_pa_logz(bm, beta, o, r, true);

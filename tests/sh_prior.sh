@@ -4,23 +4,7 @@
 # cuts, exact log Z of zero-parameter priors (= n log 2), session round trip, and one clear
 # "error: …" line for every kind of bad input.
 set -u
-Q=${QVAE_SAN_BIN:-build/san/qvae}
-T=${QVAE_TMP:-$(mktemp -d)}
-fail() { echo "FAIL: $*"; exit 1; }
-[ -x "$Q" ] || { echo "skip: no qvae binary at $Q"; exit 77; }
-
-# run: output of a -c line, must succeed
-run() { $Q -c "$1" 2>&1 || fail "'$1' failed: $($Q -c "$1" 2>&1 | tail -n 3)"; }
-# bad: must fail with exactly one error line matching $2
-bad() {
-  local out rc
-  out=$($Q -c "$1" 2>&1); rc=$?
-  [ $rc -ne 0 ] || fail "'$1' succeeded"
-  [ "$(echo "$out" | grep -c '^error: ')" -eq 1 ] || fail "'$1': not one error line: $out"
-  echo "$out" | grep -q "^error: .*$2" || fail "'$1': message '$out' lacks '$2'"
-  echo "$out" | grep -qi 'sanitizer\|runtime error' && fail "'$1': sanitizer report"
-  return 0
-}
+source "$(dirname "$0")/lib.sh"
 
 out=$(run 'prior new chimera 4; prior info')
 echo "$out" | grep -q "128 units, 352 couplers" || fail "C4 counts: $out"

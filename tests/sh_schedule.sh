@@ -7,22 +7,8 @@
 # "error: …" line with the previous schedule kept.  `sampler beta` on gibbs gives β_eff ≈ β, and
 # the sqa sampler runs with the current schedule.
 set -u
-Q=${QVAE_SAN_BIN:-build/san/qvae}
-T=${QVAE_TMP:-$(mktemp -d)}
+source "$(dirname "$0")/lib.sh"
 export QVAE_SESSIONS="$T/sessions"
-fail() { echo "FAIL: $*"; exit 1; }
-[ -x "$Q" ] || { echo "skip: no qvae binary at $Q"; exit 77; }
-
-run() { $Q -c "$1" 2>&1 || fail "'$1' failed: $($Q -c "$1" 2>&1 | tail -n 3)"; }
-bad() {   # command, expected message; exactly one error line, schedule kept (checked by caller)
-  local out rc
-  out=$($Q -c "$1" 2>&1); rc=$?
-  [ $rc -ne 0 ] || fail "'$1' succeeded"
-  [ "$(echo "$out" | grep -c '^error: ')" -eq 1 ] || fail "'$1': not one error line: $out"
-  echo "$out" | grep -q "^error: .*$2" || fail "'$1': message '$out' lacks '$2'"
-  echo "$out" | grep -qi 'sanitizer\|runtime error' && fail "'$1': sanitizer report"
-  return 0
-}
 
 # builders and editing
 out=$(run 'schedule new forward 20; schedule pause 0.4 10; schedule show')
