@@ -393,8 +393,10 @@ void cmd_print_help(struct qv_app *app, const struct cmd_entry *e, const char *p
         qv_printf(app, "Subcommands:");
         for (int i = 0; e->sub[i].name; i++) {
             if (e->sub[i].flags & CMD_HIDDEN) continue;
-            qv_printf(app, "  %-34s %s", e->sub[i].usage ? e->sub[i].usage : e->sub[i].name,
-                      e->sub[i].summary ? e->sub[i].summary : "");
+            const char *u = e->sub[i].usage ? e->sub[i].usage : e->sub[i].name;
+            const char *sm = e->sub[i].summary ? e->sub[i].summary : "";
+            if (strlen(u) <= 34) qv_printf(app, "  %-34s %s", u, sm);
+            else qv_printf(app, "  %s\n  %-34s %s", u, "", sm);   /* long usage: summary below */
         }
     }
 }
