@@ -795,18 +795,12 @@ int bm_parse_text(struct bm *bm, const char *path)
     int conv = 0;   /* 1 ising, 2 binary */
     long line = 0;
     int rc = -1;
-    char *p = (char *)buf;
-    while (*p) {
+    char *cur = (char *)buf, *p;
+    while ((p = qv_next_line(&cur))) {
         line++;
-        char *eol = strchr(p, '\n');
-        char *next = eol ? eol + 1 : p + strlen(p);
-        if (eol) *eol = 0;
-        char *hash = strchr(p, '#');
-        if (hash) *hash = 0;
         char *tok[5], *save = NULL;
         int nt = 0;
         for (char *s = strtok_r(p, " \t\r", &save); s && nt < 5; s = strtok_r(NULL, " \t\r", &save)) tok[nt++] = s;
-        p = next;
         if (nt == 0) continue;
         bool lin = !strcmp(tok[0], "h") || !strcmp(tok[0], "b");
         bool quad = !strcmp(tok[0], "J") || !strcmp(tok[0], "W");

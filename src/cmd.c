@@ -368,6 +368,15 @@ static const char *opt_type_meta(enum cmd_opt_type t)
     }
 }
 
+/* printf field width that pads s to `cols` terminal columns: UTF-8 continuation bytes
+ * ("…", "µ") take no column of their own. */
+static int pad_width(const char *s, int cols)
+{
+    int extra = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) extra += (*p & 0xC0) == 0x80;
+    return cols + extra;
+}
+
 void cmd_print_help(struct qv_app *app, const struct cmd_entry *e, const char *path)
 {
     if (!e) {
@@ -386,7 +395,7 @@ void cmd_print_help(struct qv_app *app, const struct cmd_entry *e, const char *p
         for (int i = 0; e->opts[i].name; i++) {
             char lhs[64];
             snprintf(lhs, sizeof lhs, "--%s%s", e->opts[i].name, opt_type_meta(e->opts[i].type));
-            qv_printf(app, "  %-22s %s", lhs, e->opts[i].help ? e->opts[i].help : "");
+            qv_printf(app, "  %-*s %s", pad_width(lhs, 22), lhs, e->opts[i].help ? e->opts[i].help : "");
         }
     }
     if (e->sub) {
@@ -395,7 +404,8 @@ void cmd_print_help(struct qv_app *app, const struct cmd_entry *e, const char *p
             if (e->sub[i].flags & CMD_HIDDEN) continue;
             const char *u = e->sub[i].usage ? e->sub[i].usage : e->sub[i].name;
             const char *sm = e->sub[i].summary ? e->sub[i].summary : "";
-            if (strlen(u) <= 34) qv_printf(app, "  %-34s %s", u, sm);
+            if ((int)strlen(u) - pad_width(u, 0) <= 34)   /* fits in 34 columns */
+                qv_printf(app, "  %-*s %s", pad_width(u, 34), u, sm);
             else qv_printf(app, "  %s\n  %-34s %s", u, "", sm);   /* long usage: summary below */
         }
     }
@@ -490,6 +500,9 @@ static void complete_positional(struct qv_app *app, struct strvec *out, const st
     case CMD_COMPLETE_SOLVER:
         snprintf(dir, sizeof dir, "%s/assets/solvers", qv_home());
         complete_dir_names(out, dir, partial, false);
+        /* `schedule solver [NAME|default]` */
+        if (e->usage && strstr(e->usage, "|default") && !strncmp("default", partial, strlen(partial)))
+            sv_push(out, "default");
         break;
     case CMD_COMPLETE_SAMPLER:
         if (sampler_registry)
@@ -520,6 +533,29 @@ static void complete_positional(struct qv_app *app, struct strvec *out, const st
     }
 }
 
+/* Values of an option whose usage spells them out: "[--method exact|pa|ais]". */
+static void complete_opt_values(struct strvec *out, const struct cmd_entry *e, const struct cmd_opt *o,
+                                const char *partial)
+{
+    char key[80];
+    snprintf(key, sizeof key, "--%s ", o->name);
+    const char *p = e->usage ? strstr(e->usage, key) : NULL;
+    if (!p) return;
+    p += strlen(key);
+    size_t l = strcspn(p, " ]");
+    if (!memchr(p, '|', l)) return;   /* a placeholder such as N or FILE */
+    while (l > 0) {
+        size_t w = strcspn(p, "|");
+        if (w > l) w = l;
+        char v[64];
+        snprintf(v, sizeof v, "%.*s", (int)w, p);
+        if (!strncmp(v, partial, strlen(partial))) sv_push(out, v);
+        if (w >= l) break;
+        p += w + 1;
+        l -= w + 1;
+    }
+}
+
 char **cmd_complete_words(struct qv_app *app, int nbefore, char **before, const char *partial)
 {
     struct strvec out = {0};
@@ -547,6 +583,9 @@ char **cmd_complete_words(struct qv_app *app, int nbefore, char **before, const 
         table = e->sub;
         if (!table) { i++; break; }
     }
+    /* `help data lo<TAB>`: the words after a command-naming leaf complete as a command line */
+    if (e && !e->sub && e->complete == CMD_COMPLETE_COMMAND && i <= nbefore && partial[0] != '-')
+        return cmd_complete_words(app, nbefore - i, before + i, partial);
     if (!e) {
         for (int k = 0; cmd_root[k]; k++)
             if (!strncmp(cmd_root[k]->name, partial, strlen(partial)) && !(cmd_root[k]->flags & CMD_HIDDEN))
@@ -558,6 +597,7 @@ char **cmd_complete_words(struct qv_app *app, int nbefore, char **before, const 
         const struct cmd_opt *o = find_opt(e, before[nbefore - 1] + 2, strlen(before[nbefore - 1] + 2));
         if (o && o->type != CMD_OPT_FLAG) {
             if (o->type == CMD_OPT_PATH) complete_files(&out, partial);
+            else complete_opt_values(&out, e, o, partial);
             goto done;
         }
     }
@@ -595,6 +635,22 @@ done:
     if (!out.n) return NULL;
     qsort(out.v, (size_t)out.n, sizeof(char *), sv_cmp);
     return out.v;
+}
+
+char **cmd_complete_line(struct qv_app *app, const char *line, size_t start, const char *partial)
+{
+    char *upto = qv_malloc(start + 1);
+    memcpy(upto, line, start);
+    upto[start] = 0;
+    char *piece = strrchr(upto, ';');
+    piece = piece ? piece + 1 : upto;
+    char buf[4096];
+    char *words[CMD_MAX_WORDS];
+    int nw = cmd_split(piece, buf, sizeof buf, words, CMD_MAX_WORDS);
+    if (nw < 0) { nw = 0; qv_clearerr(); }   /* an open quote: complete as a first word */
+    char **c = cmd_complete_words(app, nw, words, partial);
+    free(upto);
+    return c;
 }
 
 /* ---- redaction ---- */

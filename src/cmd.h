@@ -108,6 +108,9 @@ const struct cmd_entry *cmd_lookup_line(const char *text);
 /* Completion: candidates for the word being typed, given the words before it.
  * Returns a malloc'ed NULL-terminated array of malloc'ed strings (caller frees) or NULL. */
 char **cmd_complete_words(struct qv_app *app, int nbefore, char **before, const char *partial);
+/* The same for a front end's line editor: line holds the text before the word being typed
+ * (its first `start` bytes are used); only the last ';'-separated command counts. */
+char **cmd_complete_line(struct qv_app *app, const char *line, size_t start, const char *partial);
 
 /* `help` text generation (used by the help command and the TUI overlay). */
 void cmd_print_help(struct qv_app *app, const struct cmd_entry *e, const char *path);

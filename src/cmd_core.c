@@ -69,6 +69,7 @@ static int run_echo(struct qv_app *app, const struct cmd_args *a)
 
 const struct cmd_entry cmd_echo_entry = {
     .name = "echo", .usage = "echo TEXT …", .summary = "print text (useful in scripts)",
+    .help = "Prints its arguments separated by single spaces.",
     .min_pos = 0, .max_pos = -1, .run = run_echo, .flags = CMD_WHILEJOB,
 };
 
@@ -80,6 +81,7 @@ static int run_version(struct qv_app *app, const struct cmd_args *a)
 
 const struct cmd_entry cmd_version_entry = {
     .name = "version", .usage = "version", .summary = "print the qvae version",
+    .help = "Prints the qvae version (also stored in every saved session).",
     .min_pos = 0, .max_pos = 0, .run = run_version, .flags = CMD_WHILEJOB,
 };
 
@@ -90,10 +92,13 @@ static int run_quit(struct qv_app *app, const struct cmd_args *a)
 
 const struct cmd_entry cmd_quit_entry = {
     .name = "quit", .usage = "quit", .summary = "leave qvae (a running job is stopped first)",
+    .help = "In a script, stops reading further commands.  A running training is stopped cleanly\n"
+            "first (its last checkpoint is kept).",
     .min_pos = 0, .max_pos = 0, .run = run_quit, .flags = CMD_WHILEJOB,
 };
 
 const struct cmd_entry cmd_exit_entry = {
     .name = "exit", .usage = "exit", .summary = "same as quit",
+    .help = "Same as `quit`.",
     .min_pos = 0, .max_pos = 0, .run = run_quit, .flags = CMD_WHILEJOB | CMD_HIDDEN,
 };

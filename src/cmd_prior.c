@@ -150,6 +150,8 @@ static const struct cmd_entry prior_new_sub[] = {
      .min_pos = 1, .max_pos = 2, .opts = new_fit_opts, .run = run_new_zephyr},
     {.name = "bernoulli", .usage = "prior new bernoulli N",
      .summary = "factorised Bernoulli prior of N units (the no-coupling baseline)",
+     .help = "N (1..16777216) independent units with biases and no couplings: the baseline a\n"
+             "Boltzmann-machine prior is compared against.  The latent panel draws it as a grid.",
      .min_pos = 1, .max_pos = 1, .run = run_new_bernoulli},
     {.name = "edges", .usage = "prior new edges FILE",
      .summary = "prior on any graph, from a text edge list",
@@ -199,8 +201,10 @@ static int run_random(struct qv_app *app, const struct cmd_args *a)
     struct bm *bm = need_bm(app, "prior random");
     if (!bm) return -1;
     double scale = cmd_float(a, "scale", 1.0);
-    if (!isfinite(scale) || scale < 0)
-        return qv_error(app, "prior random: --scale must be a finite number >= 0, got %g", scale);
+    /* beyond ~1e6 the binary form (b = -2h - 2ΣJ, W = 4J) and energies overflow or lose all
+     * precision, so a huge scale is refused here rather than failing later in a sampler */
+    if (!isfinite(scale) || scale < 0 || scale > 1e6)
+        return qv_error(app, "prior random: --scale must be a number in [0, 1e6], got %g", scale);
     if (cmd_has(a, "seed") && cmd_int(a, "seed", 0) < 0)
         return qv_error(app, "prior random: --seed must be a non-negative integer");
     if (bm_random(bm, scale, opt_seed(app, a, 0x4a)) < 0) return qv_error(app, "%s", qv_errmsg());
@@ -351,7 +355,9 @@ static const struct cmd_opt logz_opts[] = {
 
 static const struct cmd_entry prior_sub[] = {
     {.name = "new", .usage = "prior new chimera|pegasus|zephyr|bernoulli|edges …",
-     .summary = "create a new prior (parameters zero)", .sub = prior_new_sub},
+     .summary = "create a new prior (parameters zero)", .sub = prior_new_sub,
+     .help = "Replaces the current prior.  Sizes that are zero, negative or too large for memory\n"
+             "are refused with an error and the old prior is kept."},
     {.name = "random", .usage = "prior random [--scale X] [--seed S]",
      .summary = "random Ising parameters h, J ~ U(-X, X) (for experiments)",
      .help = "Draws h_i and J_ij uniformly in [-X, X] (X = --scale, default 1) and stores them in\n"
@@ -374,6 +380,8 @@ static const struct cmd_entry prior_sub[] = {
              "coupler named must exist in the current graph; parameters not listed become 0.",
      .min_pos = 1, .max_pos = 1, .complete = CMD_COMPLETE_FILE, .run = run_import},
     {.name = "info", .usage = "prior info", .summary = "units, couplers, degree histogram, colours, parameter ranges",
+     .help = "Describes the current prior: graph and size, qubit labels, the degree histogram\n"
+             "(degree:units), the colour classes samplers update in blocks, and the h, J ranges.",
      .min_pos = 0, .max_pos = 0, .run = run_info},
     {.name = "logz", .usage = "prior logz [--method exact|pa|ais] [--beta B]",
      .summary = "log partition function of the prior (exact, or estimated with an error bar)",

@@ -67,7 +67,10 @@ static int run_config(struct qv_app *app, const struct cmd_args *a)
             snprintf(cfg.endpoint, sizeof cfg.endpoint, "%s", cmd_str(a, "endpoint", ""));
             snprintf(cfg.endpoint_src, sizeof cfg.endpoint_src, "--endpoint");
         }
-        if (install_client(app, &cfg)) return qv_error(app, "qpu config: %s", qv_errmsg());
+        if (install_client(app, &cfg)) {   /* "qpu: endpoint …": say "qpu config" once */
+            const char *m = qv_errmsg();
+            return qv_error(app, "qpu config: %s", strncmp(m, "qpu: ", 5) ? m : m + 5);
+        }
     }
     sapi_client_set_limits(app->sapi, jt, rt, (int)retries);
     char buf[2048];
@@ -352,6 +355,8 @@ static const struct cmd_entry qpu_sub[] = {
              "The token is never shown; TLS certificates are always verified.",
      .min_pos = 0, .max_pos = 0, .opts = config_opts, .run = run_config},
     {.name = "solvers", .usage = "qpu solvers [--refresh]", .summary = "list the solvers of the endpoint",
+     .help = "Name, status, topology, qubit count and load of each solver (cached; --refresh asks\n"
+             "the server again).  Needs a token: DWAVE_API_TOKEN, dwave.conf or `qpu emulate`.",
      .min_pos = 0, .max_pos = 0, .opts = solvers_opts, .run = run_solvers, .flags = CMD_LONG},
     {.name = "use", .usage = "qpu use NAME", .summary = "choose the solver the qpu sampler uses",
      .help = "Fetches the solver's properties (cached for an hour): working qubits and couplers,\n"
@@ -359,6 +364,8 @@ static const struct cmd_entry qpu_sub[] = {
      .min_pos = 1, .max_pos = 1, .complete = CMD_COMPLETE_SOLVER, .run = run_use, .flags = CMD_LONG},
     {.name = "info", .usage = "qpu info [NAME]",
      .summary = "connection, solver properties and QPU timing of the last job",
+     .help = "NAME (default: the chosen solver) selects whose properties are shown: working qubits\n"
+             "and couplers, h/j ranges, annealing-time range; then the last job's QPU timing.",
      .min_pos = 0, .max_pos = 1, .complete = CMD_COMPLETE_SOLVER, .run = run_info, .flags = CMD_LONG},
     {.name = "emulate", .usage = "qpu emulate [--port N] [--solver FILE,…] [--fault SPEC] [--stop]",
      .summary = "start the local SAPI emulator and connect to it",

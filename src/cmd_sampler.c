@@ -401,7 +401,8 @@ static const struct cmd_entry sampler_sub[] = {
      .summary = "select the sampler and its options",
      .help = "Samplers: gibbs (block Gibbs, persistent chains), sa (simulated annealing), pt\n"
              "(parallel tempering), pa (population annealing), ais (annealed importance\n"
-             "sampling), exact (enumeration, up to 28 units); more may be registered (sqa, qpu).\n"
+             "sampling), exact (enumeration, up to 28 units), sqa (emulated quantum annealer\n"
+             "following the anneal schedule), qpu (a D-Wave QPU or `qpu emulate`; see `sampler list`).\n"
              "Options not given keep their defaults; `sampler info` lists a sampler's keys.\n"
              "Example: sampler use gibbs --chains 100 --sweeps 40",
      .min_pos = 1, .max_pos = 1, .opts = use_opts, .complete = CMD_COMPLETE_SAMPLER,
@@ -412,11 +413,16 @@ static const struct cmd_entry sampler_sub[] = {
              "before any is applied.  Example: sampler set sweeps 10 thin 2",
      .min_pos = 2, .max_pos = -1, .run = run_set},
     {.name = "info", .usage = "sampler info", .summary = "show the current sampler and its options",
+     .help = "Prints the sampler's name and every option with its value (defaults included), as\n"
+             "`sampler use NAME --key value` accepts them.  Without `sampler use` it is gibbs.",
      .run = run_info, .flags = CMD_WHILEJOB},
     {.name = "list", .usage = "sampler list", .summary = "list the available samplers",
+     .help = "One line per sampler with what it does; `help sampler use` and `sampler info` show\n"
+             "the options of the current one.",
      .run = run_list, .flags = CMD_WHILEJOB},
     {.name = "reset", .usage = "sampler reset",
-     .summary = "drop persistent state (PCD chains) of the current sampler", .run = run_reset},
+     .summary = "drop persistent state (PCD chains) of the current sampler", .run = run_reset,
+     .help = "Keeps the sampler and its options; its next call starts new chains."},
     {.name = "check", .usage = "sampler check [--beta B] [--samples N] [--units K] [--seed S]",
      .summary = "compare the current sampler with exact enumeration (KL, total variation)",
      .help = "Draws N samples with a fresh copy of the current sampler (same options, the\n"

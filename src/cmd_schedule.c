@@ -159,7 +159,9 @@ static int run_quench(struct qv_app *app, const struct cmd_args *a)
     double sq;
     if (pos_num(app, a, 0, &sq)) return -1;
     double slope = cmd_float(a, "slope", 0);
-    if (!isfinite(slope) || slope < 0) return qv_error(app, "schedule quench: --slope must be a positive number");
+    /* 0 (the default) means "the steepest allowed"; given explicitly it must be positive */
+    if (!isfinite(slope) || slope < 0 || (cmd_has(a, "slope") && slope <= 0))
+        return qv_error(app, "schedule quench: --slope must be a positive number, got %g", slope);
     struct sched *s = cur(app);
     struct solver_props *own;
     const struct solver_props *lim = limits_of(app, s->solver, &own);
@@ -471,8 +473,9 @@ int cmd_sampler_beta_run(struct qv_app *app, const struct cmd_args *a)
 {
     const struct bm *bm = app->st.prior;
     if (!bm) return qv_error(app, "sampler beta: no Boltzmann-machine prior (try `prior new chimera 2; prior random`)");
-    struct sampler *s = app->st.sampler;
-    if (!s) return qv_error(app, "sampler beta: no sampler chosen (try `sampler use sqa`)");
+    /* the default sampler (gibbs) when none was chosen, as `sample` and `sampler info` do */
+    struct sampler *s = sampler_current(app);
+    if (!s) return qv_error(app, "sampler beta: %s", qv_errmsg());
     long n = cmd_int(a, "samples", 1000);
     if (n < 2 || n > 10000000) return qv_error(app, "sampler beta: --samples must be in [2, 10000000], got %ld", n);
     long nboot = cmd_int(a, "boot", 100);
@@ -566,6 +569,7 @@ static const struct cmd_entry schedule_sub[] = {
              "`schedule quench` or point editing change it.",
      .min_pos = 2, .max_pos = 2, .complete = CMD_COMPLETE_WORDS, .words = "forward", .run = run_new},
     {.name = "forward", .usage = "schedule forward T", .summary = "same as `schedule new forward T`",
+     .help = "Replaces the schedule by the two points (0, 0) and (T, 1): a linear anneal of T µs.",
      .min_pos = 1, .max_pos = 1, .run = run_forward},
     {.name = "pause", .usage = "schedule pause S_P DURATION",
      .summary = "insert a flat segment at s = S_P lasting DURATION µs",
@@ -584,12 +588,19 @@ static const struct cmd_entry schedule_sub[] = {
              "to it) at s = 1.  A target near 1 keeps the state; a low target forgets it.",
      .min_pos = 2, .max_pos = 2, .opts = reverse_opts, .run = run_reverse},
     {.name = "add", .usage = "schedule add T S", .summary = "insert a point (kept in time order)",
+     .help = "T >= 0 µs, S in [0, 1]; a point already at time T is an error.  Bad input keeps the\n"
+             "schedule as it was; QPU rules are checked by `schedule validate`.",
      .min_pos = 2, .max_pos = 2, .run = run_add},
     {.name = "del", .usage = "schedule del I", .summary = "delete point I (0-based)",
+     .help = "Indices are those of `schedule show`; a schedule keeps at least 2 points.",
      .min_pos = 1, .max_pos = 1, .run = run_del},
     {.name = "move", .usage = "schedule move I T S", .summary = "move point I to (T, S)",
+     .help = "T >= 0 µs, S in [0, 1]; the points are kept in time order.  Bad input keeps the\n"
+             "schedule as it was.",
      .min_pos = 3, .max_pos = 3, .run = run_move},
     {.name = "show", .usage = "schedule show", .summary = "table, plot, validity and freeze-out estimate",
+     .help = "Prints the points, an ASCII plot of s(t), whether the schedule is valid for the\n"
+             "chosen solver (`schedule solver`) and the freeze-out estimate s*, β_eff.",
      .run = run_show, .flags = CMD_WHILEJOB},
     {.name = "validate", .usage = "schedule validate [--solver NAME] [--reads N]",
      .summary = "check every rule a QPU enforces (fails when one is broken)",
@@ -602,6 +613,8 @@ static const struct cmd_entry schedule_sub[] = {
      .max_pos = 0, .opts = validate_opts, .complete = CMD_COMPLETE_SOLVER, .run = run_validate,
      .flags = CMD_WHILEJOB},
     {.name = "save", .usage = "schedule save NAME", .summary = "save as JSON [[t, s], …] in the session's schedules/",
+     .help = "NAME of letters, digits, '-', '_' and '.' goes to the session's schedules/NAME.json;\n"
+             "a NAME containing '/' is a file path.  The file is written atomically.",
      .min_pos = 1, .max_pos = 1, .complete = CMD_COMPLETE_SCHEDULE, .run = run_save},
     {.name = "load", .usage = "schedule load NAME",
      .summary = "load a saved schedule, a preset (assets/schedules) or a JSON file",
@@ -611,6 +624,8 @@ static const struct cmd_entry schedule_sub[] = {
              "`schedule params --initial yes` to validate.",
      .min_pos = 1, .max_pos = 1, .complete = CMD_COMPLETE_SCHEDULE, .run = run_load},
     {.name = "list", .usage = "schedule list", .summary = "presets, saved schedules and shipped solvers",
+     .help = "Names `schedule load` and `schedule solver` accept: presets in assets/schedules, the\n"
+             "schedules saved in this session, and the solver property files in assets/solvers.",
      .run = run_list, .flags = CMD_WHILEJOB},
     {.name = "solver", .usage = "schedule solver [NAME|default]",
      .summary = "pick the solver whose limits (and physics for sqa) apply",
@@ -619,6 +634,8 @@ static const struct cmd_entry schedule_sub[] = {
      .max_pos = 1, .complete = CMD_COMPLETE_SOLVER, .run = run_solver},
     {.name = "params", .usage = "schedule params [--reads N] [--readout-therm US] [--programming-therm US] [--initial yes|no] [--reinit yes|no]",
      .summary = "run parameters checked with the schedule (reads, thermalization, reverse options)",
+     .help = "Without options shows them.  They enter the run-duration limit of `schedule validate`\n"
+             "and the reverse-anneal rules (an initial state is required for a reverse anneal).",
      .max_pos = 0, .opts = params_opts, .run = run_params},
     {.name = NULL},
 };

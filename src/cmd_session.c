@@ -65,6 +65,7 @@ static const struct cmd_entry session_sub[] = {
      .min_pos = 1, .max_pos = 1, .opts = sess_opts, .complete = CMD_COMPLETE_SESSION,
      .run = run_load, .flags = CMD_LONG},
     {.name = "list", .usage = "session list [--dir D]", .summary = "list saved sessions",
+     .help = "Names of the folders of D holding a session.json; the current one is marked.",
      .min_pos = 0, .max_pos = 0, .opts = sess_opts, .run = run_list, .flags = CMD_WHILEJOB},
     {0},
 };
@@ -72,4 +73,6 @@ static const struct cmd_entry session_sub[] = {
 const struct cmd_entry cmd_session_entry = {
     .name = "session", .usage = "session save|load|list …",
     .summary = "save, load and list sessions", .sub = session_sub,
+    .help = "Sessions live under sessions/ (QVAE_SESSIONS or --dir overrides): one folder per name\n"
+            "with session.json and binary blobs (dataset reference, prior, model, sampler, schedule).",
 };

@@ -611,16 +611,11 @@ struct graph *graph_load_edges(const char *path)
     if (qv_read_file(path, true, &buf, &len) < 0) return NULL;
     long (*ed)[2] = NULL; long ne = 0, ecap = 0;
     long *nodes = NULL; long nn = 0, ncap = 0;
-    char *p = (char *)buf;
+    char *cur = (char *)buf, *p;
     long line = 0;
     struct graph *g = NULL;
-    while (*p) {
+    while ((p = qv_next_line(&cur))) {
         line++;
-        char *eol = strchr(p, '\n');
-        char *next = eol ? eol + 1 : p + strlen(p);
-        if (eol) *eol = 0;
-        char *hash = strchr(p, '#');
-        if (hash) *hash = 0;
         long val[3]; int nval = 0;
         char *q = p;
         for (;;) {
@@ -653,7 +648,6 @@ struct graph *graph_load_edges(const char *path)
             if (ne == ecap) { ecap = ecap ? 2 * ecap : 256; ed = qv_realloc(ed, (size_t)ecap * sizeof *ed); }
             ed[ne][0] = val[0]; ed[ne][1] = val[1]; ne++;
         }
-        p = next;
     }
     if (nn == 0) { qv_seterr("%s: no nodes or edges", path); goto out; }
     qsort(nodes, (size_t)nn, sizeof(long), cmp_long);

@@ -310,6 +310,18 @@ int qv_read_file(const char *path, bool gunzip, unsigned char **out, size_t *len
     return 0;
 }
 
+char *qv_next_line(char **cursor)
+{
+    char *p = *cursor;
+    if (!*p) return NULL;
+    char *eol = strchr(p, '\n');
+    *cursor = eol ? eol + 1 : p + strlen(p);
+    if (eol) *eol = 0;
+    char *hash = strchr(p, '#');
+    if (hash) *hash = 0;
+    return p;
+}
+
 int qv_write_file_atomic(const char *path, const void *data, size_t len)
 {
     char tmp[PATH_MAX], dir[PATH_MAX];

@@ -67,6 +67,9 @@ bool qv_file_exists(const char *path);
 int qv_read_file(const char *path, bool gunzip, unsigned char **out, size_t *len);
 /* Atomic write: temp file in the same directory, fsync, rename, fsync dir. */
 int qv_write_file_atomic(const char *path, const void *data, size_t len);
+/* Line-by-line parsing of a NUL-terminated text buffer (modified in place): returns the next
+ * line with its newline and any '#' comment cut off, and advances *cursor; NULL at the end. */
+char *qv_next_line(char **cursor);
 
 uint32_t qv_crc32(const void *data, size_t len);
 double qv_now(void);   /* monotonic seconds */

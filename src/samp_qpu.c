@@ -197,6 +197,7 @@ static int map_graph(const struct graph *g, const struct solver_props *sp, int *
     *miss_q = 0; *miss_c = 0;
     char mq[256] = "", mc[256] = "";
     size_t oq = 0, oc = 0;
+    long nlisted = 0;   /* missing couplers between present qubits seen (at most 4 listed) */
     int rc = 0;
     for (int i = 0; i < g->nv; i++) {
         hw[i] = map_label(g, sp, g->label[i]);
@@ -207,7 +208,10 @@ static int map_graph(const struct graph *g, const struct solver_props *sp, int *
         }
         node_wire[i] = hw[i] >= 0 && hw[i] < sp->num_qubits ? pos[hw[i]] : -1;
         if (node_wire[i] < 0) {
-            if (*miss_q < 6 && oq < sizeof mq) oq += (size_t)snprintf(mq + oq, sizeof mq - oq, "%s%ld", oq ? ", " : "", hw[i]);
+            /* a label the solver's topology does not have at all (hw -1) is named by the prior's label */
+            if (*miss_q < 6 && oq < sizeof mq)
+                oq += (size_t)snprintf(mq + oq, sizeof mq - oq, hw[i] >= 0 ? "%s%ld" : "%sprior label %ld",
+                                       oq ? ", " : "", hw[i] >= 0 ? hw[i] : (long)g->label[i]);
             (*miss_q)++;
         }
     }
@@ -215,7 +219,8 @@ static int map_graph(const struct graph *g, const struct solver_props *sp, int *
         int u = g->edges[k][0], v = g->edges[k][1];
         edge_coupler[k] = hw[u] >= 0 && hw[v] >= 0 ? sapi_coupler_find(&ix, (int)hw[u], (int)hw[v]) : -1;
         if (edge_coupler[k] < 0) {
-            if (*miss_c < 4 && oc < sizeof mc)
+            /* list couplers between present qubits; the others follow from the missing qubits */
+            if (node_wire[u] >= 0 && node_wire[v] >= 0 && nlisted++ < 4 && oc < sizeof mc)
                 oc += (size_t)snprintf(mc + oc, sizeof mc - oc, "%s(%ld,%ld)", oc ? ", " : "", hw[u], hw[v]);
             (*miss_c)++;
         }
@@ -223,7 +228,8 @@ static int map_graph(const struct graph *g, const struct solver_props *sp, int *
     if (*miss_q || *miss_c) {
         snprintf(report, rn, "%d qubit%s missing%s%s%s, %ld coupler%s missing%s%s%s", *miss_q, *miss_q == 1 ? "" : "s",
                  *miss_q ? " (" : "", mq, *miss_q ? (*miss_q > 6 ? ", …)" : ")") : "",
-                 *miss_c, *miss_c == 1 ? "" : "s", *miss_c ? " (" : "", mc, *miss_c ? (*miss_c > 4 ? ", …)" : ")") : "");
+                 *miss_c, *miss_c == 1 ? "" : "s", mc[0] ? " (" : "", mc,
+                 mc[0] ? (*miss_c > (nlisted < 4 ? nlisted : 4) ? ", …)" : ")") : "");
         rc = 1;
     }
 out:

@@ -229,7 +229,11 @@ static int request(struct sapi_client *c, const char *method, const char *path, 
         return qv_seterr("qpu: URL too long");
     bool is_post = !strcmp(method, "POST");
     char what[256];
-    snprintf(what, sizeof what, "%s %.200s", method, path);
+    /* messages name the resource, not the long ?filter=… query string */
+    snprintf(what, sizeof what, "%s %.*s", method, (int)strcspn(path, "?") < 200 ? (int)strcspn(path, "?") : 200, path);
+    /* without a token every request would only come back 401 after the retries: say so now */
+    if (!c->cfg.token[0])
+        return qv_seterr("qpu: %s: no API token (set DWAVE_API_TOKEN, token in dwave.conf, or use `qpu emulate`)", what);
 
     mtx_lock(&c->mu);
     CURL *h = c->curl;

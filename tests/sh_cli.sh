@@ -19,6 +19,9 @@ out=$($Q "$T/s.qv" 2>&1); rc=$?
 [ $rc -eq 1 ] || fail "script exit $rc"
 echo "$out" | grep -q "error: $T/s.qv:4: unknown command 'bogus'" || fail "script message: $out"
 echo "$out" | grep -q two && fail "script continued"
+# a script that is not there: one line naming the file, not "unknown command"
+out=$($Q "$T/missing.qv" 2>&1); rc=$?
+[ $rc -eq 1 ] && [ "$out" = "error: $T/missing.qv: No such file or directory" ] || fail "missing script ($rc): $out"
 out=$($Q --keep-going "$T/s.qv" 2>&1); rc=$?
 [ $rc -eq 1 ] || fail "keep-going exit $rc"
 echo "$out" | grep -q two || fail "keep-going did not continue"

@@ -31,6 +31,13 @@ for f in train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-
   cmp -s "$D/mnist/$f" "$SH/data/mnist/$f" || fail "$f differs"
 done
 [ "$(ls -A "$D/mnist" | wc -l)" -eq 4 ] || fail "extra files: $(ls -A "$D/mnist")"
+# on a terminal (script(1) gives it one): a progress bar, drawn full once per file
+if command -v script >/dev/null; then
+  out=$(QVAE_DATA=$T/tty script -qec "$Q -c 'data fetch mnist --from $U/normal/'" /dev/null 2>&1 | tr '\r' '\n') \
+      || fail "fetch on a terminal: $out"
+  [ "$(echo "$out" | grep -c '^.*fetch train-images-idx3-ubyte.gz \[#*\] 9912422/9912422 bytes')" -eq 1 ] \
+      || fail "progress bar: $out"
+fi
 out=$(QVAE_DATA=$D $Q -c 'data load mnist; data info' 2>&1) || fail "load after fetch: $out"
 echo "$out" | grep -q "using the full MNIST IDX files" || fail "did not use IDX: $out"
 echo "$out" | grep -q "images     70000 of 28×28" || fail "count: $out"

@@ -161,6 +161,7 @@ prior new bernoulli 5; prior random|bernoulli
 prior new chimera 2; prior random --scale -1|scale
 prior new chimera 2; prior random --scale inf|scale
 prior new chimera 2; prior random --scale nan|scale
+prior new chimera 2; prior random --scale 1e308|must be a number in \[0, 1e6\]
 prior new chimera 2; prior cut 0|N must be an integer
 prior new chimera 2; prior cut 33|N must be an integer
 prior new chimera 4; prior logz --method exact|28

@@ -19,6 +19,14 @@ echo "$out" | grep -Eq "^DW_2000Q_5 +ONLINE +chimera 16x16x4 +2048" || fail "qpu
 echo "$out" | grep -q "solver DW_2000Q_5 .*2030 working qubits of 2048, 5909 couplers" || fail "qpu use/info: $out"
 echo "$out" | grep -q "error: .*prior chimera 16 16 4 does not fit solver DW_2000Q_5: 18 qubits missing" \
     || fail "missing qubits not reported: $out"
+# a plain-http endpoint off loopback is refused, in one line that says "qpu config" once
+out=$($Q -c "qpu config --endpoint http://example.com/sapi/" 2>&1)
+[ "$out" = "error: qpu config: endpoint http://example.com/sapi/: must be https:// (plain http only for 127.0.0.1, so the token never travels unencrypted)" ] \
+    || fail "http endpoint: $out"
+# a prior larger than the chip: qubits outside it are named by the prior's labels, never "-1"
+out=$($Q -c "$EMU; prior new chimera 17; sampler use qpu; sample 10" 2>&1)
+echo "$out" | grep -q "does not fit solver DW_2000Q_5: 282 qubits missing (49, 123, prior label 128, " \
+    && ! echo "$out" | grep -q -- "-1" || fail "larger prior: $out"
 out=$($Q -c "$EMU; prior new chimera 16 16 4 --fit-solver" 2>&1) || fail "fit-solver: $out"
 echo "$out" | grep -q "fitted to DW_2000Q_5: 2030 of 2048 qubits, 5909 of 6016 couplers kept" || fail "fit C16: $out"
 
@@ -66,6 +74,10 @@ out=$(DWAVE_API_ENDPOINT="http://127.0.0.1:$port/sapi/" DWAVE_API_TOKEN="BAD-000
       $Q -c "qpu solvers" 2>&1)
 echo "$out" | grep -q "^error: qpu: GET solvers/remote/.*: HTTP 401: Invalid token or access denied" || { kill $pid; fail "401: $out"; }
 echo "$out" | grep -q "BAD-0000" && { kill $pid; fail "token echoed"; }
+# no token at all: said at once (no retries), the URL without its ?filter= query
+out=$(DWAVE_API_ENDPOINT="http://127.0.0.1:$port/sapi/" HOME="$T/nohome" $Q -c "qpu solvers" 2>&1)
+[ "$(echo "$out" | grep -c .)" -eq 1 ] && echo "$out" | grep -q "^error: qpu: GET solvers/remote/: no API token (set DWAVE_API_TOKEN" \
+    || { kill $pid; fail "no token: $out"; }
 # wire level (curl): media types, filters, status codes of qpu-protocol.md §1
 if command -v curl >/dev/null; then
     U="http://127.0.0.1:$port/sapi"

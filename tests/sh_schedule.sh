@@ -46,6 +46,7 @@ bad 'schedule forward 20; schedule add 5 1.5' "outside \[0, 1\]"
 bad 'schedule forward 20; schedule del 0' "at least 2 points"
 bad 'schedule new backward 20' "unknown kind"
 bad 'schedule pause 0.4 -1' "DURATION must be a positive time"
+bad 'schedule forward 20; schedule quench 0.5 --slope 0' "slope must be a positive number, got 0"
 bad 'schedule solver NoSuchQPU' "unknown"
 bad 'schedule load nosuchpreset' "no schedule 'nosuchpreset'"
 
@@ -89,6 +90,9 @@ out=$(run 'prior new chimera 1; prior random --seed 3; sampler use gibbs --chain
 b=$(echo "$out" | sed -n 's/.*β_eff = \([0-9.]*\) ± .*/\1/p')
 [ -n "$b" ] || fail "sampler beta output: $out"
 awk -v b="$b" 'BEGIN { exit !(b > 0.72 && b < 0.88) }' || fail "gibbs β_eff $b not ≈ 0.8"
+# without `sampler use` the default sampler (gibbs) is measured, as `sample` uses it
+out=$(run 'prior new chimera 1; prior random --seed 3; sampler beta --samples 500 --boot 5')
+echo "$out" | grep -q "β_eff = " || fail "sampler beta on the default sampler: $out"
 out=$(run 'prior new chimera 1; prior random --seed 3; schedule forward 10; sampler use sqa --trotter 8 --sweeps_per_us 5; sample 50')
 echo "$out" | grep -q "sqa: P=8, .* sweeps over 10 µs" || fail "sqa with schedule: $out"
 out=$(run 'prior new chimera 1; prior random --seed 3; schedule forward 10; sampler use sqa --trotter 8 --sweeps_per_us 5; sampler beta --samples 200 --boot 20')

@@ -127,7 +127,25 @@ static void test_run(void **st)
     logbuf[0] = 0;
     assert_int_equal(cmd_run_line(&app, "help seed", false), 0);
     assert_non_null(strstr(logbuf, "seed [N]"));
+    /* help columns line up in terminal columns, "…" (3 bytes) counting as one */
+    logbuf[0] = 0;
+    assert_int_equal(cmd_run_line(&app, "help data", false), 0);
+    assert_non_null(strstr(logbuf, "\n  data load KIND …                   load a dataset"));
+    assert_non_null(strstr(logbuf, "\n  data info                          counts"));
     app_free(&app);
+}
+
+/* Candidates joined by spaces ("" for none); frees them. */
+static const char *joined(char **c)
+{
+    static char buf[1024];
+    buf[0] = 0;
+    for (int i = 0; c && c[i]; i++) {
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", i ? " " : "", c[i]);
+        free(c[i]);
+    }
+    free(c);
+    return buf;
 }
 
 static void test_complete(void **st)
@@ -145,14 +163,64 @@ static void test_complete(void **st)
     free(c);
     assert_true(seen);
     char *before[] = {"help"};
-    c = cmd_complete_words(&app, 1, before, "ech");
-    assert_non_null(c);
-    assert_string_equal(c[0], "echo");
-    assert_null(c[1]);
-    free(c[0]);
-    free(c);
+    assert_string_equal(joined(cmd_complete_words(&app, 1, before, "ech")), "echo");
     assert_null(cmd_complete_words(&app, 0, NULL, "zzz"));
+    /* after `help CMD` the subcommands of CMD complete, as on a command line */
+    char *before2[] = {"help", "data"};
+    assert_string_equal(joined(cmd_complete_words(&app, 2, before2, "lo")), "load");
+    char *before3[] = {"help", "schedule"};
+    assert_non_null(strstr(joined(cmd_complete_words(&app, 2, before3, "")), " quench "));
+    /* option values spelled out in the usage: `prior logz --method exact|pa|ais` */
+    char *before4[] = {"prior", "logz", "--method"};
+    assert_string_equal(joined(cmd_complete_words(&app, 3, before4, "")), "ais exact pa");
+    char *before6[] = {"schedule", "solver"};
+    assert_string_equal(joined(cmd_complete_words(&app, 2, before6, "")),
+                        "Advantage2_system1.5 Advantage_system4.1 DW_2000Q_5 default");
+    char *before5[] = {"train", "--lr"};   /* a number: nothing to offer */
+    assert_null(cmd_complete_words(&app, 2, before5, ""));
+    /* from a line editor's buffer: only the last ';' piece counts, text after start is ignored */
+    const char *line = "seed 3; data lo xyz";
+    assert_string_equal(joined(cmd_complete_line(&app, line, strlen("seed 3; data "), "lo")), "load");
+    /* an open quote: completes as a first word */
+    assert_non_null(strstr(joined(cmd_complete_line(&app, "echo \"open; se", 12, "se")), "seed"));
     app_free(&app);
+}
+
+/* Every command has a usage line and a one-line summary, and every one (except the training
+ * engineer's entries still being written, listed here) has a long help text. */
+static const char *const help_pending[] = {"model info", "train stop", "train pause",
+                                           "train resume", "eval", "eval units", NULL};
+static int walk_entries(const struct cmd_entry *e, const char *path)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s%s%s", path, path[0] ? " " : "", e->name);
+    int bad = 0;
+    if (!e->usage || !e->usage[0] || !e->summary || !e->summary[0]) {
+        fprintf(stderr, "command '%s': missing usage or summary\n", p);
+        bad++;
+    }
+    bool pending = false;
+    for (int i = 0; help_pending[i]; i++) pending |= !strcmp(help_pending[i], p);
+    if (!pending && (!e->help || !e->help[0])) {
+        fprintf(stderr, "command '%s': no long help\n", p);
+        bad++;
+    }
+    if (e->opts)
+        for (int k = 0; e->opts[k].name; k++)
+            if (!e->opts[k].help || !e->opts[k].help[0]) {
+                fprintf(stderr, "command '%s': option --%s has no help\n", p, e->opts[k].name);
+                bad++;
+            }
+    if (e->sub)
+        for (int i = 0; e->sub[i].name; i++) bad += walk_entries(&e->sub[i], p);
+    return bad;
+}
+
+static void test_help_complete(void **st)
+{
+    int bad = 0;
+    for (int i = 0; cmd_root[i]; i++) bad += walk_entries(cmd_root[i], "");
+    assert_int_equal(bad, 0);
 }
 
 static void test_redact(void **st)
@@ -177,7 +245,7 @@ int main(void)
         cmocka_unit_test(test_split),     cmocka_unit_test(test_split_line),
         cmocka_unit_test(test_parse),     cmocka_unit_test(test_accessors),
         cmocka_unit_test(test_run),       cmocka_unit_test(test_complete),
-        cmocka_unit_test(test_redact),
+        cmocka_unit_test(test_redact),    cmocka_unit_test(test_help_complete),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,18 +1,21 @@
 /* test_tui_plot.c — pure rendering helpers of the TUI against independent truth: braille dot
  * bits and glyphs (Unicode braille block numbering), line rasterisation, series plotting and EMA
  * (hand-computed values), xterm-256 palette mapping (the palette's defining formulas), the
- * colormap, half-block rendering of a known image, and graph-to-screen placement. */
+ * colormap, half-block rendering of a known image, graph-to-screen placement, and fitting UTF-8
+ * text to a column count. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <locale.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "plot.h"
 #include "graph.h"
+#include "tui_priv.h"
 
 static void test_braille_bits(void **state)
 {
@@ -298,6 +301,22 @@ static void test_graph_place(void **state)
         assert_true(many[i] >= 0 && many[i] < 50);
 }
 
+/* Text fitting by terminal columns (tui_draw.c): "…" is 3 bytes and 1 column, CJK 2 columns,
+ * a character never split. */
+static void test_text_fit(void **state)
+{
+    (void)state;
+    if (!setlocale(LC_CTYPE, "C.UTF-8")) skip();
+    assert_int_equal(tui_fit_bytes("a\xe2\x80\xa6" "b", 1), 1);
+    assert_int_equal(tui_fit_bytes("a\xe2\x80\xa6" "b", 2), 4);
+    assert_int_equal(tui_fit_bytes("a\xe2\x80\xa6" "b", 9), 5);
+    assert_int_equal(tui_fit_bytes("\xe6\x97\xa5\xe6\x9c\xac", 3), 3);   /* 日本: one fits */
+    assert_int_equal(tui_fit_bytes("x", 0), 0);
+    assert_int_equal(tui_text_width("a\xe2\x80\xa6" "b"), 3);
+    assert_int_equal(tui_text_width("\xe6\x97\xa5\xe6\x9c\xac"), 4);
+    setlocale(LC_CTYPE, "C");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +326,7 @@ int main(void)
         cmocka_unit_test(test_colors),
         cmocka_unit_test(test_halfblock),
         cmocka_unit_test(test_graph_place),
+        cmocka_unit_test(test_text_fit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

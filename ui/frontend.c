@@ -51,6 +51,10 @@ static void batch_event(void *ud, const struct qv_event *ev)
     if (ev->kind != QV_EV_PROGRESS || !isatty(STDERR_FILENO)) return;
     double now = qv_now();
     bool final = ev->total > 0 && ev->done >= ev->total;
+    /* libcurl reports a finished transfer several times: draw the full bar once */
+    static double final_done = -1, final_total = -1;
+    if (final && ev->done == final_done && ev->total == final_total) return;
+    if (final) { final_done = ev->done; final_total = ev->total; }
     if (!final && now - last < 0.1) return;
     last = now;
     int width = 30, fill = ev->total > 0 ? (int)(width * ev->done / ev->total) : 0;
@@ -138,21 +142,12 @@ static char *cand_gen(const char *text, int state)
 
 static char **complete(const char *text, int start, int end)
 {
-    /* words before the one being completed, within the current ';' piece */
-    char *upto = strndup(rl_line_buffer, (size_t)start);
-    char *piece = strrchr(upto, ';');
-    piece = piece ? piece + 1 : upto;
-    char buf[4096];
-    char *words[CMD_MAX_WORDS];
-    int nw = cmd_split(piece, buf, sizeof buf, words, CMD_MAX_WORDS);
-    if (nw < 0) nw = 0;
     if (rl_cands) {
         for (int i = 0; rl_cands[i]; i++) free(rl_cands[i]);
         free(rl_cands);
     }
-    rl_cands = cmd_complete_words(rl_app, nw, words, text);
+    rl_cands = cmd_complete_line(rl_app, rl_line_buffer, (size_t)start, text);
     rl_idx = 0;
-    free(upto);
     rl_attempted_completion_over = 1;
     if (rl_cands && rl_cands[0] && !rl_cands[1] && rl_cands[0][strlen(rl_cands[0]) - 1] == '/')
         rl_completion_suppress_append = 1;

@@ -10,6 +10,7 @@
 #include "frontend.h"
 #include "tui.h"
 
+#include <errno.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,13 @@ static bool is_regular_file(const char *p)
 {
     struct stat st;
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* A lone argument naming a file (a path or *.qv) rather than a command. */
+static bool looks_like_script(const char *p)
+{
+    size_t l = strlen(p);
+    return strchr(p, '/') || (l > 3 && !strcmp(p + l - 3, ".qv"));
 }
 
 int main(int argc, char **argv)
@@ -97,6 +105,11 @@ int main(int argc, char **argv)
             status = frontend_run_stream(&app, f, argv[first_word], keep_going);
             fclose(f);
         }
+    } else if (first_word >= 0 && first_word == argc - 1 && looks_like_script(argv[first_word])) {
+        /* `qvae typo.qv`: a missing script, not an unknown command */
+        fprintf(stderr, "error: %s: %s\n", argv[first_word],
+                access(argv[first_word], F_OK) ? strerror(errno) : "not a regular file");
+        status = 1;
     } else if (first_word >= 0) {
         /* the remaining words form one command; quote each so spaces survive */
         size_t len = 1;

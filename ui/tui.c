@@ -603,17 +603,8 @@ static char **tui_complete(const char *text, int start, int end)
 {
     (void)end;
     rl_attempted_completion_over = 1;
-    /* the words before the one being completed, within the current ';' piece */
-    char *upto = strndup(rl_line_buffer, (size_t)start);
-    char *piece = strrchr(upto, ';');
-    piece = piece ? piece + 1 : upto;
-    char buf[4096];
-    char *words[CMD_MAX_WORDS];
-    int nw = cmd_split(piece, buf, sizeof buf, words, CMD_MAX_WORDS);
-    if (nw < 0) { nw = 0; qv_clearerr(); }
     free_cands();
-    cand_list = cmd_complete_words(g_tui->app, nw, words, text);
-    free(upto);
+    cand_list = cmd_complete_line(g_tui->app, rl_line_buffer, (size_t)start, text);
     if (!cand_list || !cand_list[0])
         return NULL;
     size_t l = strlen(cand_list[0]);

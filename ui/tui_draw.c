@@ -103,7 +103,9 @@ void tui_attr_reset(void)
     attr_set(A_NORMAL, 0, &pair);
 }
 
-size_t tui_fit_bytes(const char *s, int maxw)
+/* Bytes of s that fit in maxw terminal columns (whole characters); *width gets their columns.
+ * Invalid UTF-8 bytes count one column each. */
+static size_t fit_prefix(const char *s, int maxw, int *width)
 {
     mbstate_t ms;
     memset(&ms, 0, sizeof ms);
@@ -127,7 +129,13 @@ size_t tui_fit_bytes(const char *s, int maxw)
         w += cw;
         i += k;
     }
+    if (width) *width = w;
     return i;
+}
+
+size_t tui_fit_bytes(const char *s, int maxw)
+{
+    return fit_prefix(s, maxw, NULL);
 }
 
 int tui_text_width(const char *s)
@@ -148,22 +156,8 @@ int tui_put(int y, int x, const char *s, int maxw)
             s = abuf;
         }
     }
-    mbstate_t ms;
-    memset(&ms, 0, sizeof ms);
-    size_t i = 0, len = strlen(s);
-    int w = 0;
-    while (i < len) {
-        wchar_t wc;
-        size_t k = mbrtowc(&wc, s + i, len - i, &ms);
-        int cw = 1;
-        if (k == (size_t)-1 || k == (size_t)-2) { memset(&ms, 0, sizeof ms); k = 1; }
-        else if (k == 0) break;
-        else { cw = wcwidth(wc); if (cw < 0) cw = 1; }
-        if (w + cw > maxw)
-            break;
-        w += cw;
-        i += k;
-    }
+    int w;
+    size_t i = fit_prefix(s, maxw, &w);
     if (y >= 0 && i > 0)
         mvaddnstr(y, x, s, (int)i);
     return w;
