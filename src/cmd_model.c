@@ -107,6 +107,8 @@ static const struct cmd_entry model_sub[] = {
              "Replaces the current model and its optimiser state.",
      .max_pos = 0, .opts = model_new_opts, .run = run_model_new},
     {.name = "info", .usage = "model info", .summary = "describe the current model",
+     .help = "Layer sizes, activation, relaxation and τ, the prior (Bernoulli or the Boltzmann machine\n"
+             "and its graph), parameter count, and how far the trainer has got (steps, epochs, seed).",
      .max_pos = 0, .run = run_model_info, .flags = CMD_WHILEJOB},
     {NULL},
 };
@@ -219,10 +221,16 @@ static const struct cmd_opt train_opts_tab[] = {
 
 static const struct cmd_entry train_sub[] = {
     {.name = "stop", .usage = "train stop", .summary = "stop the running training (resumable)",
+     .help = "Ends the running `train` after the current step (Ctrl-C does the same).  The last\n"
+             "end-of-epoch checkpoint stays in the session; a later `train N` continues from the\n"
+             "trainer's position.",
      .max_pos = 0, .run = run_train_stop, .flags = CMD_WHILEJOB},
     {.name = "pause", .usage = "train pause", .summary = "pause the running training",
+     .help = "Holds the running `train` between steps without losing anything; `train resume`\n"
+             "continues it, `train stop` ends it.",
      .max_pos = 0, .run = run_train_pause, .flags = CMD_WHILEJOB},
     {.name = "resume", .usage = "train resume", .summary = "resume a paused training",
+     .help = "Continues a `train` held by `train pause`; the result equals an uninterrupted run.",
      .max_pos = 0, .run = run_train_resume, .flags = CMD_WHILEJOB},
     {NULL},
 };
@@ -418,11 +426,16 @@ static const struct cmd_entry eval_sub[] = {
      .flags = CMD_LONG},
     {.name = "units", .usage = "eval units [--threshold 0.01] [--split test] [--n N]",
      .summary = "count active latent units (variance over the data of E_q[z_u] > threshold)",
+     .help = "A unit u is active when Var_x(E_q[z_u | x]) over the split exceeds the threshold\n"
+             "(Burda et al.; 0.01 by default), computed over --n images of the split (all by default).",
      .max_pos = 0, .opts = eval_units_opts, .run = run_eval_units, .flags = CMD_LONG},
     {NULL},
 };
 
 const struct cmd_entry cmd_eval_entry = {
     .name = "eval", .usage = "eval ll|units …", .summary = "evaluate the model: log-likelihood, active units",
+    .help = "`eval ll` estimates the test log-likelihood by importance weighting with discrete latents\n"
+            "and the prior's log Z (exact, PA or AIS), with both error bars; `eval units` counts\n"
+            "active latent units.",
     .sub = eval_sub,
 };

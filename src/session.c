@@ -303,7 +303,8 @@ static long max_blob_gen(const char *dir)
 /* The saved/loaded session becomes the current one (its folder receives metrics.csv, grids …). */
 static void set_current(struct qv_app *app, const char *name, const char *dir)
 {
-    snprintf(app->session_name, sizeof app->session_name, "%s", name);
+    if (name != app->session_name)   /* callers may pass the current name itself */
+        snprintf(app->session_name, sizeof app->session_name, "%s", name);
     if (dir && *dir && dir != app->session_dir)
         snprintf(app->session_dir, sizeof app->session_dir, "%s", dir);
 }

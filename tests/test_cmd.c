@@ -186,10 +186,8 @@ static void test_complete(void **st)
     app_free(&app);
 }
 
-/* Every command has a usage line and a one-line summary, and every one (except the training
- * engineer's entries still being written, listed here) has a long help text. */
-static const char *const help_pending[] = {"model info", "train stop", "train pause",
-                                           "train resume", "eval", "eval units", NULL};
+/* Every command has a usage line, a one-line summary and a long help text. */
+static const char *const help_pending[] = {NULL};
 static int walk_entries(const struct cmd_entry *e, const char *path)
 {
     char p[256];
