@@ -1,11 +1,11 @@
 # tests/lib.sh — shared helpers for the end-to-end shell tests (sourced, not run).
-#   Q        the qvae binary under test (sanitizer build by default)
+#   Q        the qvae binary under test (sanitizer build unless the test set Q first)
 #   T        this test's scratch folder
 #   fail MSG           print FAIL and exit 1
 #   run 'CMDS'         output of `qvae -c CMDS`, which must succeed
 #   bad 'CMDS' REGEX   `qvae -c CMDS` must fail with exactly one "error: …" line matching REGEX
 #                      and no sanitizer report
-Q=${QVAE_SAN_BIN:-build/san/qvae}
+Q=${Q:-${QVAE_SAN_BIN:-build/san/qvae}}
 T=${QVAE_TMP:-$(mktemp -d)}
 fail() { echo "FAIL: $*"; exit 1; }
 [ -x "$Q" ] || { echo "skip: no qvae binary at $Q"; exit 77; }

@@ -8,24 +8,10 @@
 #  - bad input: no data, no model, prior size mismatch, K = 0, a NaN step (the checkpoint on disk
 #    stays byte-identical), each one clear "error: …" line.
 set -u
-Q=${QVAE_SAN_BIN:-build/san/qvae}
-T=${QVAE_TMP:-$(mktemp -d)}
-fail() { echo "FAIL: $*"; exit 1; }
-[ -x "$Q" ] || { echo "skip: no qvae binary at $Q"; exit 77; }
+source "$(dirname "$0")/lib.sh"
 export QVAE_SESSIONS="$T/sessions"
 export OPENBLAS_NUM_THREADS=1
 rm -rf "$QVAE_SESSIONS"
-
-run() { $Q -c "$1" 2>&1 || fail "'$1' failed: $($Q -c "$1" 2>&1 | tail -n 3)"; }
-bad() {
-  local out rc
-  out=$($Q -c "$1" 2>&1); rc=$?
-  [ $rc -ne 0 ] || fail "'$1' succeeded"
-  [ "$(echo "$out" | grep -c '^error: ')" -eq 1 ] || fail "'$1': not one error line: $out"
-  echo "$out" | grep -q "^error: .*$2" || fail "'$1': message '$out' lacks '$2'"
-  echo "$out" | grep -qi 'sanitizer\|runtime error' && fail "'$1': sanitizer report"
-  return 0
-}
 
 $Q -c 'data load npm' >/dev/null 2>&1 || { echo "skip: the embedded npm digits are not installed (make deps)"; exit 77; }
 SETUP_BM='seed 3; data load npm; prior new chimera 2 2 3; model new --hidden 64'

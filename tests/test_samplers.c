@@ -17,6 +17,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "testutil.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,19 +31,7 @@
 
 static struct bm *random_bm(int topo, int n, uint64_t seed, double s)
 {
-    struct graph *g = topo == 0 ? graph_chimera(4, 4, 4)
-                      : topo == 1 ? graph_pegasus(3, PEGASUS_FABRIC)
-                                  : graph_zephyr(2, 4);
-    assert_non_null(g);
-    struct graph *sub = graph_random_connected_subgraph(g, n, seed);
-    assert_non_null(sub);
-    graph_free(g);
-    struct bm *bm = bm_new(sub);
-    struct rng r;
-    rng_init(&r, seed, 7);
-    for (int i = 0; i < bm->n; i++) bm->b[i] = s * (2 * rng_uniform(&r) - 1);
-    for (long k = 0; k < bm->ne; k++) bm->w[k] = s * (2 * rng_uniform(&r) - 1);
-    return bm;
+    return test_random_cut_bm(topo, n, seed, s, 7);
 }
 
 /* Plug-in KL(q̂‖p) and TV of the (weighted) histogram of z against p. */
