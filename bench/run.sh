@@ -4,9 +4,10 @@
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 export QVAE_HOME="$PWD"
 export QVAE_SHARED=${QVAE_SHARED:-$PWD/../shared}
-export QVAE_BIN=${QVAE_BIN:-$PWD/$BUILD/rel/qvae}
+export QVAE_BIN=${QVAE_BIN:-$BUILD/rel/qvae}
 pat=${1:-}
 for b in "$BUILD"/rel/bench/bench_* bench/bench_*.sh; do
   [ -e "$b" ] || continue

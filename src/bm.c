@@ -18,7 +18,6 @@
 #include <string.h>
 #include <threads.h>   /* C11 threads: <pthread.h> would pull <sched.h>, shadowed by src/sched.h */
 #include <stdatomic.h>
-#include <unistd.h>
 
 /* ---- construction ---- */
 
@@ -164,8 +163,7 @@ static int n_threads(long nchunks)
 {
     int t = atomic_load(&exact_threads);
     if (t <= 0) {
-        long c = sysconf(_SC_NPROCESSORS_ONLN);
-        t = c > 0 ? (int)QV_MIN(c, 8) : 1;
+        t = QV_MIN(qv_ncpu(), 8);
     }
     return (int)QV_MIN((long)t, nchunks);
 }

@@ -34,9 +34,9 @@ static int run_model_info(struct qv_app *app, const struct cmd_args *a)
     qv_printf(app, "model: %s", d);
     const struct trainer *t = app->st.trainer;
     if (t)
-        qv_printf(app, "trained: %ld steps, %ld epochs%s (seed %" PRIu64 ")%s", t->step, t->epoch,
-                  t->batch_pos ? " and part of one" : "", t->seed,
-                  isfinite(t->val_elbo) ? "" : "");
+        qv_printf(app, "trained: %ld steps, %ld epochs%s (seed %" PRIu64 ", %d thread%s per step)",
+                  t->step, t->epoch, t->batch_pos ? " and part of one" : "", t->seed,
+                  QV_MAX(t->shards, 1), t->shards > 1 ? "s" : "");
     if (t && isfinite(t->val_elbo)) qv_printf(app, "last validation elbo %.3f", t->val_elbo);
     return 0;
 }
@@ -153,6 +153,12 @@ static int run_train(struct qv_app *app, const struct cmd_args *a)
     if (!(o.max_seconds >= 0)) return qv_error(app, "train: --time must be >= 0 seconds");
     o.save = !cmd_has(a, "no-save");
     o.quiet = cmd_has(a, "quiet");
+    if (cmd_has(a, "threads")) {
+        long th = cmd_int(a, "threads", 1);
+        if (th < 1 || th > DVAE_MAX_SHARDS)
+            return qv_error(app, "train: --threads must be 1..%d, got %ld", DVAE_MAX_SHARDS, th);
+        o.threads = (int)th;
+    }
     if (cmd_has(a, "sweeps")) {
         long k = cmd_int(a, "sweeps", 1);
         if (k < 1) return qv_error(app, "train: --sweeps must be a positive integer");
@@ -216,6 +222,7 @@ static const struct cmd_opt train_opts_tab[] = {
     {"time", CMD_OPT_FLOAT, "stop at the first epoch end after this many seconds"},
     {"no-save", CMD_OPT_FLAG, "do not checkpoint into the session at epoch ends"},
     {"quiet", CMD_OPT_FLAG, "no per-epoch lines"},
+    {"threads", CMD_OPT_INT, "data-parallel threads per step (default: the trainer's; new: min(CPUs, 4, batch/25))"},
     {NULL, 0, NULL},
 };
 
@@ -246,7 +253,10 @@ const struct cmd_entry cmd_train_entry = {
             "and a row in the session's metrics.csv (elbo, rec, kl, lr, images/s, active units).\n"
             "Every epoch: validation ELBO (a BM prior's log Z from a short population annealing run, or\n"
             "exact up to 20 units), 16 generated digits, and a checkpoint of the session.\n"
-            "A NaN or Inf in a step stops training before the bad update; nothing is saved.",
+            "A NaN or Inf in a step stops training before the bad update; nothing is saved.\n"
+            "--threads N cuts every batch into N blocks run side by side and sums their gradients in a\n"
+            "fixed order: the count is saved with the trainer (the sums' order changes the last bits),\n"
+            "so a resumed run keeps it unless --threads is given again.",
     .sub = train_sub, .min_pos = 1, .max_pos = 1, .opts = train_opts_tab, .run = run_train,
     .flags = CMD_LONG,
 };
@@ -315,6 +325,8 @@ static int run_eval_ll(struct qv_app *app, const struct cmd_args *a)
         N = QV_MIN(N, nn);
     }
     if (N < 1) return qv_error(app, "eval ll: the %s split is empty", data_split_name(sp));
+    long threads = cmd_int(a, "threads", QV_MIN(qv_ncpu(), 8));
+    if (threads < 1 || threads > 64) return qv_error(app, "eval ll: --threads must be 1..64, got %ld", threads);
     uint64_t seed = cmd_has(a, "seed") ? (uint64_t)cmd_int(a, "seed", 1) : app->st.seed;
     double logz = 0, lzerr = 0;
     const char *method = cmd_str(a, "logz", "pa");
@@ -332,7 +344,8 @@ static int run_eval_ll(struct qv_app *app, const struct cmd_args *a)
     float *x = load_split(ds, sp, N);
     double *ll = qv_malloc(sizeof(double) * (size_t)N);
     struct prog p = {app, "eval", "images", 0};
-    struct eval_ctx ctx = {.seed = seed, .cancel = &app->cancel, .progress = prog_cb, .ud = &p};
+    struct eval_ctx ctx = {.seed = seed, .cancel = &app->cancel, .progress = prog_cb, .ud = &p,
+                           .threads = threads};
     double t0 = qv_now();
     int rc = eval_iw_ll(m, app->st.prior, logz, x, N, K, &ctx, ll);
     if (rc == 0) {
@@ -404,6 +417,7 @@ static const struct cmd_opt eval_ll_opts[] = {
     {"seed", CMD_OPT_INT, "seed of the importance samples and of log Z (default: master seed)"},
     {"population", CMD_OPT_INT, "PA population / AIS chains for log Z (default: the estimator's)"},
     {"steps", CMD_OPT_INT, "β steps for log Z (default: the estimator's)"},
+    {"threads", CMD_OPT_INT, "images evaluated side by side (default: the CPUs, at most 8; same result)"},
     {NULL, 0, NULL},
 };
 

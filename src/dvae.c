@@ -90,6 +90,7 @@ static int dvae_carve(struct dvae *m, struct nn_arena *a)
     m->g2 = nn_arena_take(a, (size_t)bm_ * widest);
     float *rv = nn_arena_take(a, 2 * (size_t)bm_);   /* doubles */
     m->rowv = (double *)rv;
+    m->widest = widest;
     return 0;
 }
 
@@ -112,6 +113,8 @@ struct dvae *dvae_new(const struct dvae_config *cfg, uint64_t seed)
     dvae_carve(m, &plan);
     if (nn_arena_alloc(&m->arena, plan.used) < 0) { free(m); return NULL; }
     dvae_carve(m, &m->arena);
+    m->nshard = m->nthread = 1;
+    m->sgrad[0] = m->grads;
     struct rng r;
     rng_init(&r, seed, 0x6d6f64656cULL);   /* "model" */
     for (int i = 0; i < m->nl; i++) nn_dense_init(&m->enc[i], &r);
@@ -123,8 +126,17 @@ struct dvae *dvae_new(const struct dvae_config *cfg, uint64_t seed)
 void dvae_free(struct dvae *m)
 {
     if (!m) return;
+    for (int s = 1; s < DVAE_MAX_SHARDS; s++) qv_free_aligned(m->sgrad[s]);
+    for (int s = 0; s < DVAE_MAX_SHARDS; s++) free(m->sbm[s]);
     nn_arena_free(&m->arena);
     free(m);
+}
+
+struct dvae *dvae_clone(const struct dvae *m)
+{
+    struct dvae *c = dvae_new(&m->cfg, 0);
+    if (c) memcpy(c->params, m->params, sizeof(float) * m->nparams);
+    return c;
 }
 
 int dvae_check_finite(const struct dvae *m)
@@ -247,10 +259,184 @@ void dvae_prior_logp(const struct dvae *m, const struct bm *bm, int B, const flo
     }
 }
 
+int dvae_set_parallel(struct dvae *m, int shards, int threads)
+{
+    if (shards < 1 || shards > DVAE_MAX_SHARDS)
+        return qv_seterr("model: %d data-parallel blocks (1..%d)", shards, DVAE_MAX_SHARDS);
+    if (threads < 1) threads = 1;
+    for (int s = 1; s < shards; s++)
+        if (!m->sgrad[s]) {
+            /* zeroed once: the alignment padding between tensors stays 0 in every block */
+            m->sgrad[s] = qv_alloc_aligned(m->nparams * sizeof(float) + 64);
+            memset(m->sgrad[s], 0, m->nparams * sizeof(float));
+        }
+    m->nshard = shards;
+    m->nthread = QV_MIN(threads, shards);
+    return 0;
+}
+
+/* Rows [r0, r0 + nb) of a batch of B: forward, the prior term and (io->grad) the backward pass
+ * into the gradient vector g (the layout of m->grads) and, for a BM prior, Σζ_i and Σζ_uζ_v of the
+ * block into bmacc [n + ne].  Per-example values go to rec[r0…] and io->ex_elbo[r0…]; sums of the
+ * KL and reconstruction terms to *klsum, *recsum.  Gradients are already scaled by 1/B, so the
+ * blocks of a batch add up to the whole-batch gradient. */
+static void run_rows(struct dvae *m, const struct bm *bm, const struct dvae_batch *io, int r0,
+                     int nb, float *g, double *bmacc, double *klsum, double *recsum)
+{
+    const struct dvae_config *c = &m->cfg;
+    const int B = io->B, n = c->n, D = c->D, W = m->widest, nl = m->nl;
+    const bool isbm = c->prior == DVAE_PRIOR_BM;
+    const float inv_tau = 1.0f / c->tau, sB = 1.0f / (float)B;
+    const float kb = (float)(io->kl_weight / B);
+    const float *x = io->x + (size_t)r0 * D, *noise = io->noise + (size_t)r0 * n;
+    float *zeta = m->zeta + (size_t)r0 * n, *dzeta = m->dzeta + (size_t)r0 * n;
+    float *dl = m->dl + (size_t)r0 * n;
+    float *g1 = m->g1 + (size_t)r0 * W, *g2 = m->g2 + (size_t)r0 * W;
+    double *rec = m->rowv + r0;
+    /* this block's rows of a layer's output buffer */
+#define ROWS(buf, L) ((buf) + (size_t)r0 * (size_t)(L).out)
+
+    /* encoder → logits l [nb × n] */
+    const float *in = x;
+    for (int i = 0; i < nl; i++) {
+        nn_dense_forward(&m->enc[i], nb, in, ROWS(m->eh[i], m->enc[i]));
+        in = ROWS(m->eh[i], m->enc[i]);
+    }
+    const float *l = in;
+    /* relaxation ζ = σ((l + g)/τ) [nb × n] */
+    const size_t bn = (size_t)nb * n;
+    {
+        size_t i = 0;
+        for (; i + NN_VL <= bn; i += NN_VL)
+            nn_vstore(zeta + i, nn_vsigmoid((nn_vload(l + i) + nn_vload(noise + i)) * inv_tau));
+        for (; i < bn; i++) zeta[i] = nn_fsigmoid((l[i] + noise[i]) * inv_tau);
+    }
+    /* decoder → pixel logits [nb × D]; reconstruction and its gradient (scaled by 1/B) */
+    in = zeta;
+    for (int i = 0; i < nl; i++) {
+        nn_dense_forward(&m->dec[i], nb, in, ROWS(m->dh[i], m->dec[i]));
+        in = ROWS(m->dh[i], m->dec[i]);
+    }
+    nn_bernoulli_ll(in, x, (size_t)D, nb, D, rec, io->grad ? g1 : NULL, sB);
+
+    /* prior term per example, and its gradient wrt ζ (dzeta) and l (dl), scaled by β/B */
+    double ks = 0.0, rs = 0.0;
+    if (!isbm) {
+        /* closed form: KL = Σ q(l − a) − sp(l) + sp(a);  ∂/∂l = q(1−q)(l−a), ∂/∂a = σ(a) − q */
+        float *gpa = g + (m->g_prior_a - m->grads);
+        float spa_tot = 0.0f;
+        for (int i = 0; i < n; i++) spa_tot += nn_fsoftplus(m->prior_a[i]);
+        if (io->grad) memset(gpa, 0, sizeof(float) * n);
+        for (int b = 0; b < nb; b++) {
+            const float *lr = l + (size_t)b * n;
+            float *dlr = dl + (size_t)b * n;
+            double kl = spa_tot;
+            for (int i = 0; i < n; i++) {
+                float q = nn_fsigmoid(lr[i]), a = m->prior_a[i];
+                kl += q * (lr[i] - a) - nn_fsoftplus(lr[i]);
+                if (io->grad) {
+                    dlr[i] = kb * q * (1.0f - q) * (lr[i] - a);
+                    gpa[i] += kb * (nn_fsigmoid(a) - q);
+                }
+            }
+            ks += kl;
+            rs += rec[b];
+            if (io->ex_elbo) io->ex_elbo[r0 + b] = rec[b] - kl;
+        }
+    } else {
+        if (io->grad) memset(bmacc, 0, sizeof(double) * (size_t)(n + bm->ne));
+        const int (*ed)[2] = (const int (*)[2])bm->g->edges;
+        float *dE = g2;   /* free until the decoder backward */
+        for (int b = 0; b < nb; b++) {
+            const float *lr = l + (size_t)b * n, *zr = zeta + (size_t)b * n;
+            double kl = bm_energy_row(bm, zr, io->grad ? dE : NULL);
+            /* log q(ζ|x) = Σ ζ l − softplus(l); ∂/∂ζ = l, ∂/∂l (explicit) = ζ − σ(l) */
+            for (int i = 0; i < n; i++) kl += zr[i] * lr[i] - nn_fsoftplus(lr[i]);
+            if (io->grad) {
+                float *dzr = dzeta + (size_t)b * n, *dlr = dl + (size_t)b * n;
+                for (int i = 0; i < n; i++) {
+                    dzr[i] = kb * (lr[i] + dE[i]);
+                    dlr[i] = kb * (zr[i] - nn_fsigmoid(lr[i]));
+                    bmacc[i] += zr[i];
+                }
+                double *acw = bmacc + n;
+                for (long k = 0; k < bm->ne; k++) acw[k] += (double)zr[ed[k][0]] * zr[ed[k][1]];
+            }
+            ks += kl;
+            rs += rec[b];
+            if (io->ex_elbo) io->ex_elbo[r0 + b] = rec[b] - kl;
+        }
+    }
+    *klsum = ks;
+    *recsum = rs;
+    if (!io->grad) return;
+
+    /* decoder backward: g1 holds ∂loss/∂(pixel logits); layers ping-pong between g1 and g2 and
+     * the last input gradient is ∂loss/∂ζ through the decoder.  Layer views point the weight
+     * gradients into this block's vector g. */
+    float *dy = g1;
+    for (int i = nl - 1; i >= 0; i--) {
+        struct nn_dense L = m->dec[i];
+        L.gw = g + (L.gw - m->grads);
+        L.gb = g + (L.gb - m->grads);
+        const float *lin = i > 0 ? ROWS(m->dh[i - 1], m->dec[i - 1]) : zeta;
+        float *dst = dy == g1 ? g2 : g1;
+        nn_dense_backward(&L, nb, lin, ROWS(m->dh[i], m->dec[i]), dy, dst);
+        dy = dst;
+    }
+    /* dy now holds ∂rec-loss/∂ζ [nb × n]; combine with the prior's and chain through ζ(l):
+     * ∂ζ/∂l = ζ(1−ζ)/τ */
+    for (size_t i = 0; i < bn; i++) {
+        float z = zeta[i];
+        dl[i] += (isbm ? dy[i] + dzeta[i] : dy[i]) * z * (1.0f - z) * inv_tau;
+    }
+    /* encoder backward from dl; the first layer needs no input gradient */
+    dy = dl;
+    for (int i = nl - 1; i >= 0; i--) {
+        struct nn_dense L = m->enc[i];
+        L.gw = g + (L.gw - m->grads);
+        L.gb = g + (L.gb - m->grads);
+        const float *lin = i > 0 ? ROWS(m->eh[i - 1], m->enc[i - 1]) : x;
+        float *dst = i > 0 ? (dy == g1 ? g2 : g1) : NULL;
+        nn_dense_backward(&L, nb, lin, ROWS(m->eh[i], m->enc[i]), dy, dst);
+        dy = dst;
+    }
+#undef ROWS
+}
+
+struct shard_ctx {
+    struct dvae *m;
+    const struct bm *bm;
+    const struct dvae_batch *io;
+    int S;
+    double klsum[DVAE_MAX_SHARDS], recsum[DVAE_MAX_SHARDS];
+};
+
+static void shard_job(void *p, long s)
+{
+    struct shard_ctx *c = p;
+    const int B = c->io->B, r0 = (int)((long)B * s / c->S), r1 = (int)((long)B * (s + 1) / c->S);
+    run_rows(c->m, c->bm, c->io, r0, r1 - r0, c->m->sgrad[s], c->m->sbm[s], &c->klsum[s], &c->recsum[s]);
+}
+
+/* grads += Σ_{s≥1} sgrad[s], in block order for every element (deterministic) */
+struct reduce_ctx { struct dvae *m; int S, parts; };
+
+static void reduce_job(void *p, long part)
+{
+    struct reduce_ctx *c = p;
+    size_t n = c->m->nparams, lo = n * part / c->parts, hi = n * (part + 1) / c->parts;
+    float *g = c->m->grads;
+    for (int s = 1; s < c->S; s++) {
+        const float *gs = c->m->sgrad[s];
+        for (size_t i = lo; i < hi; i++) g[i] += gs[i];
+    }
+}
+
 int dvae_batch_run(struct dvae *m, const struct bm *bm, struct dvae_batch *io)
 {
     const struct dvae_config *c = &m->cfg;
-    const int B = io->B, n = c->n, D = c->D;
+    const int B = io->B, n = c->n;
     const bool isbm = c->prior == DVAE_PRIOR_BM;
     if (B < 1 || B > c->bmax) return qv_seterr("model: batch of %d rows (capacity %d)", B, c->bmax);
     if (isbm && !bm) return qv_seterr("model: a Boltzmann-machine prior is needed (prior new …)");
@@ -258,120 +444,48 @@ int dvae_batch_run(struct dvae *m, const struct bm *bm, struct dvae_batch *io)
         return qv_seterr("model: the prior has %d units but the model has %d latents", bm->n, n);
     if (isbm && io->grad && (!io->neg_mean || !io->neg_corr || !io->g_b || !io->g_w))
         return qv_seterr("model: BM gradient needs negative-phase statistics");
-    const float inv_tau = 1.0f / c->tau;
-    const double beta = io->kl_weight;
-    const float sB = 1.0f / (float)B;
-
-    /* encoder → logits l [B × n] */
-    const float *l = dvae_encode(m, B, io->x, NULL);
-    /* relaxation ζ = σ((l + g)/τ) [B × n] */
-    const size_t bn = (size_t)B * n;
-    {
-        size_t i = 0;
-        for (; i + NN_VL <= bn; i += NN_VL)
-            nn_vstore(m->zeta + i, nn_vsigmoid((nn_vload(l + i) + nn_vload(io->noise + i)) * inv_tau));
-        for (; i < bn; i++) m->zeta[i] = nn_fsigmoid((l[i] + io->noise[i]) * inv_tau);
+    /* a forward-only pass gains nothing from blocks (no gradients to reduce) but the threads */
+    const int S = io->grad ? QV_MIN(m->nshard, B) : 1;
+    if (isbm && io->grad && m->sbm_len != (long)n + bm->ne) {
+        for (int s = 0; s < DVAE_MAX_SHARDS; s++) {
+            free(m->sbm[s]);
+            m->sbm[s] = NULL;
+        }
+        m->sbm_len = (long)n + bm->ne;
     }
-    /* decoder → pixel logits [B × D]; reconstruction and its gradient (scaled by 1/B) */
-    const float *xl = dvae_decode(m, B, m->zeta);
-    double *rec = m->rowv;
-    nn_bernoulli_ll(xl, io->x, (size_t)D, B, D, rec, io->grad ? m->g1 : NULL, sB);
+    if (isbm && io->grad)
+        for (int s = 0; s < S; s++)
+            if (!m->sbm[s]) m->sbm[s] = qv_malloc(sizeof(double) * (size_t)m->sbm_len);
 
-    /* prior term per example, and its gradient wrt ζ (dzeta) and l (dl), scaled by β/B */
+    struct shard_ctx sc = {.m = m, .bm = bm, .io = io, .S = S};
+    const int T = QV_MIN(m->nthread, S);
+    int blas = T > 1 ? nn_blas_threads(1) : 0;
+    qv_parallel(T, S, shard_job, &sc);
+    if (S > 1) {
+        struct reduce_ctx rc = {.m = m, .S = S, .parts = 4 * T};
+        qv_parallel(T, rc.parts, reduce_job, &rc);
+    }
+    if (T > 1) nn_blas_threads(blas);
+
     double klsum = 0.0, recsum = 0.0;
-    const float kb = (float)(beta / B);
-    if (!isbm) {
-        /* closed form: KL = Σ q(l − a) − sp(l) + sp(a);  ∂/∂l = q(1−q)(l−a), ∂/∂a = σ(a) − q */
-        float spa_tot = 0.0f;
-        for (int i = 0; i < n; i++) spa_tot += nn_fsoftplus(m->prior_a[i]);
-        if (io->grad) memset(m->g_prior_a, 0, sizeof(float) * n);
-        for (int b = 0; b < B; b++) {
-            const float *lr = l + (size_t)b * n;
-            float *dlr = m->dl + (size_t)b * n;
-            double kl = spa_tot;
-            for (int i = 0; i < n; i++) {
-                float q = nn_fsigmoid(lr[i]), a = m->prior_a[i];
-                kl += q * (lr[i] - a) - nn_fsoftplus(lr[i]);
-                if (io->grad) {
-                    dlr[i] = kb * q * (1.0f - q) * (lr[i] - a);
-                    m->g_prior_a[i] += kb * (nn_fsigmoid(a) - q);
-                }
-            }
-            klsum += kl;
-            recsum += rec[b];
-            if (io->ex_elbo) io->ex_elbo[b] = rec[b] - kl;
-        }
-    } else {
-        if (io->grad) {
-            for (int i = 0; i < n; i++) io->g_b[i] = 0.0;
-            for (long k = 0; k < bm->ne; k++) io->g_w[k] = 0.0;
-        }
-        const int (*ed)[2] = (const int (*)[2])bm->g->edges;
-        float *dE = m->g2;   /* free until the decoder backward */
-        for (int b = 0; b < B; b++) {
-            const float *lr = l + (size_t)b * n, *zr = m->zeta + (size_t)b * n;
-            double kl = bm_energy_row(bm, zr, io->grad ? dE : NULL);
-            /* log q(ζ|x) = Σ ζ l − softplus(l); ∂/∂ζ = l, ∂/∂l (explicit) = ζ − σ(l) */
-            for (int i = 0; i < n; i++) kl += zr[i] * lr[i] - nn_fsoftplus(lr[i]);
-            if (io->grad) {
-                float *dzr = m->dzeta + (size_t)b * n, *dlr = m->dl + (size_t)b * n;
-                for (int i = 0; i < n; i++) {
-                    dzr[i] = kb * (lr[i] + dE[i]);
-                    dlr[i] = kb * (zr[i] - nn_fsigmoid(lr[i]));
-                    io->g_b[i] -= zr[i];
-                }
-                for (long k = 0; k < bm->ne; k++) io->g_w[k] -= (double)zr[ed[k][0]] * zr[ed[k][1]];
-            }
-            klsum += kl;
-            recsum += rec[b];
-            if (io->ex_elbo) io->ex_elbo[b] = rec[b] - kl;
-        }
-        if (io->grad) {
-            /* ∂E/∂b_i = −ζ_i and ∂log Z/∂b_i = ⟨z_i⟩, so
-             * ∂(β·mean E(ζ) + β·log Z)/∂b_i = β(−mean ζ_i + ⟨z_i⟩); likewise for W. */
-            for (int i = 0; i < n; i++) io->g_b[i] = beta * (io->g_b[i] / B + io->neg_mean[i]);
-            for (long k = 0; k < bm->ne; k++) io->g_w[k] = beta * (io->g_w[k] / B + io->neg_corr[k]);
+    for (int s = 0; s < S; s++) {
+        klsum += sc.klsum[s];
+        recsum += sc.recsum[s];
+    }
+    if (isbm && io->grad) {
+        /* ∂E/∂b_i = −ζ_i and ∂log Z/∂b_i = ⟨z_i⟩, so
+         * ∂(β·mean E(ζ) + β·log Z)/∂b_i = β(−mean ζ_i + ⟨z_i⟩); likewise for W. */
+        const double beta = io->kl_weight;
+        for (long k = 0; k < m->sbm_len; k++) {
+            double acc = 0.0;
+            for (int s = 0; s < S; s++) acc -= m->sbm[s][k];
+            if (k < n) io->g_b[k] = beta * (acc / B + io->neg_mean[k]);
+            else io->g_w[k - n] = beta * (acc / B + io->neg_corr[k - n]);
         }
     }
     io->rec = recsum / B;
     io->kl = klsum / B;
     io->elbo = io->rec - io->kl;
-    if (!io->grad) return 0;
-
-    /* decoder backward: g1 holds ∂loss/∂(pixel logits); layers ping-pong between g1 and g2 and
-     * the last input gradient is ∂loss/∂ζ through the decoder */
-    float *dy = m->g1;
-    for (int i = m->nl - 1; i >= 0; i--) {
-        const float *in = i > 0 ? m->dh[i - 1] : m->zeta;
-        float *dst = dy == m->g1 ? m->g2 : m->g1;
-        nn_dense_backward(&m->dec[i], B, in, m->dh[i], dy, dst);
-        dy = dst;
-    }
-    /* dy now holds ∂rec-loss/∂ζ [B × n]; combine with the prior's and chain through ζ(l):
-     * ∂ζ/∂l = ζ(1−ζ)/τ */
-    {
-        const float *dzd = dy;
-        size_t i = 0;
-        if (!isbm) {
-            for (; i < bn; i++) {
-                float z = m->zeta[i];
-                m->dl[i] += dzd[i] * z * (1.0f - z) * inv_tau;
-            }
-        } else {
-            for (; i < bn; i++) {
-                float z = m->zeta[i];
-                m->dl[i] += (dzd[i] + m->dzeta[i]) * z * (1.0f - z) * inv_tau;
-            }
-        }
-    }
-    /* encoder backward from dl; the first layer needs no input gradient */
-    dy = m->dl;
-    for (int i = m->nl - 1; i >= 0; i--) {
-        const float *in = i > 0 ? m->eh[i - 1] : io->x;
-        float *dst = i > 0 ? (dy == m->g1 ? m->g2 : m->g1) : NULL;
-        nn_dense_backward(&m->enc[i], B, in, m->eh[i], dy, dst);
-        dy = dst;
-    }
     return 0;
 }
 

@@ -26,11 +26,12 @@ static void lse_add(struct lse *a, double v)
 }
 static double lse_value(const struct lse *a) { return a->max + log(a->sum); }
 
-int eval_iw_ll(struct dvae *m, const struct bm *bm, double logz, const float *x, long N, long K,
-               const struct eval_ctx *ctx, double *ll)
+/* Images [lo, hi) on model m (one thread).  report: this share's progress is reported, scaled by
+ * `scale` (the shares advance at about the same rate). */
+static int iw_range(struct dvae *m, const struct bm *bm, double logz, const float *x, long lo,
+                    long hi, long N, long K, const struct eval_ctx *ctx, double *ll, bool report,
+                    double scale)
 {
-    if (K < 1) return qv_seterr("eval: --k must be at least 1 (got %ld)", K);
-    if (prior_check(m, bm) < 0) return -1;
     const int n = m->cfg.n, D = m->cfg.D, cap = m->cfg.bmax;
     const double shift = m->cfg.prior == DVAE_PRIOR_BM ? -logz : 0.0;
     float *q = qv_malloc(sizeof(float) * (size_t)n);
@@ -41,8 +42,8 @@ int eval_iw_ll(struct dvae *m, const struct bm *bm, double logz, const float *x,
     double *lx = qv_malloc(sizeof(double) * (size_t)cap);
     double *spl = qv_malloc(sizeof(double) * (size_t)n);
     int rc = 0;
-    for (long i = 0; i < N; i++) {
-        if (ctx && ctx->cancel && atomic_load(ctx->cancel)) { rc = qv_seterr("eval: cancelled"); break; }
+    for (long i = lo; i < hi; i++) {
+        if (ctx && ctx->cancel && atomic_load(ctx->cancel)) { rc = -1; break; }
         const float *xi = x + (size_t)i * D;
         memcpy(l, dvae_encode(m, 1, xi, q), sizeof(float) * (size_t)n);
         double splsum = 0.0;
@@ -68,10 +69,56 @@ int eval_iw_ll(struct dvae *m, const struct bm *bm, double logz, const float *x,
             for (int b = 0; b < nb; b++) lse_add(&acc, lx[b] + lp[b] + shift - lq[b]);
         }
         ll[i] = lse_value(&acc) - log((double)K);
-        if (ctx && ctx->progress) ctx->progress(ctx->ud, (double)(i + 1), (double)N);
+        if (report && ctx && ctx->progress)
+            ctx->progress(ctx->ud, QV_MIN((double)(i + 1 - lo) * scale, (double)N), (double)N);
     }
     free(q); free(l); free(z); free(lq); free(lp); free(lx); free(spl);
     return rc;
+}
+
+struct iw_job {
+    struct dvae **models;
+    const struct bm *bm;
+    double logz;
+    const float *x;
+    long N, K;
+    int T;
+    const struct eval_ctx *ctx;
+    double *ll;
+    int rc[64];
+};
+
+static void iw_job_run(void *p, long t)
+{
+    struct iw_job *j = p;
+    long lo = j->N * t / j->T, hi = j->N * (t + 1) / j->T;
+    j->rc[t] = iw_range(j->models[t], j->bm, j->logz, j->x, lo, hi, j->N, j->K, j->ctx, j->ll, t == 0,
+                        (double)j->T);
+}
+
+int eval_iw_ll(struct dvae *m, const struct bm *bm, double logz, const float *x, long N, long K,
+               const struct eval_ctx *ctx, double *ll)
+{
+    if (K < 1) return qv_seterr("eval: --k must be at least 1 (got %ld)", K);
+    if (prior_check(m, bm) < 0) return -1;
+    /* Threads split the images; each image's samples come from its own stream and go through the
+     * same batch shapes on every thread, so the figures are the same for any thread count. */
+    int T = ctx && ctx->threads > 1 ? (int)QV_MIN((long)QV_MIN(ctx->threads, 64), N) : 1;
+    struct dvae *models[64] = {m};
+    for (int t = 1; t < T; t++)
+        if (!(models[t] = dvae_clone(m))) {
+            for (int u = 1; u < t; u++) dvae_free(models[u]);
+            return qv_preferr("eval: model copy for thread %d", t + 1);
+        }
+    struct iw_job j = {.models = models, .bm = bm, .logz = logz, .x = x, .N = N, .K = K, .T = T,
+                       .ctx = ctx, .ll = ll};
+    int blas = T > 1 ? nn_blas_threads(1) : 0;
+    qv_parallel(T, T, iw_job_run, &j);
+    if (T > 1) nn_blas_threads(blas);
+    int rc = 0;
+    for (int t = 0; t < T; t++) rc |= j.rc[t];
+    for (int t = 1; t < T; t++) dvae_free(models[t]);
+    return rc < 0 ? qv_seterr("eval: cancelled") : 0;
 }
 
 int eval_exact_ll(struct dvae *m, const struct bm *bm, double logz, const float *x, long N,

@@ -17,10 +17,12 @@ struct eval_ctx {
     atomic_int *cancel;                                   /* may be NULL */
     void (*progress)(void *ud, double done, double total); /* may be NULL */
     void *ud;
+    int threads;   /* images evaluated side by side (0 or 1: one thread); every thread gets its
+                    * own copy of the model, and the result does not depend on the count */
 };
 
 /* x [N × D] binary images; ll [N] out.  K ≥ 1.  logz ignored for a Bernoulli prior.
- * Returns 0, or -1 with an error (cancelled, K < 1, prior mismatch). */
+ * Returns 0, or -1 with an error (cancelled, K < 1, prior mismatch, out of memory). */
 int eval_iw_ll(struct dvae *m, const struct bm *bm, double logz, const float *x, long N, long K,
                const struct eval_ctx *ctx, double *ll);
 /* Exact log p(x) by summing over all 2^n latent states (n ≤ 24); same arguments. */

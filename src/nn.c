@@ -14,9 +14,9 @@
 
 #define NN_BLK NN_VL
 
-/* Profiling (train.h): time inside sgemm, counted only while nn_profile is set. */
-bool nn_profile = false;
-double nn_sgemm_seconds = 0.0;
+/* Profiling (train.h): time inside sgemm, counted only while nn_profile is set (per thread). */
+_Thread_local bool nn_profile = false;
+_Thread_local double nn_sgemm_seconds = 0.0;
 
 static void sgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, const float *A,
                   int lda, const float *B, int ldb, float *C, int ldc)
@@ -24,6 +24,13 @@ static void sgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, c
     double t0 = nn_profile ? qv_now() : 0.0;
     cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
     if (nn_profile) nn_sgemm_seconds += qv_now() - t0;
+}
+
+int nn_blas_threads(int n)
+{
+    int old = openblas_get_num_threads();
+    if (n != old) openblas_set_num_threads(n);
+    return old;
 }
 
 int nn_act_parse(const char *s, enum nn_act *out)

@@ -91,9 +91,11 @@ void nn_adam_begin(struct nn_adam *o, double lr);
 /* p[off..off+len) -= lr_t · m̂/(√v̂ + eps) with g + wd·p as the gradient. */
 void nn_adam_update(struct nn_adam *o, float *p, const float *g, size_t off, size_t len, float wd);
 
-/* Profiling: seconds spent in sgemm, accumulated only while nn_profile is true (one thread). */
-extern bool nn_profile;
-extern double nn_sgemm_seconds;
+/* Profiling: seconds spent in sgemm by the thread that set nn_profile (thread-local: the blocks of
+ * a data-parallel step that run on other threads are not counted, so the figure is that thread's
+ * wall-clock share, comparable with its total). */
+extern _Thread_local bool nn_profile;
+extern _Thread_local double nn_sgemm_seconds;
 
 /* ---- vectorisable scalar math ---------------------------------------------------------------- */
 static inline float nn_fexp(float x)
@@ -239,5 +241,8 @@ static inline float nn_ftanh(float x)
     x = x > 9.0f ? 9.0f : x;
     return 1.0f - 2.0f / (nn_fexp(2.0f * x) + 1.0f);
 }
+
+/* Set OpenBLAS's thread count; returns the previous one (for restoring). */
+int nn_blas_threads(int n);
 
 #endif

@@ -7,6 +7,8 @@
 #include <libgen.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -379,4 +381,53 @@ double qv_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int qv_ncpu(void)
+{
+    static atomic_int cached;   /* sysconf reads /sys: once per process is enough */
+    int n = atomic_load(&cached);
+    if (n <= 0) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        n = c > 0 ? (int)QV_MIN(c, 1024) : 1;
+        atomic_store(&cached, n);
+    }
+    return n;
+}
+
+struct par_arg {
+    void (*fn)(void *ctx, long job);
+    void *ctx;
+    long lo, hi;
+};
+
+static void *par_main(void *p)
+{
+    struct par_arg *a = p;
+    for (long j = a->lo; j < a->hi; j++) a->fn(a->ctx, j);
+    return NULL;
+}
+
+void qv_parallel(int nthreads, long njobs, void (*fn)(void *ctx, long job), void *ctx)
+{
+    if (nthreads > njobs) nthreads = (int)njobs;
+    if (nthreads <= 1) {
+        for (long j = 0; j < njobs; j++) fn(ctx, j);
+        return;
+    }
+    pthread_t *tid = qv_mallocarray((size_t)nthreads, sizeof *tid);
+    struct par_arg *args = qv_mallocarray((size_t)nthreads, sizeof *args);
+    bool *started = qv_calloc((size_t)nthreads, sizeof *started);
+    for (int t = 0; t < nthreads; t++) {
+        args[t] = (struct par_arg){fn, ctx, njobs * t / nthreads, njobs * (t + 1) / nthreads};
+        if (t > 0) started[t] = pthread_create(&tid[t], NULL, par_main, &args[t]) == 0;
+    }
+    par_main(&args[0]);
+    for (int t = 1; t < nthreads; t++) {
+        if (started[t]) pthread_join(tid[t], NULL);
+        else par_main(&args[t]);   /* could not start a thread: do its share here */
+    }
+    free(started);
+    free(args);
+    free(tid);
 }

@@ -74,4 +74,11 @@ char *qv_next_line(char **cursor);
 uint32_t qv_crc32(const void *data, size_t len);
 double qv_now(void);   /* monotonic seconds */
 
+/* Online CPUs (read once per process; at least 1). */
+int qv_ncpu(void);
+/* Run fn(ctx, job) for job = 0..njobs-1 over nthreads threads (static contiguous partition, the
+ * calling thread takes the first share).  Falls back to serial work for any thread that cannot
+ * start, so the result never depends on whether threads were available. */
+void qv_parallel(int nthreads, long njobs, void (*fn)(void *ctx, long job), void *ctx);
+
 #endif

@@ -182,7 +182,7 @@ static int gibbs_sample(void *impl, const struct bm *bm, double beta, long count
     J.total = (double)g->nb * (double)(J.first + (J.rounds - 1) * g->thin);
     int nt = sk_threads(ctx && ctx->threads > 0 ? ctx->threads : (int)g->threads, g->nb,
                         (double)m.n * SK_W * (double)(J.first + (J.rounds - 1) * g->thin));
-    sk_parallel(nt, g->nb, gibbs_block, &J);
+    qv_parallel(nt, g->nb, gibbs_block, &J);
     sk_model_free(&m);
     if (atomic_load(&J.stop)) {
         /* chains advanced unevenly: still valid Markov chains, keep them */

@@ -10,10 +10,8 @@
 #include "qv.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* ---------------------------------------------------------------- model */
 
@@ -330,54 +328,11 @@ void sk_energy(const struct sk_model *m, const float *restrict z, double *restri
 
 int sk_threads(int requested, long njobs, double work_per_job)
 {
-    static atomic_long cached;   /* sysconf reads /sys: once per process is enough */
-    long ncpu = atomic_load(&cached);
-    if (ncpu <= 0) {
-        ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        if (ncpu < 1) ncpu = 1;
-        atomic_store(&cached, ncpu);
-    }
+    long ncpu = qv_ncpu();
     int t = requested > 0 ? requested : (int)QV_MIN(ncpu, 64);
     if (requested <= 0 && work_per_job * (double)njobs < 2e5) t = 1;   /* thread start > work */
     if (t > njobs) t = (int)QV_MAX(njobs, 1);
     return t;
-}
-
-struct par_arg {
-    void (*fn)(void *ctx, long job);
-    void *ctx;
-    long lo, hi;
-};
-
-static void *par_main(void *p)
-{
-    struct par_arg *a = p;
-    for (long j = a->lo; j < a->hi; j++) a->fn(a->ctx, j);
-    return NULL;
-}
-
-void sk_parallel(int nthreads, long njobs, void (*fn)(void *ctx, long job), void *ctx)
-{
-    if (nthreads > njobs) nthreads = (int)njobs;
-    if (nthreads <= 1) {
-        for (long j = 0; j < njobs; j++) fn(ctx, j);
-        return;
-    }
-    pthread_t *tid = qv_mallocarray((size_t)nthreads, sizeof *tid);
-    struct par_arg *args = qv_mallocarray((size_t)nthreads, sizeof *args);
-    bool *started = qv_calloc((size_t)nthreads, sizeof *started);
-    for (int t = 0; t < nthreads; t++) {
-        args[t] = (struct par_arg){fn, ctx, njobs * t / nthreads, njobs * (t + 1) / nthreads};
-        if (t > 0) started[t] = pthread_create(&tid[t], NULL, par_main, &args[t]) == 0;
-    }
-    par_main(&args[0]);
-    for (int t = 1; t < nthreads; t++) {
-        if (started[t]) pthread_join(tid[t], NULL);
-        else par_main(&args[t]);   /* could not start a thread: do its share here */
-    }
-    free(started);
-    free(args);
-    free(tid);
 }
 
 /* ---------------------------------------------------------------- β range */

@@ -59,9 +59,6 @@ void sk_copy_lane(int n, const float *zs, int ls, float *zd, int ld);
 
 /* Number of threads to use for njobs independent jobs of `work` unit updates each. */
 int  sk_threads(int requested, long njobs, double work_per_job);
-/* Run fn(ctx, job) for job = 0..njobs-1 over nthreads threads (static contiguous partition; the
- * calling thread takes the first share).  Falls back to serial if threads cannot start. */
-void sk_parallel(int nthreads, long njobs, void (*fn)(void *ctx, long job), void *ctx);
 
 /* Default β range of D-Wave's SimulatedAnnealingSampler for the Ising form of bm
  * (annealing.md §5.1): hot = ln2 / (2 max_v Σ|h,J|), cold = ln(N/0.01) / (2 g_min). */

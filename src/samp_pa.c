@@ -102,7 +102,7 @@ int pa_engine_run(struct pa_engine *P, const struct bm *bm)
 
     int nt = sk_threads(P->threads, P->nb, (double)n * SK_W * (double)(P->sweeps + 1));
     struct step_job S = {.P = P, .beta = 0, .sweeps = 0};
-    sk_parallel(nt, P->nb, step_block, &S);   /* energies of the uniform start */
+    qv_parallel(nt, P->nb, step_block, &S);   /* energies of the uniform start */
 
     struct rng rr;
     rng_init(&rr, P->seed, P->stream ^ 0x5A5A5A5A00000000ull);
@@ -136,7 +136,7 @@ int pa_engine_run(struct pa_engine *P, const struct bm *bm)
         }
         S.beta = (float)bt;
         S.sweeps = P->sweeps;
-        sk_parallel(nt, P->nb, step_block, &S);
+        qv_parallel(nt, P->nb, step_block, &S);
         bprev = bt;
         if (P->progress) P->progress(P->ud, (double)t, (double)P->steps);
     }

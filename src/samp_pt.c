@@ -251,7 +251,7 @@ static int pt_sample(void *impl, const struct bm *bm, double beta, long count,
     int nt = sk_threads(ctx && ctx->threads > 0 ? ctx->threads : (int)p->threads, J.njobs,
                         (double)m.n * SK_W * (double)(J.nblocks / J.njobs) *
                             (double)(p->burnin + J.rounds * p->thin) * 2);
-    sk_parallel(nt, J.njobs, pt_group, &J);
+    qv_parallel(nt, J.njobs, pt_group, &J);
     int rc = 0;
     if (atomic_load(&J.stop)) {
         rc = qv_seterr("sample: cancelled");

@@ -186,7 +186,7 @@ static int sa_sample(void *impl, const struct bm *bm, double beta, long count,
     J.total = (double)nblocks * (double)nb;
     int nt = sk_threads(ctx && ctx->threads > 0 ? ctx->threads : (int)s->threads, nblocks,
                         (double)m.n * SK_W * (double)s->sweeps);
-    sk_parallel(nt, nblocks, sa_block, &J);
+    qv_parallel(nt, nblocks, sa_block, &J);
     free(betas);
     sk_model_free(&m);
     if (atomic_load(&J.stop)) return qv_seterr("sample: cancelled");

@@ -720,7 +720,7 @@ static int sqa_sample(void *impl, const struct bm *bm, double beta, long count,
     long njobs = reverse && !reinit ? (count + CHAIN - 1) / CHAIN : count;
     int nt = sk_threads(ctx && ctx->threads > 0 ? ctx->threads : (int)q->threads, njobs,
                         (double)nsteps * n * q->trotter * (double)(count / QV_MAX(njobs, 1)));
-    sk_parallel(nt, njobs, sqa_job_run, &J);
+    qv_parallel(nt, njobs, sqa_job_run, &J);
     free(plan);
     if (atomic_load(&J.stop)) {
         free(h0); free(J0);

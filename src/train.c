@@ -272,6 +272,10 @@ int train_run(struct qv_app *app, const struct train_opts *o)
     }
     t->lr = o->lr; t->batch = B; t->kl_warmup = o->kl_warmup; t->wd = o->wd;
     t->wd_prior = o->wd_prior; t->neg = o->neg;
+    if (o->threads > 0) t->shards = o->threads;
+    if (t->shards < 1) t->shards = QV_MAX(1, QV_MIN(QV_MIN(qv_ncpu(), 4), B / 25));
+    if (t->shards > DVAE_MAX_SHARDS) t->shards = DVAE_MAX_SHARDS;
+    if (dvae_set_parallel(m, t->shards, t->shards) < 0) return qv_fail(app);
     atomic_store(&app->cancel, 0);
 
     float *x = qv_malloc(sizeof(float) * (size_t)B * D);
@@ -682,6 +686,7 @@ static int trainer_save(struct qv_app *app, const struct qv_state *st, cJSON *se
     cJSON_AddNumberToObject(sec, "batch", t->batch);
     cJSON_AddNumberToObject(sec, "kl_warmup", t->kl_warmup);
     cJSON_AddNumberToObject(sec, "neg", (double)t->neg);
+    cJSON_AddNumberToObject(sec, "shards", t->shards);
     if (isfinite(t->val_elbo)) cJSON_AddNumberToObject(sec, "val_elbo", t->val_elbo);
     size_t nb = sizeof(float) * t->adam.n;
     unsigned char *buf = qv_malloc(2 * nb + 1);
@@ -726,6 +731,15 @@ static int trainer_load(struct qv_app *app, struct qv_state *st, const cJSON *se
     if (!json_num(sec, "batch", &v)) t->batch = (int)v;
     if (!json_num(sec, "kl_warmup", &v)) t->kl_warmup = v;
     if (!json_num(sec, "neg", &v)) t->neg = (long)v;
+    if (!json_num(sec, "shards", &v)) {
+        if (!(v >= 1 && v <= DVAE_MAX_SHARDS)) {
+            trainer_free(t);
+            return qv_seterr("trainer: session field 'shards' must be 1..%d", DVAE_MAX_SHARDS);
+        }
+        t->shards = (int)v;
+    } else {
+        t->shards = 1;   /* sessions from before data-parallel steps ran one block */
+    }
     if (!json_num(sec, "val_elbo", &v)) t->val_elbo = v;
     qv_clearerr();
     for (int i = 0; i < 4; i++) {

@@ -7,7 +7,8 @@
  * Reproducibility: everything random in a step derives from (seed, epoch) streams plus the state
  * carried in struct trainer (noise rng, batch position) and the sampler's persistent chains, all
  * of which sessions save — so `train 4` equals `train 2; session save; session load; train 2`
- * bit for bit. */
+ * bit for bit.  A step's batch is cut into t->shards data-parallel blocks (one thread each); the
+ * count is part of the saved state, because it changes the order of the gradient sums. */
 #ifndef QV_TRAIN_H
 #define QV_TRAIN_H
 
@@ -29,6 +30,8 @@ struct train_opts {
     long max_steps;       /* stop after this many steps in this call (0 = no limit; benchmarks) */
     double max_seconds;   /* stop at the first epoch end after this many seconds (0 = no limit) */
     bool quiet;           /* no per-epoch text lines */
+    int threads;          /* data-parallel blocks = threads per step (0: the trainer's, or the
+                           * default for a new one: min(CPUs, 4, batch/25), at least 1) */
 };
 void train_opts_default(struct train_opts *o);
 
@@ -47,6 +50,8 @@ struct trainer {
     float wd;
     int batch;
     long neg;
+    int shards;           /* data-parallel blocks per batch (dvae_set_parallel); saved, because
+                           * the arithmetic of a step depends on it */
     /* last results */
     double val_elbo, logz, logz_err;
     /* time split of the last run, seconds: total, sampler, sgemm */

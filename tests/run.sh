@@ -6,10 +6,11 @@
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac   # the shell tests run from other folders
 export QVAE_HOME="$PWD"
 export QVAE_SHARED=${QVAE_SHARED:-$PWD/../shared}
-export QVAE_BIN=${QVAE_BIN:-$PWD/$BUILD/rel/qvae}
-export QVAE_SAN_BIN=${QVAE_SAN_BIN:-$PWD/$BUILD/san/qvae}
+export QVAE_BIN=${QVAE_BIN:-$BUILD/rel/qvae}
+export QVAE_SAN_BIN=${QVAE_SAN_BIN:-$BUILD/san/qvae}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 pat=${1:-}

@@ -28,6 +28,7 @@ bad "$SETUP_BE; model new --hidden 12,x" 'hidden'
 bad "$SETUP_BE; model new --tau 0" 'tau'
 bad "$SETUP_BE; train 0" 'EPOCHS'
 bad "$SETUP_BE; train 1 --batch 100000" 'batch'
+bad "$SETUP_BE; train 1 --threads 0" 'threads must be 1..8, got 0'
 
 # --- validation loss goes down -------------------------------------------------------------------
 # (the release binary when there is one: three epochs of a 784-64-24 model)
@@ -39,10 +40,12 @@ v3=$(echo "$out" | sed -n 's/^epoch 3: .*valid elbo \([-0-9.]*\).*/\1/p')
 awk -v a="$v1" -v b="$v3" 'BEGIN { exit !(b > a + 1) }' || fail "valid elbo did not improve: $v1 -> $v3"
 
 # --- reproducible, and save → load → continue equals uninterrupted ------------------------------
-run "$SETUP_BM; session save a; train 2 --log-every 20 --quiet" >/dev/null
-run "$SETUP_BM; session save c; train 2 --log-every 20 --quiet" >/dev/null
-run "$SETUP_BM; session save b; train 1 --log-every 20 --quiet" >/dev/null
-run "session load b; train 1 --log-every 20 --quiet" >/dev/null
+# (two data-parallel threads: the resumed run must keep the saved block count by itself)
+run "$SETUP_BM; session save a; train 2 --log-every 20 --quiet --threads 2" >/dev/null
+run "$SETUP_BM; session save c; train 2 --log-every 20 --quiet --threads 2" >/dev/null
+run "$SETUP_BM; session save b; train 1 --log-every 20 --quiet --threads 2" >/dev/null
+out=$(run "session load b; model info; train 1 --log-every 20 --quiet")
+echo "$out" | grep -q 'seed 3, 2 threads per step' || fail "saved thread count not restored: $out"
 S=$QVAE_SESSIONS
 cmp -s $S/a/model-weights.*.bin $S/c/model-weights.*.bin || fail "same seed, different weights"
 cmp -s $S/a/model-weights.*.bin $S/b/model-weights.*.bin || fail "resumed run differs from the uninterrupted one"

@@ -3,6 +3,8 @@
  *    prior) against dvae_batch_run's gradients, for the closed-form Bernoulli prior and for a
  *    Boltzmann-machine prior whose negative phase is exact (bm_marginals_exact; the loss includes
  *    the exact log Z, so the FD of the loss is the true gradient);
+ *  - the same check with the batch cut into data-parallel blocks, and block runs on 1 and on
+ *    several threads giving identical bits;
  *  - the importance-weighted log-likelihood converges to the exact log p(x) obtained by
  *    enumerating all 2^n latent states, within 0.01 nats at large K;
  *  - active units and bad input (K = 0, prior size mismatch). */
@@ -12,6 +14,7 @@
 #include <cmocka.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include "dvae.h"
 #include "eval.h"
 #include "graph.h"
@@ -86,11 +89,12 @@ static void cmp_add(struct cmp *c, double fd, double an)
     if (e > c->worst) c->worst = e;
 }
 
-static void check_grad(enum dvae_prior prior)
+static void check_grad(enum dvae_prior prior, int shards)
 {
     const int B = 6, D = 16, n = prior == DVAE_PRIOR_BM ? 8 : 10;
     const double beta = 0.7;
     struct dvae *m = tiny_model(prior, n, 0.6f);
+    assert_int_equal(dvae_set_parallel(m, shards, shards), 0);
     struct bm *bm = prior == DVAE_PRIOR_BM ? tiny_bm(1, 1, 4, 9, 0.8) : NULL;
     float x[6 * 16], noise[6 * 10];
     make_batch(B, D, n, x, noise);
@@ -139,8 +143,95 @@ static void check_grad(enum dvae_prior prior)
     dvae_free(m);
 }
 
-static void test_grad_bernoulli(void **s) { (void)s; check_grad(DVAE_PRIOR_BERNOULLI); }
-static void test_grad_bm(void **s) { (void)s; check_grad(DVAE_PRIOR_BM); }
+static void test_grad_bernoulli(void **s) { (void)s; check_grad(DVAE_PRIOR_BERNOULLI, 1); }
+static void test_grad_bm(void **s) { (void)s; check_grad(DVAE_PRIOR_BM, 1); }
+static void test_grad_bernoulli_blocks(void **s) { (void)s; check_grad(DVAE_PRIOR_BERNOULLI, 4); }
+static void test_grad_bm_blocks(void **s) { (void)s; check_grad(DVAE_PRIOR_BM, 3); }
+
+/* One gradient pass with the batch in `shards` blocks on `threads` threads; copies out grads,
+ * g_b, g_w and the ELBO. */
+struct pass { float *g; double gb[8], gw[16], elbo, rec, kl; };
+static void block_pass(enum dvae_prior prior, int shards, int threads, struct pass *out)
+{
+    const int B = 13, D = 16, n = 8;
+    memset(out, 0, sizeof *out);
+    struct dvae *m = tiny_model(prior, n, 0.6f);
+    struct bm *bm = prior == DVAE_PRIOR_BM ? tiny_bm(1, 1, 4, 9, 0.8) : NULL;
+    assert_int_equal(dvae_set_parallel(m, shards, threads), 0);
+    float x[13 * 16], noise[13 * 8];
+    make_batch(B, D, n, x, noise);
+    double neg_mean[8], neg_corr[16];
+    if (bm) assert_int_equal(bm_marginals_exact(bm, 1.0, neg_mean, neg_corr), 0);
+    struct dvae_batch io = {.B = B, .x = x, .noise = noise, .kl_weight = 0.7, .grad = true,
+                            .neg_mean = neg_mean, .neg_corr = neg_corr, .g_b = out->gb, .g_w = out->gw};
+    assert_int_equal(dvae_batch_run(m, bm, &io), 0);
+    out->g = malloc(sizeof(float) * m->nparams);
+    memcpy(out->g, m->grads, sizeof(float) * m->nparams);
+    out->elbo = io.elbo;
+    out->rec = io.rec;
+    out->kl = io.kl;
+    bm_free(bm);
+    dvae_free(m);
+}
+
+static void check_blocks(enum dvae_prior prior)
+{
+    struct dvae *probe = tiny_model(prior, 8, 0.6f);
+    const size_t np = probe->nparams;
+    dvae_free(probe);
+    struct pass one, b3t1, b3t3, b2t2;
+    block_pass(prior, 1, 1, &one);
+    block_pass(prior, 3, 1, &b3t1);
+    block_pass(prior, 3, 3, &b3t3);
+    block_pass(prior, 2, 2, &b2t2);
+    /* the thread count never changes a bit */
+    assert_memory_equal(b3t1.g, b3t3.g, sizeof(float) * np);
+    assert_memory_equal(b3t1.gb, b3t3.gb, sizeof b3t1.gb);
+    assert_memory_equal(b3t1.gw, b3t3.gw, sizeof b3t1.gw);
+    assert_true(b3t1.elbo == b3t3.elbo);
+    /* the block count changes only rounding: of the sums, and of sgemm, whose kernels may round a
+     * row differently in a block of another height */
+    const struct pass *cmp[2] = {&b3t1, &b2t2};
+    for (int c = 0; c < 2; c++) {
+        double num = 0, den = 0;
+        for (size_t k = 0; k < np; k++) {
+            double d = (double)cmp[c]->g[k] - one.g[k];
+            num += d * d;
+            den += (double)one.g[k] * one.g[k];
+        }
+        assert_true(den > 0);
+        assert_true(sqrt(num / den) < 1e-5);
+        assert_true(fabs(cmp[c]->elbo - one.elbo) < 1e-6 * (1 + fabs(one.elbo)));
+        if (prior == DVAE_PRIOR_BM)
+            for (int i = 0; i < 8; i++) assert_true(fabs(cmp[c]->gb[i] - one.gb[i]) < 1e-6);
+    }
+    free(one.g); free(b3t1.g); free(b3t3.g); free(b2t2.g);
+}
+
+static void test_blocks_bernoulli(void **s) { (void)s; check_blocks(DVAE_PRIOR_BERNOULLI); }
+static void test_blocks_bm(void **s) { (void)s; check_blocks(DVAE_PRIOR_BM); }
+
+static void test_blocks_bad(void **state)
+{
+    (void)state;
+    struct dvae *m = tiny_model(DVAE_PRIOR_BERNOULLI, 8, 0.6f);
+    assert_int_equal(dvae_set_parallel(m, 0, 1), -1);
+    assert_non_null(strstr(qv_errmsg(), "data-parallel blocks"));
+    assert_int_equal(dvae_set_parallel(m, DVAE_MAX_SHARDS + 1, 1), -1);
+    assert_int_equal(m->nshard, 1);
+    /* more blocks than rows: every row still counted once */
+    assert_int_equal(dvae_set_parallel(m, 4, 2), 0);
+    float x[2 * 16], noise[2 * 8];
+    make_batch(2, 16, 8, x, noise);
+    struct dvae_batch io = {.B = 2, .x = x, .noise = noise, .kl_weight = 1.0, .grad = true};
+    assert_int_equal(dvae_batch_run(m, NULL, &io), 0);
+    double e4 = io.elbo;
+    assert_int_equal(dvae_set_parallel(m, 1, 1), 0);
+    struct dvae_batch io1 = {.B = 2, .x = x, .noise = noise, .kl_weight = 1.0, .grad = true};
+    assert_int_equal(dvae_batch_run(m, NULL, &io1), 0);
+    assert_true(fabs(io1.elbo - e4) < 1e-6 * (1 + fabs(e4)));
+    dvae_free(m);
+}
 
 /* The Bernoulli KL term is the closed form: check it against a direct double computation. */
 static void test_bernoulli_kl_value(void **state)
@@ -191,6 +282,12 @@ static void check_iw(enum dvae_prior prior)
         prev_gap = gap;
     }
     assert_true(prev_gap < 0.01);
+    /* images on several threads (each with its own model copy): the same bits */
+    double iw1[3], iw3[3];
+    struct eval_ctx c1 = {.seed = 5, .threads = 1}, c3 = {.seed = 5, .threads = 3};
+    assert_int_equal(eval_iw_ll(m, bm, logz, x, N, 700, &c1, iw1), 0);
+    assert_int_equal(eval_iw_ll(m, bm, logz, x, N, 700, &c3, iw3), 0);
+    assert_memory_equal(iw1, iw3, sizeof iw1);
     /* K = 0 is an error, not a crash */
     struct eval_ctx ctx = {.seed = 1};
     assert_int_equal(eval_iw_ll(m, bm, logz, x, N, 0, &ctx, iw), -1);
@@ -238,6 +335,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grad_bernoulli),
         cmocka_unit_test(test_grad_bm),
+        cmocka_unit_test(test_grad_bernoulli_blocks),
+        cmocka_unit_test(test_grad_bm_blocks),
+        cmocka_unit_test(test_blocks_bernoulli),
+        cmocka_unit_test(test_blocks_bm),
+        cmocka_unit_test(test_blocks_bad),
         cmocka_unit_test(test_bernoulli_kl_value),
         cmocka_unit_test(test_iw_bernoulli),
         cmocka_unit_test(test_iw_bm),
