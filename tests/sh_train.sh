@@ -29,6 +29,7 @@ bad "$SETUP_BE; model new --tau 0" 'tau'
 bad "$SETUP_BE; train 0" 'EPOCHS'
 bad "$SETUP_BE; train 1 --batch 100000" 'batch'
 bad "$SETUP_BE; train 1 --threads 0" 'threads must be 1..8, got 0'
+bad "$SETUP_BE; eval ll --k 5 --threads 0" 'threads must be 1..64, got 0'
 
 # --- validation loss goes down -------------------------------------------------------------------
 # (the release binary when there is one: three epochs of a 784-64-24 model)
