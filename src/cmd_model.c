@@ -326,7 +326,8 @@ static int run_eval_ll(struct qv_app *app, const struct cmd_args *a)
     }
     if (N < 1) return qv_error(app, "eval ll: the %s split is empty", data_split_name(sp));
     long threads = cmd_int(a, "threads", QV_MIN(qv_ncpu(), 8));
-    if (threads < 1 || threads > 64) return qv_error(app, "eval ll: --threads must be 1..64, got %ld", threads);
+    if (threads < 1 || threads > EVAL_MAX_THREADS)
+        return qv_error(app, "eval ll: --threads must be 1..%d, got %ld", EVAL_MAX_THREADS, threads);
     uint64_t seed = cmd_has(a, "seed") ? (uint64_t)cmd_int(a, "seed", 1) : app->st.seed;
     double logz = 0, lzerr = 0;
     const char *method = cmd_str(a, "logz", "pa");

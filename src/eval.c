@@ -85,7 +85,7 @@ struct iw_job {
     int T;
     const struct eval_ctx *ctx;
     double *ll;
-    int rc[64];
+    int rc[EVAL_MAX_THREADS];
 };
 
 static void iw_job_run(void *p, long t)
@@ -103,8 +103,8 @@ int eval_iw_ll(struct dvae *m, const struct bm *bm, double logz, const float *x,
     if (prior_check(m, bm) < 0) return -1;
     /* Threads split the images; each image's samples come from its own stream and go through the
      * same batch shapes on every thread, so the figures are the same for any thread count. */
-    int T = ctx && ctx->threads > 1 ? (int)QV_MIN((long)QV_MIN(ctx->threads, 64), N) : 1;
-    struct dvae *models[64] = {m};
+    int T = ctx && ctx->threads > 1 ? (int)QV_MIN((long)QV_MIN(ctx->threads, EVAL_MAX_THREADS), N) : 1;
+    struct dvae *models[EVAL_MAX_THREADS] = {m};
     for (int t = 1; t < T; t++)
         if (!(models[t] = dvae_clone(m))) {
             for (int u = 1; u < t; u++) dvae_free(models[u]);

@@ -12,13 +12,16 @@
 #include "dvae.h"
 #include <stdatomic.h>
 
+#define EVAL_MAX_THREADS 64
+
 struct eval_ctx {
     uint64_t seed;
     atomic_int *cancel;                                   /* may be NULL */
     void (*progress)(void *ud, double done, double total); /* may be NULL */
     void *ud;
-    int threads;   /* images evaluated side by side (0 or 1: one thread); every thread gets its
-                    * own copy of the model, and the result does not depend on the count */
+    int threads;   /* images evaluated side by side (0 or 1: one thread; at most
+                    * EVAL_MAX_THREADS); every thread gets its own copy of the model, and the
+                    * result does not depend on the count */
 };
 
 /* x [N × D] binary images; ll [N] out.  K ≥ 1.  logz ignored for a Bernoulli prior.
