@@ -419,18 +419,42 @@ static void shard_job(void *p, long s)
     run_rows(c->m, c->bm, c->io, r0, r1 - r0, c->m->sgrad[s], c->m->sbm[s], &c->klsum[s], &c->recsum[s]);
 }
 
-/* grads += Σ_{s≥1} sgrad[s], in block order for every element (deterministic) */
-struct reduce_ctx { struct dvae *m; int S, parts; };
+/* grads += Σ_{s≥1} sgrad[s], in block order for every element (deterministic), and in the same
+ * pass whether every summed element is finite (x·0 is 0 for finite x and NaN for NaN/±Inf).  The
+ * flat vector is cut into parts on NN_VL boundaries; one flag per part. */
+#define REDUCE_MAX_PARTS (4 * DVAE_MAX_SHARDS)
+struct reduce_ctx { struct dvae *m; int S, parts; bool finite[REDUCE_MAX_PARTS]; };
 
 static void reduce_job(void *p, long part)
 {
     struct reduce_ctx *c = p;
-    size_t n = c->m->nparams, lo = n * part / c->parts, hi = n * (part + 1) / c->parts;
+    const size_t n = c->m->nparams, nv = n / NN_VL;
+    const size_t lo = nv * part / c->parts * NN_VL;
+    const size_t hi = part == c->parts - 1 ? n : nv * (part + 1) / c->parts * NN_VL;
     float *g = c->m->grads;
-    for (int s = 1; s < c->S; s++) {
+    for (int s = 1; s < c->S - 1; s++) {
         const float *gs = c->m->sgrad[s];
         for (size_t i = lo; i < hi; i++) g[i] += gs[i];
     }
+    /* last block: add and check together (the vector stays in cache) */
+    const float *gs = c->S > 1 ? c->m->sgrad[c->S - 1] : NULL;
+    nn_vf acc = nn_vset1(0.0f);
+    size_t i = lo;
+    for (; i + NN_VL <= hi; i += NN_VL) {
+        nn_vf v = nn_vload(g + i);
+        if (gs) {
+            v += nn_vload(gs + i);
+            nn_vstore(g + i, v);
+        }
+        acc += v * 0.0f;
+    }
+    float tail = 0.0f;
+    for (; i < hi; i++) {
+        if (gs) g[i] += gs[i];
+        tail += g[i] * 0.0f;
+    }
+    for (int k = 0; k < NN_VL; k++) tail += acc[k];
+    c->finite[part] = isfinite(tail);
 }
 
 int dvae_batch_run(struct dvae *m, const struct bm *bm, struct dvae_batch *io)
@@ -461,9 +485,14 @@ int dvae_batch_run(struct dvae *m, const struct bm *bm, struct dvae_batch *io)
     const int T = QV_MIN(m->nthread, S);
     int blas = T > 1 ? nn_blas_threads(1) : 0;
     qv_parallel(T, S, shard_job, &sc);
-    if (S > 1) {
-        struct reduce_ctx rc = {.m = m, .S = S, .parts = 4 * T};
-        qv_parallel(T, rc.parts, reduce_job, &rc);
+    if (io->grad) {
+        /* the reduction and the NaN/Inf check run on all of the model's threads, even when the
+         * batch ran as one block: both are memory-bound passes over every parameter */
+        const int TR = m->nthread;
+        struct reduce_ctx rc = {.m = m, .S = S, .parts = TR > 1 ? 4 * TR : 1};
+        qv_parallel(TR, rc.parts, reduce_job, &rc);
+        io->grads_finite = true;
+        for (int k = 0; k < rc.parts; k++) io->grads_finite &= rc.finite[k];
     }
     if (T > 1) nn_blas_threads(blas);
 
@@ -489,16 +518,39 @@ int dvae_batch_run(struct dvae *m, const struct bm *bm, struct dvae_batch *io)
     return 0;
 }
 
-void dvae_adam_step(struct dvae *m, struct nn_adam *o, double lr, float wd)
+/* Adam is element-wise, so the flat parameter vector is cut into parts (on 16-float boundaries)
+ * that update side by side; each part walks the segments it overlaps (kernels decay, biases and
+ * the Bernoulli prior's logits do not).  Same bits for any part count. */
+struct adam_ctx { struct dvae *m; struct nn_adam *o; float wd; long parts; };
+
+static void adam_seg(const struct adam_ctx *c, size_t lo, size_t hi, const float *seg, size_t len,
+                     float wd)
 {
-    nn_adam_begin(o, lr);
+    size_t a = (size_t)(seg - c->m->params), b = a + len;
+    if (a < lo) a = lo;
+    if (b > hi) b = hi;
+    if (a < b) nn_adam_update(c->o, c->m->params, c->m->grads, a, b - a, wd);
+}
+
+static void adam_job(void *p, long part)
+{
+    const struct adam_ctx *c = p;
+    struct dvae *m = c->m;
+    const size_t n = m->nparams, nv = n / 16;
+    const size_t lo = nv * part / c->parts * 16;
+    const size_t hi = part == c->parts - 1 ? n : nv * (part + 1) / c->parts * 16;
     for (int k = 0; k < 2; k++)
         for (int i = 0; i < m->nl; i++) {
             const struct nn_dense *L = k ? &m->dec[i] : &m->enc[i];
-            size_t off = (size_t)(L->w - m->params), nw = (size_t)L->in * L->out;
-            nn_adam_update(o, m->params, m->grads, off, nw, wd);
-            nn_adam_update(o, m->params, m->grads, (size_t)(L->b - m->params), (size_t)L->out, 0.0f);
+            adam_seg(c, lo, hi, L->w, (size_t)L->in * L->out, c->wd);
+            adam_seg(c, lo, hi, L->b, (size_t)L->out, 0.0f);
         }
-    if (m->prior_a)
-        nn_adam_update(o, m->params, m->grads, (size_t)(m->prior_a - m->params), (size_t)m->cfg.n, 0.0f);
+    if (m->prior_a) adam_seg(c, lo, hi, m->prior_a, (size_t)m->cfg.n, 0.0f);
+}
+
+void dvae_adam_step(struct dvae *m, struct nn_adam *o, double lr, float wd)
+{
+    nn_adam_begin(o, lr);
+    struct adam_ctx c = {.m = m, .o = o, .wd = wd, .parts = m->nthread > 1 ? 4L * m->nthread : 1};
+    qv_parallel(m->nthread, c.parts, adam_job, &c);
 }

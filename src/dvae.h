@@ -104,6 +104,7 @@ struct dvae_batch {
     double rec;                /* E log p(x|ζ) */
     double kl;                 /* KL term (BM: log q(ζ|x) + E(ζ), i.e. without log Z) */
     double elbo;               /* rec − kl (β not applied: the true objective) */
+    bool grads_finite;         /* grad: every element of m->grads is finite (no NaN/Inf) */
 };
 /* The loss minimised is mean_b(−rec_b + β·kl_b) (+ β·log Z for a BM prior).  bm must be NULL for
  * a Bernoulli model and match n for a BM model (checked: error). */
@@ -121,7 +122,8 @@ void dvae_decode_means(struct dvae *m, int B, const float *z, float *out);
  * normalised), BM −E(z).  z [B × n] as floats. out [B]. */
 void dvae_prior_logp(const struct dvae *m, const struct bm *bm, int B, const float *z, double *out);
 
-/* Adam step over the network (and Bernoulli prior) parameters: weight decay on kernels only. */
+/* Adam step over the network (and Bernoulli prior) parameters: weight decay on kernels only;
+ * runs on the model's threads (dvae_set_parallel), same result for any count. */
 void dvae_adam_step(struct dvae *m, struct nn_adam *o, double lr, float wd);
 
 #endif

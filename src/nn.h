@@ -103,7 +103,8 @@ static inline float nn_fexp(float x)
     /* Cephes expf: x = n·ln2 + r, |r| ≤ ln2/2, e^r by a degree-6 polynomial, 2^n by exponent bits. */
     x = x < -87.0f ? -87.0f : x;
     x = x > 88.0f ? 88.0f : x;
-    float fx = x * 1.44269504088896341f;
+    /* NaN stays NaN through r below, but must not reach the float → int conversion */
+    float fx = (x == x ? x : 0.0f) * 1.44269504088896341f;
     fx = fx + (fx >= 0.0f ? 0.5f : -0.5f);
     int32_t n = (int32_t)fx;                      /* round half away from zero */
     float nf = (float)n;
@@ -175,7 +176,7 @@ static inline nn_vf nn_vexp(nn_vf x)
 {
     x = nn_vsel(x < -87.0f, nn_vset1(-87.0f), x);
     x = nn_vsel(x > 88.0f, nn_vset1(88.0f), x);
-    nn_vf fx = x * 1.44269504088896341f;
+    nn_vf fx = nn_vsel(x == x, x, nn_vset1(0.0f)) * 1.44269504088896341f;
     fx = fx + nn_vsel(fx >= 0.0f, nn_vset1(0.5f), nn_vset1(-0.5f));
     nn_vi n = __builtin_convertvector(fx, nn_vi);
     nn_vf nf = __builtin_convertvector(n, nn_vf);

@@ -86,18 +86,6 @@ static int check_setup(struct qv_app *app, bool need_data)
     return 0;
 }
 
-static double finite_sum(const float *g, size_t n)
-{
-    float acc[NN_VL] = {0};
-    size_t i = 0;
-    for (; i + NN_VL <= n; i += NN_VL)
-        for (int k = 0; k < NN_VL; k++) acc[k] += g[i + k] * 0.0f;   /* NaN/Inf survive ×0 */
-    double s = 0;
-    for (int k = 0; k < NN_VL; k++) s += acc[k];
-    for (; i < n; i++) s += g[i] * 0.0f;
-    return s;
-}
-
 /* Weighted sufficient statistics of prior samples (PA-style log-weights or uniform). */
 static void neg_stats(const struct bm *bm, const struct samples *s, double *mean, double *corr)
 {
@@ -350,7 +338,11 @@ int train_run(struct qv_app *app, const struct train_opts *o)
                 status = -1;
                 break;
             }
-            double gsum = finite_sum(m->grads, m->nparams);
+            /* the network's gradients were checked while the blocks were summed; on the error
+             * path only, look again to tell NaN from Inf */
+            double gsum = 0.0;
+            for (size_t k = 0; !io.grads_finite && k < m->nparams; k++)
+                if (!isfinite(m->grads[k])) gsum = isnan(m->grads[k]) || isnan(gsum) ? NAN : INFINITY;
             if (isbm)
                 for (long k = 0; k < sn; k++) gsum += gb[k] * 0.0;
             if (isbm)

@@ -4,7 +4,9 @@
  *    Boltzmann-machine prior whose negative phase is exact (bm_marginals_exact; the loss includes
  *    the exact log Z, so the FD of the loss is the true gradient);
  *  - the same check with the batch cut into data-parallel blocks, and block runs on 1 and on
- *    several threads giving identical bits;
+ *    several threads giving identical bits, for the gradients and for the Adam step that follows
+ *    (checked element by element against a scalar Adam with decay on kernels only);
+ *  - the NaN/Inf check done while the blocks are summed catches a non-finite gradient anywhere;
  *  - the importance-weighted log-likelihood converges to the exact log p(x) obtained by
  *    enumerating all 2^n latent states, within 0.01 nats at large K;
  *  - active units and bad input (K = 0, prior size mismatch). */
@@ -150,7 +152,28 @@ static void test_grad_bm_blocks(void **s) { (void)s; check_grad(DVAE_PRIOR_BM, 3
 
 /* One gradient pass with the batch in `shards` blocks on `threads` threads; copies out grads,
  * g_b, g_w and the ELBO. */
-struct pass { float *g; double gb[8], gw[16], elbo, rec, kl; };
+struct pass { float *g, *p; double gb[8], gw[16], elbo, rec, kl; };
+
+/* One Adam step by the textbook formula (first step: m = (1−β1)g, v = (1−β2)g²), decay on
+ * kernels only, in double; checks every parameter of m against it. */
+static void check_adam_first_step(const struct dvae *m, const float *p0, const float *g, double lr,
+                                  double wd)
+{
+    const double b1 = 0.9, b2 = 0.999, eps = 1e-8, lr_t = lr * sqrt(1 - b2) / (1 - b1);
+    char *kernel = calloc(m->nparams, 1);
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < m->nl; i++) {
+            const struct nn_dense *L = k ? &m->dec[i] : &m->enc[i];
+            memset(kernel + (L->w - m->params), 1, (size_t)L->in * L->out);
+        }
+    for (size_t k = 0; k < m->nparams; k++) {
+        double gk = g[k] + (kernel[k] ? wd * p0[k] : 0.0);
+        double mk = (1 - b1) * gk, vk = (1 - b2) * gk * gk;
+        double want = p0[k] - lr_t * mk / (sqrt(vk) + eps);
+        assert_true(fabs(m->params[k] - want) <= 1e-6 * (1 + fabs(want)));
+    }
+    free(kernel);
+}
 static void block_pass(enum dvae_prior prior, int shards, int threads, struct pass *out)
 {
     const int B = 13, D = 16, n = 8;
@@ -165,8 +188,20 @@ static void block_pass(enum dvae_prior prior, int shards, int threads, struct pa
     struct dvae_batch io = {.B = B, .x = x, .noise = noise, .kl_weight = 0.7, .grad = true,
                             .neg_mean = neg_mean, .neg_corr = neg_corr, .g_b = out->gb, .g_w = out->gw};
     assert_int_equal(dvae_batch_run(m, bm, &io), 0);
+    assert_true(io.grads_finite);
     out->g = malloc(sizeof(float) * m->nparams);
     memcpy(out->g, m->grads, sizeof(float) * m->nparams);
+    /* then one Adam step on the same threads (a large decay so that its placement shows) */
+    float *p0 = malloc(sizeof(float) * m->nparams);
+    memcpy(p0, m->params, sizeof(float) * m->nparams);
+    struct nn_adam adam;
+    assert_int_equal(nn_adam_init(&adam, m->nparams), 0);
+    dvae_adam_step(m, &adam, 0.01, 0.5f);
+    check_adam_first_step(m, p0, out->g, 0.01, 0.5);
+    out->p = malloc(sizeof(float) * m->nparams);
+    memcpy(out->p, m->params, sizeof(float) * m->nparams);
+    nn_adam_free(&adam);
+    free(p0);
     out->elbo = io.elbo;
     out->rec = io.rec;
     out->kl = io.kl;
@@ -186,6 +221,7 @@ static void check_blocks(enum dvae_prior prior)
     block_pass(prior, 2, 2, &b2t2);
     /* the thread count never changes a bit */
     assert_memory_equal(b3t1.g, b3t3.g, sizeof(float) * np);
+    assert_memory_equal(b3t1.p, b3t3.p, sizeof(float) * np);
     assert_memory_equal(b3t1.gb, b3t3.gb, sizeof b3t1.gb);
     assert_memory_equal(b3t1.gw, b3t3.gw, sizeof b3t1.gw);
     assert_true(b3t1.elbo == b3t3.elbo);
@@ -206,6 +242,7 @@ static void check_blocks(enum dvae_prior prior)
             for (int i = 0; i < 8; i++) assert_true(fabs(cmp[c]->gb[i] - one.gb[i]) < 1e-6);
     }
     free(one.g); free(b3t1.g); free(b3t3.g); free(b2t2.g);
+    free(one.p); free(b3t1.p); free(b3t3.p); free(b2t2.p);
 }
 
 static void test_blocks_bernoulli(void **s) { (void)s; check_blocks(DVAE_PRIOR_BERNOULLI); }
@@ -231,6 +268,33 @@ static void test_blocks_bad(void **state)
     assert_int_equal(dvae_batch_run(m, NULL, &io1), 0);
     assert_true(fabs(io1.elbo - e4) < 1e-6 * (1 + fabs(e4)));
     dvae_free(m);
+}
+
+/* A NaN in any gradient element, first, middle or last of the parameters, is flagged by the check
+ * that runs while the blocks are summed, whatever the block and thread counts. */
+static void test_grads_finite(void **state)
+{
+    (void)state;
+    float x[13 * 16], noise[13 * 8];
+    make_batch(13, 16, 8, x, noise);
+    const int cfg[3][2] = {{1, 1}, {3, 1}, {3, 3}};
+    for (int c = 0; c < 3; c++)
+        for (int where = 0; where < 3; where++) {
+            struct dvae *m = tiny_model(DVAE_PRIOR_BERNOULLI, 8, 0.6f);
+            assert_int_equal(dvae_set_parallel(m, cfg[c][0], cfg[c][1]), 0);
+            /* a NaN parameter poisons its own gradient: the first, one in the middle (the
+             * decoder's output bias) and the last real one (a prior logit; padding follows) */
+            if (where == 0) m->params[0] = NAN;
+            if (where == 1) m->prior_a[m->cfg.n - 1] = NAN;   /* the last (then padding) */
+            if (where == 2) m->dec[m->nl - 1].b[3] = NAN;
+            struct dvae_batch io = {.B = 13, .x = x, .noise = noise, .kl_weight = 1.0, .grad = true};
+            assert_int_equal(dvae_batch_run(m, NULL, &io), 0);
+            bool any = false;
+            for (size_t k = 0; k < m->nparams; k++) any |= !isfinite(m->grads[k]);
+            assert_true(any);
+            assert_false(io.grads_finite);
+            dvae_free(m);
+        }
 }
 
 /* The Bernoulli KL term is the closed form: check it against a direct double computation. */
@@ -340,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_blocks_bernoulli),
         cmocka_unit_test(test_blocks_bm),
         cmocka_unit_test(test_blocks_bad),
+        cmocka_unit_test(test_grads_finite),
         cmocka_unit_test(test_bernoulli_kl_value),
         cmocka_unit_test(test_iw_bernoulli),
         cmocka_unit_test(test_iw_bm),
