@@ -170,6 +170,16 @@ static int run_train(struct qv_app *app, const struct cmd_args *a)
         snprintf(v, sizeof v, "%ld", k);
         if (sampler_set(app->st.sampler, "sweeps", v) < 0) return qv_error(app, "train: --sweeps: %s", qv_errmsg());
     }
+    if (cmd_has(a, "tau")) {
+        /* the relaxation is a training-time device (evaluation uses discrete z), so lowering τ
+         * late in a run moves the decoder towards the binary latents it is judged on */
+        double tau = cmd_float(a, "tau", 0.5);
+        if (!(tau > 0 && tau <= 10)) return qv_error(app, "train: --tau must be in (0, 10], got %g", tau);
+        if (!app->st.model) return qv_error(app, "train: no model (`model new` first)");
+        if ((float)tau != app->st.model->cfg.tau)
+            qv_printf(app, "relaxation temperature %g -> %g", (double)app->st.model->cfg.tau, tau);
+        app->st.model->cfg.tau = (float)tau;
+    }
     int rc = train_run(app, &o);
     if (rc < 0) return -1;
     const struct trainer *t = app->st.trainer;
@@ -223,6 +233,7 @@ static const struct cmd_opt train_opts_tab[] = {
     {"no-save", CMD_OPT_FLAG, "do not checkpoint into the session at epoch ends"},
     {"quiet", CMD_OPT_FLAG, "no per-epoch lines"},
     {"threads", CMD_OPT_INT, "data-parallel threads per step (default: the trainer's; new: min(CPUs, 4, batch/25))"},
+    {"tau", CMD_OPT_FLOAT, "set the model's relaxation temperature from here on (saved with the model)"},
     {NULL, 0, NULL},
 };
 
@@ -256,7 +267,9 @@ const struct cmd_entry cmd_train_entry = {
             "A NaN or Inf in a step stops training before the bad update; nothing is saved.\n"
             "--threads N cuts every batch into N blocks run side by side and sums their gradients in a\n"
             "fixed order: the count is saved with the trainer (the sums' order changes the last bits),\n"
-            "so a resumed run keeps it unless --threads is given again.",
+            "so a resumed run keeps it unless --threads is given again.\n"
+            "--tau T lowers (or raises) the GumBolt temperature for this and later training: a last\n"
+            "phase at a lower τ narrows the gap between the relaxed ELBO and the discrete model.",
     .sub = train_sub, .min_pos = 1, .max_pos = 1, .opts = train_opts_tab, .run = run_train,
     .flags = CMD_LONG,
 };

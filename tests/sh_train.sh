@@ -4,6 +4,7 @@
 #  - a seeded run is reproducible bit for bit (weights blob, metrics.csv);
 #  - train 2 = train 1; session save; (new process) session load; train 1 — same weights and the
 #    same metrics rows, with a Boltzmann-machine prior and persistent Gibbs chains;
+#  - train --tau changes the relaxation temperature (used, saved);
 #  - eval ll / eval units print their figures; generated digits land in grids/;
 #  - bad input: no data, no model, prior size mismatch, K = 0, a NaN step (the checkpoint on disk
 #    stays byte-identical), each one clear "error: …" line.
@@ -30,6 +31,7 @@ bad "$SETUP_BE; train 0" 'EPOCHS'
 bad "$SETUP_BE; train 1 --batch 100000" 'batch'
 bad "$SETUP_BE; train 1 --threads 0" 'threads must be 1..8, got 0'
 bad "$SETUP_BE; eval ll --k 5 --threads 0" 'threads must be 1..64, got 0'
+bad "$SETUP_BE; train 1 --tau 0" 'train: --tau must be in (0, 10], got 0'
 
 # --- validation loss goes down -------------------------------------------------------------------
 # (the release binary when there is one: three epochs of a 784-64-24 model)
@@ -55,6 +57,13 @@ diff <(cut -d, -f1-6 $S/a/metrics.csv) <(cut -d, -f1-6 $S/b/metrics.csv) >/dev/n
 [ "$(grep -c . $S/a/metrics.csv)" -gt 4 ] || fail "metrics.csv too short"
 head -1 $S/a/metrics.csv | grep -q '^step,epoch,elbo,rec,kl' || fail "metrics.csv header"
 ls $S/a/grids/epoch-0002.png >/dev/null 2>&1 || fail "no digit grid written"
+
+# --- train --tau: the new temperature is used (other weights) and saved with the model ------------
+run "$SETUP_BE; session save t; train 1 --quiet --tau 0.3" >/dev/null
+run "$SETUP_BE; session save u; train 1 --quiet" >/dev/null
+out=$(run "session load t; model info")
+echo "$out" | grep -q 'tau=0.3 ' || fail "train --tau not saved: $out"
+cmp -s $S/t/model-weights.*.bin $S/u/model-weights.*.bin && fail "train --tau 0.3 trained like tau 0.5"
 
 # --- evaluation -----------------------------------------------------------------------------------
 out=$(run "session load a; eval units; eval ll --k 50 --n 20 --logz exact")
