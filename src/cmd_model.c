@@ -170,18 +170,24 @@ static int run_train(struct qv_app *app, const struct cmd_args *a)
         snprintf(v, sizeof v, "%ld", k);
         if (sampler_set(app->st.sampler, "sweeps", v) < 0) return qv_error(app, "train: --sweeps: %s", qv_errmsg());
     }
+    float tau_was = app->st.model ? app->st.model->cfg.tau : 0.0f;
+    long step_was = app->st.trainer ? app->st.trainer->step : -1;
     if (cmd_has(a, "tau")) {
         /* the relaxation is a training-time device (evaluation uses discrete z), so lowering τ
          * late in a run moves the decoder towards the binary latents it is judged on */
         double tau = cmd_float(a, "tau", 0.5);
         if (!(tau > 0 && tau <= 10)) return qv_error(app, "train: --tau must be in (0, 10], got %g", tau);
         if (!app->st.model) return qv_error(app, "train: no model (`model new` first)");
-        if ((float)tau != app->st.model->cfg.tau)
-            qv_printf(app, "relaxation temperature %g -> %g", (double)app->st.model->cfg.tau, tau);
+        if ((float)tau != tau_was) qv_printf(app, "relaxation temperature %g -> %g", (double)tau_was, tau);
         app->st.model->cfg.tau = (float)tau;
     }
     int rc = train_run(app, &o);
-    if (rc < 0) return -1;
+    if (rc < 0) {
+        /* a train that failed before its first step leaves the model as it was */
+        if (app->st.model && (!app->st.trainer || app->st.trainer->step == step_was))
+            app->st.model->cfg.tau = tau_was;
+        return -1;
+    }
     const struct trainer *t = app->st.trainer;
     if (rc == 1) {
         qv_printf(app, "training stopped at step %ld (epoch %ld, batch %ld); `train N` continues", t->step,

@@ -64,6 +64,8 @@ run "$SETUP_BE; session save u; train 1 --quiet" >/dev/null
 out=$(run "session load t; model info")
 echo "$out" | grep -q 'tau=0.3 ' || fail "train --tau not saved: $out"
 cmp -s $S/t/model-weights.*.bin $S/u/model-weights.*.bin && fail "train --tau 0.3 trained like tau 0.5"
+out=$($Q -k -c "$SETUP_BM; prior new chimera 2 2 4; train 1 --tau 0.3; model info" 2>&1)
+echo "$out" | grep -q 'tau=0.5 ' || fail "a train refused before its first step kept --tau: $out"
 
 # --- evaluation -----------------------------------------------------------------------------------
 out=$(run "session load a; eval units; eval ll --k 50 --n 20 --logz exact")
