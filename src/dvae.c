@@ -419,6 +419,15 @@ static void shard_job(void *p, long s)
     run_rows(c->m, c->bm, c->io, r0, r1 - r0, c->m->sgrad[s], c->m->sbm[s], &c->klsum[s], &c->recsum[s]);
 }
 
+/* Part `part` of `parts` of the flat parameter vector, [*lo, *hi), cut on multiples of `align`
+ * floats (whole vectors per part; the last part takes the tail). */
+static void flat_part(size_t n, long part, long parts, size_t align, size_t *lo, size_t *hi)
+{
+    const size_t nv = n / align;
+    *lo = nv * (size_t)part / (size_t)parts * align;
+    *hi = part == parts - 1 ? n : nv * (size_t)(part + 1) / (size_t)parts * align;
+}
+
 /* grads += Σ_{s≥1} sgrad[s], in block order for every element (deterministic), and in the same
  * pass whether every summed element is finite (x·0 is 0 for finite x and NaN for NaN/±Inf).  The
  * flat vector is cut into parts on NN_VL boundaries; one flag per part. */
@@ -428,9 +437,8 @@ struct reduce_ctx { struct dvae *m; int S, parts; bool finite[REDUCE_MAX_PARTS];
 static void reduce_job(void *p, long part)
 {
     struct reduce_ctx *c = p;
-    const size_t n = c->m->nparams, nv = n / NN_VL;
-    const size_t lo = nv * part / c->parts * NN_VL;
-    const size_t hi = part == c->parts - 1 ? n : nv * (part + 1) / c->parts * NN_VL;
+    size_t lo, hi;
+    flat_part(c->m->nparams, part, c->parts, NN_VL, &lo, &hi);
     float *g = c->m->grads;
     for (int s = 1; s < c->S - 1; s++) {
         const float *gs = c->m->sgrad[s];
@@ -536,9 +544,8 @@ static void adam_job(void *p, long part)
 {
     const struct adam_ctx *c = p;
     struct dvae *m = c->m;
-    const size_t n = m->nparams, nv = n / 16;
-    const size_t lo = nv * part / c->parts * 16;
-    const size_t hi = part == c->parts - 1 ? n : nv * (part + 1) / c->parts * 16;
+    size_t lo, hi;
+    flat_part(m->nparams, part, c->parts, 16, &lo, &hi);
     for (int k = 0; k < 2; k++)
         for (int i = 0; i < m->nl; i++) {
             const struct nn_dense *L = k ? &m->dec[i] : &m->enc[i];
