@@ -94,9 +94,10 @@ static int dvae_carve(struct dvae *m, struct nn_arena *a)
     return 0;
 }
 
-struct dvae *dvae_new(const struct dvae_config *cfg, uint64_t seed)
+/* Checks cfg and allocates a model whose parameters are not yet set: dvae_new initialises them,
+ * dvae_clone copies them. */
+static struct dvae *dvae_alloc(const struct dvae_config *c)
 {
-    const struct dvae_config *c = cfg;
     if (c->D < 1 || c->D > 1 << 20) { qv_seterr("model: %d pixels is out of range", c->D); return NULL; }
     if (c->n < 1 || c->n > 1 << 16) { qv_seterr("model: %d latent units is out of range", c->n); return NULL; }
     if (c->nhidden < 1 || c->nhidden > DVAE_MAX_HIDDEN) {
@@ -115,6 +116,13 @@ struct dvae *dvae_new(const struct dvae_config *cfg, uint64_t seed)
     dvae_carve(m, &m->arena);
     m->nshard = m->nthread = 1;
     m->sgrad[0] = m->grads;
+    return m;
+}
+
+struct dvae *dvae_new(const struct dvae_config *cfg, uint64_t seed)
+{
+    struct dvae *m = dvae_alloc(cfg);
+    if (!m) return NULL;
     struct rng r;
     rng_init(&r, seed, 0x6d6f64656cULL);   /* "model" */
     for (int i = 0; i < m->nl; i++) nn_dense_init(&m->enc[i], &r);
@@ -134,7 +142,7 @@ void dvae_free(struct dvae *m)
 
 struct dvae *dvae_clone(const struct dvae *m)
 {
-    struct dvae *c = dvae_new(&m->cfg, 0);
+    struct dvae *c = dvae_alloc(&m->cfg);
     if (c) memcpy(c->params, m->params, sizeof(float) * m->nparams);
     return c;
 }
