@@ -40,6 +40,10 @@ export QVAE_DATA="$SHARED/data" QVAE_SESSIONS="$OUT/sessions" OPENBLAS_NUM_THREA
 SCHEDULE=${SCHEDULE:-1e-3:45,3e-4:20,3e-4:10:0.35,1e-4:25:0.25}
 secs=$((MIN * 60))
 threads=${THREADS:-1}
+for p in ${SCHEDULE//,/ }; do   # checked before anything starts, not hours into a run
+  [[ $p =~ ^[0-9.eE+-]+:[0-9]+(:[0-9.]+)?$ ]] ||
+    { echo "bad SCHEDULE phase '$p' (want LR:PERCENT or LR:PERCENT:TAU, e.g. 1e-4:25:0.25)"; exit 2; }
+done
 
 run() {   # name, prior, extra train options
   local name=$1 prior=$2 extra=$3 t0=$SECONDS phases="" p lr pct tau
