@@ -67,7 +67,7 @@ static int run_model_new(struct qv_app *app, const struct cmd_args *a)
     if (strcmp(rx, "gumbolt") != 0)
         return qv_error(app, "model new: --relax: unknown relaxation '%s' (gumbolt)", rx);
     double tau = cmd_float(a, "tau", 0.5);
-    if (!(tau > 0 && tau <= 10)) return qv_error(app, "model new: --tau must be in (0, 10], got %g", tau);
+    if (dvae_tau_check(tau) < 0) return qv_error(app, "model new: %s", qv_errmsg());
     c.tau = (float)tau;
     long bmax = cmd_int(a, "max-batch", 500);
     if (bmax < 1 || bmax > 100000) return qv_error(app, "model new: --max-batch must be 1..100000");
@@ -171,12 +171,12 @@ static int run_train(struct qv_app *app, const struct cmd_args *a)
         if (sampler_set(app->st.sampler, "sweeps", v) < 0) return qv_error(app, "train: --sweeps: %s", qv_errmsg());
     }
     float tau_was = app->st.model ? app->st.model->cfg.tau : 0.0f;
-    long step_was = app->st.trainer ? app->st.trainer->step : -1;
+    long step_was = app->st.trainer ? app->st.trainer->step : 0;   /* a new trainer starts at 0 */
     if (cmd_has(a, "tau")) {
         /* the relaxation is a training-time device (evaluation uses discrete z), so lowering τ
          * late in a run moves the decoder towards the binary latents it is judged on */
         double tau = cmd_float(a, "tau", 0.5);
-        if (!(tau > 0 && tau <= 10)) return qv_error(app, "train: --tau must be in (0, 10], got %g", tau);
+        if (dvae_tau_check(tau) < 0) return qv_error(app, "train: %s", qv_errmsg());
         if (!app->st.model) return qv_error(app, "train: no model (`model new` first)");
         if ((float)tau != tau_was) qv_printf(app, "relaxation temperature %g -> %g", (double)tau_was, tau);
         app->st.model->cfg.tau = (float)tau;
@@ -184,7 +184,7 @@ static int run_train(struct qv_app *app, const struct cmd_args *a)
     int rc = train_run(app, &o);
     if (rc < 0) {
         /* a train that failed before its first step leaves the model as it was */
-        if (app->st.model && (!app->st.trainer || app->st.trainer->step == step_was))
+        if (app->st.model && (app->st.trainer ? app->st.trainer->step : 0) == step_was)
             app->st.model->cfg.tau = tau_was;
         return -1;
     }

@@ -94,6 +94,14 @@ static int dvae_carve(struct dvae *m, struct nn_arena *a)
     return 0;
 }
 
+int dvae_tau_check(double tau)
+{
+    /* τ = 0 divides by zero in the relaxation; the upper bound catches typos (at τ ≫ 1 every ζ is
+     * near 1/2 whatever q is, so nothing would be learnt) */
+    if (!(tau > 0 && tau <= 10)) return qv_seterr("--tau must be in (0, 10], got %g", tau);
+    return 0;
+}
+
 /* Checks cfg and allocates a model whose parameters are not yet set: dvae_new initialises them,
  * dvae_clone copies them. */
 static struct dvae *dvae_alloc(const struct dvae_config *c)
@@ -104,7 +112,7 @@ static struct dvae *dvae_alloc(const struct dvae_config *c)
         qv_seterr("model: 1..%d hidden layers", DVAE_MAX_HIDDEN);
         return NULL;
     }
-    if (!(c->tau > 0.0f && c->tau <= 10.0f)) { qv_seterr("model: --tau must be in (0, 10]"); return NULL; }
+    if (dvae_tau_check(c->tau) < 0) { qv_preferr("model"); return NULL; }
     if (c->bmax < 1 || c->bmax > 100000) { qv_seterr("model: batch capacity out of range"); return NULL; }
     struct dvae *m = qv_calloc(1, sizeof *m);
     m->cfg = *c;

@@ -67,6 +67,8 @@ struct dvae {
     long sbm_len;
 };
 
+/* 0 if tau is a usable relaxation temperature, in (0, 10]; else -1 + error "--tau must be …". */
+int dvae_tau_check(double tau);
 /* New model with initialised weights (seeded); NULL + error on bad configuration. */
 struct dvae *dvae_new(const struct dvae_config *cfg, uint64_t seed);
 void dvae_free(struct dvae *m);
