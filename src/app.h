@@ -40,6 +40,7 @@ struct qv_metrics {
     double lr;
     double ips;           /* images per second */
     double val_elbo;      /* NAN unless this event carries a validation result */
+    double val_elbo_z;    /* the same with discrete latents (what eval ll scores), or NAN */
     double val_ll;        /* NAN unless an IW log-likelihood was computed */
     int    active_units;  /* -1 unknown */
 };

@@ -37,7 +37,8 @@ static int run_model_info(struct qv_app *app, const struct cmd_args *a)
         qv_printf(app, "trained: %ld steps, %ld epochs%s (seed %" PRIu64 ", %d thread%s per step)",
                   t->step, t->epoch, t->batch_pos ? " and part of one" : "", t->seed,
                   QV_MAX(t->shards, 1), t->shards > 1 ? "s" : "");
-    if (t && isfinite(t->val_elbo)) qv_printf(app, "last validation elbo %.3f", t->val_elbo);
+    if (t && isfinite(t->val_elbo))
+        qv_printf(app, "last validation elbo %.3f (discrete z: %.3f)", t->val_elbo, t->val_elbo_z);
     return 0;
 }
 
@@ -268,8 +269,9 @@ const struct cmd_entry cmd_train_entry = {
             "dynamic binarisation, GumBolt noise, the prior's negative phase from the selected sampler\n"
             "(persistent Gibbs chains by default), Adam.  Every --log-every steps: a metrics event\n"
             "and a row in the session's metrics.csv (elbo, rec, kl, lr, images/s, active units).\n"
-            "Every epoch: validation ELBO (a BM prior's log Z from a short population annealing run, or\n"
-            "exact up to 20 units), 16 generated digits, and a checkpoint of the session.\n"
+            "Every epoch: validation ELBO, relaxed and with discrete z (\"z\": what eval ll scores; the\n"
+            "relaxed one can sit nats above it), a BM prior's log Z from a short population annealing\n"
+            "run (exact up to 20 units), 16 generated digits, and a checkpoint of the session.\n"
             "A NaN or Inf in a step stops training before the bad update; nothing is saved.\n"
             "--threads N cuts every batch into N blocks run side by side and sums their gradients in a\n"
             "fixed order: the count is saved with the trainer (the sums' order changes the last bits),\n"
@@ -384,7 +386,7 @@ static int run_eval_ll(struct qv_app *app, const struct cmd_args *a)
         ev.kind = QV_EV_METRICS;
         ev.m.step = app->st.trainer ? app->st.trainer->step : 0;
         ev.m.epoch = app->st.trainer ? (double)app->st.trainer->epoch : 0;
-        ev.m.elbo = ev.m.rec = ev.m.kl = ev.m.lr = ev.m.ips = ev.m.val_elbo = NAN;
+        ev.m.elbo = ev.m.rec = ev.m.kl = ev.m.lr = ev.m.ips = ev.m.val_elbo = ev.m.val_elbo_z = NAN;
         ev.m.val_ll = mean;
         ev.m.active_units = -1;
         qv_emit(app, &ev);

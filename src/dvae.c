@@ -319,9 +319,11 @@ static void run_rows(struct dvae *m, const struct bm *bm, const struct dvae_batc
         in = ROWS(m->eh[i], m->enc[i]);
     }
     const float *l = in;
-    /* relaxation ζ = σ((l + g)/τ) [nb × n] */
+    /* relaxation ζ = σ((l + g)/τ) [nb × n], or its τ → 0 limit z = [l + g > 0] */
     const size_t bn = (size_t)nb * n;
-    {
+    if (io->discrete) {
+        for (size_t i = 0; i < bn; i++) zeta[i] = l[i] + noise[i] > 0.0f ? 1.0f : 0.0f;
+    } else {
         size_t i = 0;
         for (; i + NN_VL <= bn; i += NN_VL)
             nn_vstore(zeta + i, nn_vsigmoid((nn_vload(l + i) + nn_vload(noise + i)) * inv_tau));
@@ -492,6 +494,8 @@ int dvae_batch_run(struct dvae *m, const struct bm *bm, struct dvae_batch *io)
         return qv_seterr("model: the prior has %d units but the model has %d latents", bm->n, n);
     if (isbm && io->grad && (!io->neg_mean || !io->neg_corr || !io->g_b || !io->g_w))
         return qv_seterr("model: BM gradient needs negative-phase statistics");
+    if (io->grad && io->discrete)
+        return qv_seterr("model: discrete latents have no reparameterised gradient");
     /* a forward-only pass gains nothing from blocks (no gradients to reduce) but the threads */
     const int S = io->grad ? QV_MIN(m->nshard, B) : 1;
     if (isbm && io->grad && m->sbm_len != (long)n + bm->ne) {

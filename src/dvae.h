@@ -98,6 +98,9 @@ struct dvae_batch {
     const float *noise;        /* [B × n] logistic noise (dvae_noise) */
     double kl_weight;          /* β (KL warm-up) */
     bool grad;                 /* compute gradients into m->grads (overwritten) */
+    bool discrete;             /* forward only: binary z = [l + g > 0] instead of ζ (the τ → 0
+                                * limit), so elbo is the single-sample discrete ELBO that
+                                * evaluation scores; the relaxed one can sit nats above it */
     const double *neg_mean;    /* BM, grad: ⟨z_i⟩ under the prior [n] */
     const double *neg_corr;    /* BM, grad: ⟨z_i z_j⟩ [ne] in edge order */
     double *g_b, *g_w;         /* BM, grad: out ∂loss/∂b [n], ∂loss/∂W [ne] (overwritten) */

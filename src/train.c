@@ -45,7 +45,7 @@ struct trainer *trainer_new(const struct dvae *m, const struct bm *bm, uint64_t 
         t->pm = qv_calloc((size_t)t->pn, sizeof(double));
         t->pv = qv_calloc((size_t)t->pn, sizeof(double));
     }
-    t->val_elbo = t->logz = t->logz_err = NAN;
+    t->val_elbo = t->val_elbo_z = t->logz = t->logz_err = NAN;
     return t;
 }
 
@@ -131,7 +131,7 @@ static void quick_logz(struct qv_app *app, const struct bm *bm, uint64_t seed, d
     }
 }
 
-int train_val_elbo(struct qv_app *app, int split, long limit, double logz, double *out)
+int train_val_elbo(struct qv_app *app, int split, long limit, double logz, bool discrete, double *out)
 {
     if (check_setup(app, true) < 0) return -1;
     struct dvae *m = app->st.model;
@@ -151,7 +151,7 @@ int train_val_elbo(struct qv_app *app, int split, long limit, double logz, doubl
         for (int b = 0; b < nb; b++) idx[b] = i0 + b;
         data_batch(ds, (enum data_split)split, idx, nb, 0, x);
         dvae_noise(&r, noise, (size_t)nb * n);
-        struct dvae_batch io = {.B = nb, .x = x, .noise = noise, .kl_weight = 1.0};
+        struct dvae_batch io = {.B = nb, .x = x, .noise = noise, .kl_weight = 1.0, .discrete = discrete};
         if (dvae_batch_run(m, app->st.prior, &io) < 0) { rc = -1; break; }
         tot += io.elbo * nb;
     }
@@ -207,15 +207,23 @@ static void emit_grid(struct qv_app *app, const uint8_t *zneg, long nneg, long e
     free(img);
 }
 
-static FILE *open_metrics(struct qv_app *app)
+/* Appends to the session's metrics.csv.  *with_z: the file has the val_elbo_z column (a file begun
+ * before that column existed keeps its 11 columns, so every row matches its header). */
+static FILE *open_metrics(struct qv_app *app, bool *with_z)
 {
-    char dir[4096], path[4200];
+    char dir[4096], path[4200], head[256] = "";
+    *with_z = true;
     if (session_current_dir(app, dir, sizeof dir) < 0) return NULL;
     snprintf(path, sizeof path, "%s/metrics.csv", dir);
-    bool fresh = !qv_file_exists(path);
+    FILE *old = fopen(path, "r");
+    if (old) {
+        if (fgets(head, sizeof head, old) && head[0]) *with_z = strstr(head, ",val_elbo_z") != NULL;
+        fclose(old);
+    }
     FILE *f = fopen(path, "a");
-    if (f && fresh)
-        fputs("step,epoch,elbo,rec,kl,kl_weight,lr,images_per_s,val_elbo,active_units,seconds\n", f);
+    if (f && !head[0])
+        fputs("step,epoch,elbo,rec,kl,kl_weight,lr,images_per_s,val_elbo,active_units,seconds,"
+              "val_elbo_z\n", f);
     return f;
 }
 
@@ -280,7 +288,8 @@ int train_run(struct qv_app *app, const struct train_opts *o)
         gb = qv_malloc(sizeof(double) * (size_t)n);
         gw = qv_malloc(sizeof(double) * (size_t)bm->ne);
     }
-    FILE *csv = open_metrics(app);
+    bool csv_z;
+    FILE *csv = open_metrics(app, &csv_z);
     struct sample_ctx sctx = {.cancel = &app->cancel, .app = app};
 
     /* the KL shown per step includes the latest log Z estimate (refreshed every epoch) */
@@ -403,7 +412,7 @@ int train_run(struct qv_app *app, const struct train_opts *o)
                 ev.m.kl = win_kl / win_steps;
                 ev.m.lr = o->lr;
                 ev.m.ips = (double)win_steps * B / fmax(now - win_t0, 1e-9);
-                ev.m.val_elbo = NAN;
+                ev.m.val_elbo = ev.m.val_elbo_z = NAN;
                 ev.m.val_ll = NAN;
                 int nact = 0;
                 for (int u = 0; u < n; u++) {
@@ -423,8 +432,9 @@ int train_run(struct qv_app *app, const struct train_opts *o)
                 ea.ival = nact;
                 qv_emit(app, &ea);
                 if (csv) {
-                    fprintf(csv, "%ld,%.4f,%.4f,%.4f,%.4f,%.4f,%g,%.1f,,%d,%.3f\n", t->step, ev.m.epoch,
-                            ev.m.elbo, ev.m.rec, ev.m.kl, klw, o->lr, ev.m.ips, nact, now - t_start);
+                    fprintf(csv, "%ld,%.4f,%.4f,%.4f,%.4f,%.4f,%g,%.1f,,%d,%.3f%s\n", t->step, ev.m.epoch,
+                            ev.m.elbo, ev.m.rec, ev.m.kl, klw, o->lr, ev.m.ips, nact, now - t_start,
+                            csv_z ? "," : "");
                     fflush(csv);
                 }
                 win_elbo = win_rec = win_kl = 0;
@@ -449,11 +459,17 @@ int train_run(struct qv_app *app, const struct train_opts *o)
             quick_logz(app, bm, t->seed + (uint64_t)t->epoch, &t->logz, &t->logz_err);
             lz = isfinite(t->logz) ? t->logz : 0.0;
         }
-        double val = NAN;
-        if (ds->split_count[DATA_VALID] > 0 &&
-            train_val_elbo(app, DATA_VALID, 10000, isbm ? t->logz : 0.0, &val) < 0)
-            val = NAN;
+        /* both validation ELBOs on the same images and noise: the relaxed one is the objective,
+         * the discrete one is what `eval ll` scores (the gap between them is the relaxation's) */
+        double val = NAN, valz = NAN;
+        if (ds->split_count[DATA_VALID] > 0) {
+            if (train_val_elbo(app, DATA_VALID, 10000, isbm ? t->logz : 0.0, false, &val) < 0)
+                val = NAN;
+            if (train_val_elbo(app, DATA_VALID, 10000, isbm ? t->logz : 0.0, true, &valz) < 0)
+                valz = NAN;
+        }
         t->val_elbo = val;
+        t->val_elbo_z = valz;
         struct qv_event ev;
         memset(&ev, 0, sizeof ev);
         ev.kind = QV_EV_METRICS;
@@ -465,20 +481,23 @@ int train_run(struct qv_app *app, const struct train_opts *o)
         ev.m.lr = o->lr;
         ev.m.ips = NAN;
         ev.m.val_elbo = val;
+        ev.m.val_elbo_z = valz;
         ev.m.val_ll = NAN;
         ev.m.active_units = -1;
         qv_emit(app, &ev);
         if (csv) {
-            fprintf(csv, "%ld,%.4f,,,,,%g,,%.4f,,%.3f\n", t->step, (double)t->epoch, o->lr, val,
+            fprintf(csv, "%ld,%.4f,,,,,%g,,%.4f,,%.3f", t->step, (double)t->epoch, o->lr, val,
                     qv_now() - t_start);
+            if (csv_z) fprintf(csv, ",%.4f", valz);
+            fputc('\n', csv);
             fflush(csv);
         }
         emit_grid(app, smp.z, smp.count, t->epoch);
         if (!o->quiet) {
             char lzs[96] = "";
             if (isbm) snprintf(lzs, sizeof lzs, "  log Z %.2f±%.2f", t->logz, t->logz_err);
-            qv_printf(app, "epoch %ld: train elbo %.2f (rec %.2f, kl %.2f)  valid elbo %.2f%s  %.0f img/s",
-                      t->epoch, ev.m.elbo, ev.m.rec, ev.m.kl, val, lzs,
+            qv_printf(app, "epoch %ld: train elbo %.2f (rec %.2f, kl %.2f)  valid elbo %.2f (z %.2f)%s  %.0f img/s",
+                      t->epoch, ev.m.elbo, ev.m.rec, ev.m.kl, val, valz, lzs,
                       (double)done_steps * B / fmax(qv_now() - t_start, 1e-9));
         }
         if (o->save) {
@@ -680,6 +699,7 @@ static int trainer_save(struct qv_app *app, const struct qv_state *st, cJSON *se
     cJSON_AddNumberToObject(sec, "neg", (double)t->neg);
     cJSON_AddNumberToObject(sec, "shards", t->shards);
     if (isfinite(t->val_elbo)) cJSON_AddNumberToObject(sec, "val_elbo", t->val_elbo);
+    if (isfinite(t->val_elbo_z)) cJSON_AddNumberToObject(sec, "val_elbo_z", t->val_elbo_z);
     size_t nb = sizeof(float) * t->adam.n;
     unsigned char *buf = qv_malloc(2 * nb + 1);
     memcpy(buf, t->adam.m, nb);
@@ -717,7 +737,7 @@ static int trainer_load(struct qv_app *app, struct qv_state *st, const cJSON *se
     t->adam.t = (long)at;
     t->pt = (long)pt;
     t->pn = (long)pn;
-    t->val_elbo = t->logz = t->logz_err = NAN;
+    t->val_elbo = t->val_elbo_z = t->logz = t->logz_err = NAN;
     double v = 0;
     if (!json_num(sec, "lr", &v)) t->lr = v;
     if (!json_num(sec, "batch", &v)) t->batch = (int)v;
@@ -733,6 +753,7 @@ static int trainer_load(struct qv_app *app, struct qv_state *st, const cJSON *se
         t->shards = 1;   /* sessions from before data-parallel steps ran one block */
     }
     if (!json_num(sec, "val_elbo", &v)) t->val_elbo = v;
+    if (!json_num(sec, "val_elbo_z", &v)) t->val_elbo_z = v;
     qv_clearerr();
     for (int i = 0; i < 4; i++) {
         char k[16];

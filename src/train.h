@@ -53,7 +53,7 @@ struct trainer {
     int shards;           /* data-parallel blocks per batch (dvae_set_parallel); saved, because
                            * the arithmetic of a step depends on it */
     /* last results */
-    double val_elbo, logz, logz_err;
+    double val_elbo, val_elbo_z, logz, logz_err;   /* validation: relaxed, discrete z */
     /* time split of the last run, seconds: total, sampler, sgemm */
     double t_total, t_sample, t_sgemm;
     long steps_timed;
@@ -66,10 +66,11 @@ void trainer_free(struct trainer *t);
  * or -1 with the error reported (qv_error).  Never checkpoints a model with NaN/Inf in it. */
 int train_run(struct qv_app *app, const struct train_opts *o);
 
-/* Validation ELBO (nats per image, the relaxed objective at β = 1) over up to `limit` images of
- * split; for a BM prior log Z comes from *logz (caller's estimate).  Noise and binarisation are
- * fixed (seeded), so successive epochs are compared on the same bits. */
-int train_val_elbo(struct qv_app *app, int split, long limit, double logz, double *out);
+/* Validation ELBO (nats per image at β = 1) over up to `limit` images of split: the relaxed
+ * objective, or with `discrete` the single-sample ELBO of binary z = [l + g > 0], what `eval ll`
+ * tightens; for a BM prior log Z comes from logz (caller's estimate).  Noise and binarisation are
+ * fixed (seeded), so successive epochs, and both kinds, are compared on the same bits. */
+int train_val_elbo(struct qv_app *app, int split, long limit, double logz, bool discrete, double *out);
 
 /* `sample N --png FILE` with a model: decode prior states z [count × n] (NULL: draw them from a
  * Bernoulli prior) to digit means, emit an IMAGES event (at most 1024 images) and write a PNG grid

@@ -5,6 +5,8 @@
 #  - train 2 = train 1; session save; (new process) session load; train 1 — same weights and the
 #    same metrics rows, with a Boltzmann-machine prior and persistent Gibbs chains;
 #  - train --tau changes the relaxation temperature (used, saved);
+#  - the discrete validation ELBO is shown and logged (metrics.csv val_elbo_z; an older 11-column
+#    metrics.csv keeps its width);
 #  - eval ll / eval units print their figures; generated digits land in grids/;
 #  - bad input: no data, no model, prior size mismatch, K = 0, a NaN step (the checkpoint on disk
 #    stays byte-identical), each one clear "error: …" line.
@@ -41,6 +43,11 @@ v1=$(echo "$out" | sed -n 's/^epoch 1: .*valid elbo \([-0-9.]*\).*/\1/p')
 v3=$(echo "$out" | sed -n 's/^epoch 3: .*valid elbo \([-0-9.]*\).*/\1/p')
 [ -n "$v1" ] && [ -n "$v3" ] || fail "no validation ELBO lines: $out"
 awk -v a="$v1" -v b="$v3" 'BEGIN { exit !(b > a + 1) }' || fail "valid elbo did not improve: $v1 -> $v3"
+# the discrete validation ELBO (z = [l + g > 0]) is shown beside the relaxed one and improves too
+z1=$(echo "$out" | sed -n 's/^epoch 1: .*valid elbo [-0-9.]* (z \([-0-9.]*\)).*/\1/p')
+z3=$(echo "$out" | sed -n 's/^epoch 3: .*valid elbo [-0-9.]* (z \([-0-9.]*\)).*/\1/p')
+[ -n "$z1" ] && [ -n "$z3" ] || fail "no discrete validation ELBO: $out"
+awk -v a="$z1" -v b="$z3" 'BEGIN { exit !(b > a + 1) }' || fail "discrete valid elbo did not improve: $z1 -> $z3"
 
 # --- reproducible, and save → load → continue equals uninterrupted ------------------------------
 # (two data-parallel threads: the resumed run must keep the saved block count by itself)
@@ -55,7 +62,15 @@ cmp -s $S/a/model-weights.*.bin $S/b/model-weights.*.bin || fail "resumed run di
 cmp -s $S/a/prior-prior.*.bin $S/b/prior-prior.*.bin || fail "resumed prior differs"
 diff <(cut -d, -f1-6 $S/a/metrics.csv) <(cut -d, -f1-6 $S/b/metrics.csv) >/dev/null || fail "metrics rows differ"
 [ "$(grep -c . $S/a/metrics.csv)" -gt 4 ] || fail "metrics.csv too short"
-head -1 $S/a/metrics.csv | grep -q '^step,epoch,elbo,rec,kl' || fail "metrics.csv header"
+head -1 $S/a/metrics.csv | grep -q '^step,epoch,elbo,rec,kl.*,seconds,val_elbo_z$' || fail "metrics.csv header"
+awk -F, 'NF != 12 { bad = 1 } END { exit bad }' $S/a/metrics.csv || fail "metrics.csv rows of other widths"
+# epoch rows carry both validation ELBOs
+awk -F, 'NR > 1 && $9 != "" && $12 == "" { bad = 1 } NR > 1 && $9 != "" { n++ } END { exit bad || !n }' \
+  $S/a/metrics.csv || fail "epoch rows without the discrete validation ELBO"
+# a metrics.csv begun before the val_elbo_z column keeps its 11 columns
+sed -i '1s/,val_elbo_z$//; 2,$s/,[^,]*$//' $S/b/metrics.csv
+run "session load b; train 1 --log-every 20 --quiet" >/dev/null
+awk -F, 'NF != 11 { bad = 1 } END { exit bad }' $S/b/metrics.csv || fail "old metrics.csv got 12-column rows"
 ls $S/a/grids/epoch-0002.png >/dev/null 2>&1 || fail "no digit grid written"
 
 # --- train --tau: the new temperature is used (other weights) and saved with the model ------------

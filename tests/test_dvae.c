@@ -9,6 +9,8 @@
  *  - the NaN/Inf check done while the blocks are summed catches a non-finite gradient anywhere;
  *  - the importance-weighted log-likelihood converges to the exact log p(x) obtained by
  *    enumerating all 2^n latent states, within 0.01 nats at large K;
+ *  - the discrete validation pass against a recomputation from encoder, decoder and prior, and
+ *    as the τ → 0 limit of the relaxed one;
  *  - active units and bad input (K = 0, prior size mismatch). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -319,6 +321,66 @@ static void test_bernoulli_kl_value(void **state)
     dvae_free(m);
 }
 
+/* The discrete validation pass (io.discrete): per example, log p(x|z) − log q(z|x) + log p̃(z) with
+ * z = [l + g > 0], recomputed here from the encoder, the decoder and the prior separately; the
+ * relaxed pass approaches it as τ → 0 on the same noise; it has no gradient. */
+static void check_discrete(enum dvae_prior prior)
+{
+    const int B = 4, D = 16, n = 12;
+    struct dvae *m = tiny_model(prior, n, 0.5f);
+    struct bm *bm = prior == DVAE_PRIOR_BM ? tiny_bm(1, 2, 3, 4, 0.7) : NULL;
+    float x[4 * 16], noise[4 * 12], q[4 * 12], l[4 * 12], z[4 * 12];
+    double ex[4], lp[4];
+    make_batch(B, D, n, x, noise);
+    struct dvae_batch io = {.B = B, .x = x, .noise = noise, .kl_weight = 1.0, .discrete = true,
+                            .ex_elbo = ex};
+    assert_int_equal(dvae_batch_run(m, bm, &io), 0);
+    memcpy(l, dvae_encode(m, B, x, q), sizeof l);
+    for (int i = 0; i < B * n; i++) z[i] = l[i] + noise[i] > 0 ? 1.0f : 0.0f;
+    const float *px = dvae_decode(m, B, z);
+    dvae_prior_logp(m, bm, B, z, lp);
+    int ones = 0;
+    for (int b = 0; b < B; b++) {
+        double e = 0;
+        for (int d = 0; d < D; d++) {
+            double t = px[b * D + d];
+            e += x[b * D + d] * t - (t > 0 ? t + log1p(exp(-t)) : log1p(exp(t)));
+        }
+        for (int i = 0; i < n; i++) {
+            double qi = q[b * n + i], zi = z[b * n + i];
+            ones += zi > 0;
+            if (bm) {
+                e -= zi * log(qi) + (1 - zi) * log1p(-qi);   /* − log q(z|x) */
+            } else {
+                double p = 1 / (1 + exp(-(double)m->prior_a[i]));
+                e -= qi * log(qi / p) + (1 - qi) * log((1 - qi) / (1 - p));   /* closed-form KL */
+            }
+        }
+        if (bm) e += lp[b];
+        assert_true(fabs(e - ex[b]) < 1e-3 * (1 + fabs(e)));
+    }
+    assert_true(ones > 0 && ones < B * n);   /* both states occur: the check sees the threshold */
+
+    /* τ → 0: the relaxed ELBO on the same noise becomes the discrete one */
+    m->cfg.tau = 1e-5f;
+    struct dvae_batch rel = {.B = B, .x = x, .noise = noise, .kl_weight = 1.0};
+    assert_int_equal(dvae_batch_run(m, bm, &rel), 0);
+    assert_true(fabs(rel.elbo - io.elbo) < 1e-3 * (1 + fabs(io.elbo)));
+    m->cfg.tau = 0.5f;
+    assert_int_equal(dvae_batch_run(m, bm, &rel), 0);
+    assert_true(fabs(rel.elbo - io.elbo) > 1e-2);   /* at τ = 0.5 they differ */
+
+    double nm[12] = {0}, nc[64] = {0}, db[12], dw[64];
+    struct dvae_batch bad = {.B = B, .x = x, .noise = noise, .kl_weight = 1.0, .discrete = true,
+                             .grad = true, .neg_mean = nm, .neg_corr = nc, .g_b = db, .g_w = dw};
+    assert_int_equal(dvae_batch_run(m, bm, &bad), -1);
+    assert_non_null(strstr(qv_errmsg(), "discrete latents have no reparameterised gradient"));
+    bm_free(bm);
+    dvae_free(m);
+}
+static void test_discrete_bernoulli(void **s) { (void)s; check_discrete(DVAE_PRIOR_BERNOULLI); }
+static void test_discrete_bm(void **s) { (void)s; check_discrete(DVAE_PRIOR_BM); }
+
 static void check_iw(enum dvae_prior prior)
 {
     const int n = 12, D = 16, N = 3;
@@ -406,6 +468,8 @@ int main(void)
         cmocka_unit_test(test_blocks_bad),
         cmocka_unit_test(test_grads_finite),
         cmocka_unit_test(test_bernoulli_kl_value),
+        cmocka_unit_test(test_discrete_bernoulli),
+        cmocka_unit_test(test_discrete_bm),
         cmocka_unit_test(test_iw_bernoulli),
         cmocka_unit_test(test_iw_bm),
         cmocka_unit_test(test_units_and_mismatch),

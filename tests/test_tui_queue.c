@@ -155,7 +155,7 @@ static void test_metrics_and_view(void **state)
     struct tui_metrics m;
     memset(&m, 0, sizeof m);
     struct qv_metrics x = { .step = 1, .epoch = 0.1, .elbo = -200, .rec = -180, .kl = 20,
-                            .val_elbo = NAN, .val_ll = NAN, .active_units = -1 };
+                            .val_elbo = NAN, .val_elbo_z = NAN, .val_ll = NAN, .active_units = -1 };
     for (int i = 1; i <= 3000; i++) {   /* grows past the first allocation */
         x.step = i;
         tui_metrics_add(&m, &x);

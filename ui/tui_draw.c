@@ -84,6 +84,7 @@ int tui_color(struct tui *t, int named)
     case TC_S2:     return c256 ? 221 : COLOR_YELLOW;   /* KL */
     case TC_S3:     return c256 ? 213 : COLOR_MAGENTA;  /* −val ELBO */
     case TC_S4:     return c256 ? 203 : COLOR_RED;      /* −val LL */
+    case TC_S5:     return c256 ? 141 : COLOR_BLUE;     /* −val ELBO, discrete z */
     default:        return named;
     }
 }

@@ -78,12 +78,12 @@ void tui_snapshot_free(struct tui_snapshot *s);
 
 /* --- UI-thread data ---------------------------------------------------------------------- */
 
-enum tui_series_id { SER_ELBO, SER_REC, SER_KL, SER_VAL_ELBO, SER_VAL_LL, SER_N };
+enum tui_series_id { SER_ELBO, SER_REC, SER_KL, SER_VAL_ELBO, SER_VAL_Z, SER_VAL_LL, SER_N };
 
 struct tui_metrics {             /* metric history: one row per QV_EV_METRICS */
     long n, cap;
     double *step, *epoch;        /* [cap] */
-    double *v[SER_N];            /* [cap] plotted as losses (−ELBO, −rec, KL, −val ELBO, −val LL) */
+    double *v[SER_N];            /* [cap] plotted as losses (−ELBO, −rec, KL, −val ELBO relaxed and discrete, −val LL) */
     double ips, lr;
     int active_units;
 };
@@ -181,7 +181,7 @@ void tui_title(struct tui *t, const struct rect *r, const char *name, const char
 void tui_hline(struct tui *t, int y, int x, int w);
 /* Named colours independent of the palette size. */
 enum tui_color { TC_DEFAULT = -1, TC_DIM = 1000, TC_ERR, TC_WARN, TC_OK, TC_ACCENT,
-                 TC_S0, TC_S1, TC_S2, TC_S3, TC_S4 };
+                 TC_S0, TC_S1, TC_S2, TC_S3, TC_S4, TC_S5 };
 int tui_color(struct tui *t, int named);
 
 /* Panels (ui/panel_*.c): draw into their rectangle on stdscr. */

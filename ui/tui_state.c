@@ -78,11 +78,12 @@ void tui_metrics_add(struct tui_metrics *m, const struct qv_metrics *x)
     /* An event with a validation result is an epoch summary whose training terms are epoch
      * averages: plotting them among the per-window values would draw a sawtooth, so only its
      * validation values are kept. */
-    bool summary = isfinite(x->val_elbo) || isfinite(x->val_ll);
+    bool summary = isfinite(x->val_elbo) || isfinite(x->val_elbo_z) || isfinite(x->val_ll);
     m->v[SER_ELBO][i] = summary ? NAN : neg(x->elbo);
     m->v[SER_REC][i] = summary ? NAN : neg(x->rec);
     m->v[SER_KL][i] = !summary && isfinite(x->kl) ? x->kl : NAN;
     m->v[SER_VAL_ELBO][i] = neg(x->val_elbo);
+    m->v[SER_VAL_Z][i] = neg(x->val_elbo_z);
     m->v[SER_VAL_LL][i] = neg(x->val_ll);
     if (isfinite(x->ips) && x->ips > 0) m->ips = x->ips;
     if (isfinite(x->lr)) m->lr = x->lr;
