@@ -37,8 +37,10 @@ static int run_model_info(struct qv_app *app, const struct cmd_args *a)
         qv_printf(app, "trained: %ld steps, %ld epochs%s (seed %" PRIu64 ", %d thread%s per step)",
                   t->step, t->epoch, t->batch_pos ? " and part of one" : "", t->seed,
                   QV_MAX(t->shards, 1), t->shards > 1 ? "s" : "");
-    if (t && isfinite(t->val_elbo))
+    if (t && isfinite(t->val_elbo_z))
         qv_printf(app, "last validation elbo %.3f (discrete z: %.3f)", t->val_elbo, t->val_elbo_z);
+    else if (t && isfinite(t->val_elbo))   /* a session saved before the discrete figure existed */
+        qv_printf(app, "last validation elbo %.3f", t->val_elbo);
     return 0;
 }
 

@@ -131,7 +131,7 @@ static void quick_logz(struct qv_app *app, const struct bm *bm, uint64_t seed, d
     }
 }
 
-int train_val_elbo(struct qv_app *app, int split, long limit, double logz, bool discrete, double *out)
+int train_val_elbo(struct qv_app *app, int split, long limit, double logz, double *out, double *out_z)
 {
     if (check_setup(app, true) < 0) return -1;
     struct dvae *m = app->st.model;
@@ -144,18 +144,26 @@ int train_val_elbo(struct qv_app *app, int split, long limit, double logz, bool 
     long *idx = qv_malloc(sizeof(long) * (size_t)cap);
     struct rng r;
     rng_init(&r, app->st.trainer ? app->st.trainer->seed : app->st.seed, TR_VAL);
-    double tot = 0;
+    double tot = 0, totz = 0;
     int rc = 0;
     for (long i0 = 0; i0 < N; i0 += cap) {
         int nb = (int)QV_MIN((long)cap, N - i0);
         for (int b = 0; b < nb; b++) idx[b] = i0 + b;
         data_batch(ds, (enum data_split)split, idx, nb, 0, x);
         dvae_noise(&r, noise, (size_t)nb * n);
-        struct dvae_batch io = {.B = nb, .x = x, .noise = noise, .kl_weight = 1.0, .discrete = discrete};
+        /* one batch of images and noise serves both passes */
+        struct dvae_batch io = {.B = nb, .x = x, .noise = noise, .kl_weight = 1.0};
         if (dvae_batch_run(m, app->st.prior, &io) < 0) { rc = -1; break; }
         tot += io.elbo * nb;
+        if (out_z) {
+            io.discrete = true;
+            if (dvae_batch_run(m, app->st.prior, &io) < 0) { rc = -1; break; }
+            totz += io.elbo * nb;
+        }
     }
-    if (!rc) *out = tot / N - (m->cfg.prior == DVAE_PRIOR_BM ? logz : 0.0);
+    const double lz = m->cfg.prior == DVAE_PRIOR_BM ? logz : 0.0;
+    if (!rc) *out = tot / N - lz;
+    if (!rc && out_z) *out_z = totz / N - lz;
     free(x); free(noise); free(idx);
     return rc;
 }
@@ -462,12 +470,9 @@ int train_run(struct qv_app *app, const struct train_opts *o)
         /* both validation ELBOs on the same images and noise: the relaxed one is the objective,
          * the discrete one is what `eval ll` scores (the gap between them is the relaxation's) */
         double val = NAN, valz = NAN;
-        if (ds->split_count[DATA_VALID] > 0) {
-            if (train_val_elbo(app, DATA_VALID, 10000, isbm ? t->logz : 0.0, false, &val) < 0)
-                val = NAN;
-            if (train_val_elbo(app, DATA_VALID, 10000, isbm ? t->logz : 0.0, true, &valz) < 0)
-                valz = NAN;
-        }
+        if (ds->split_count[DATA_VALID] > 0 &&
+            train_val_elbo(app, DATA_VALID, 10000, isbm ? t->logz : 0.0, &val, &valz) < 0)
+            val = valz = NAN;
         t->val_elbo = val;
         t->val_elbo_z = valz;
         struct qv_event ev;

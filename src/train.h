@@ -66,11 +66,12 @@ void trainer_free(struct trainer *t);
  * or -1 with the error reported (qv_error).  Never checkpoints a model with NaN/Inf in it. */
 int train_run(struct qv_app *app, const struct train_opts *o);
 
-/* Validation ELBO (nats per image at β = 1) over up to `limit` images of split: the relaxed
- * objective, or with `discrete` the single-sample ELBO of binary z = [l + g > 0], what `eval ll`
- * tightens; for a BM prior log Z comes from logz (caller's estimate).  Noise and binarisation are
- * fixed (seeded), so successive epochs, and both kinds, are compared on the same bits. */
-int train_val_elbo(struct qv_app *app, int split, long limit, double logz, bool discrete, double *out);
+/* Validation ELBO (nats per image at β = 1) over up to `limit` images of split: *out the relaxed
+ * objective and, when out_z is not NULL, *out_z the single-sample ELBO of binary z = [l + g > 0]
+ * on the same images and noise (what `eval ll` tightens); for a BM prior log Z comes from logz
+ * (caller's estimate).  Noise and binarisation are fixed (seeded), so successive epochs are
+ * compared on the same bits. */
+int train_val_elbo(struct qv_app *app, int split, long limit, double logz, double *out, double *out_z);
 
 /* `sample N --png FILE` with a model: decode prior states z [count × n] (NULL: draw them from a
  * Bernoulli prior) to digit means, emit an IMAGES event (at most 1024 images) and write a PNG grid
