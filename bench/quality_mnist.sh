@@ -21,9 +21,9 @@
 # (KLW=450) kept 165 units instead of 127 and raised the relaxed validation ELBO by 5 nats, yet
 # its discrete model fell 12 nats behind the relaxed one and ended 1.5 nats *below* this recipe
 # (README); the epoch lines' "(z …)", the discrete validation ELBO, is the figure to watch.
-# Why the falling temperature: evaluation scores discrete
-# latents, training sees relaxed ones, and at τ = 0.5 the relaxed validation ELBO sits about 3 nats
-# *above* the discrete test LL, so the last phases move the decoder towards binary z.
+# Why the falling temperature: evaluation scores discrete latents, training sees relaxed ones, and
+# at τ = 0.5 the relaxed validation ELBO sits about 3 nats *above* the discrete test LL, so the
+# last phases move the decoder towards binary z.
 # The README's 2-hour figure: THREADS=2 RUNS=chimera NICE=0 bench/quality_mnist.sh 120.
 # Logs and sessions (checkpoints, metrics.csv, digit grids) go to OUTDIR (default build/quality).
 set -u
