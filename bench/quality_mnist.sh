@@ -57,10 +57,11 @@ run() {   # name, prior, extra train options
     phases+=" --wd ${WD:-1e-4} --threads $threads ${tau:+--tau $tau} $extra; "
   done
   {
-    echo "== $name: prior $prior, hidden ${HIDDEN:-512,256}, tau ${TAU:-0.5}, KL warm-up ${KLW:-50} epochs," \
+    echo "== $name: prior $prior, hidden ${HIDDEN:-512,256}, tau ${TAU:-0.5}, prior term ${KL:-relaxed}, KL warm-up ${KLW:-50} epochs," \
          "wd ${WD:-1e-4}, $threads thread(s), $MIN min budget, lr:%:tau $SCHEDULE, started $(date -u +%H:%M:%S)"
     nice -n "${NICE:-10}" "$BIN" -c "seed 1; data load mnist; prior new $prior;
-      model new --hidden ${HIDDEN:-512,256} --act tanh --tau ${TAU:-0.5}; session save $name; $phases model info"
+      model new --hidden ${HIDDEN:-512,256} --act tanh --tau ${TAU:-0.5} --kl ${KL:-relaxed}; session save $name;
+      $phases model info"
     echo "== $name: training wall-clock $((SECONDS - t0)) s"
     t0=$SECONDS
     nice -n "${NICE:-10}" "$BIN" -c "session load $name; eval units; eval ll --k $K --n $NTEST --logz pa --threads $threads"

@@ -72,6 +72,8 @@ static int run_model_new(struct qv_app *app, const struct cmd_args *a)
     double tau = cmd_float(a, "tau", 0.5);
     if (dvae_tau_check(tau) < 0) return qv_error(app, "model new: %s", qv_errmsg());
     c.tau = (float)tau;
+    if (cmd_has(a, "kl") && dvae_kl_parse(cmd_str(a, "kl", "relaxed"), &c.kl) < 0)
+        return qv_error(app, "model new: %s", qv_errmsg());
     long bmax = cmd_int(a, "max-batch", 500);
     if (bmax < 1 || bmax > 100000) return qv_error(app, "model new: --max-batch must be 1..100000");
     c.bmax = (int)bmax;
@@ -94,19 +96,22 @@ static const struct cmd_opt model_new_opts[] = {
     {"act", CMD_OPT_STR, "activation: tanh (default), relu, leaky"},
     {"relax", CMD_OPT_STR, "relaxation of the discrete latents: gumbolt (default)"},
     {"tau", CMD_OPT_FLOAT, "relaxation temperature (default 0.5)"},
+    {"kl", CMD_OPT_STR, "a BM prior's term: relaxed (GumBolt proxy at ζ, default) or analytic (exact KL at q)"},
     {"max-batch", CMD_OPT_INT, "largest batch the model's buffers hold (default 500)"},
     {"seed", CMD_OPT_INT, "initialisation seed (default: the master seed)"},
     {NULL, 0, NULL},
 };
 
 static const struct cmd_entry model_sub[] = {
-    {.name = "new", .usage = "model new [--hidden 512,256] [--act tanh] [--relax gumbolt] [--tau 0.5]",
+    {.name = "new", .usage = "model new [--hidden 512,256] [--act tanh] [--relax gumbolt] [--tau 0.5] [--kl relaxed|analytic]",
      .summary = "build a discrete VAE for the current prior and data",
      .help = "Encoder MLP (pixels → hidden → one logit per latent unit), GumBolt concrete relaxation\n"
              "with temperature τ, decoder MLP (latents → hidden reversed → pixel logits).  The number\n"
              "of latents is the prior's node count; a Bernoulli prior (`prior new bernoulli N`) has its\n"
              "own learnable logits, a Boltzmann-machine prior is trained through the selected sampler.\n"
              "τ = 0.5: GumBolt's good range (≤ 0.5); smaller τ means less bias, noisier gradients.\n"
+             "--kl analytic charges a BM prior the exact KL of the factorial posterior, E(q) − H[q]\n"
+             "(+ log Z), instead of GumBolt's one-sample proxy at ζ; ζ then only feeds the decoder.\n"
              "Replaces the current model and its optimiser state.",
      .max_pos = 0, .opts = model_new_opts, .run = run_model_new},
     {.name = "info", .usage = "model info", .summary = "describe the current model",
@@ -174,6 +179,7 @@ static int run_train(struct qv_app *app, const struct cmd_args *a)
         if (sampler_set(app->st.sampler, "sweeps", v) < 0) return qv_error(app, "train: --sweeps: %s", qv_errmsg());
     }
     float tau_was = app->st.model ? app->st.model->cfg.tau : 0.0f;
+    enum dvae_kl kl_was = app->st.model ? app->st.model->cfg.kl : DVAE_KL_RELAXED;
     long step_was = app->st.trainer ? app->st.trainer->step : 0;   /* a new trainer starts at 0 */
     if (cmd_has(a, "tau")) {
         /* the relaxation is a training-time device (evaluation uses discrete z), so lowering τ
@@ -184,11 +190,24 @@ static int run_train(struct qv_app *app, const struct cmd_args *a)
         if ((float)tau != tau_was) qv_printf(app, "relaxation temperature %g -> %g", (double)tau_was, tau);
         app->st.model->cfg.tau = (float)tau;
     }
+    enum dvae_kl kl_new = kl_was;
+    if (cmd_has(a, "kl") && dvae_kl_parse(cmd_str(a, "kl", "relaxed"), &kl_new) < 0) {
+        if (app->st.model) app->st.model->cfg.tau = tau_was;
+        return qv_error(app, "train: %s", qv_errmsg());
+    }
+    if (cmd_has(a, "kl")) {
+        if (!app->st.model) return qv_error(app, "train: no model (`model new` first)");
+        if (kl_new != kl_was)
+            qv_printf(app, "prior term %s -> %s", dvae_kl_name(kl_was), dvae_kl_name(kl_new));
+        app->st.model->cfg.kl = kl_new;
+    }
     int rc = train_run(app, &o);
     if (rc < 0) {
         /* a train that failed before its first step leaves the model as it was */
-        if (app->st.model && (app->st.trainer ? app->st.trainer->step : 0) == step_was)
+        if (app->st.model && (app->st.trainer ? app->st.trainer->step : 0) == step_was) {
             app->st.model->cfg.tau = tau_was;
+            app->st.model->cfg.kl = kl_was;
+        }
         return -1;
     }
     const struct trainer *t = app->st.trainer;
@@ -243,6 +262,7 @@ static const struct cmd_opt train_opts_tab[] = {
     {"quiet", CMD_OPT_FLAG, "no per-epoch lines"},
     {"threads", CMD_OPT_INT, "data-parallel threads per step (default: the trainer's; new: min(CPUs, 4, batch/25))"},
     {"tau", CMD_OPT_FLOAT, "set the model's relaxation temperature from here on (saved with the model)"},
+    {"kl", CMD_OPT_STR, "set a BM prior's term from here on: relaxed or analytic (saved with the model)"},
     {NULL, 0, NULL},
 };
 
@@ -264,7 +284,7 @@ static const struct cmd_entry train_sub[] = {
 
 const struct cmd_entry cmd_train_entry = {
     .name = "train",
-    .usage = "train EPOCHS [--lr 3e-3] [--batch 100] [--kl-warmup E] [--seed S] [--sweeps K]",
+    .usage = "train EPOCHS [--lr 3e-3] [--batch 100] [--kl-warmup E] [--seed S] [--sweeps K] [--tau T] [--kl K]",
     .summary = "train the model for EPOCHS more epochs (train stop|pause|resume)",
     .help = "Continues from the trainer's position: `train 2; train 2` equals `train 4`, also across\n"
             "`session save` / `session load`.  Each step: a batch in a fixed order per (seed, epoch),\n"
@@ -279,7 +299,8 @@ const struct cmd_entry cmd_train_entry = {
             "fixed order: the count is saved with the trainer (the sums' order changes the last bits),\n"
             "so a resumed run keeps it unless --threads is given again.\n"
             "--tau T lowers (or raises) the GumBolt temperature for this and later training: a last\n"
-            "phase at a lower τ narrows the gap between the relaxed ELBO and the discrete model.",
+            "phase at a lower τ narrows the gap between the relaxed ELBO and the discrete model.\n"
+            "--kl relaxed|analytic switches how a BM prior is charged from here on (see `help model new`).",
     .sub = train_sub, .min_pos = 1, .max_pos = 1, .opts = train_opts_tab, .run = run_train,
     .flags = CMD_LONG,
 };

@@ -184,8 +184,9 @@ void dvae_describe(const struct dvae *m, char *buf, size_t n)
     for (int i = 0; i < m->nl; i++)
         np += (size_t)m->enc[i].in * m->enc[i].out + m->enc[i].out +
               (size_t)m->dec[i].in * m->dec[i].out + m->dec[i].out;
-    snprintf(buf, n, "%s %s gumbolt tau=%g %s prior, %zu parameters", arch, nn_act_name(c->act),
-             (double)c->tau, c->prior == DVAE_PRIOR_BM ? "boltzmann" : "bernoulli", np);
+    snprintf(buf, n, "%s %s gumbolt tau=%g%s %s prior, %zu parameters", arch, nn_act_name(c->act),
+             (double)c->tau, c->prior == DVAE_PRIOR_BM && c->kl == DVAE_KL_ANALYTIC ? " kl=analytic" : "",
+             c->prior == DVAE_PRIOR_BM ? "boltzmann" : "bernoulli", np);
 }
 
 void dvae_noise(struct rng *r, float *g, size_t n)
@@ -275,6 +276,16 @@ void dvae_prior_logp(const struct dvae *m, const struct bm *bm, int B, const flo
     }
 }
 
+const char *dvae_kl_name(enum dvae_kl k) { return k == DVAE_KL_ANALYTIC ? "analytic" : "relaxed"; }
+
+int dvae_kl_parse(const char *s, enum dvae_kl *out)
+{
+    if (strcmp(s, "relaxed") == 0) *out = DVAE_KL_RELAXED;
+    else if (strcmp(s, "analytic") == 0) *out = DVAE_KL_ANALYTIC;
+    else return qv_seterr("--kl: unknown prior term '%s' (relaxed, analytic)", s);
+    return 0;
+}
+
 int dvae_set_parallel(struct dvae *m, int shards, int threads)
 {
     if (shards < 1 || shards > DVAE_MAX_SHARDS)
@@ -302,6 +313,9 @@ static void run_rows(struct dvae *m, const struct bm *bm, const struct dvae_batc
     const struct dvae_config *c = &m->cfg;
     const int B = io->B, n = c->n, D = c->D, W = m->widest, nl = m->nl;
     const bool isbm = c->prior == DVAE_PRIOR_BM;
+    /* analytic KL of a BM prior: the prior term at q instead of ζ, so ζ feeds the decoder only.
+     * A discrete pass keeps z: E(z) + log q(z) is already the exact single-sample term. */
+    const bool on_q = isbm && c->kl == DVAE_KL_ANALYTIC && !io->discrete;
     const float inv_tau = 1.0f / c->tau, sB = 1.0f / (float)B;
     const float kb = (float)(io->kl_weight / B);
     const float *x = io->x + (size_t)r0 * D, *noise = io->noise + (size_t)r0 * n;
@@ -366,19 +380,31 @@ static void run_rows(struct dvae *m, const struct bm *bm, const struct dvae_batc
         const int (*ed)[2] = (const int (*)[2])bm->g->edges;
         float *dE = g2;   /* free until the decoder backward */
         for (int b = 0; b < nb; b++) {
-            const float *lr = l + (size_t)b * n, *zr = zeta + (size_t)b * n;
+            const float *lr = l + (size_t)b * n;
+            float *dzr = dzeta + (size_t)b * n, *dlr = dl + (size_t)b * n;
+            /* the point the prior term is evaluated at: ζ (relaxed proxy), or q = σ(l) (analytic:
+             * E_q[E(z)] = E(q) because the energy is affine in each z_i and q is factorial) */
+            const float *zr = zeta + (size_t)b * n;
+            if (on_q) {
+                for (int i = 0; i < n; i++) dzr[i] = nn_fsigmoid(lr[i]);
+                zr = dzr;
+            }
             double kl = bm_energy_row(bm, zr, io->grad ? dE : NULL);
-            /* log q(ζ|x) = Σ ζ l − softplus(l); ∂/∂ζ = l, ∂/∂l (explicit) = ζ − σ(l) */
+            /* log q(ζ|x) = Σ ζ l − softplus(l); ∂/∂ζ = l, ∂/∂l (explicit) = ζ − σ(l).  At ζ = q it
+             * is −H[q], and the explicit ∂/∂l vanishes: all of ∂KL/∂l goes through q, dq/dl = q(1−q) */
             for (int i = 0; i < n; i++) kl += zr[i] * lr[i] - nn_fsoftplus(lr[i]);
             if (io->grad) {
-                float *dzr = dzeta + (size_t)b * n, *dlr = dl + (size_t)b * n;
-                for (int i = 0; i < n; i++) {
-                    dzr[i] = kb * (lr[i] + dE[i]);
-                    dlr[i] = kb * (zr[i] - nn_fsigmoid(lr[i]));
-                    bmacc[i] += zr[i];
-                }
+                for (int i = 0; i < n; i++) bmacc[i] += zr[i];
                 double *acw = bmacc + n;
                 for (long k = 0; k < bm->ne; k++) acw[k] += (double)zr[ed[k][0]] * zr[ed[k][1]];
+                if (on_q) {
+                    for (int i = 0; i < n; i++) dlr[i] = kb * (lr[i] + dE[i]) * zr[i] * (1.0f - zr[i]);
+                } else {
+                    for (int i = 0; i < n; i++) {
+                        dzr[i] = kb * (lr[i] + dE[i]);
+                        dlr[i] = kb * (zr[i] - nn_fsigmoid(lr[i]));
+                    }
+                }
             }
             ks += kl;
             rs += rec[b];
@@ -406,7 +432,7 @@ static void run_rows(struct dvae *m, const struct bm *bm, const struct dvae_batc
      * ∂ζ/∂l = ζ(1−ζ)/τ */
     for (size_t i = 0; i < bn; i++) {
         float z = zeta[i];
-        dl[i] += (isbm ? dy[i] + dzeta[i] : dy[i]) * z * (1.0f - z) * inv_tau;
+        dl[i] += (isbm && !on_q ? dy[i] + dzeta[i] : dy[i]) * z * (1.0f - z) * inv_tau;
     }
     /* encoder backward from dl; the first layer needs no input gradient */
     dy = dl;

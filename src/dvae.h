@@ -8,6 +8,7 @@
  *   ELBO ≈ log p(x|ζ) − β·KL,  ζ_i = σ((l_i + g_i)/τ),  g_i ~ Logistic(0,1) (= log u − log(1−u))
  *   Bernoulli prior:  KL = Σ_i q_i (l_i − a_i) − softplus(l_i) + softplus(a_i),  q = σ(l)  (exact)
  *   BM prior:         KL = log q(ζ|x) + E_θ(ζ) + log Z_θ,  log q(ζ|x) = Σ ζ_i l_i − softplus(l_i)
+ *                     (--kl relaxed), or the same expression at ζ = q (--kl analytic, exact; enum dvae_kl)
  * with ∂log Z/∂b_i = ⟨z_i⟩, ∂log Z/∂W_ij = ⟨z_i z_j⟩ taken from prior samples (constants).
  *
  * Why GumBolt with τ = 0.5 by default: it evaluates every term at the relaxed ζ, so the BM energy
@@ -25,6 +26,16 @@
 
 enum dvae_prior { DVAE_PRIOR_BERNOULLI, DVAE_PRIOR_BM };
 enum dvae_relax { DVAE_RELAX_GUMBOLT };
+/* How a BM prior's term is charged during training (a Bernoulli prior always uses its closed form):
+ *  relaxed   GumBolt's proxy log q(ζ|x) + E_θ(ζ) at the relaxed ζ (one sample, as published);
+ *  analytic  the exact discrete KL for the factorial q: Σ q_i l_i − softplus(l_i) + E_θ(q), since
+ *            E_q[E_θ(z)] = E_θ(q) for an energy affine in each z_i; ζ then feeds only the decoder,
+ *            and the positive phase is ⟨q_i⟩, ⟨q_u q_v⟩ — the statistics of the discrete posterior
+ *            the prior must match at evaluation, not those of ζ (which at τ = 0.5 differ). */
+enum dvae_kl { DVAE_KL_RELAXED, DVAE_KL_ANALYTIC };
+/* "relaxed"/"analytic" ↔ enum; parse returns -1 + error "--kl: …" on unknown text. */
+const char *dvae_kl_name(enum dvae_kl k);
+int dvae_kl_parse(const char *s, enum dvae_kl *out);
 
 struct dvae_config {
     int D;                          /* pixels per image */
@@ -34,6 +45,7 @@ struct dvae_config {
     enum nn_act act;
     enum dvae_relax relax;
     float tau;                      /* relaxation temperature */
+    enum dvae_kl kl;                /* BM prior term: GumBolt proxy at ζ, or analytic at q */
     enum dvae_prior prior;
     int bmax;                       /* largest batch the work buffers hold */
 };

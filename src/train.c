@@ -596,6 +596,7 @@ static int model_save(struct qv_app *app, const struct qv_state *st, cJSON *sec,
     cJSON_AddStringToObject(sec, "act", nn_act_name(c->act));
     cJSON_AddStringToObject(sec, "relax", "gumbolt");
     cJSON_AddNumberToObject(sec, "tau", c->tau);
+    cJSON_AddStringToObject(sec, "kl", dvae_kl_name(c->kl));
     cJSON_AddStringToObject(sec, "prior", c->prior == DVAE_PRIOR_BM ? "boltzmann" : "bernoulli");
     cJSON_AddNumberToObject(sec, "batch_capacity", c->bmax);
     cJSON_AddNumberToObject(sec, "parameters", (double)m->nparams);
@@ -622,6 +623,10 @@ static int model_load(struct qv_app *app, struct qv_state *st, const cJSON *sec,
     c.n = (int)v;
     if (json_num(sec, "tau", &v)) return -1;
     c.tau = (float)v;
+    /* absent in sessions saved before the analytic term existed: they trained with the proxy */
+    const cJSON *kl = cJSON_GetObjectItemCaseSensitive(sec, "kl");
+    if (kl && (!cJSON_IsString(kl) || dvae_kl_parse(kl->valuestring, &c.kl)))
+        return qv_seterr("model: bad 'kl' (relaxed or analytic)");
     if (json_num(sec, "batch_capacity", &v)) return -1;
     c.bmax = (int)v;
     const cJSON *h = cJSON_GetObjectItemCaseSensitive(sec, "hidden");

@@ -4,7 +4,7 @@
 #  - a seeded run is reproducible bit for bit (weights blob, metrics.csv);
 #  - train 2 = train 1; session save; (new process) session load; train 1 — same weights and the
 #    same metrics rows, with a Boltzmann-machine prior and persistent Gibbs chains;
-#  - train --tau changes the relaxation temperature (used, saved);
+#  - train --tau changes the relaxation temperature (used, saved); --kl analytic likewise;
 #  - the discrete validation ELBO is shown and logged (metrics.csv val_elbo_z; an older 11-column
 #    metrics.csv keeps its width);
 #  - eval ll / eval units print their figures; generated digits land in grids/;
@@ -34,6 +34,8 @@ bad "$SETUP_BE; train 1 --batch 100000" 'batch'
 bad "$SETUP_BE; train 1 --threads 0" 'threads must be 1..8, got 0'
 bad "$SETUP_BE; eval ll --k 5 --threads 0" 'threads must be 1..64, got 0'
 bad "$SETUP_BE; train 1 --tau 0" 'train: --tau must be in (0, 10], got 0'
+bad "$SETUP_BM; model new --kl exact" "model new: --kl: unknown prior term 'exact' (relaxed, analytic)"
+bad "$SETUP_BM; train 1 --kl exact" "train: --kl: unknown prior term 'exact' (relaxed, analytic)"
 
 # --- validation loss goes down -------------------------------------------------------------------
 # (the release binary when there is one: three epochs of a 784-64-24 model)
@@ -81,6 +83,19 @@ echo "$out" | grep -q 'tau=0.3 ' || fail "train --tau not saved: $out"
 cmp -s $S/t/model-weights.*.bin $S/u/model-weights.*.bin && fail "train --tau 0.3 trained like tau 0.5"
 out=$($Q -k -c "$SETUP_BM; prior new chimera 2 2 4; train 1 --tau 0.3; model info" 2>&1)
 echo "$out" | grep -q 'tau=0.5 ' || fail "a train refused before its first step kept --tau: $out"
+
+# --- --kl analytic: a BM prior charged the exact KL trains other weights, is saved, and can be
+# switched mid-run; a train refused before its first step keeps the old setting ---------------------
+run "$SETUP_BM; model new --hidden 64 --kl analytic; session save ka; train 1 --quiet" >/dev/null
+run "$SETUP_BM; session save kr; train 1 --quiet" >/dev/null
+out=$(run "session load ka; model info")
+echo "$out" | grep -q 'tau=0.5 kl=analytic boltzmann' || fail "--kl analytic not saved: $out"
+cmp -s $S/ka/model-weights.*.bin $S/kr/model-weights.*.bin && fail "--kl analytic trained like relaxed"
+out=$(run "session load kr; train 1 --quiet --kl analytic; model info")
+echo "$out" | grep -q 'prior term relaxed -> analytic' || fail "train --kl: no notice: $out"
+echo "$out" | grep -q 'kl=analytic' || fail "train --kl not kept: $out"
+out=$($Q -k -c "$SETUP_BM; prior new chimera 2 2 4; train 1 --kl analytic; model info" 2>&1)
+echo "$out" | grep -q 'kl=analytic' && fail "a train refused before its first step kept --kl: $out"
 
 # --- evaluation -----------------------------------------------------------------------------------
 out=$(run "session load a; eval units; eval ll --k 50 --n 20 --logz exact")

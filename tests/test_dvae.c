@@ -93,11 +93,12 @@ static void cmp_add(struct cmp *c, double fd, double an)
     if (e > c->worst) c->worst = e;
 }
 
-static void check_grad(enum dvae_prior prior, int shards)
+static void check_grad(enum dvae_prior prior, int shards, enum dvae_kl kl)
 {
     const int B = 6, D = 16, n = prior == DVAE_PRIOR_BM ? 8 : 10;
     const double beta = 0.7;
     struct dvae *m = tiny_model(prior, n, 0.6f);
+    m->cfg.kl = kl;
     assert_int_equal(dvae_set_parallel(m, shards, shards), 0);
     struct bm *bm = prior == DVAE_PRIOR_BM ? tiny_bm(1, 1, 4, 9, 0.8) : NULL;
     float x[6 * 16], noise[6 * 10];
@@ -122,8 +123,8 @@ static void check_grad(enum dvae_prior prior, int shards)
         cmp_add(&c, (lp - lm) / (2 * eps), g[k]);
     }
     double rel = sqrt(c.num / c.den);
-    print_message("%s prior: network gradient relative error %.2e (worst scaled %.2f)\n",
-                  prior == DVAE_PRIOR_BM ? "BM" : "Bernoulli", rel, c.worst);
+    print_message("%s prior (%s): network gradient relative error %.2e (worst scaled %.2f)\n",
+                  prior == DVAE_PRIOR_BM ? "BM" : "Bernoulli", dvae_kl_name(kl), rel, c.worst);
     assert_true(rel < 1e-2);
     assert_true(c.worst < 1.0);
     if (bm) {
@@ -147,10 +148,67 @@ static void check_grad(enum dvae_prior prior, int shards)
     dvae_free(m);
 }
 
-static void test_grad_bernoulli(void **s) { (void)s; check_grad(DVAE_PRIOR_BERNOULLI, 1); }
-static void test_grad_bm(void **s) { (void)s; check_grad(DVAE_PRIOR_BM, 1); }
-static void test_grad_bernoulli_blocks(void **s) { (void)s; check_grad(DVAE_PRIOR_BERNOULLI, 4); }
-static void test_grad_bm_blocks(void **s) { (void)s; check_grad(DVAE_PRIOR_BM, 3); }
+static void test_grad_bernoulli(void **s) { (void)s; check_grad(DVAE_PRIOR_BERNOULLI, 1, DVAE_KL_RELAXED); }
+static void test_grad_bm(void **s) { (void)s; check_grad(DVAE_PRIOR_BM, 1, DVAE_KL_RELAXED); }
+static void test_grad_bernoulli_blocks(void **s) { (void)s; check_grad(DVAE_PRIOR_BERNOULLI, 4, DVAE_KL_RELAXED); }
+static void test_grad_bm_blocks(void **s) { (void)s; check_grad(DVAE_PRIOR_BM, 3, DVAE_KL_RELAXED); }
+static void test_grad_bm_analytic(void **s) { (void)s; check_grad(DVAE_PRIOR_BM, 1, DVAE_KL_ANALYTIC); }
+static void test_grad_bm_analytic_blocks(void **s) { (void)s; check_grad(DVAE_PRIOR_BM, 3, DVAE_KL_ANALYTIC); }
+
+/* The analytic BM term is the exact discrete KL without log Z: for each example,
+ * Σ_z q(z|x) [log q(z|x) + E(z)] by enumerating all 2^8 states of C(1,1,4), in double.  It does
+ * not depend on the noise, while the reconstruction still does; the relaxed proxy differs from it
+ * at τ = 0.6; and the discrete pass (which scores sampled z either way) ignores the setting. */
+static void test_bm_analytic_kl_value(void **state)
+{
+    (void)state;
+    const int B = 3, D = 16, n = 8;
+    struct dvae *m = tiny_model(DVAE_PRIOR_BM, n, 0.6f);
+    struct bm *bm = tiny_bm(1, 1, 4, 9, 0.8);
+    float x[3 * 16], noise[3 * 8], noise2[3 * 8], q[3 * 8];
+    make_batch(B, D, n, x, noise);
+    for (int i = 0; i < B * n; i++) noise2[i] = -noise[i];
+    dvae_encode(m, B, x, q);
+    double want = 0.0;
+    const int (*ed)[2] = (const int (*)[2])bm->g->edges;
+    for (int b = 0; b < B; b++)
+        for (int s = 0; s < 1 << n; s++) {
+            double lq = 0.0, e = 0.0;
+            for (int i = 0; i < n; i++) {
+                int zi = (s >> i) & 1;
+                double qi = q[b * n + i];
+                lq += log(zi ? qi : 1.0 - qi);
+                e -= bm->b[i] * zi;
+            }
+            for (long k = 0; k < bm->ne; k++) e -= bm->w[k] * ((s >> ed[k][0]) & 1) * ((s >> ed[k][1]) & 1);
+            want += exp(lq) * (lq + e);
+        }
+    want /= B;
+    m->cfg.kl = DVAE_KL_ANALYTIC;
+    struct dvae_batch io = {.B = B, .x = x, .noise = noise, .kl_weight = 1.0};
+    assert_int_equal(dvae_batch_run(m, bm, &io), 0);
+    print_message("analytic BM term %.6f, enumeration %.6f\n", io.kl, want);
+    assert_true(fabs(io.kl - want) < 1e-4 * (1.0 + fabs(want)));
+    struct dvae_batch io2 = {.B = B, .x = x, .noise = noise2, .kl_weight = 1.0};
+    assert_int_equal(dvae_batch_run(m, bm, &io2), 0);
+    assert_true(io2.kl == io.kl);
+    assert_true(fabs(io2.rec - io.rec) > 1e-3);
+    struct dvae_batch dz = {.B = B, .x = x, .noise = noise, .kl_weight = 1.0, .discrete = true};
+    assert_int_equal(dvae_batch_run(m, bm, &dz), 0);
+    m->cfg.kl = DVAE_KL_RELAXED;
+    struct dvae_batch ir = {.B = B, .x = x, .noise = noise, .kl_weight = 1.0};
+    assert_int_equal(dvae_batch_run(m, bm, &ir), 0);
+    assert_true(fabs(ir.kl - want) > 1e-3);
+    struct dvae_batch dz2 = {.B = B, .x = x, .noise = noise, .kl_weight = 1.0, .discrete = true};
+    assert_int_equal(dvae_batch_run(m, bm, &dz2), 0);
+    assert_true(dz2.elbo == dz.elbo);
+    enum dvae_kl k;
+    assert_int_equal(dvae_kl_parse("analytic", &k), 0);
+    assert_int_equal(k, DVAE_KL_ANALYTIC);
+    assert_int_equal(dvae_kl_parse("exact", &k), -1);
+    bm_free(bm);
+    dvae_free(m);
+}
 
 /* One gradient pass with the batch in `shards` blocks on `threads` threads; copies out grads,
  * g_b, g_w and the ELBO. */
@@ -463,6 +521,9 @@ int main(void)
         cmocka_unit_test(test_grad_bm),
         cmocka_unit_test(test_grad_bernoulli_blocks),
         cmocka_unit_test(test_grad_bm_blocks),
+        cmocka_unit_test(test_grad_bm_analytic),
+        cmocka_unit_test(test_grad_bm_analytic_blocks),
+        cmocka_unit_test(test_bm_analytic_kl_value),
         cmocka_unit_test(test_blocks_bernoulli),
         cmocka_unit_test(test_blocks_bm),
         cmocka_unit_test(test_blocks_bad),
