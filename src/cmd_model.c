@@ -66,9 +66,8 @@ static int run_model_new(struct qv_app *app, const struct cmd_args *a)
         return qv_error(app, "model new: %s", qv_errmsg());
     if (cmd_has(a, "act") && nn_act_parse(cmd_str(a, "act", "tanh"), &c.act) < 0)
         return qv_error(app, "model new: %s", qv_errmsg());
-    const char *rx = cmd_str(a, "relax", "gumbolt");
-    if (strcmp(rx, "gumbolt") != 0)
-        return qv_error(app, "model new: --relax: unknown relaxation '%s' (gumbolt)", rx);
+    if (cmd_has(a, "relax") && dvae_relax_parse(cmd_str(a, "relax", "gumbolt"), &c.relax) < 0)
+        return qv_error(app, "model new: %s", qv_errmsg());
     double tau = cmd_float(a, "tau", 0.5);
     if (dvae_tau_check(tau) < 0) return qv_error(app, "model new: %s", qv_errmsg());
     c.tau = (float)tau;
@@ -94,7 +93,7 @@ static int run_model_new(struct qv_app *app, const struct cmd_args *a)
 static const struct cmd_opt model_new_opts[] = {
     {"hidden", CMD_OPT_LIST, "hidden widths of the encoder, input side first (default 512,256); the decoder mirrors them"},
     {"act", CMD_OPT_STR, "activation: tanh (default), relu, leaky"},
-    {"relax", CMD_OPT_STR, "relaxation of the discrete latents: gumbolt (default)"},
+    {"relax", CMD_OPT_STR, "relaxation of the discrete latents: gumbolt (default) or st (straight-through)"},
     {"tau", CMD_OPT_FLOAT, "relaxation temperature (default 0.5)"},
     {"kl", CMD_OPT_STR, "a BM prior's term: relaxed (GumBolt proxy at ζ, default) or analytic (exact KL at q)"},
     {"max-batch", CMD_OPT_INT, "largest batch the model's buffers hold (default 500)"},
@@ -103,7 +102,7 @@ static const struct cmd_opt model_new_opts[] = {
 };
 
 static const struct cmd_entry model_sub[] = {
-    {.name = "new", .usage = "model new [--hidden 512,256] [--act tanh] [--relax gumbolt] [--tau 0.5] [--kl relaxed|analytic]",
+    {.name = "new", .usage = "model new [--hidden 512,256] [--act tanh] [--relax gumbolt|st] [--tau 0.5] [--kl relaxed|analytic]",
      .summary = "build a discrete VAE for the current prior and data",
      .help = "Encoder MLP (pixels → hidden → one logit per latent unit), GumBolt concrete relaxation\n"
              "with temperature τ, decoder MLP (latents → hidden reversed → pixel logits).  The number\n"
@@ -112,6 +111,8 @@ static const struct cmd_entry model_sub[] = {
              "τ = 0.5: GumBolt's good range (≤ 0.5); smaller τ means less bias, noisier gradients.\n"
              "--kl analytic charges a BM prior the exact KL of the factorial posterior, E(q) − H[q]\n"
              "(+ log Z), instead of GumBolt's one-sample proxy at ζ; ζ then only feeds the decoder.\n"
+             "--relax st (straight-through) feeds the binary z = [l + g > 0] forward and takes the\n"
+             "GumBolt ζ's slope backward: the decoder learns on the latents it is judged on.\n"
              "Replaces the current model and its optimiser state.",
      .max_pos = 0, .opts = model_new_opts, .run = run_model_new},
     {.name = "info", .usage = "model info", .summary = "describe the current model",
@@ -178,28 +179,33 @@ static int run_train(struct qv_app *app, const struct cmd_args *a)
         snprintf(v, sizeof v, "%ld", k);
         if (sampler_set(app->st.sampler, "sweeps", v) < 0) return qv_error(app, "train: --sweeps: %s", qv_errmsg());
     }
-    float tau_was = app->st.model ? app->st.model->cfg.tau : 0.0f;
-    enum dvae_kl kl_was = app->st.model ? app->st.model->cfg.kl : DVAE_KL_RELAXED;
+    /* --tau, --relax, --kl change the model from here on: all parsed before any is applied, and a
+     * train that fails before its first step puts them back */
+    struct dvae *m = app->st.model;
+    float tau_was = m ? m->cfg.tau : 0.0f, tau_new = tau_was;
+    enum dvae_kl kl_was = m ? m->cfg.kl : DVAE_KL_RELAXED, kl_new = kl_was;
+    enum dvae_relax rx_was = m ? m->cfg.relax : DVAE_RELAX_GUMBOLT, rx_new = rx_was;
     long step_was = app->st.trainer ? app->st.trainer->step : 0;   /* a new trainer starts at 0 */
     if (cmd_has(a, "tau")) {
-        /* the relaxation is a training-time device (evaluation uses discrete z), so lowering τ
-         * late in a run moves the decoder towards the binary latents it is judged on */
         double tau = cmd_float(a, "tau", 0.5);
         if (dvae_tau_check(tau) < 0) return qv_error(app, "train: %s", qv_errmsg());
-        if (!app->st.model) return qv_error(app, "train: no model (`model new` first)");
-        if ((float)tau != tau_was) qv_printf(app, "relaxation temperature %g -> %g", (double)tau_was, tau);
-        app->st.model->cfg.tau = (float)tau;
+        tau_new = (float)tau;
     }
-    enum dvae_kl kl_new = kl_was;
-    if (cmd_has(a, "kl") && dvae_kl_parse(cmd_str(a, "kl", "relaxed"), &kl_new) < 0) {
-        if (app->st.model) app->st.model->cfg.tau = tau_was;
+    if (cmd_has(a, "relax") && dvae_relax_parse(cmd_str(a, "relax", "gumbolt"), &rx_new) < 0)
         return qv_error(app, "train: %s", qv_errmsg());
-    }
-    if (cmd_has(a, "kl")) {
-        if (!app->st.model) return qv_error(app, "train: no model (`model new` first)");
-        if (kl_new != kl_was)
-            qv_printf(app, "prior term %s -> %s", dvae_kl_name(kl_was), dvae_kl_name(kl_new));
-        app->st.model->cfg.kl = kl_new;
+    if (cmd_has(a, "kl") && dvae_kl_parse(cmd_str(a, "kl", "relaxed"), &kl_new) < 0)
+        return qv_error(app, "train: %s", qv_errmsg());
+    if ((cmd_has(a, "tau") || cmd_has(a, "relax") || cmd_has(a, "kl")) && !m)
+        return qv_error(app, "train: no model (`model new` first)");
+    if (m) {
+        /* the relaxation is a training-time device (evaluation uses discrete z), so lowering τ
+         * late in a run moves the decoder towards the binary latents it is judged on */
+        if (tau_new != tau_was) qv_printf(app, "relaxation temperature %g -> %g", (double)tau_was, (double)tau_new);
+        if (rx_new != rx_was) qv_printf(app, "relaxation %s -> %s", dvae_relax_name(rx_was), dvae_relax_name(rx_new));
+        if (kl_new != kl_was) qv_printf(app, "prior term %s -> %s", dvae_kl_name(kl_was), dvae_kl_name(kl_new));
+        m->cfg.tau = tau_new;
+        m->cfg.relax = rx_new;
+        m->cfg.kl = kl_new;
     }
     int rc = train_run(app, &o);
     if (rc < 0) {
@@ -207,6 +213,7 @@ static int run_train(struct qv_app *app, const struct cmd_args *a)
         if (app->st.model && (app->st.trainer ? app->st.trainer->step : 0) == step_was) {
             app->st.model->cfg.tau = tau_was;
             app->st.model->cfg.kl = kl_was;
+            app->st.model->cfg.relax = rx_was;
         }
         return -1;
     }
@@ -263,6 +270,7 @@ static const struct cmd_opt train_opts_tab[] = {
     {"threads", CMD_OPT_INT, "data-parallel threads per step (default: the trainer's; new: min(CPUs, 4, batch/25))"},
     {"tau", CMD_OPT_FLOAT, "set the model's relaxation temperature from here on (saved with the model)"},
     {"kl", CMD_OPT_STR, "set a BM prior's term from here on: relaxed or analytic (saved with the model)"},
+    {"relax", CMD_OPT_STR, "set the relaxation from here on: gumbolt or st (saved with the model)"},
     {NULL, 0, NULL},
 };
 
@@ -284,7 +292,7 @@ static const struct cmd_entry train_sub[] = {
 
 const struct cmd_entry cmd_train_entry = {
     .name = "train",
-    .usage = "train EPOCHS [--lr 3e-3] [--batch 100] [--kl-warmup E] [--seed S] [--sweeps K] [--tau T] [--kl K]",
+    .usage = "train EPOCHS [--lr 3e-3] [--batch 100] [--kl-warmup E] [--seed S] [--sweeps K] [--tau T] [--kl K] [--relax R]",
     .summary = "train the model for EPOCHS more epochs (train stop|pause|resume)",
     .help = "Continues from the trainer's position: `train 2; train 2` equals `train 4`, also across\n"
             "`session save` / `session load`.  Each step: a batch in a fixed order per (seed, epoch),\n"
@@ -300,7 +308,8 @@ const struct cmd_entry cmd_train_entry = {
             "so a resumed run keeps it unless --threads is given again.\n"
             "--tau T lowers (or raises) the GumBolt temperature for this and later training: a last\n"
             "phase at a lower τ narrows the gap between the relaxed ELBO and the discrete model.\n"
-            "--kl relaxed|analytic switches how a BM prior is charged from here on (see `help model new`).",
+            "--kl relaxed|analytic and --relax gumbolt|st switch how a BM prior is charged and how the\n"
+            "latents are relaxed from here on (see `help model new`).",
     .sub = train_sub, .min_pos = 1, .max_pos = 1, .opts = train_opts_tab, .run = run_train,
     .flags = CMD_LONG,
 };

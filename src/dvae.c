@@ -184,8 +184,8 @@ void dvae_describe(const struct dvae *m, char *buf, size_t n)
     for (int i = 0; i < m->nl; i++)
         np += (size_t)m->enc[i].in * m->enc[i].out + m->enc[i].out +
               (size_t)m->dec[i].in * m->dec[i].out + m->dec[i].out;
-    snprintf(buf, n, "%s %s gumbolt tau=%g%s %s prior, %zu parameters", arch, nn_act_name(c->act),
-             (double)c->tau, c->prior == DVAE_PRIOR_BM && c->kl == DVAE_KL_ANALYTIC ? " kl=analytic" : "",
+    snprintf(buf, n, "%s %s %s tau=%g%s %s prior, %zu parameters", arch, nn_act_name(c->act),
+             dvae_relax_name(c->relax), (double)c->tau, c->prior == DVAE_PRIOR_BM && c->kl == DVAE_KL_ANALYTIC ? " kl=analytic" : "",
              c->prior == DVAE_PRIOR_BM ? "boltzmann" : "bernoulli", np);
 }
 
@@ -276,6 +276,16 @@ void dvae_prior_logp(const struct dvae *m, const struct bm *bm, int B, const flo
     }
 }
 
+const char *dvae_relax_name(enum dvae_relax r) { return r == DVAE_RELAX_ST ? "st" : "gumbolt"; }
+
+int dvae_relax_parse(const char *s, enum dvae_relax *out)
+{
+    if (strcmp(s, "gumbolt") == 0) *out = DVAE_RELAX_GUMBOLT;
+    else if (strcmp(s, "st") == 0) *out = DVAE_RELAX_ST;
+    else return qv_seterr("--relax: unknown relaxation '%s' (gumbolt, st)", s);
+    return 0;
+}
+
 const char *dvae_kl_name(enum dvae_kl k) { return k == DVAE_KL_ANALYTIC ? "analytic" : "relaxed"; }
 
 int dvae_kl_parse(const char *s, enum dvae_kl *out)
@@ -316,6 +326,7 @@ static void run_rows(struct dvae *m, const struct bm *bm, const struct dvae_batc
     /* analytic KL of a BM prior: the prior term at q instead of ζ, so ζ feeds the decoder only.
      * A discrete pass keeps z: E(z) + log q(z) is already the exact single-sample term. */
     const bool on_q = isbm && c->kl == DVAE_KL_ANALYTIC && !io->discrete;
+    const bool hard = io->discrete || c->relax == DVAE_RELAX_ST;   /* binary z in the forward pass */
     const float inv_tau = 1.0f / c->tau, sB = 1.0f / (float)B;
     const float kb = (float)(io->kl_weight / B);
     const float *x = io->x + (size_t)r0 * D, *noise = io->noise + (size_t)r0 * n;
@@ -335,7 +346,7 @@ static void run_rows(struct dvae *m, const struct bm *bm, const struct dvae_batc
     const float *l = in;
     /* relaxation ζ = σ((l + g)/τ) [nb × n], or its τ → 0 limit z = [l + g > 0] */
     const size_t bn = (size_t)nb * n;
-    if (io->discrete) {
+    if (hard) {
         for (size_t i = 0; i < bn; i++) zeta[i] = l[i] + noise[i] > 0.0f ? 1.0f : 0.0f;
     } else {
         size_t i = 0;
@@ -429,9 +440,9 @@ static void run_rows(struct dvae *m, const struct bm *bm, const struct dvae_batc
         dy = dst;
     }
     /* dy now holds ∂rec-loss/∂ζ [nb × n]; combine with the prior's and chain through ζ(l):
-     * ∂ζ/∂l = ζ(1−ζ)/τ */
+     * ∂ζ/∂l = ζ(1−ζ)/τ, for straight-through with the GumBolt ζ the forward pass did not use */
     for (size_t i = 0; i < bn; i++) {
-        float z = zeta[i];
+        float z = hard ? nn_fsigmoid((l[i] + noise[i]) * inv_tau) : zeta[i];
         dl[i] += (isbm && !on_q ? dy[i] + dzeta[i] : dy[i]) * z * (1.0f - z) * inv_tau;
     }
     /* encoder backward from dl; the first layer needs no input gradient */

@@ -25,7 +25,15 @@
 #define DVAE_MAX_SHARDS 8
 
 enum dvae_prior { DVAE_PRIOR_BERNOULLI, DVAE_PRIOR_BM };
-enum dvae_relax { DVAE_RELAX_GUMBOLT };
+/* How the binary latents are relaxed for the reparameterised gradient:
+ *  gumbolt  ζ = σ((l + g)/τ) everywhere (forward and backward);
+ *  st       straight-through: the forward pass uses the binary z = [l + g > 0], so the decoder and
+ *           the prior term see exactly the latents evaluation scores (no information can pass
+ *           through continuous values of ζ); the backward pass uses ∂ζ/∂l of the GumBolt ζ at the
+ *           same noise (biased, as every straight-through estimator). */
+enum dvae_relax { DVAE_RELAX_GUMBOLT, DVAE_RELAX_ST };
+const char *dvae_relax_name(enum dvae_relax r);
+int dvae_relax_parse(const char *s, enum dvae_relax *out);   /* -1 + error "--relax: …" */
 /* How a BM prior's term is charged during training (a Bernoulli prior always uses its closed form):
  *  relaxed   GumBolt's proxy log q(ζ|x) + E_θ(ζ) at the relaxed ζ (one sample, as published);
  *  analytic  the exact discrete KL for the factorial q: Σ q_i l_i − softplus(l_i) + E_θ(q), since

@@ -594,7 +594,7 @@ static int model_save(struct qv_app *app, const struct qv_state *st, cJSON *sec,
     cJSON *h = cJSON_AddArrayToObject(sec, "hidden");
     for (int i = 0; i < c->nhidden; i++) cJSON_AddItemToArray(h, cJSON_CreateNumber(c->hidden[i]));
     cJSON_AddStringToObject(sec, "act", nn_act_name(c->act));
-    cJSON_AddStringToObject(sec, "relax", "gumbolt");
+    cJSON_AddStringToObject(sec, "relax", dvae_relax_name(c->relax));
     cJSON_AddNumberToObject(sec, "tau", c->tau);
     cJSON_AddStringToObject(sec, "kl", dvae_kl_name(c->kl));
     cJSON_AddStringToObject(sec, "prior", c->prior == DVAE_PRIOR_BM ? "boltzmann" : "bernoulli");
@@ -623,6 +623,9 @@ static int model_load(struct qv_app *app, struct qv_state *st, const cJSON *sec,
     c.n = (int)v;
     if (json_num(sec, "tau", &v)) return -1;
     c.tau = (float)v;
+    const cJSON *rx = cJSON_GetObjectItemCaseSensitive(sec, "relax");
+    if (rx && (!cJSON_IsString(rx) || dvae_relax_parse(rx->valuestring, &c.relax)))
+        return qv_seterr("model: bad 'relax' (gumbolt or st)");
     /* absent in sessions saved before the analytic term existed: they trained with the proxy */
     const cJSON *kl = cJSON_GetObjectItemCaseSensitive(sec, "kl");
     if (kl && (!cJSON_IsString(kl) || dvae_kl_parse(kl->valuestring, &c.kl)))

@@ -4,7 +4,7 @@
 #  - a seeded run is reproducible bit for bit (weights blob, metrics.csv);
 #  - train 2 = train 1; session save; (new process) session load; train 1 — same weights and the
 #    same metrics rows, with a Boltzmann-machine prior and persistent Gibbs chains;
-#  - train --tau changes the relaxation temperature (used, saved); --kl analytic likewise;
+#  - train --tau changes the relaxation temperature (used, saved); --kl analytic, --relax st likewise;
 #  - the discrete validation ELBO is shown and logged (metrics.csv val_elbo_z; an older 11-column
 #    metrics.csv keeps its width);
 #  - eval ll / eval units print their figures; generated digits land in grids/;
@@ -94,8 +94,17 @@ cmp -s $S/ka/model-weights.*.bin $S/kr/model-weights.*.bin && fail "--kl analyti
 out=$(run "session load kr; train 1 --quiet --kl analytic; model info")
 echo "$out" | grep -q 'prior term relaxed -> analytic' || fail "train --kl: no notice: $out"
 echo "$out" | grep -q 'kl=analytic' || fail "train --kl not kept: $out"
-out=$($Q -k -c "$SETUP_BM; prior new chimera 2 2 4; train 1 --kl analytic; model info" 2>&1)
+out=$($Q -k -c "$SETUP_BM; prior new chimera 2 2 4; train 1 --kl analytic --relax st; model info" 2>&1)
 echo "$out" | grep -q 'kl=analytic' && fail "a train refused before its first step kept --kl: $out"
+echo "$out" | grep -q ' st tau' && fail "a train refused before its first step kept --relax: $out"
+# --relax st: the forward pass is the discrete one, so both validation ELBOs coincide; saved
+out=$(run "$SETUP_BM; model new --hidden 64 --relax st; session save st; train 1 --quiet; model info")
+echo "$out" | grep -q 'tanh st tau=0.5 boltzmann' || fail "--relax st: $out"
+echo "$out" | grep -Eq 'last validation elbo (-[0-9.]+) \(discrete z: \1\)' ||
+  fail "--relax st: relaxed and discrete validation differ: $out"
+out=$(run "session load st; model info")
+echo "$out" | grep -q ' st tau=0.5' || fail "--relax st not saved: $out"
+bad "$SETUP_BM; model new --relax rebar" "model new: --relax: unknown relaxation 'rebar' (gumbolt, st)"
 
 # --- evaluation -----------------------------------------------------------------------------------
 out=$(run "session load a; eval units; eval ll --k 50 --n 20 --logz exact")

@@ -124,7 +124,8 @@ static void check_grad(enum dvae_prior prior, int shards, enum dvae_kl kl)
     }
     double rel = sqrt(c.num / c.den);
     print_message("%s prior (%s): network gradient relative error %.2e (worst scaled %.2f)\n",
-                  prior == DVAE_PRIOR_BM ? "BM" : "Bernoulli", dvae_kl_name(kl), rel, c.worst);
+                  prior == DVAE_PRIOR_BM ? "BM" : "Bernoulli",
+                  prior == DVAE_PRIOR_BM ? dvae_kl_name(kl) : "closed form", rel, c.worst);
     assert_true(rel < 1e-2);
     assert_true(c.worst < 1.0);
     if (bm) {
@@ -357,6 +358,123 @@ static void test_grads_finite(void **state)
         }
 }
 
+/* Straight-through (--relax st): the forward pass is the discrete pass, and the gradient is the
+ * exact gradient of the surrogate in which the decoder and the prior term see z_h + ζ(θ) − ζ(θ0)
+ * (z_h = [l + g > 0] and ζ0 frozen at the current parameters), computed here from the encoder, the
+ * decoder and the prior separately and differentiated by finite differences. */
+struct st_ref { const float *x, *noise, *zh, *s0; double beta; const struct bm *bm; };
+
+static double st_surrogate(struct dvae *m, const struct st_ref *r, int B)
+{
+    const int n = m->cfg.n, D = m->cfg.D;
+    float q[6 * 10], zin[6 * 10];
+    const float *l = dvae_encode(m, B, r->x, q);
+    for (int i = 0; i < B * n; i++) {
+        double s = 1 / (1 + exp(-((double)l[i] + r->noise[i]) / m->cfg.tau));
+        zin[i] = (float)(r->zh[i] + s - r->s0[i]);
+    }
+    double kl = 0;
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < n; i++) {
+            double qi = q[b * n + i], li = l[b * n + i], z = zin[b * n + i];
+            if (r->bm) {
+                kl += z * li - (li > 0 ? li + log1p(exp(-li)) : log1p(exp(li)));   /* log q proxy */
+                kl -= r->bm->b[i] * z;
+            } else {
+                double p = 1 / (1 + exp(-(double)m->prior_a[i]));
+                kl += qi * log(qi / p) + (1 - qi) * log((1 - qi) / (1 - p));
+            }
+        }
+    if (r->bm) {
+        const int (*ed)[2] = (const int (*)[2])r->bm->g->edges;
+        for (int b = 0; b < B; b++)
+            for (long k = 0; k < r->bm->ne; k++)
+                kl -= r->bm->w[k] * zin[b * n + ed[k][0]] * zin[b * n + ed[k][1]];
+    }
+    const float *px = dvae_decode(m, B, zin);
+    double rec = 0;
+    for (int i = 0; i < B * D; i++) {
+        double t = px[i];
+        rec += r->x[i] * t - (t > 0 ? t + log1p(exp(-t)) : log1p(exp(t)));
+    }
+    double loss = (-rec + r->beta * kl) / B;
+    if (r->bm) {
+        double lz;
+        assert_int_equal(bm_logz_exact(r->bm, 1.0, &lz), 0);
+        loss += r->beta * lz;
+    }
+    return loss;
+}
+
+static void check_st(enum dvae_prior prior)
+{
+    const int B = 6, D = 16, n = prior == DVAE_PRIOR_BM ? 8 : 10;
+    struct dvae *m = tiny_model(prior, n, 0.6f);
+    struct bm *bm = prior == DVAE_PRIOR_BM ? tiny_bm(1, 1, 4, 9, 0.8) : NULL;
+    m->cfg.relax = DVAE_RELAX_ST;
+    float x[6 * 16], noise[6 * 10], q[6 * 10], zh[6 * 10], s0[6 * 10];
+    make_batch(B, D, n, x, noise);
+    double neg_mean[8], neg_corr[16], g_b[8], g_w[16];
+    if (bm) assert_int_equal(bm_marginals_exact(bm, 1.0, neg_mean, neg_corr), 0);
+    struct dvae_batch io = {.B = B, .x = x, .noise = noise, .kl_weight = 0.7, .grad = true,
+                            .neg_mean = neg_mean, .neg_corr = neg_corr, .g_b = g_b, .g_w = g_w};
+    assert_int_equal(dvae_batch_run(m, bm, &io), 0);
+    float *g = malloc(sizeof(float) * m->nparams);
+    memcpy(g, m->grads, sizeof(float) * m->nparams);
+    /* forward = the discrete pass on the same noise */
+    struct dvae_batch dz = {.B = B, .x = x, .noise = noise, .kl_weight = 0.7, .discrete = true};
+    assert_int_equal(dvae_batch_run(m, bm, &dz), 0);
+    assert_true(fabs(io.elbo - dz.elbo) < 1e-9 * (1 + fabs(dz.elbo)));
+    const float *l = dvae_encode(m, B, x, q);
+    int ones = 0;
+    for (int i = 0; i < B * n; i++) {
+        zh[i] = l[i] + noise[i] > 0 ? 1.0f : 0.0f;
+        s0[i] = (float)(1 / (1 + exp(-((double)l[i] + noise[i]) / m->cfg.tau)));
+        ones += zh[i] > 0;
+    }
+    assert_true(ones > 0 && ones < B * n);
+    struct st_ref r = {.x = x, .noise = noise, .zh = zh, .s0 = s0, .beta = 0.7, .bm = bm};
+    struct cmp c = {0};
+    const float eps = 2e-3f;
+    for (size_t k = 0; k < m->nparams; k++) {
+        if (g[k] == 0.0f && m->params[k] == 0.0f) continue;   /* padding */
+        float save = m->params[k];
+        m->params[k] = save + eps;
+        double lp = st_surrogate(m, &r, B);
+        m->params[k] = save - eps;
+        double lm = st_surrogate(m, &r, B);
+        m->params[k] = save;
+        cmp_add(&c, (lp - lm) / (2 * eps), g[k]);
+    }
+    double rel = sqrt(c.num / c.den);
+    print_message("straight-through, %s prior: gradient vs the surrogate's, relative error %.2e\n",
+                  bm ? "BM" : "Bernoulli", rel);
+    assert_true(rel < 1e-2);
+    assert_true(c.worst < 1.0);
+    if (bm) {
+        struct cmp cb = {0};
+        for (int i = 0; i < bm->n + bm->ne; i++) {
+            double *pp = i < bm->n ? &bm->b[i] : &bm->w[i - bm->n];
+            double save = *pp;
+            *pp = save + 1e-4; double lp = st_surrogate(m, &r, B);
+            *pp = save - 1e-4; double lm = st_surrogate(m, &r, B);
+            *pp = save;
+            cmp_add(&cb, (lp - lm) / 2e-4, i < bm->n ? g_b[i] : g_w[i - bm->n]);
+        }
+        assert_true(sqrt(cb.num / cb.den) < 1e-3);
+        bm_free(bm);
+    }
+    enum dvae_relax rx;
+    assert_int_equal(dvae_relax_parse("st", &rx), 0);
+    assert_int_equal(rx, DVAE_RELAX_ST);
+    assert_int_equal(dvae_relax_parse("rebar", &rx), -1);
+    free(g);
+    dvae_free(m);
+}
+
+static void test_st_bernoulli(void **s) { (void)s; check_st(DVAE_PRIOR_BERNOULLI); }
+static void test_st_bm(void **s) { (void)s; check_st(DVAE_PRIOR_BM); }
+
 /* The Bernoulli KL term is the closed form: check it against a direct double computation. */
 static void test_bernoulli_kl_value(void **state)
 {
@@ -524,6 +642,8 @@ int main(void)
         cmocka_unit_test(test_grad_bm_analytic),
         cmocka_unit_test(test_grad_bm_analytic_blocks),
         cmocka_unit_test(test_bm_analytic_kl_value),
+        cmocka_unit_test(test_st_bernoulli),
+        cmocka_unit_test(test_st_bm),
         cmocka_unit_test(test_blocks_bernoulli),
         cmocka_unit_test(test_blocks_bm),
         cmocka_unit_test(test_blocks_bad),
