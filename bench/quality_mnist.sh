@@ -14,7 +14,9 @@
 # default 0.5), SCHEDULE (training phases as LR:PERCENT[:TAU] of the budget, default
 # 1e-3:45,3e-4:20,3e-4:10:0.35,1e-4:25:0.25; each phase ends at an epoch boundary; a phase with a
 # TAU trains from then on at that temperature, which is saved with the model), KLW (KL warm-up
-# epochs, default 50), WD (weight decay on network kernels, default 1e-4), HIDDEN (default 512,256).
+# epochs, default 50), WD (weight decay on network kernels, default 1e-4), HIDDEN (default 512,256),
+# KL (a BM prior's term: relaxed, the GumBolt proxy, default; or analytic, the exact KL at q) and
+# RELAX (gumbolt, default; or st, straight-through) for `model new`.
 # Batch 100, Adam.  Why this recipe: at 3e-3 (DVAE#'s base rate, which it pairs with batch norm)
 # this network stalls, and each drop of the rate gains several nats within a few epochs.  KL
 # warm-up: a long one keeps more units active but can cost test LL — DVAE#'s 30 % of the run
@@ -57,10 +59,11 @@ run() {   # name, prior, extra train options
     phases+=" --wd ${WD:-1e-4} --threads $threads ${tau:+--tau $tau} $extra; "
   done
   {
-    echo "== $name: prior $prior, hidden ${HIDDEN:-512,256}, tau ${TAU:-0.5}, prior term ${KL:-relaxed}, KL warm-up ${KLW:-50} epochs," \
+    echo "== $name: prior $prior, hidden ${HIDDEN:-512,256}, tau ${TAU:-0.5}, ${RELAX:-gumbolt}, prior term ${KL:-relaxed}, KL warm-up ${KLW:-50} epochs," \
          "wd ${WD:-1e-4}, $threads thread(s), $MIN min budget, lr:%:tau $SCHEDULE, started $(date -u +%H:%M:%S)"
     nice -n "${NICE:-10}" "$BIN" -c "seed 1; data load mnist; prior new $prior;
-      model new --hidden ${HIDDEN:-512,256} --act tanh --tau ${TAU:-0.5} --kl ${KL:-relaxed}; session save $name;
+      model new --hidden ${HIDDEN:-512,256} --act tanh --tau ${TAU:-0.5} --kl ${KL:-relaxed} --relax ${RELAX:-gumbolt};
+      session save $name;
       $phases model info"
     echo "== $name: training wall-clock $((SECONDS - t0)) s"
     t0=$SECONDS

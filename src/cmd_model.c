@@ -95,14 +95,15 @@ static const struct cmd_opt model_new_opts[] = {
     {"act", CMD_OPT_STR, "activation: tanh (default), relu, leaky"},
     {"relax", CMD_OPT_STR, "relaxation of the discrete latents: gumbolt (default) or st (straight-through)"},
     {"tau", CMD_OPT_FLOAT, "relaxation temperature (default 0.5)"},
-    {"kl", CMD_OPT_STR, "a BM prior's term: relaxed (GumBolt proxy at ζ, default) or analytic (exact KL at q)"},
+    {"kl", CMD_OPT_STR, "a BM prior's term: relaxed (GumBolt proxy at ζ, default) or analytic (exact KL)"},
     {"max-batch", CMD_OPT_INT, "largest batch the model's buffers hold (default 500)"},
     {"seed", CMD_OPT_INT, "initialisation seed (default: the master seed)"},
     {NULL, 0, NULL},
 };
 
 static const struct cmd_entry model_sub[] = {
-    {.name = "new", .usage = "model new [--hidden 512,256] [--act tanh] [--relax gumbolt|st] [--tau 0.5] [--kl relaxed|analytic]",
+    {.name = "new",
+     .usage = "model new [--hidden 512,256] [--act tanh] [--relax gumbolt|st] [--tau 0.5] [--kl relaxed|analytic]",
      .summary = "build a discrete VAE for the current prior and data",
      .help = "Encoder MLP (pixels → hidden → one logit per latent unit), GumBolt concrete relaxation\n"
              "with temperature τ, decoder MLP (latents → hidden reversed → pixel logits).  The number\n"
@@ -200,9 +201,12 @@ static int run_train(struct qv_app *app, const struct cmd_args *a)
     if (m) {
         /* the relaxation is a training-time device (evaluation uses discrete z), so lowering τ
          * late in a run moves the decoder towards the binary latents it is judged on */
-        if (tau_new != tau_was) qv_printf(app, "relaxation temperature %g -> %g", (double)tau_was, (double)tau_new);
-        if (rx_new != rx_was) qv_printf(app, "relaxation %s -> %s", dvae_relax_name(rx_was), dvae_relax_name(rx_new));
-        if (kl_new != kl_was) qv_printf(app, "prior term %s -> %s", dvae_kl_name(kl_was), dvae_kl_name(kl_new));
+        if (tau_new != tau_was)
+            qv_printf(app, "relaxation temperature %g -> %g", (double)tau_was, (double)tau_new);
+        if (rx_new != rx_was)
+            qv_printf(app, "relaxation %s -> %s", dvae_relax_name(rx_was), dvae_relax_name(rx_new));
+        if (kl_new != kl_was)
+            qv_printf(app, "prior term %s -> %s", dvae_kl_name(kl_was), dvae_kl_name(kl_new));
         m->cfg.tau = tau_new;
         m->cfg.relax = rx_new;
         m->cfg.kl = kl_new;
@@ -292,7 +296,8 @@ static const struct cmd_entry train_sub[] = {
 
 const struct cmd_entry cmd_train_entry = {
     .name = "train",
-    .usage = "train EPOCHS [--lr 3e-3] [--batch 100] [--kl-warmup E] [--seed S] [--sweeps K] [--tau T] [--kl K] [--relax R]",
+    .usage = "train EPOCHS [--lr 3e-3] [--batch 100] [--kl-warmup E] [--seed S] [--sweeps K] [--tau T]"
+             " [--kl K] [--relax R]",
     .summary = "train the model for EPOCHS more epochs (train stop|pause|resume)",
     .help = "Continues from the trainer's position: `train 2; train 2` equals `train 4`, also across\n"
             "`session save` / `session load`.  Each step: a batch in a fixed order per (seed, epoch),\n"

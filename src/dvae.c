@@ -184,9 +184,10 @@ void dvae_describe(const struct dvae *m, char *buf, size_t n)
     for (int i = 0; i < m->nl; i++)
         np += (size_t)m->enc[i].in * m->enc[i].out + m->enc[i].out +
               (size_t)m->dec[i].in * m->dec[i].out + m->dec[i].out;
+    const bool bm = c->prior == DVAE_PRIOR_BM;
     snprintf(buf, n, "%s %s %s tau=%g%s %s prior, %zu parameters", arch, nn_act_name(c->act),
-             dvae_relax_name(c->relax), (double)c->tau, c->prior == DVAE_PRIOR_BM && c->kl == DVAE_KL_ANALYTIC ? " kl=analytic" : "",
-             c->prior == DVAE_PRIOR_BM ? "boltzmann" : "bernoulli", np);
+             dvae_relax_name(c->relax), (double)c->tau, bm && c->kl == DVAE_KL_ANALYTIC ? " kl=analytic" : "",
+             bm ? "boltzmann" : "bernoulli", np);
 }
 
 void dvae_noise(struct rng *r, float *g, size_t n)
@@ -401,8 +402,8 @@ static void run_rows(struct dvae *m, const struct bm *bm, const struct dvae_batc
                 zr = dzr;
             }
             double kl = bm_energy_row(bm, zr, io->grad ? dE : NULL);
-            /* log q(ζ|x) = Σ ζ l − softplus(l); ∂/∂ζ = l, ∂/∂l (explicit) = ζ − σ(l).  At ζ = q it
-             * is −H[q], and the explicit ∂/∂l vanishes: all of ∂KL/∂l goes through q, dq/dl = q(1−q) */
+            /* log q(ζ|x) = Σ ζ l − softplus(l); ∂/∂ζ = l, ∂/∂l (explicit) = ζ − σ(l).  At ζ = q
+             * it is −H[q] and the explicit ∂/∂l vanishes: ∂KL/∂l all goes through dq/dl = q(1−q) */
             for (int i = 0; i < n; i++) kl += zr[i] * lr[i] - nn_fsoftplus(lr[i]);
             if (io->grad) {
                 for (int i = 0; i < n; i++) bmacc[i] += zr[i];
