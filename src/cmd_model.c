@@ -73,6 +73,9 @@ static int run_model_new(struct qv_app *app, const struct cmd_args *a)
     c.tau = (float)tau;
     if (cmd_has(a, "kl") && dvae_kl_parse(cmd_str(a, "kl", "relaxed"), &c.kl) < 0)
         return qv_error(app, "model new: %s", qv_errmsg());
+    if (cmd_has(a, "kl") && c.prior != DVAE_PRIOR_BM)
+        return qv_error(app, "model new: --kl applies to a Boltzmann-machine prior (a Bernoulli prior's "
+                             "KL is always the exact closed form)");
     long bmax = cmd_int(a, "max-batch", 500);
     if (bmax < 1 || bmax > 100000) return qv_error(app, "model new: --max-batch must be 1..100000");
     c.bmax = (int)bmax;
@@ -198,6 +201,9 @@ static int run_train(struct qv_app *app, const struct cmd_args *a)
         return qv_error(app, "train: %s", qv_errmsg());
     if ((cmd_has(a, "tau") || cmd_has(a, "relax") || cmd_has(a, "kl")) && !m)
         return qv_error(app, "train: no model (`model new` first)");
+    if (cmd_has(a, "kl") && m->cfg.prior != DVAE_PRIOR_BM)
+        return qv_error(app, "train: --kl applies to a Boltzmann-machine prior (a Bernoulli prior's KL "
+                             "is always the exact closed form)");
     if (m) {
         /* the relaxation is a training-time device (evaluation uses discrete z), so lowering τ
          * late in a run moves the decoder towards the binary latents it is judged on */

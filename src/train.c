@@ -155,7 +155,12 @@ int train_val_elbo(struct qv_app *app, int split, long limit, double logz, doubl
         struct dvae_batch io = {.B = nb, .x = x, .noise = noise, .kl_weight = 1.0};
         if (dvae_batch_run(m, app->st.prior, &io) < 0) { rc = -1; break; }
         tot += io.elbo * nb;
-        if (out_z) {
+        /* straight-through already ran on z, and unless an analytic BM term was charged at q the
+         * two passes would be the same arithmetic */
+        if (out_z && m->cfg.relax == DVAE_RELAX_ST &&
+            !(m->cfg.prior == DVAE_PRIOR_BM && m->cfg.kl == DVAE_KL_ANALYTIC)) {
+            totz += io.elbo * nb;
+        } else if (out_z) {
             io.discrete = true;
             if (dvae_batch_run(m, app->st.prior, &io) < 0) { rc = -1; break; }
             totz += io.elbo * nb;

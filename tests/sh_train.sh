@@ -36,6 +36,8 @@ bad "$SETUP_BE; eval ll --k 5 --threads 0" 'threads must be 1..64, got 0'
 bad "$SETUP_BE; train 1 --tau 0" 'train: --tau must be in (0, 10], got 0'
 bad "$SETUP_BM; model new --kl exact" "model new: --kl: unknown prior term 'exact' (relaxed, analytic)"
 bad "$SETUP_BM; train 1 --kl exact" "train: --kl: unknown prior term 'exact' (relaxed, analytic)"
+bad "$SETUP_BE; model new --kl analytic" 'model new: --kl applies to a Boltzmann-machine prior'
+bad "$SETUP_BE; train 1 --kl analytic" 'train: --kl applies to a Boltzmann-machine prior'
 
 # --- validation loss goes down -------------------------------------------------------------------
 # (the release binary when there is one: three epochs of a 784-64-24 model)
