@@ -86,10 +86,13 @@ static int dvae_carve(struct dvae *m, struct nn_arena *a)
     m->zeta = nn_arena_take(a, (size_t)bm_ * c->n);
     m->dzeta = nn_arena_take(a, (size_t)bm_ * c->n);
     m->dl = nn_arena_take(a, (size_t)bm_ * c->n);
+    m->lx = nn_arena_take(a, (size_t)bm_ * c->n);
     m->g1 = nn_arena_take(a, (size_t)bm_ * widest);
     m->g2 = nn_arena_take(a, (size_t)bm_ * widest);
     float *rv = nn_arena_take(a, 2 * (size_t)bm_);   /* doubles */
     m->rowv = (double *)rv;
+    rv = nn_arena_take(a, 2 * (size_t)bm_);
+    m->rowk = (double *)rv;
     m->widest = widest;
     return 0;
 }
@@ -315,36 +318,50 @@ int dvae_set_parallel(struct dvae *m, int shards, int threads)
 
 /* Rows [r0, r0 + nb) of a batch of B: forward, the prior term and (io->grad) the backward pass
  * into the gradient vector g (the layout of m->grads) and, for a BM prior, Σζ_i and Σζ_uζ_v of the
- * block into bmacc [n + ne].  Per-example values go to rec[r0…] and io->ex_elbo[r0…]; sums of the
- * KL and reconstruction terms to *klsum, *recsum.  Gradients are already scaled by 1/B, so the
- * blocks of a batch add up to the whole-batch gradient. */
+ * block (weighted by ω, below) into bmacc [n + ne].  Per-row values go to rec[r0…] and
+ * io->ex_elbo[r0…]; sums over rows of the KL and reconstruction terms to *klsum, *recsum, and the
+ * sum over images of the per-image bound (ELBO, or importance-weighted with io->iw = K > 1) to
+ * *bndsum.  Gradients are already scaled by 1/B, so the blocks of a batch add up to the
+ * whole-batch gradient; with K > 1 the block holds whole images (nb a multiple of K). */
 static void run_rows(struct dvae *m, const struct bm *bm, const struct dvae_batch *io, int r0,
-                     int nb, float *g, double *bmacc, double *klsum, double *recsum)
+                     int nb, float *g, double *bmacc, double *klsum, double *recsum, double *bndsum)
 {
     const struct dvae_config *c = &m->cfg;
     const int B = io->B, n = c->n, D = c->D, W = m->widest, nl = m->nl;
     const bool isbm = c->prior == DVAE_PRIOR_BM;
+    /* K importance samples per image: rows gK..gK+K−1 are image g's samples (the block holds
+     * whole images); the encoder runs once per image, from row e0 of its buffers */
+    const int K = io->iw > 1 ? io->iw : 1, e0 = r0 / K, ni = nb / K;
     /* analytic KL of a BM prior: the prior term at q instead of ζ, so ζ feeds the decoder only.
      * A discrete pass keeps z: E(z) + log q(z) is already the exact single-sample term. */
     const bool on_q = isbm && c->kl == DVAE_KL_ANALYTIC && !io->discrete;
     const bool hard = io->discrete || c->relax == DVAE_RELAX_ST;   /* binary z in the forward pass */
+    /* the prior term is a function of the sample ζ (its gradient reaches the decoder input):
+     * a BM's relaxed proxy, and with K > 1 also a Bernoulli prior's, log q(ζ|x) − log p(ζ) */
+    const bool per_sample = isbm ? !on_q : K > 1;
     const float inv_tau = 1.0f / c->tau, sB = 1.0f / (float)B;
     const float kb = (float)(io->kl_weight / B);
-    const float *x = io->x + (size_t)r0 * D, *noise = io->noise + (size_t)r0 * n;
+    const float *x = io->x + (size_t)e0 * D, *noise = io->noise + (size_t)r0 * n;
     float *zeta = m->zeta + (size_t)r0 * n, *dzeta = m->dzeta + (size_t)r0 * n;
     float *dl = m->dl + (size_t)r0 * n;
     float *g1 = m->g1 + (size_t)r0 * W, *g2 = m->g2 + (size_t)r0 * W;
-    double *rec = m->rowv + r0;
-    /* this block's rows of a layer's output buffer */
+    double *rec = m->rowv + r0, *klr = m->rowk + r0;
+    /* this block's rows of a layer's output buffer: decoder rows from r0, encoder rows from e0 */
 #define ROWS(buf, L) ((buf) + (size_t)r0 * (size_t)(L).out)
+#define EROWS(buf, L) ((buf) + (size_t)e0 * (size_t)(L).out)
 
-    /* encoder → logits l [nb × n] */
+    /* encoder → logits [ni × n], repeated K times into lx when K > 1 → l [nb × n] */
     const float *in = x;
     for (int i = 0; i < nl; i++) {
-        nn_dense_forward(&m->enc[i], nb, in, ROWS(m->eh[i], m->enc[i]));
-        in = ROWS(m->eh[i], m->enc[i]);
+        nn_dense_forward(&m->enc[i], ni, in, EROWS(m->eh[i], m->enc[i]));
+        in = EROWS(m->eh[i], m->enc[i]);
     }
     const float *l = in;
+    if (K > 1) {
+        float *lx = m->lx + (size_t)r0 * n;
+        for (int b = 0; b < nb; b++) memcpy(lx + (size_t)b * n, l + (size_t)(b / K) * n, sizeof(float) * n);
+        l = lx;
+    }
     /* relaxation ζ = σ((l + g)/τ) [nb × n], or its τ → 0 limit z = [l + g > 0] */
     const size_t bn = (size_t)nb * n;
     if (hard) {
@@ -361,39 +378,42 @@ static void run_rows(struct dvae *m, const struct bm *bm, const struct dvae_batc
         nn_dense_forward(&m->dec[i], nb, in, ROWS(m->dh[i], m->dec[i]));
         in = ROWS(m->dh[i], m->dec[i]);
     }
-    nn_bernoulli_ll(in, x, (size_t)D, nb, D, rec, io->grad ? g1 : NULL, sB);
+    for (int e = 0; e < ni; e++)   /* K rows scored against image e (xstride 0 when K > 1) */
+        nn_bernoulli_ll(in + (size_t)e * K * D, x + (size_t)e * D, K > 1 ? 0 : (size_t)D, K, D,
+                        rec + (size_t)e * K, io->grad ? g1 + (size_t)e * K * D : NULL, sB);
 
-    /* prior term per example, and its gradient wrt ζ (dzeta) and l (dl), scaled by β/B */
-    double ks = 0.0, rs = 0.0;
-    if (!isbm) {
-        /* closed form: KL = Σ q(l − a) − sp(l) + sp(a);  ∂/∂l = q(1−q)(l−a), ∂/∂a = σ(a) − q */
-        float *gpa = g + (m->g_prior_a - m->grads);
-        float spa_tot = 0.0f;
+    /* prior term per row into klr, and its per-row gradient wrt ζ (dzeta) and l (dl), scaled by
+     * β/B; the sums over rows (prior parameters' gradients) follow once the rows' weights are known */
+    const int (*ed)[2] = isbm ? (const int (*)[2])bm->g->edges : NULL;
+    float spa_tot = 0.0f;
+    if (!isbm)
         for (int i = 0; i < n; i++) spa_tot += nn_fsoftplus(m->prior_a[i]);
-        if (io->grad) memset(gpa, 0, sizeof(float) * n);
-        for (int b = 0; b < nb; b++) {
-            const float *lr = l + (size_t)b * n;
-            float *dlr = dl + (size_t)b * n;
-            double kl = spa_tot;
+    float *dE = g2;   /* free until the decoder backward */
+    for (int b = 0; b < nb; b++) {
+        const float *lr = l + (size_t)b * n;
+        float *dzr = dzeta + (size_t)b * n, *dlr = dl + (size_t)b * n;
+        double kl;
+        if (!isbm && !per_sample) {
+            /* closed form: KL = Σ q(l − a) − sp(l) + sp(a);  ∂/∂l = q(1−q)(l−a) */
+            kl = spa_tot;
             for (int i = 0; i < n; i++) {
                 float q = nn_fsigmoid(lr[i]), a = m->prior_a[i];
                 kl += q * (lr[i] - a) - nn_fsoftplus(lr[i]);
+                if (io->grad) dlr[i] = kb * q * (1.0f - q) * (lr[i] - a);
+            }
+        } else if (!isbm) {
+            /* one-sample proxy at ζ (GumBolt's form for a factorised prior):
+             * log q(ζ|x) − log p(ζ) = Σ ζ(l − a) − sp(l) + sp(a);  ∂/∂ζ = l − a, ∂/∂l = ζ − σ(l) */
+            const float *zr = zeta + (size_t)b * n;
+            kl = spa_tot;
+            for (int i = 0; i < n; i++) {
+                kl += zr[i] * (lr[i] - m->prior_a[i]) - nn_fsoftplus(lr[i]);
                 if (io->grad) {
-                    dlr[i] = kb * q * (1.0f - q) * (lr[i] - a);
-                    gpa[i] += kb * (nn_fsigmoid(a) - q);
+                    dzr[i] = kb * (lr[i] - m->prior_a[i]);
+                    dlr[i] = kb * (zr[i] - nn_fsigmoid(lr[i]));
                 }
             }
-            ks += kl;
-            rs += rec[b];
-            if (io->ex_elbo) io->ex_elbo[r0 + b] = rec[b] - kl;
-        }
-    } else {
-        if (io->grad) memset(bmacc, 0, sizeof(double) * (size_t)(n + bm->ne));
-        const int (*ed)[2] = (const int (*)[2])bm->g->edges;
-        float *dE = g2;   /* free until the decoder backward */
-        for (int b = 0; b < nb; b++) {
-            const float *lr = l + (size_t)b * n;
-            float *dzr = dzeta + (size_t)b * n, *dlr = dl + (size_t)b * n;
+        } else {
             /* the point the prior term is evaluated at: ζ (relaxed proxy), or q = σ(l) (analytic:
              * E_q[E(z)] = E(q) because the energy is affine in each z_i and q is factorial) */
             const float *zr = zeta + (size_t)b * n;
@@ -401,14 +421,11 @@ static void run_rows(struct dvae *m, const struct bm *bm, const struct dvae_batc
                 for (int i = 0; i < n; i++) dzr[i] = nn_fsigmoid(lr[i]);
                 zr = dzr;
             }
-            double kl = bm_energy_row(bm, zr, io->grad ? dE : NULL);
+            kl = bm_energy_row(bm, zr, io->grad ? dE : NULL);
             /* log q(ζ|x) = Σ ζ l − softplus(l); ∂/∂ζ = l, ∂/∂l (explicit) = ζ − σ(l).  At ζ = q
              * it is −H[q] and the explicit ∂/∂l vanishes: ∂KL/∂l all goes through dq/dl = q(1−q) */
             for (int i = 0; i < n; i++) kl += zr[i] * lr[i] - nn_fsoftplus(lr[i]);
             if (io->grad) {
-                for (int i = 0; i < n; i++) bmacc[i] += zr[i];
-                double *acw = bmacc + n;
-                for (long k = 0; k < bm->ne; k++) acw[k] += (double)zr[ed[k][0]] * zr[ed[k][1]];
                 if (on_q) {
                     for (int i = 0; i < n; i++) dlr[i] = kb * (lr[i] + dE[i]) * zr[i] * (1.0f - zr[i]);
                 } else {
@@ -418,14 +435,80 @@ static void run_rows(struct dvae *m, const struct bm *bm, const struct dvae_batc
                     }
                 }
             }
-            ks += kl;
-            rs += rec[b];
-            if (io->ex_elbo) io->ex_elbo[r0 + b] = rec[b] - kl;
         }
+        klr[b] = kl;
+        if (io->ex_elbo) io->ex_elbo[r0 + b] = rec[b] - kl;
+    }
+    /* per-image objective: the ELBO (K = 1) or the importance-weighted bound
+     * log (1/K) Σ_k exp(rec_k − kl_k), whose gradient is Σ_k w̃_k ∇(rec_k − β·kl_k) with the
+     * normalised weights w̃ ∝ exp(rec_k − β·kl_k): row k's gradient is scaled by ω_k = K·w̃_k
+     * (mean 1, so 1/B stays the per-row scale).  ω goes into rowk, replacing the prior term. */
+    double ks = 0.0, rs = 0.0, bs = 0.0;
+    for (int e = 0; e < ni; e++) {
+        const double *re = rec + (size_t)e * K;
+        double *ke = klr + (size_t)e * K;
+        double mx = -INFINITY, mw = -INFINITY;
+        for (int k = 0; k < K; k++) {
+            ks += ke[k];
+            rs += re[k];
+            mx = fmax(mx, re[k] - ke[k]);
+            mw = fmax(mw, re[k] - io->kl_weight * ke[k]);
+        }
+        if (K == 1) {
+            bs += re[0] - ke[0];
+            ke[0] = 1.0;
+            continue;
+        }
+        double se = 0.0, sw = 0.0;
+        for (int k = 0; k < K; k++) {
+            se += exp(re[k] - ke[k] - mx);
+            sw += exp(re[k] - io->kl_weight * ke[k] - mw);
+        }
+        bs += mx + log(se / K);
+        for (int k = 0; k < K; k++) ke[k] = K * exp(re[k] - io->kl_weight * ke[k] - mw) / sw;
     }
     *klsum = ks;
     *recsum = rs;
+    *bndsum = bs;
     if (!io->grad) return;
+
+    const double *om = klr;   /* ω per row */
+    if (K > 1)
+        for (int b = 0; b < nb; b++) {
+            const float w = (float)om[b];
+            float *gr = g1 + (size_t)b * D, *dzr = dzeta + (size_t)b * n, *dlr = dl + (size_t)b * n;
+            for (int i = 0; i < D; i++) gr[i] *= w;
+            for (int i = 0; i < n; i++) {
+                dzr[i] *= w;
+                dlr[i] *= w;
+            }
+        }
+    /* sums over rows: a BM's positive phase Σ ω ζ_i, Σ ω ζ_u ζ_v (at q when analytic); a
+     * Bernoulli prior's ∂/∂a = β/B Σ ω (σ(a) − q or ζ) */
+    if (isbm) {
+        memset(bmacc, 0, sizeof(double) * (size_t)(n + bm->ne));
+        double *acw = bmacc + n;
+        for (int b = 0; b < nb; b++) {
+            const float *zr = on_q ? dzeta + (size_t)b * n : zeta + (size_t)b * n;
+            const double w = om[b];
+            if (K == 1) {
+                for (int i = 0; i < n; i++) bmacc[i] += zr[i];
+                for (long k = 0; k < bm->ne; k++) acw[k] += (double)zr[ed[k][0]] * zr[ed[k][1]];
+            } else {
+                for (int i = 0; i < n; i++) bmacc[i] += w * zr[i];
+                for (long k = 0; k < bm->ne; k++) acw[k] += w * zr[ed[k][0]] * zr[ed[k][1]];
+            }
+        }
+    } else {
+        float *gpa = g + (m->g_prior_a - m->grads);
+        memset(gpa, 0, sizeof(float) * n);
+        for (int b = 0; b < nb; b++) {
+            const float *lr = l + (size_t)b * n, *zr = zeta + (size_t)b * n;
+            const float kw = kb * (float)om[b];
+            for (int i = 0; i < n; i++)
+                gpa[i] += kw * (nn_fsigmoid(m->prior_a[i]) - (per_sample ? zr[i] : nn_fsigmoid(lr[i])));
+        }
+    }
 
     /* decoder backward: g1 holds ∂loss/∂(pixel logits); layers ping-pong between g1 and g2 and
      * the last input gradient is ∂loss/∂ζ through the decoder.  Layer views point the weight
@@ -444,35 +527,52 @@ static void run_rows(struct dvae *m, const struct bm *bm, const struct dvae_batc
      * ∂ζ/∂l = ζ(1−ζ)/τ, for straight-through with the GumBolt ζ the forward pass did not use */
     for (size_t i = 0; i < bn; i++) {
         float z = hard ? nn_fsigmoid((l[i] + noise[i]) * inv_tau) : zeta[i];
-        dl[i] += (isbm && !on_q ? dy[i] + dzeta[i] : dy[i]) * z * (1.0f - z) * inv_tau;
+        dl[i] += (per_sample ? dy[i] + dzeta[i] : dy[i]) * z * (1.0f - z) * inv_tau;
     }
-    /* encoder backward from dl; the first layer needs no input gradient */
-    dy = dl;
+    /* K samples of an image share its logits: their gradients add up (into dzeta, now free) */
+    float *dle = dl;
+    if (K > 1) {
+        dle = dzeta;
+        for (int e = 0; e < ni; e++) {
+            float *d = dle + (size_t)e * n;
+            memcpy(d, dl + (size_t)e * K * n, sizeof(float) * n);
+            for (int k = 1; k < K; k++) {
+                const float *s = dl + ((size_t)e * K + k) * n;
+                for (int i = 0; i < n; i++) d[i] += s[i];
+            }
+        }
+    }
+    /* encoder backward from dle [ni × n]; the first layer needs no input gradient */
+    dy = dle;
     for (int i = nl - 1; i >= 0; i--) {
         struct nn_dense L = m->enc[i];
         L.gw = g + (L.gw - m->grads);
         L.gb = g + (L.gb - m->grads);
-        const float *lin = i > 0 ? ROWS(m->eh[i - 1], m->enc[i - 1]) : x;
+        const float *lin = i > 0 ? EROWS(m->eh[i - 1], m->enc[i - 1]) : x;
         float *dst = i > 0 ? (dy == g1 ? g2 : g1) : NULL;
-        nn_dense_backward(&L, nb, lin, ROWS(m->eh[i], m->enc[i]), dy, dst);
+        nn_dense_backward(&L, ni, lin, EROWS(m->eh[i], m->enc[i]), dy, dst);
         dy = dst;
     }
 #undef ROWS
+#undef EROWS
 }
 
 struct shard_ctx {
     struct dvae *m;
     const struct bm *bm;
     const struct dvae_batch *io;
-    int S;
-    double klsum[DVAE_MAX_SHARDS], recsum[DVAE_MAX_SHARDS];
+    int S, K;
+    double klsum[DVAE_MAX_SHARDS], recsum[DVAE_MAX_SHARDS], bndsum[DVAE_MAX_SHARDS];
 };
 
 static void shard_job(void *p, long s)
 {
     struct shard_ctx *c = p;
-    const int B = c->io->B, r0 = (int)((long)B * s / c->S), r1 = (int)((long)B * (s + 1) / c->S);
-    run_rows(c->m, c->bm, c->io, r0, r1 - r0, c->m->sgrad[s], c->m->sbm[s], &c->klsum[s], &c->recsum[s]);
+    /* blocks are cut between images, so an image's K samples stay in one block */
+    const long G = c->io->B / c->K;
+    const int r0 = (int)(c->K * (G * s / c->S)), r1 = (int)(c->K * (G * (s + 1) / c->S));
+    run_rows(c->m, c->bm, c->io, r0, r1 - r0, c->m->sgrad[s], c->m->sbm[s], &c->klsum[s],
+             &c->recsum[s], &c->bndsum[s]);
 }
 
 /* Part `part` of `parts` of the flat parameter vector, [*lo, *hi), cut on multiples of `align`
@@ -534,8 +634,14 @@ int dvae_batch_run(struct dvae *m, const struct bm *bm, struct dvae_batch *io)
         return qv_seterr("model: BM gradient needs negative-phase statistics");
     if (io->grad && io->discrete)
         return qv_seterr("model: discrete latents have no reparameterised gradient");
+    const int K = io->iw > 1 ? io->iw : 1;
+    if (io->iw < 0 || B % K != 0)
+        return qv_seterr("model: %d rows are not whole images of %d importance samples", B, io->iw);
+    if (K > 1 && isbm && c->kl == DVAE_KL_ANALYTIC && !io->discrete)
+        return qv_seterr("model: importance weighting needs a per-sample prior term (--kl relaxed), "
+                         "not the analytic KL");
     /* a forward-only pass gains nothing from blocks (no gradients to reduce) but the threads */
-    const int S = io->grad ? QV_MIN(m->nshard, B) : 1;
+    const int S = io->grad ? QV_MIN(m->nshard, B / K) : 1;
     if (isbm && io->grad && m->sbm_len != (long)n + bm->ne) {
         for (int s = 0; s < DVAE_MAX_SHARDS; s++) {
             free(m->sbm[s]);
@@ -547,7 +653,7 @@ int dvae_batch_run(struct dvae *m, const struct bm *bm, struct dvae_batch *io)
         for (int s = 0; s < S; s++)
             if (!m->sbm[s]) m->sbm[s] = qv_malloc(sizeof(double) * (size_t)m->sbm_len);
 
-    struct shard_ctx sc = {.m = m, .bm = bm, .io = io, .S = S};
+    struct shard_ctx sc = {.m = m, .bm = bm, .io = io, .S = S, .K = K};
     const int T = QV_MIN(m->nthread, S);
     int blas = T > 1 ? nn_blas_threads(1) : 0;
     qv_parallel(T, S, shard_job, &sc);
@@ -562,10 +668,11 @@ int dvae_batch_run(struct dvae *m, const struct bm *bm, struct dvae_batch *io)
     }
     if (T > 1) nn_blas_threads(blas);
 
-    double klsum = 0.0, recsum = 0.0;
+    double klsum = 0.0, recsum = 0.0, bndsum = 0.0;
     for (int s = 0; s < S; s++) {
         klsum += sc.klsum[s];
         recsum += sc.recsum[s];
+        bndsum += sc.bndsum[s];
     }
     if (isbm && io->grad) {
         /* ∂E/∂b_i = −ζ_i and ∂log Z/∂b_i = ⟨z_i⟩, so
@@ -580,7 +687,7 @@ int dvae_batch_run(struct dvae *m, const struct bm *bm, struct dvae_batch *io)
     }
     io->rec = recsum / B;
     io->kl = klsum / B;
-    io->elbo = io->rec - io->kl;
+    io->elbo = K > 1 ? bndsum / (B / K) : io->rec - io->kl;
     return 0;
 }
 

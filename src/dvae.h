@@ -74,8 +74,9 @@ struct dvae {
     float *dh[DVAE_MAX_HIDDEN + 1];       /* decoder layer outputs; dh[nl-1] = pixel logits [bmax × D] */
     float *zeta;                          /* [bmax × n] relaxed latents */
     float *dzeta, *dl;                    /* [bmax × n] gradients */
+    float *lx;                            /* [bmax × n] logits repeated per importance sample */
     float *g1, *g2;                       /* [bmax × widest] backward ping-pong */
-    double *rowv;                         /* [bmax] per-example scratch */
+    double *rowv, *rowk;                  /* [bmax] per-row scratch: reconstruction, prior term */
     int widest;                           /* widest layer (g1/g2 rows are this long) */
     struct nn_arena arena;
     /* Data parallelism (dvae_set_parallel).  Block s of a batch writes its gradients into
@@ -124,15 +125,25 @@ struct dvae_batch {
     const double *neg_mean;    /* BM, grad: ⟨z_i⟩ under the prior [n] */
     const double *neg_corr;    /* BM, grad: ⟨z_i z_j⟩ [ne] in edge order */
     double *g_b, *g_w;         /* BM, grad: out ∂loss/∂b [n], ∂loss/∂W [ne] (overwritten) */
-    double *ex_elbo;           /* optional out [B]: per-example ELBO (BM: without −log Z) */
-    /* outputs: batch means (nats per example) */
+    int iw;                    /* importance samples per image, K (0 or 1: the plain ELBO).  With
+                                * K > 1, x holds B/K images and rows kK..kK+K−1 of noise (and of
+                                * every output) are image k's samples; the objective per image is
+                                * the importance-weighted bound log (1/K) Σ_k exp(rec_k − kl_k)
+                                * (Burda et al.), with the prior term per sample: a BM's relaxed
+                                * proxy (not --kl analytic: error), a Bernoulli prior's
+                                * log q(ζ|x) − log p(ζ) (GumBolt's form) instead of its closed
+                                * form.  The encoder runs once per image. */
+    double *ex_elbo;           /* optional out [B]: per-row ELBO rec − kl (BM: without −log Z) */
+    /* outputs: means over rows, and the objective per image */
     double rec;                /* E log p(x|ζ) */
     double kl;                 /* KL term (BM: log q(ζ|x) + E(ζ), i.e. without log Z) */
-    double elbo;               /* rec − kl (β not applied: the true objective) */
+    double elbo;               /* rec − kl, or the IW bound's mean over images when iw > 1
+                                * (β not applied: the true objective; BM: without −log Z) */
     bool grads_finite;         /* grad: every element of m->grads is finite (no NaN/Inf) */
 };
-/* The loss minimised is mean_b(−rec_b + β·kl_b) (+ β·log Z for a BM prior).  bm must be NULL for
- * a Bernoulli model and match n for a BM model (checked: error). */
+/* The loss minimised is mean_b(−rec_b + β·kl_b) (+ β·log Z for a BM prior); with iw = K > 1,
+ * −mean over images of log (1/K) Σ_k exp(rec_k − β·kl_k) (+ β·log Z).  bm must be NULL for a
+ * Bernoulli model and match n for a BM model (checked: error). */
 int dvae_batch_run(struct dvae *m, const struct bm *bm, struct dvae_batch *io);
 
 /* Encoder only: q [B × n] = σ(logits) (B ≤ bmax).  Returns the internal logits [B × n]. */

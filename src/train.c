@@ -26,6 +26,7 @@ void train_opts_default(struct train_opts *o)
     o->epochs = 1;
     o->lr = 3e-3;
     o->batch = 100;
+    o->iw = 1;
     o->kl_warmup = 0;
     o->neg = 100;
     o->wd = 1e-4f;
@@ -249,10 +250,16 @@ int train_run(struct qv_app *app, const struct train_opts *o)
     struct bm *bm = app->st.prior;
     const struct dataset *ds = app->st.data;
     const bool isbm = m->cfg.prior == DVAE_PRIOR_BM;
-    const int n = m->cfg.n, D = m->cfg.D, B = o->batch;
+    const int n = m->cfg.n, D = m->cfg.D, B = o->batch, K = o->iw;
     if (o->epochs < 1) return qv_error(app, "train: EPOCHS must be at least 1");
     if (B < 1 || B > m->cfg.bmax)
         return qv_error(app, "train: --batch must be 1..%d, got %d", m->cfg.bmax, B);
+    if (K < 1 || (long)B * K > m->cfg.bmax)
+        return qv_error(app, "train: --iw must be 1..%d with --batch %d (batch × samples ≤ the model's "
+                        "capacity of %d rows), got %d", m->cfg.bmax / B, B, m->cfg.bmax, K);
+    if (K > 1 && isbm && m->cfg.kl == DVAE_KL_ANALYTIC)
+        return qv_error(app, "train: --iw needs a per-sample prior term: the analytic KL has none "
+                        "(--kl relaxed)");
     if (!(o->lr > 0) || !isfinite(o->lr)) return qv_error(app, "train: --lr must be a positive number");
     if (o->kl_warmup < 0) return qv_error(app, "train: --kl-warmup must be >= 0");
     if (isbm && (o->neg < 1 || o->neg > 1000000))
@@ -279,7 +286,7 @@ int train_run(struct qv_app *app, const struct train_opts *o)
         t->seed = o->seed;
         rng_init(&t->rng, t->seed, TR_NOISE);
     }
-    t->lr = o->lr; t->batch = B; t->kl_warmup = o->kl_warmup; t->wd = o->wd;
+    t->lr = o->lr; t->batch = B; t->iw = K; t->kl_warmup = o->kl_warmup; t->wd = o->wd;
     t->wd_prior = o->wd_prior; t->neg = o->neg;
     if (o->threads > 0) t->shards = o->threads;
     if (t->shards < 1) t->shards = QV_MAX(1, QV_MIN(QV_MIN(qv_ncpu(), 4), B / 25));
@@ -288,7 +295,7 @@ int train_run(struct qv_app *app, const struct train_opts *o)
     atomic_store(&app->cancel, 0);
 
     float *x = qv_malloc(sizeof(float) * (size_t)B * D);
-    float *noise = qv_malloc(sizeof(float) * (size_t)B * n);
+    float *noise = qv_malloc(sizeof(float) * (size_t)B * K * n);   /* K rows per image */
     long *perm = qv_malloc(sizeof(long) * (size_t)ntrain);
     double *nmean = NULL, *ncorr = NULL, *gb = NULL, *gw = NULL;
     float *act = qv_malloc(sizeof(float) * 2 * (size_t)n), *qbuf = qv_malloc(sizeof(float) * (size_t)B * n);
@@ -336,7 +343,7 @@ int train_run(struct qv_app *app, const struct train_opts *o)
             if (o->max_steps > 0 && done_steps >= o->max_steps) { status = 2; break; }
             data_batch(ds, DATA_TRAIN, perm + t->batch_pos * B, B, e, x);
             struct rng save_rng = t->rng;
-            dvae_noise(&t->rng, noise, (size_t)B * n);
+            dvae_noise(&t->rng, noise, (size_t)B * K * n);
             double klw = o->kl_warmup > 0
                              ? QV_MIN(1.0, (double)(t->step + 1) / (o->kl_warmup * (double)nbatch))
                              : 1.0;
@@ -353,7 +360,7 @@ int train_run(struct qv_app *app, const struct train_opts *o)
                 }
                 neg_stats(bm, &smp, nmean, ncorr);
             }
-            struct dvae_batch io = {.B = B, .x = x, .noise = noise, .kl_weight = klw, .grad = true,
+            struct dvae_batch io = {.B = B * K, .iw = K, .x = x, .noise = noise, .kl_weight = klw, .grad = true,
                                     .neg_mean = nmean, .neg_corr = ncorr, .g_b = gb, .g_w = gw};
             if (dvae_batch_run(m, bm, &io) < 0) {
                 qv_error(app, "train: %s", qv_errmsg());
@@ -713,6 +720,7 @@ static int trainer_save(struct qv_app *app, const struct qv_state *st, cJSON *se
     cJSON_AddNumberToObject(sec, "prior_parameters", (double)t->pn);
     cJSON_AddNumberToObject(sec, "lr", t->lr);
     cJSON_AddNumberToObject(sec, "batch", t->batch);
+    cJSON_AddNumberToObject(sec, "iw", t->iw);
     cJSON_AddNumberToObject(sec, "kl_warmup", t->kl_warmup);
     cJSON_AddNumberToObject(sec, "neg", (double)t->neg);
     cJSON_AddNumberToObject(sec, "shards", t->shards);
@@ -759,6 +767,7 @@ static int trainer_load(struct qv_app *app, struct qv_state *st, const cJSON *se
     double v = 0;
     if (!json_num(sec, "lr", &v)) t->lr = v;
     if (!json_num(sec, "batch", &v)) t->batch = (int)v;
+    t->iw = !json_num(sec, "iw", &v) && v >= 1 && v <= 100000 ? (int)v : 1;
     if (!json_num(sec, "kl_warmup", &v)) t->kl_warmup = v;
     if (!json_num(sec, "neg", &v)) t->neg = (long)v;
     if (!json_num(sec, "shards", &v)) {

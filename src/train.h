@@ -32,6 +32,8 @@ struct train_opts {
     bool quiet;           /* no per-epoch text lines */
     int threads;          /* data-parallel blocks = threads per step (0: the trainer's, or the
                            * default for a new one: min(CPUs, 4, batch/25), at least 1) */
+    int iw;               /* importance samples per image (1: the ELBO; K > 1: the IW bound,
+                           * batch·K rows per step, ≤ the model's batch capacity) */
 };
 void train_opts_default(struct train_opts *o);
 
@@ -49,6 +51,7 @@ struct trainer {
     double lr, kl_warmup, wd_prior;
     float wd;
     int batch;
+    int iw;               /* importance samples per image of the last run */
     long neg;
     int shards;           /* data-parallel blocks per batch (dvae_set_parallel); saved, because
                            * the arithmetic of a step depends on it */

@@ -5,6 +5,7 @@
 #  - train 2 = train 1; session save; (new process) session load; train 1 — same weights and the
 #    same metrics rows, with a Boltzmann-machine prior and persistent Gibbs chains;
 #  - train --tau changes the relaxation temperature (used, saved); --kl analytic, --relax st likewise;
+#  - train --iw K (importance-weighted bound) trains other weights and resumes bit for bit;
 #  - the discrete validation ELBO is shown and logged (metrics.csv val_elbo_z; an older 11-column
 #    metrics.csv keeps its width);
 #  - eval ll / eval units print their figures; generated digits land in grids/;
@@ -38,6 +39,9 @@ bad "$SETUP_BM; model new --kl exact" "model new: --kl: unknown prior term 'exac
 bad "$SETUP_BM; train 1 --kl exact" "train: --kl: unknown prior term 'exact' (relaxed, analytic)"
 bad "$SETUP_BE; model new --kl analytic" 'model new: --kl applies to a Boltzmann-machine prior'
 bad "$SETUP_BE; train 1 --kl analytic" 'train: --kl applies to a Boltzmann-machine prior'
+bad "$SETUP_BE; train 1 --iw 0" 'train: --iw must be a positive number of samples, got 0'
+bad "$SETUP_BE; train 1 --iw 6" 'train: --iw must be 1..5 with --batch 100'
+bad "$SETUP_BM; model new --hidden 64 --kl analytic; train 1 --iw 2" 'train: --iw needs a per-sample prior term'
 
 # --- validation loss goes down -------------------------------------------------------------------
 # (the release binary when there is one: three epochs of a 784-64-24 model)
@@ -107,6 +111,16 @@ echo "$out" | grep -Eq 'last validation elbo (-[0-9.]+) \(discrete z: \1\)' ||
 out=$(run "session load st; model info")
 echo "$out" | grep -q ' st tau=0.5' || fail "--relax st not saved: $out"
 bad "$SETUP_BM; model new --relax rebar" "model new: --relax: unknown relaxation 'rebar' (gumbolt, st)"
+
+# --- --iw K: importance-weighted training trains other weights, and resumes exactly ---------------
+run "$SETUP_BM; session save iw2; train 2 --iw 3 --quiet" >/dev/null
+run "$SETUP_BM; session save iw1; train 1 --iw 3 --quiet" >/dev/null
+run "session load iw1; train 1 --iw 3 --quiet" >/dev/null
+run "$SETUP_BM; session save iw0; train 2 --quiet" >/dev/null
+cmp -s $S/iw1/model-weights.*.bin $S/iw2/model-weights.*.bin || fail "--iw: resumed run differs"
+cmp -s $S/iw0/model-weights.*.bin $S/iw2/model-weights.*.bin && fail "--iw 3 trained like the ELBO"
+out=$(run "session load iw2; model info")
+echo "$out" | grep -q 'last run importance-weighted' || fail "--iw not shown: $out"
 
 # --- evaluation -----------------------------------------------------------------------------------
 out=$(run "session load a; eval units; eval ll --k 50 --n 20 --logz exact")
