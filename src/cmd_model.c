@@ -329,7 +329,8 @@ const struct cmd_entry cmd_train_entry = {
             "--iw K trains on the importance-weighted bound log (1/K) Σ_k p(x,ζ_k)/q(ζ_k|x) with K\n"
             "relaxed samples per image (Burda et al.; the prior term per sample, so a Bernoulli prior\n"
             "uses GumBolt's form instead of its closed form): tighter than the ELBO and closer to what\n"
-            "`eval ll` scores, at about (K+1)/2 times the cost of a step.  Not with --kl analytic.",
+            "`eval ll` scores, at about (K+1)/2 times the cost of a step (the train ELBO shown is then\n"
+            "that bound; validation stays single-sample).  Not with --kl analytic.",
     .sub = train_sub, .min_pos = 1, .max_pos = 1, .opts = train_opts_tab, .run = run_train,
     .flags = CMD_LONG,
 };
