@@ -490,14 +490,9 @@ static void run_rows(struct dvae *m, const struct bm *bm, const struct dvae_batc
         double *acw = bmacc + n;
         for (int b = 0; b < nb; b++) {
             const float *zr = on_q ? dzeta + (size_t)b * n : zeta + (size_t)b * n;
-            const double w = om[b];
-            if (K == 1) {
-                for (int i = 0; i < n; i++) bmacc[i] += zr[i];
-                for (long k = 0; k < bm->ne; k++) acw[k] += (double)zr[ed[k][0]] * zr[ed[k][1]];
-            } else {
-                for (int i = 0; i < n; i++) bmacc[i] += w * zr[i];
-                for (long k = 0; k < bm->ne; k++) acw[k] += w * zr[ed[k][0]] * zr[ed[k][1]];
-            }
+            const double w = om[b];   /* 1 when K = 1: the products are then exact copies */
+            for (int i = 0; i < n; i++) bmacc[i] += w * zr[i];
+            for (long k = 0; k < bm->ne; k++) acw[k] += w * zr[ed[k][0]] * zr[ed[k][1]];
         }
     } else {
         float *gpa = g + (m->g_prior_a - m->grads);
