@@ -644,7 +644,6 @@ static double iw_bound(const double *rec, const double *kl, int K, double beta)
 static double iw_loss(struct dvae *m, void *ctx)
 {
     const struct iw_ref *r = ctx;
-    const int B = r->G * r->K;
     double rec[24], kl[24], loss = 0.0;
     iw_parts(m, r, rec, kl);
     for (int e = 0; e < r->G; e++) loss -= iw_bound(rec + e * r->K, kl + e * r->K, r->K, r->beta) / r->G;
@@ -653,7 +652,6 @@ static double iw_loss(struct dvae *m, void *ctx)
         assert_int_equal(bm_logz_exact(r->bm, 1.0, &lz), 0);
         loss += r->beta * lz;
     }
-    (void)B;
     return loss;
 }
 
