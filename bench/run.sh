@@ -8,6 +8,13 @@ case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 export QVAE_HOME="$PWD"
 export QVAE_SHARED=${QVAE_SHARED:-$PWD/../shared}
 export QVAE_BIN=${QVAE_BIN:-$BUILD/rel/qvae}
+# OpenBLAS picks its kernels from the CPU model and falls back to SSE3 ones on a CPU it does not
+# know; qvae corrects that for itself (`version` says so).  The same kernels for every program and
+# peer here (NumPy links the same OpenBLAS), so that ratios compare code, not kernel sets.
+if [ -z "${OPENBLAS_CORETYPE:-}" ] && [ -x "$QVAE_BIN" ]; then
+  core=$("$QVAE_BIN" -c version 2>/dev/null | sed -n 's/.*; kernels \([A-Za-z0-9]*\) (chosen by qvae.*/\1/p')
+  [ -n "$core" ] && { export OPENBLAS_CORETYPE=$core; echo "OpenBLAS kernels: $core (chosen by qvae; OpenBLAS's own detection falls back to older ones on this CPU)"; }
+fi
 pat=${1:-}
 for b in "$BUILD"/rel/bench/bench_* bench/bench_*.sh; do
   [ -e "$b" ] || continue

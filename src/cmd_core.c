@@ -1,5 +1,6 @@
 /* cmd_core.c — commands that belong to no engine module: help, seed, echo, version, quit. */
 #include "cmd.h"
+#include "nn.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -75,13 +76,18 @@ const struct cmd_entry cmd_echo_entry = {
 
 static int run_version(struct qv_app *app, const struct cmd_args *a)
 {
+    char blas[256];
+    nn_blas_describe(blas, sizeof blas);
     qv_printf(app, "qvae %s", QV_VERSION);
+    qv_printf(app, "%s", blas);
     return 0;
 }
 
 const struct cmd_entry cmd_version_entry = {
     .name = "version", .usage = "version", .summary = "print the qvae version",
-    .help = "Prints the qvae version (also stored in every saved session).",
+    .help = "Prints the qvae version (also stored in every saved session) and the BLAS in use: OpenBLAS's "
+            "build and the kernel set it runs (a CPU OpenBLAS does not know gets AVX2/AVX-512 kernels "
+            "chosen by qvae; OPENBLAS_CORETYPE overrides).",
     .min_pos = 0, .max_pos = 0, .run = run_version, .flags = CMD_WHILEJOB,
 };
 

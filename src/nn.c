@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #ifdef __AVX__
 #include <immintrin.h>
 #endif
@@ -31,6 +32,53 @@ int nn_blas_threads(int n)
     int old = openblas_get_num_threads();
     if (n != old) openblas_set_num_threads(n);
     return old;
+}
+
+/* OpenBLAS's x86-64 kernel sets with AVX2 or better; any other name on an AVX2 CPU is a
+ * misdetection (OpenBLAS 0.3.21's names: driver/others/dynamic.c). */
+static const char *const nn_avx2_cores[] = {"Haswell", "Zen", "SkylakeX", "Cooperlake",
+                                            "SapphireRapids"};
+
+const char *nn_blas_core_upgrade(const char *core, bool avx2_fma, bool avx512)
+{
+    if (!core || !avx2_fma) return NULL;
+    for (size_t i = 0; i < sizeof nn_avx2_cores / sizeof nn_avx2_cores[0]; i++)
+        if (!strcasecmp(core, nn_avx2_cores[i])) return NULL;
+    return avx512 ? "SkylakeX" : "Haswell";
+}
+
+void nn_blas_pick_core(char **argv)
+{
+#if defined(__x86_64__) && defined(__linux__)
+    if (getenv("OPENBLAS_CORETYPE")) return;   /* the user's choice, or ours after re-exec */
+    __builtin_cpu_init();
+    /* libgcc's checks include the OS's XSAVE support for the AVX/AVX-512 register state. */
+    bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                  __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+    const char *core = openblas_get_corename();
+    const char *up = nn_blas_core_upgrade(core, avx2, avx512);
+    if (!up) return;
+    if (setenv("QVAE_BLAS_DETECTED", core, 1) || setenv("OPENBLAS_CORETYPE", up, 1)) return;
+    execv("/proc/self/exe", argv);
+    /* exec failed (no /proc): keep OpenBLAS's kernels, slower but correct. */
+    unsetenv("OPENBLAS_CORETYPE");
+    unsetenv("QVAE_BLAS_DETECTED");
+#else
+    (void)argv;
+#endif
+}
+
+void nn_blas_describe(char *buf, size_t len)
+{
+    const char *det = getenv("QVAE_BLAS_DETECTED"), *set = getenv("OPENBLAS_CORETYPE");
+    const char *core = openblas_get_corename();
+    int n = snprintf(buf, len, "BLAS: %s; kernels %s", openblas_get_config(), core ? core : "?");
+    if (n < 0 || (size_t)n >= len) return;
+    if (det && set)
+        snprintf(buf + n, len - (size_t)n, " (chosen by qvae: OpenBLAS detected %s on this CPU)", det);
+    else if (set)
+        snprintf(buf + n, len - (size_t)n, " (OPENBLAS_CORETYPE=%s)", set);
 }
 
 int nn_act_parse(const char *s, enum nn_act *out)

@@ -246,4 +246,21 @@ static inline float nn_ftanh(float x)
 /* Set OpenBLAS's thread count; returns the previous one (for restoring). */
 int nn_blas_threads(int n);
 
+/* OpenBLAS's kernel set.  Debian's OpenBLAS is built for many CPUs and picks its kernels from the
+ * CPU's model number when it loads; a CPU newer than the library (seen here: a Xeon reporting no
+ * model name) falls back to "Prescott", SSE3 kernels that run sgemm at a sixth of the AVX-512 speed
+ * and halve training throughput.  The choice is made before main() and cannot be changed after,
+ * so nn_blas_pick_core re-executes the program with OPENBLAS_CORETYPE set when the detected
+ * kernels lack AVX2 but the CPU (and the OS) support it.  A user's own OPENBLAS_CORETYPE wins. */
+
+/* The kernel set for a CPU whose OpenBLAS detection gave `core`: "SkylakeX" (AVX-512 F/BW/DQ/VL),
+ * "Haswell" (AVX2 + FMA), or NULL to keep `core` (already an AVX2 set, or the CPU has no AVX2). */
+const char *nn_blas_core_upgrade(const char *core, bool avx2_fma, bool avx512);
+/* At the top of main(): re-execute argv with better kernels when nn_blas_core_upgrade says so
+ * (records the original detection in QVAE_BLAS_DETECTED); returns if nothing is to be done or the
+ * exec failed (then OpenBLAS's own choice stands). */
+void nn_blas_pick_core(char **argv);
+/* One line describing the BLAS in use, for `version`: library, kernels, who chose them. */
+void nn_blas_describe(char *buf, size_t len);
+
 #endif

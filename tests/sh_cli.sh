@@ -37,4 +37,17 @@ $Q -c 'seed abc' 2>&1 | grep -q "error: seed: 'abc' is not an integer" || fail "
 $Q -c 'echo "unterminated' 2>&1 | grep -q "error: unterminated" || fail "quote message"
 out=$($Q -c 'help' 2>&1) || fail help
 echo "$out" | grep -q "seed" || fail "help lists commands"
+
+# The BLAS kernels: on a CPU with AVX2 and FMA, whatever OpenBLAS detects, qvae runs an AVX2 (or
+# AVX-512) kernel set, re-executing itself when OpenBLAS fell back to an older one; the arguments
+# survive the re-exec; a user's OPENBLAS_CORETYPE is kept.
+out=$(env -u OPENBLAS_CORETYPE -u QVAE_BLAS_DETECTED $Q -c 'version; echo after the version' 2>&1) || fail "version: $out"
+echo "$out" | grep -q '^BLAS: OpenBLAS .*; kernels ' || fail "version has no BLAS line: $out"
+[ "$(echo "$out" | tail -n1)" = "after the version" ] || fail "version: arguments lost: $out"
+if grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then
+  echo "$out" | grep -Eq 'kernels (Haswell|Zen|SkylakeX|Cooperlake|SapphireRapids)' \
+    || fail "AVX2 CPU without AVX2 kernels: $out"
+fi
+out=$(OPENBLAS_CORETYPE=Prescott $Q -c version 2>&1) || fail "version with OPENBLAS_CORETYPE"
+echo "$out" | grep -q 'kernels Prescott (OPENBLAS_CORETYPE=Prescott)$' || fail "user's core type not kept: $out"
 echo "cli ok"

@@ -201,6 +201,22 @@ static void test_arena(void **state)
     assert_int_equal(nn_act_parse("sigmoidish", &act), -1);
 }
 
+/* The kernel choice of nn_blas_pick_core: only a pre-AVX2 detection on an AVX2 CPU is changed. */
+static void test_blas_core(void **state)
+{
+    (void)state;
+    assert_string_equal(nn_blas_core_upgrade("Prescott", true, true), "SkylakeX");
+    assert_string_equal(nn_blas_core_upgrade("Prescott", true, false), "Haswell");
+    assert_string_equal(nn_blas_core_upgrade("Sandybridge", true, false), "Haswell");
+    assert_string_equal(nn_blas_core_upgrade("Nehalem", true, true), "SkylakeX");
+    assert_null(nn_blas_core_upgrade("Prescott", false, false));     /* an old CPU: keep */
+    assert_null(nn_blas_core_upgrade("SkylakeX", true, true));
+    assert_null(nn_blas_core_upgrade("Haswell", true, true));       /* OpenBLAS's choice stands */
+    assert_null(nn_blas_core_upgrade("zen", true, false));
+    assert_null(nn_blas_core_upgrade("SapphireRapids", true, true));
+    assert_null(nn_blas_core_upgrade(NULL, true, true));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -212,6 +228,7 @@ int main(void)
         cmocka_unit_test(test_bernoulli),
         cmocka_unit_test(test_adam),
         cmocka_unit_test(test_arena),
+        cmocka_unit_test(test_blas_core),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include "app.h"
 #include "cmd.h"
 #include "frontend.h"
+#include "nn.h"
 #include "tui.h"
 
 #include <errno.h>
@@ -46,6 +47,7 @@ static bool looks_like_script(const char *p)
 
 int main(int argc, char **argv)
 {
+    nn_blas_pick_core(argv);   /* may re-execute: before any state exists */
     setlocale(LC_ALL, "");
     struct qv_app app;
     app_init(&app);
