@@ -95,6 +95,7 @@ static int run_torch(int threads, int sweeps, long steps, double *ips, double *c
 int main(int argc, char **argv)
 {
     nn_blas_pick_core(argv);   /* as qvae does; the PyTorch peer inherits OPENBLAS_CORETYPE */
+    nn_fp_flush_denormals();   /* as qvae does */
     long steps = argc > 1 ? atol(argv[1]) : 100;
     if (steps < 10) steps = 10;
     int max_threads = argc > 2 ? atoi(argv[2]) : 2;

@@ -45,6 +45,7 @@ def main():
     steps = int(sys.argv[3]) if len(sys.argv) > 3 else 200
     if threads > 0:
         torch.set_num_threads(threads)
+    torch.set_flush_denormal(True)   # as qvae and bench_train do (src/nn.h)
     torch.manual_seed(1)
     D, H1, H2, N, B, CH, tau = 784, 512, 256, 288, 100, 100, 0.5
     edges, colour = chimera_edges(6, 6, 4)

@@ -80,6 +80,8 @@ static int run_version(struct qv_app *app, const struct cmd_args *a)
     nn_blas_describe(blas, sizeof blas);
     qv_printf(app, "qvae %s", QV_VERSION);
     qv_printf(app, "%s", blas);
+    qv_printf(app, "denormal floats: %s", nn_fp_denormals_flushed() ? "flushed to zero (faster; nn.h)"
+                                                                    : "IEEE (kept)");
     return 0;
 }
 

@@ -4,6 +4,7 @@
  * turn loops of libm calls or of branchy scalar code into SIMD. */
 #include "nn.h"
 #include <cblas.h>
+#include <dlfcn.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,9 @@
 #include <unistd.h>
 #ifdef __AVX__
 #include <immintrin.h>
+#endif
+#if defined(__SSE__)
+#include <xmmintrin.h>
 #endif
 
 #define NN_BLK NN_VL
@@ -67,6 +71,45 @@ void nn_blas_pick_core(char **argv)
 #else
     (void)argv;
 #endif
+}
+
+/* OpenBLAS's pthread build starts its worker threads when the library loads, before main(), so
+ * they keep the float mode they started with.  Stopping the pool makes OpenBLAS start a new one at
+ * its next threaded call, from the calling thread, whose mode the new workers inherit.  The symbol
+ * is OpenBLAS's own fork handler; a build without it (OpenMP, whose threads start lazily anyway)
+ * is left as it is. */
+static void nn_blas_restart_pool(void)
+{
+    int (*shutdown)(void);
+    void *sym = dlsym(RTLD_DEFAULT, "blas_thread_shutdown_");
+    if (!sym) return;
+    memcpy(&shutdown, &sym, sizeof shutdown);   /* object → function pointer without a cast */
+    shutdown();
+}
+
+bool nn_fp_flush_denormals(void)
+{
+#if defined(__SSE__)
+    /* FTZ (bit 15): denormal results become 0; DAZ (bit 6): denormal inputs read as 0. */
+    _mm_setcsr(_mm_getcsr() | 0x8040u);
+    nn_blas_restart_pool();
+    return true;
+#elif defined(__aarch64__)
+    unsigned long fpcr;
+    __asm__ volatile("mrs %0, fpcr" : "=r"(fpcr));
+    __asm__ volatile("msr fpcr, %0" : : "r"(fpcr | (1ul << 24)));   /* FZ */
+    nn_blas_restart_pool();
+    return true;
+#else
+    return false;
+#endif
+}
+
+bool nn_fp_denormals_flushed(void)
+{
+    volatile float tiny = 1e-39f;   /* below FLT_MIN (1.18e-38): a denormal */
+    volatile float one = 1.0f;
+    return tiny * one == 0.0f;
 }
 
 void nn_blas_describe(char *buf, size_t len)

@@ -6,9 +6,13 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <float.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include "nn.h"
+#include "qv.h"
+#include <cblas.h>
 
 static void test_fast_math(void **state)
 {
@@ -217,6 +221,51 @@ static void test_blas_core(void **state)
     assert_null(nn_blas_core_upgrade(NULL, true, true));
 }
 
+static void *flushed_in_thread(void *out)
+{
+    *(bool *)out = nn_fp_denormals_flushed();
+    return NULL;
+}
+
+/* Flush-to-zero: off in a fresh process (IEEE), on after nn_fp_flush_denormals in this thread and
+ * in a thread created afterwards (main() relies on that inheritance for the worker threads). */
+static void test_denormals(void **state)
+{
+    (void)state;
+    volatile float half = 0.5f, m = FLT_MIN;
+    assert_false(nn_fp_denormals_flushed());
+    assert_true(m * half > 0.0f);   /* a denormal, kept */
+    if (!nn_fp_flush_denormals()) skip();
+    assert_true(nn_fp_denormals_flushed());
+    assert_true(m * half == 0.0f);
+    bool in_thread = false;
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, flushed_in_thread, &in_thread), 0);
+    pthread_join(t, NULL);
+    assert_true(in_thread);
+    /* OpenBLAS's own worker threads, started before this test, flush too: every product of
+     * A (64×256 of 1e-20) and B (256×512 of 1e-20) is 1e-40, a denormal that becomes 0, so C is 0
+     * (IEEE would give 256 × 1e-40 ≈ 2.6e-38 everywhere).  Large enough for OpenBLAS to split it. */
+    if (qv_ncpu() < 2) return;
+    int old = nn_blas_threads(2);
+    enum { M = 64, K = 256, N = 512 };
+    float *a = malloc(sizeof(float) * M * K), *b = malloc(sizeof(float) * K * N);
+    float *c = malloc(sizeof(float) * M * N);
+    for (int i = 0; i < M * K; i++) a[i] = 1e-20f;
+    for (int i = 0; i < K * N; i++) b[i] = 1e-20f;
+    for (int rep = 0; rep < 4; rep++) {
+        for (int i = 0; i < M * N; i++) c[i] = 1.0f;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, a, K, b, N, 0.0f, c, N);
+        int nonzero = 0;
+        for (int i = 0; i < M * N; i++) nonzero += c[i] != 0.0f;
+        assert_int_equal(nonzero, 0);
+    }
+    nn_blas_threads(old);
+    free(a);
+    free(b);
+    free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -229,6 +278,7 @@ int main(void)
         cmocka_unit_test(test_adam),
         cmocka_unit_test(test_arena),
         cmocka_unit_test(test_blas_core),
+        cmocka_unit_test(test_denormals),   /* last: it changes this process's float mode */
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,6 +48,7 @@ static bool looks_like_script(const char *p)
 int main(int argc, char **argv)
 {
     nn_blas_pick_core(argv);   /* may re-execute: before any state exists */
+    nn_fp_flush_denormals();   /* before any thread: workers inherit it (nn.h) */
     setlocale(LC_ALL, "");
     struct qv_app app;
     app_init(&app);
