@@ -251,6 +251,7 @@ static void test_denormals(void **state)
     enum { M = 64, K = 256, N = 512 };
     float *a = malloc(sizeof(float) * M * K), *b = malloc(sizeof(float) * K * N);
     float *c = malloc(sizeof(float) * M * N);
+    assert_true(a && b && c);
     for (int i = 0; i < M * K; i++) a[i] = 1e-20f;
     for (int i = 0; i < K * N; i++) b[i] = 1e-20f;
     for (int rep = 0; rep < 4; rep++) {
