@@ -32,7 +32,8 @@
 # last phases move the decoder towards binary z.
 # Why the last 45 % on the importance-weighted bound (5, then 10 samples per image): evaluation
 # scores the IW estimate, and training on it took the 2-hour figure from −86.81 to −86.25 (the last
-# 35 % at 5 samples) and then −86.11 (this default) (README).
+# 35 % at 5 samples) and then −86.11 (this default; a second run, with 1.3× the epochs once
+# denormals were flushed, −86.19: more epochs in the same phases did not help) (README).
 # The README's 2-hour figure: THREADS=2 RUNS=chimera NICE=0 bench/quality_mnist.sh 120.
 # Logs and sessions (checkpoints, metrics.csv, digit grids) go to OUTDIR (default build/quality).
 set -u
