@@ -249,9 +249,10 @@ int nn_blas_threads(int n);
 /* OpenBLAS's kernel set.  Debian's OpenBLAS is built for many CPUs and picks its kernels from the
  * CPU's model number when it loads; a CPU newer than the library (seen here: an AVX-512 Xeon that
  * OpenBLAS 0.3.21 does not know) falls back to "Prescott", SSE3 kernels (sgemm measured at 24
- * against 152 GFLOP/s for SkylakeX's; training 2.4–2.7 times slower).  The choice is made before main() and cannot be changed after,
- * so nn_blas_pick_core re-executes the program with OPENBLAS_CORETYPE set when the detected
- * kernels lack AVX2 but the CPU (and the OS) support it.  A user's own OPENBLAS_CORETYPE wins. */
+ * against 152 GFLOP/s for SkylakeX's; training 2.4–2.7 times slower).  The choice is made before
+ * main() and cannot be changed after, so nn_blas_pick_core re-executes the program with
+ * OPENBLAS_CORETYPE set when the detected kernels lack AVX2 but the CPU (and the OS) support it.
+ * A user's own OPENBLAS_CORETYPE wins. */
 
 /* The kernel set for a CPU whose OpenBLAS detection gave `core`: "SkylakeX" (AVX-512 F/BW/DQ/VL),
  * "Haswell" (AVX2 + FMA), or NULL to keep `core` (already an AVX2 set, or the CPU has no AVX2). */
