@@ -80,8 +80,8 @@ static int run_version(struct qv_app *app, const struct cmd_args *a)
     nn_blas_describe(blas, sizeof blas);
     qv_printf(app, "qvae %s", QV_VERSION);
     qv_printf(app, "%s", blas);
-    qv_printf(app, "denormal floats: %s", nn_fp_denormals_flushed() ? "flushed to zero (faster; nn.h)"
-                                                                    : "IEEE (kept)");
+    qv_printf(app, "denormal floats: %s",
+              nn_fp_denormals_flushed() ? "flushed to zero (faster; nn.h)" : "IEEE (kept)");
     return 0;
 }
 
@@ -89,8 +89,8 @@ const struct cmd_entry cmd_version_entry = {
     .name = "version", .usage = "version", .summary = "print the qvae version",
     .help = "Prints the qvae version (also stored in every saved session) and the BLAS in use: OpenBLAS's "
             "build and the kernel set it runs (a CPU OpenBLAS does not know gets AVX2/AVX-512 kernels "
-            "chosen by qvae; OPENBLAS_CORETYPE overrides), and whether denormal floats are flushed to zero "
-            "(they are: a trained model has many, and they slow x86 cores down).",
+            "chosen by qvae; OPENBLAS_CORETYPE overrides), and whether denormal floats are "
+            "flushed to zero (they are: a trained model has many, and they slow x86 cores down).",
     .min_pos = 0, .max_pos = 0, .run = run_version, .flags = CMD_WHILEJOB,
 };
 

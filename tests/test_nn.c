@@ -244,8 +244,8 @@ static void test_denormals(void **state)
     pthread_join(t, NULL);
     assert_true(in_thread);
     /* OpenBLAS's own worker threads, started before this test, flush too: every product of
-     * A (64×256 of 1e-20) and B (256×512 of 1e-20) is 1e-40, a denormal that becomes 0, so C is 0
-     * (IEEE would give 256 × 1e-40 ≈ 2.6e-38 everywhere).  Large enough for OpenBLAS to split it. */
+     * A (64×256 of 1e-20) and B (256×512 of 1e-20) is 1e-40, a denormal that becomes 0, so C is
+     * 0 (IEEE would give 256 × 1e-40 ≈ 2.6e-38 everywhere).  Large enough for OpenBLAS to split. */
     if (qv_ncpu() < 2) return;
     int old = nn_blas_threads(2);
     enum { M = 64, K = 256, N = 512 };
@@ -256,7 +256,8 @@ static void test_denormals(void **state)
     for (int i = 0; i < K * N; i++) b[i] = 1e-20f;
     for (int rep = 0; rep < 4; rep++) {
         for (int i = 0; i < M * N; i++) c[i] = 1.0f;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, a, K, b, N, 0.0f, c, N);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, a, K, b, N, 0.0f, c,
+                    N);
         int nonzero = 0;
         for (int i = 0; i < M * N; i++) nonzero += c[i] != 0.0f;
         assert_int_equal(nonzero, 0);
