@@ -18,8 +18,7 @@
 # 1e-4:25:0.25:5; TAU may be left empty, 1e-4:25::5), KLW (KL warm-up
 # epochs, default 50), WD (weight decay on network kernels, default 1e-4), HIDDEN (default 512,256),
 # KL (a BM prior's term: relaxed, the GumBolt proxy, default; or analytic, the exact KL at q) and
-# RELAX (gumbolt, default; or st, straight-through) and MOPTS (further options) for `model new`;
-# the model's batch capacity is raised to 100 × the largest IW when that is above 500 rows.
+# RELAX (gumbolt, default; or st, straight-through) and MOPTS (further options) for `model new`.
 # KL=analytic over 2 hours ended 0.3 nats below the default (README), so the proxy stays the default.
 # Batch 100, Adam.  Why this recipe: at 3e-3 (DVAE#'s base rate, which it pairs with batch norm)
 # this network stalls, and each drop of the rate gains several nats within a few epochs.  KL
@@ -54,15 +53,10 @@ export QVAE_DATA="$SHARED/data" QVAE_SESSIONS="$OUT/sessions" OPENBLAS_NUM_THREA
 SCHEDULE=${SCHEDULE:-1e-3:40,3e-4:15,3e-4:15:0.35:5,1e-4:30:0.25:10}
 secs=$((MIN * 60))
 threads=${THREADS:-1}
-maxiw=1
 for p in ${SCHEDULE//,/ }; do   # checked before anything starts, not hours into a run
   [[ $p =~ ^[0-9.eE+-]+:[0-9]+(:[0-9.]*(:([0-9]+))?)?$ ]] ||
     { echo "bad SCHEDULE phase '$p' (want LR:PERCENT[:TAU[:IW]], e.g. 1e-4:25:0.25 or 1e-4:25:0.25:5)"; exit 2; }
-  iw=${BASH_REMATCH[3]}
-  [ -n "$iw" ] && [ "$iw" -gt "$maxiw" ] && maxiw=$iw
 done
-capacity=""   # batch 100 × IW rows per step must fit the model's batch capacity (default 500)
-[ $((100 * maxiw)) -gt 500 ] && capacity="--max-batch $((100 * maxiw))"
 
 run() {   # name, prior, extra train options, extra model options
   local name=$1 prior=$2 extra=$3 mopts=$4 t0=$SECONDS phases="" p lr pct tau iw
@@ -88,8 +82,8 @@ run() {   # name, prior, extra train options, extra model options
 RUNS=${RUNS:-bernoulli chimera}
 for n in $RUNS; do
   case $n in
-    bernoulli*) run "$n" "bernoulli 288" "" "$capacity ${MOPTS:-}" & ;;   # its KL is always the closed form: no --kl
-    chimera*)   run "$n" "chimera 6 6 4" "--sweeps $SWEEPS" "--kl ${KL:-relaxed} $capacity ${MOPTS:-}" & ;;
+    bernoulli*) run "$n" "bernoulli 288" "" "${MOPTS:-}" & ;;   # its KL is always the closed form: no --kl
+    chimera*)   run "$n" "chimera 6 6 4" "--sweeps $SWEEPS" "--kl ${KL:-relaxed} ${MOPTS:-}" & ;;
     *) echo "unknown run '$n' (bernoulli[-X] or chimera[-X])"; exit 2 ;;
   esac
 done

@@ -32,6 +32,8 @@ static int run_model_info(struct qv_app *app, const struct cmd_args *a)
     char d[256];
     dvae_describe(app->st.model, d, sizeof d);
     qv_printf(app, "model: %s", d);
+    qv_printf(app, "work buffers: %d rows (batch × importance samples; `train` grows them)",
+              app->st.model->cfg.bmax);
     const struct trainer *t = app->st.trainer;
     if (t)
         qv_printf(app, "trained: %ld steps, %ld epochs%s (seed %" PRIu64 ", %d thread%s per step%s)",
@@ -78,7 +80,8 @@ static int run_model_new(struct qv_app *app, const struct cmd_args *a)
         return qv_error(app, "model new: --kl applies to a Boltzmann-machine prior (a Bernoulli prior's "
                              "KL is always the exact closed form)");
     long bmax = cmd_int(a, "max-batch", 500);
-    if (bmax < 1 || bmax > 100000) return qv_error(app, "model new: --max-batch must be 1..100000");
+    if (bmax < 1 || bmax > DVAE_MAX_ROWS)
+        return qv_error(app, "model new: --max-batch must be 1..%d", DVAE_MAX_ROWS);
     c.bmax = (int)bmax;
     uint64_t seed = cmd_has(a, "seed") ? (uint64_t)cmd_int(a, "seed", 1) : app->st.seed;
     struct dvae *m = dvae_new(&c, seed);
@@ -100,7 +103,8 @@ static const struct cmd_opt model_new_opts[] = {
     {"relax", CMD_OPT_STR, "relaxation of the discrete latents: gumbolt (default) or st (straight-through)"},
     {"tau", CMD_OPT_FLOAT, "relaxation temperature (default 0.5)"},
     {"kl", CMD_OPT_STR, "a BM prior's term: relaxed (GumBolt proxy at ζ, default) or analytic (exact KL)"},
-    {"max-batch", CMD_OPT_INT, "largest batch the model's buffers hold (default 500)"},
+    {"max-batch", CMD_OPT_INT, "rows the work buffers hold at first (default 500; `train` grows them "
+                               "to batch × --iw)"},
     {"seed", CMD_OPT_INT, "initialisation seed (default: the master seed)"},
     {NULL, 0, NULL},
 };

@@ -116,7 +116,7 @@ static struct dvae *dvae_alloc(const struct dvae_config *c)
         return NULL;
     }
     if (dvae_tau_check(c->tau) < 0) { qv_preferr("model"); return NULL; }
-    if (c->bmax < 1 || c->bmax > 100000) { qv_seterr("model: batch capacity out of range"); return NULL; }
+    if (c->bmax < 1 || c->bmax > DVAE_MAX_ROWS) { qv_seterr("model: batch capacity out of range"); return NULL; }
     struct dvae *m = qv_calloc(1, sizeof *m);
     m->cfg = *c;
     m->nl = c->nhidden + 1;
@@ -149,6 +149,31 @@ void dvae_free(struct dvae *m)
     for (int s = 0; s < DVAE_MAX_SHARDS; s++) free(m->sbm[s]);
     nn_arena_free(&m->arena);
     free(m);
+}
+
+int dvae_reserve(struct dvae *m, int rows)
+{
+    if (rows <= m->cfg.bmax) return 0;
+    if (rows > DVAE_MAX_ROWS)
+        return qv_seterr("model: %d rows per pass is more than a model holds (%d)", rows, DVAE_MAX_ROWS);
+    /* Parameters and work buffers share one arena: carve a larger one and move the parameters
+     * over.  Gradients are overwritten by every pass, and the shard buffers sgrad[s ≥ 1] and sbm
+     * do not depend on the capacity. */
+    struct dvae_config c = m->cfg;
+    c.bmax = rows;
+    struct dvae sized = {.cfg = c};
+    struct nn_arena plan, old = m->arena;
+    nn_arena_plan(&plan);
+    dvae_carve(&sized, &plan);
+    if (nn_arena_alloc(&sized.arena, plan.used) < 0) return -1;
+    const float *oldp = m->params;
+    m->cfg = c;
+    m->arena = sized.arena;
+    dvae_carve(m, &m->arena);
+    memcpy(m->params, oldp, sizeof(float) * m->nparams);
+    m->sgrad[0] = m->grads;
+    nn_arena_free(&old);
+    return 0;
 }
 
 struct dvae *dvae_clone(const struct dvae *m)

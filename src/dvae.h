@@ -23,6 +23,7 @@
 
 #define DVAE_MAX_HIDDEN 4
 #define DVAE_MAX_SHARDS 8
+#define DVAE_MAX_ROWS 100000           /* largest batch capacity (rows = images × samples) */
 
 enum dvae_prior { DVAE_PRIOR_BERNOULLI, DVAE_PRIOR_BM };
 /* How the binary latents are relaxed for the reparameterised gradient:
@@ -96,6 +97,11 @@ void dvae_free(struct dvae *m);
 /* A new model with m's configuration and parameters and work buffers of its own (for evaluating
  * on several threads).  NULL + error if memory runs out. */
 struct dvae *dvae_clone(const struct dvae *m);
+/* Grow the work buffers to hold `rows` rows per pass (batch × importance samples), keeping the
+ * parameters; nothing to do if they already do.  The capacity is saved with the model.  Error
+ * (model unchanged) above DVAE_MAX_ROWS or when memory runs out.  Pointers into the old buffers
+ * (params, layer outputs) are invalid afterwards. */
+int dvae_reserve(struct dvae *m, int rows);
 /* Check every parameter is finite: error "model: parameter LAYER[i] is NaN" otherwise. */
 int dvae_check_finite(const struct dvae *m);
 /* "784-512-256-288 tanh gumbolt τ=0.5 bernoulli" */

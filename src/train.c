@@ -252,11 +252,11 @@ int train_run(struct qv_app *app, const struct train_opts *o)
     const bool isbm = m->cfg.prior == DVAE_PRIOR_BM;
     const int n = m->cfg.n, D = m->cfg.D, B = o->batch, K = o->iw;
     if (o->epochs < 1) return qv_error(app, "train: EPOCHS must be at least 1");
-    if (B < 1 || B > m->cfg.bmax)
-        return qv_error(app, "train: --batch must be 1..%d, got %d", m->cfg.bmax, B);
-    if (K < 1 || (long)B * K > m->cfg.bmax)
-        return qv_error(app, "train: --iw must be 1..%d with --batch %d (batch × samples ≤ the model's "
-                        "capacity of %d rows), got %d", m->cfg.bmax / B, B, m->cfg.bmax, K);
+    if (B < 1 || B > DVAE_MAX_ROWS)
+        return qv_error(app, "train: --batch must be 1..%d, got %d", DVAE_MAX_ROWS, B);
+    if (K < 1 || (long)B * K > DVAE_MAX_ROWS)
+        return qv_error(app, "train: --iw must be 1..%d with --batch %d (batch × samples ≤ %d rows), "
+                        "got %d", DVAE_MAX_ROWS / B, B, DVAE_MAX_ROWS, K);
     if (K > 1 && isbm && m->cfg.kl == DVAE_KL_ANALYTIC)
         return qv_error(app, "train: --iw needs a per-sample prior term: the analytic KL has none "
                         "(--kl relaxed)");
@@ -269,6 +269,8 @@ int train_run(struct qv_app *app, const struct train_opts *o)
     if (nbatch < 1)
         return qv_error(app, "train: the training split has %ld images, fewer than one batch of %d", ntrain, B);
     if (isbm && ensure_sampler(app) < 0) return qv_fail(app);
+    /* the work buffers grow to the batch × samples this run needs (the capacity is saved) */
+    if (dvae_reserve(m, B * K) < 0) return qv_error(app, "train: %s", qv_errmsg());
 
     struct trainer *t = app->st.trainer;
     if (t && (t->adam.n != m->nparams || (isbm && t->pn != bm->n + bm->ne))) {

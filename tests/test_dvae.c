@@ -723,6 +723,65 @@ static void test_iw_train_bernoulli(void **s) { (void)s; check_iw_train(DVAE_PRI
 static void test_iw_train_bm(void **s) { (void)s; check_iw_train(DVAE_PRIOR_BM, 1); }
 static void test_iw_train_bm_blocks(void **s) { (void)s; check_iw_train(DVAE_PRIOR_BM, 3); }
 
+/* dvae_reserve grows the work buffers and keeps the parameters: the same batch gives the same
+ * bits before and after, a batch above the old capacity then runs, and a request above the limit
+ * fails with the model unchanged. */
+static void test_reserve(void **state)
+{
+    (void)state;
+    const int D = 16, n = 8, B = 40, big = 200;
+    struct dvae *m = tiny_model(DVAE_PRIOR_BM, n, 0.5f);   /* capacity 64 rows */
+    struct bm *bm = tiny_bm(1, 1, 4, 3, 0.3);            /* 8 units */
+    float *x = malloc(sizeof(float) * big * D), *noise = malloc(sizeof(float) * big * n);
+    double mean[8] = {0}, corr[16] = {0}, gb[8], gw[16], ex0[40], ex1[40];
+    make_batch(big, D, n, x, noise);
+    struct dvae_batch io = {.B = B, .x = x, .noise = noise, .kl_weight = 0.7, .grad = true,
+                            .neg_mean = mean, .neg_corr = corr, .g_b = gb, .g_w = gw, .ex_elbo = ex0};
+    assert_int_equal(dvae_batch_run(m, bm, &io), 0);
+    float *g0 = malloc(sizeof(float) * m->nparams), *p0 = malloc(sizeof(float) * m->nparams);
+    memcpy(g0, m->grads, sizeof(float) * m->nparams);
+    memcpy(p0, m->params, sizeof(float) * m->nparams);
+    const double elbo0 = io.elbo;
+
+    io.B = big;
+    assert_int_equal(dvae_batch_run(m, bm, &io), -1);    /* above the capacity of 64 */
+    assert_int_equal(dvae_reserve(m, 32), 0);            /* already holds it: nothing changes */
+    assert_int_equal(m->cfg.bmax, 64);
+    assert_int_equal(dvae_reserve(m, big), 0);
+    assert_int_equal(m->cfg.bmax, big);
+    assert_memory_equal(m->params, p0, sizeof(float) * m->nparams);
+
+    io.B = B;
+    io.ex_elbo = ex1;
+    assert_int_equal(dvae_batch_run(m, bm, &io), 0);
+    assert_true(io.elbo == elbo0);
+    assert_memory_equal(ex1, ex0, sizeof ex0);
+    assert_memory_equal(m->grads, g0, sizeof(float) * m->nparams);
+    io.B = big;
+    io.ex_elbo = NULL;
+    assert_int_equal(dvae_batch_run(m, bm, &io), 0);     /* now fits */
+    assert_true(io.grads_finite);
+    /* and after a reserve the data-parallel blocks write into the new gradient vector */
+    assert_int_equal(dvae_set_parallel(m, 2, 2), 0);
+    assert_int_equal(dvae_reserve(m, 2 * big), 0);
+    io.B = B;
+    io.ex_elbo = ex1;
+    assert_int_equal(dvae_batch_run(m, bm, &io), 0);
+    assert_true(fabs(io.elbo - elbo0) < 1e-9 * fabs(elbo0));
+    for (size_t i = 0; i < m->nparams; i++) assert_true(fabsf(m->grads[i] - g0[i]) <= 1e-5f * (1 + fabsf(g0[i])));
+
+    assert_int_equal(dvae_reserve(m, DVAE_MAX_ROWS + 1), -1);
+    assert_non_null(strstr(qv_errmsg(), "rows per pass"));
+    assert_int_equal(m->cfg.bmax, 2 * big);
+    assert_memory_equal(m->params, p0, sizeof(float) * m->nparams);
+    free(g0);
+    free(p0);
+    free(x);
+    free(noise);
+    bm_free(bm);
+    dvae_free(m);
+}
+
 static void test_units_and_mismatch(void **state)
 {
     (void)state;
@@ -779,6 +838,7 @@ int main(void)
         cmocka_unit_test(test_iw_train_bernoulli),
         cmocka_unit_test(test_iw_train_bm),
         cmocka_unit_test(test_iw_train_bm_blocks),
+        cmocka_unit_test(test_reserve),
         cmocka_unit_test(test_units_and_mismatch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
