@@ -103,8 +103,8 @@ static const struct cmd_opt model_new_opts[] = {
     {"relax", CMD_OPT_STR, "relaxation of the discrete latents: gumbolt (default) or st (straight-through)"},
     {"tau", CMD_OPT_FLOAT, "relaxation temperature (default 0.5)"},
     {"kl", CMD_OPT_STR, "a BM prior's term: relaxed (GumBolt proxy at ζ, default) or analytic (exact KL)"},
-    {"max-batch", CMD_OPT_INT, "rows the work buffers hold at first (default 500; `train` grows them "
-                               "to batch × --iw)"},
+    {"max-batch", CMD_OPT_INT, "rows the work buffers hold at first (default 500; `train` "
+                               "grows them to batch × --iw)"},
     {"seed", CMD_OPT_INT, "initialisation seed (default: the master seed)"},
     {NULL, 0, NULL},
 };

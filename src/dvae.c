@@ -116,7 +116,10 @@ static struct dvae *dvae_alloc(const struct dvae_config *c)
         return NULL;
     }
     if (dvae_tau_check(c->tau) < 0) { qv_preferr("model"); return NULL; }
-    if (c->bmax < 1 || c->bmax > DVAE_MAX_ROWS) { qv_seterr("model: batch capacity out of range"); return NULL; }
+    if (c->bmax < 1 || c->bmax > DVAE_MAX_ROWS) {
+        qv_seterr("model: batch capacity out of range");
+        return NULL;
+    }
     struct dvae *m = qv_calloc(1, sizeof *m);
     m->cfg = *c;
     m->nl = c->nhidden + 1;
@@ -155,7 +158,8 @@ int dvae_reserve(struct dvae *m, int rows)
 {
     if (rows <= m->cfg.bmax) return 0;
     if (rows > DVAE_MAX_ROWS)
-        return qv_seterr("model: %d rows per pass is more than a model holds (%d)", rows, DVAE_MAX_ROWS);
+        return qv_seterr("model: %d rows per pass is more than a model holds (%d)", rows,
+                         DVAE_MAX_ROWS);
     /* Parameters and work buffers share one arena: carve a larger one and move the parameters
      * over.  Gradients are overwritten by every pass, and the shard buffers sgrad[s ≥ 1] and sbm
      * do not depend on the capacity. */

@@ -255,8 +255,8 @@ int train_run(struct qv_app *app, const struct train_opts *o)
     if (B < 1 || B > DVAE_MAX_ROWS)
         return qv_error(app, "train: --batch must be 1..%d, got %d", DVAE_MAX_ROWS, B);
     if (K < 1 || (long)B * K > DVAE_MAX_ROWS)
-        return qv_error(app, "train: --iw must be 1..%d with --batch %d (batch × samples ≤ %d rows), "
-                        "got %d", DVAE_MAX_ROWS / B, B, DVAE_MAX_ROWS, K);
+        return qv_error(app, "train: --iw must be 1..%d with --batch %d (batch × samples ≤ %d "
+                        "rows), got %d", DVAE_MAX_ROWS / B, B, DVAE_MAX_ROWS, K);
     if (K > 1 && isbm && m->cfg.kl == DVAE_KL_ANALYTIC)
         return qv_error(app, "train: --iw needs a per-sample prior term: the analytic KL has none "
                         "(--kl relaxed)");

@@ -40,7 +40,8 @@ bad "$SETUP_BM; train 1 --kl exact" "train: --kl: unknown prior term 'exact' (re
 bad "$SETUP_BE; model new --kl analytic" 'model new: --kl applies to a Boltzmann-machine prior'
 bad "$SETUP_BE; train 1 --kl analytic" 'train: --kl applies to a Boltzmann-machine prior'
 bad "$SETUP_BE; train 1 --iw 0" 'train: --iw must be a positive number of samples, got 0'
-bad "$SETUP_BE; train 1 --iw 1001" 'train: --iw must be 1..1000 with --batch 100 (batch × samples ≤ 100000 rows), got 1001'
+bad "$SETUP_BE; train 1 --iw 1001" \
+  'train: --iw must be 1..1000 with --batch 100 (batch × samples ≤ 100000 rows), got 1001'
 bad "$SETUP_BE; model new --max-batch 100001" 'model new: --max-batch must be 1..100000'
 bad "$SETUP_BM; model new --hidden 64 --kl analytic; train 1 --iw 2" 'train: --iw needs a per-sample prior term'
 

@@ -736,7 +736,8 @@ static void test_reserve(void **state)
     double mean[8] = {0}, corr[16] = {0}, gb[8], gw[16], ex0[40], ex1[40];
     make_batch(big, D, n, x, noise);
     struct dvae_batch io = {.B = B, .x = x, .noise = noise, .kl_weight = 0.7, .grad = true,
-                            .neg_mean = mean, .neg_corr = corr, .g_b = gb, .g_w = gw, .ex_elbo = ex0};
+                            .neg_mean = mean, .neg_corr = corr, .g_b = gb, .g_w = gw,
+                            .ex_elbo = ex0};
     assert_int_equal(dvae_batch_run(m, bm, &io), 0);
     float *g0 = malloc(sizeof(float) * m->nparams), *p0 = malloc(sizeof(float) * m->nparams);
     memcpy(g0, m->grads, sizeof(float) * m->nparams);
@@ -768,7 +769,8 @@ static void test_reserve(void **state)
     io.ex_elbo = ex1;
     assert_int_equal(dvae_batch_run(m, bm, &io), 0);
     assert_true(fabs(io.elbo - elbo0) < 1e-9 * fabs(elbo0));
-    for (size_t i = 0; i < m->nparams; i++) assert_true(fabsf(m->grads[i] - g0[i]) <= 1e-5f * (1 + fabsf(g0[i])));
+    for (size_t i = 0; i < m->nparams; i++)
+        assert_true(fabsf(m->grads[i] - g0[i]) <= 1e-5f * (1 + fabsf(g0[i])));
 
     assert_int_equal(dvae_reserve(m, DVAE_MAX_ROWS + 1), -1);
     assert_non_null(strstr(qv_errmsg(), "rows per pass"));
