@@ -13,10 +13,10 @@
 # prior, so two variants of one prior can run side by side), TAU (starting GumBolt temperature,
 # default 0.5), SCHEDULE (training phases as LR:PERCENT[:TAU] of the budget, default
 # 1e-3:35,3e-4:15,3e-4:15:0.35:5,1e-4:15:0.25:10,3e-5:15:0.25:10,1e-5:5:0.25:10; each phase ends
-# at an epoch boundary; a phase with a TAU trains from then on at that temperature, which is saved with the model; a fourth field IW
-# trains that phase on the importance-weighted bound with IW samples per image, `train --iw`, e.g.
-# 1e-4:25:0.25:5; TAU may be left empty, 1e-4:25::5), KLW (KL warm-up
-# epochs, default 50), WD (weight decay on network kernels, default 1e-4), HIDDEN (default 512,256),
+# at an epoch boundary; a phase with a TAU trains from then on at that temperature, which is saved
+# with the model; a fourth field IW trains that phase on the importance-weighted bound with IW
+# samples per image, `train --iw`, e.g. 1e-4:25:0.25:5; TAU may be left empty, 1e-4:25::5), KLW
+# (KL warm-up epochs, default 50), WD (weight decay on network kernels, default 1e-4), HIDDEN (default 512,256),
 # KL (a BM prior's term: relaxed, the GumBolt proxy, default; or analytic, the exact KL at q) and
 # RELAX (gumbolt, default; or st, straight-through) and MOPTS (further options) for `model new`.
 # KL=analytic over 2 hours ended 0.3 nats below the default (README), so the proxy stays the default.
@@ -37,8 +37,8 @@
 # Why the last 20 % at lr 3e-5 and 1e-5: 5.5 minutes at 3e-5 raised that −86.19 model by 0.17 nats
 # where 6 more minutes at 1e-4 did not; with this default a run on one thread (half the machine)
 # reached −86.10, the same as the best 2-thread run of the previous default (README).
-# The README's 2-hour figures: THREADS=2 RUNS=chimera NICE=0 bench/quality_mnist.sh 120, and two
-# variants on one thread each: THREADS=1 RUNS=chimera-b NICE=0 SCHEDULE=… (README).
+# The README's 2-hour figures: THREADS=2 RUNS=chimera NICE=0 bench/quality_mnist.sh 120 (earlier
+# defaults), and this default on one thread: THREADS=1 RUNS=chimera NICE=0 bench/quality_mnist.sh 120.
 # Logs and sessions (checkpoints, metrics.csv, digit grids) go to OUTDIR (default build/quality).
 set -u
 cd "$(dirname "$0")/.."
