@@ -16,7 +16,8 @@
 # at an epoch boundary; a phase with a TAU trains from then on at that temperature, which is saved
 # with the model; a fourth field IW trains that phase on the importance-weighted bound with IW
 # samples per image, `train --iw`, e.g. 1e-4:25:0.25:5; TAU may be left empty, 1e-4:25::5), KLW
-# (KL warm-up epochs, default 50), WD (weight decay on network kernels, default 1e-4), HIDDEN (default 512,256),
+# (KL warm-up epochs, default 50), WD (weight decay on network kernels, default 1e-4), HIDDEN
+# (default 512,256),
 # KL (a BM prior's term: relaxed, the GumBolt proxy, default; or analytic, the exact KL at q) and
 # RELAX (gumbolt, default; or st, straight-through) and MOPTS (further options) for `model new`.
 # KL=analytic over 2 hours ended 0.3 nats below the default (README), so the proxy stays the default.
