@@ -149,7 +149,8 @@ static int run_train(struct qv_app *app, const struct cmd_args *a)
     o.epochs = epochs;
     o.lr = cmd_float(a, "lr", o.lr);
     long b = cmd_int(a, "batch", o.batch);
-    if (b < 1 || b > 100000) return qv_error(app, "train: --batch must be 1..100000, got %ld", b);
+    if (b < 1 || b > DVAE_MAX_ROWS)
+        return qv_error(app, "train: --batch must be 1..%d, got %ld", DVAE_MAX_ROWS, b);
     o.batch = (int)b;
     o.kl_warmup = cmd_float(a, "kl-warmup", 0);
     if (cmd_has(a, "seed")) {

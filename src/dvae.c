@@ -105,6 +105,21 @@ int dvae_tau_check(double tau)
     return 0;
 }
 
+/* Sizes m's arena for m->cfg, allocates it (zeroed) and carves the tensors out of it: the
+ * parameters and the work buffers for cfg.bmax rows.  -1 + error (m->arena untouched) if memory
+ * runs out. */
+static int dvae_arena_build(struct dvae *m)
+{
+    struct nn_arena plan, a;
+    nn_arena_plan(&plan);
+    dvae_carve(m, &plan);
+    if (nn_arena_alloc(&a, plan.used) < 0) return -1;
+    m->arena = a;
+    dvae_carve(m, &m->arena);
+    m->sgrad[0] = m->grads;
+    return 0;
+}
+
 /* Checks cfg and allocates a model whose parameters are not yet set: dvae_new initialises them,
  * dvae_clone copies them. */
 static struct dvae *dvae_alloc(const struct dvae_config *c)
@@ -123,13 +138,8 @@ static struct dvae *dvae_alloc(const struct dvae_config *c)
     struct dvae *m = qv_calloc(1, sizeof *m);
     m->cfg = *c;
     m->nl = c->nhidden + 1;
-    struct nn_arena plan;
-    nn_arena_plan(&plan);
-    dvae_carve(m, &plan);
-    if (nn_arena_alloc(&m->arena, plan.used) < 0) { free(m); return NULL; }
-    dvae_carve(m, &m->arena);
+    if (dvae_arena_build(m) < 0) { free(m); return NULL; }
     m->nshard = m->nthread = 1;
-    m->sgrad[0] = m->grads;
     return m;
 }
 
@@ -160,22 +170,21 @@ int dvae_reserve(struct dvae *m, int rows)
     if (rows > DVAE_MAX_ROWS)
         return qv_seterr("model: %d rows per pass is more than a model holds (%d)", rows,
                          DVAE_MAX_ROWS);
-    /* Parameters and work buffers share one arena: carve a larger one and move the parameters
+    /* Parameters and work buffers share one arena: build a larger one and move the parameters
      * over.  Gradients are overwritten by every pass, and the shard buffers sgrad[s ≥ 1] and sbm
-     * do not depend on the capacity. */
-    struct dvae_config c = m->cfg;
-    c.bmax = rows;
-    struct dvae sized = {.cfg = c};
-    struct nn_arena plan, old = m->arena;
-    nn_arena_plan(&plan);
-    dvae_carve(&sized, &plan);
-    if (nn_arena_alloc(&sized.arena, plan.used) < 0) return -1;
+     * do not depend on the capacity.  On failure the old carving is restored (same pointers). */
+    struct nn_arena old = m->arena;
     const float *oldp = m->params;
-    m->cfg = c;
-    m->arena = sized.arena;
-    dvae_carve(m, &m->arena);
+    const int was = m->cfg.bmax;
+    m->cfg.bmax = rows;
+    if (dvae_arena_build(m) < 0) {
+        m->cfg.bmax = was;
+        m->arena = old;
+        m->arena.used = 0;
+        dvae_carve(m, &m->arena);
+        return -1;
+    }
     memcpy(m->params, oldp, sizeof(float) * m->nparams);
-    m->sgrad[0] = m->grads;
     nn_arena_free(&old);
     return 0;
 }

@@ -782,6 +782,34 @@ static void test_reserve(void **state)
     free(noise);
     bm_free(bm);
     dvae_free(m);
+
+    /* memory refused (work buffers of 100,000 rows × 2¹⁷ pixels are far above the 8 GiB a model
+     * may take): error, and the model keeps its buffers and parameters and still runs */
+    struct dvae_config c;
+    dvae_config_default(&c);
+    c.D = 1 << 17;
+    c.n = 8;
+    c.nhidden = 1;
+    c.hidden[0] = 4;
+    c.bmax = 2;
+    m = dvae_new(&c, 7);
+    assert_non_null(m);
+    float *xb = calloc((size_t)2 * c.D, sizeof(float)), nz[16];
+    for (int i = 0; i < 16; i++) nz[i] = 0.5f;
+    struct dvae_batch one = {.B = 2, .x = xb, .noise = nz, .kl_weight = 1.0};
+    assert_int_equal(dvae_batch_run(m, NULL, &one), 0);
+    const double e0 = one.elbo;
+    p0 = malloc(sizeof(float) * m->nparams);
+    memcpy(p0, m->params, sizeof(float) * m->nparams);
+    assert_int_equal(dvae_reserve(m, DVAE_MAX_ROWS), -1);
+    assert_non_null(strstr(qv_errmsg(), "model memory"));
+    assert_int_equal(m->cfg.bmax, 2);
+    assert_memory_equal(m->params, p0, sizeof(float) * m->nparams);
+    assert_int_equal(dvae_batch_run(m, NULL, &one), 0);
+    assert_true(one.elbo == e0);
+    free(p0);
+    free(xb);
+    dvae_free(m);
 }
 
 static void test_units_and_mismatch(void **state)
