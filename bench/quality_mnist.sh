@@ -37,9 +37,10 @@
 # not help) (README).
 # Why the last 20 % at lr 3e-5 and 1e-5: 5.5 minutes at 3e-5 raised that −86.19 model by 0.17 nats
 # where 6 more minutes at 1e-4 did not; with this default a run on one thread (half the machine)
-# reached −86.10, the same as the best 2-thread run of the previous default (README).
+# reached −86.10, the same as the best 2-thread run of the previous default, and on two threads
+# −85.96 (README).
 # The README's 2-hour figures: THREADS=2 RUNS=chimera NICE=0 bench/quality_mnist.sh 120 (earlier
-# defaults), and this default on one thread: THREADS=1 RUNS=chimera NICE=0 bench/quality_mnist.sh 120.
+# defaults and this one), and this default on one thread: THREADS=1 RUNS=chimera NICE=0 … 120.
 # Logs and sessions (checkpoints, metrics.csv, digit grids) go to OUTDIR (default build/quality).
 set -u
 cd "$(dirname "$0")/.."
