@@ -11,16 +11,16 @@
 # THREADS (training and evaluation threads per run, default 1; 2 for a single run on this machine),
 # RUNS (which runs, default "bernoulli chimera"; a run named chimera-X or bernoulli-X uses that
 # prior, so two variants of one prior can run side by side), TAU (starting GumBolt temperature,
-# default 0.5), SCHEDULE (training phases as LR:PERCENT[:TAU] of the budget, default
+# default 0.5), SCHEDULE (training phases as LR:PERCENT[:TAU[:IW]] of the budget, default
 # 1e-3:35,3e-4:15,3e-4:15:0.35:5,1e-4:15:0.25:10,3e-5:15:0.25:10,1e-5:5:0.25:10; each phase ends
 # at an epoch boundary; a phase with a TAU trains from then on at that temperature, which is saved
-# with the model; a fourth field IW trains that phase on the importance-weighted bound with IW
-# samples per image, `train --iw`, e.g. 1e-4:25:0.25:5; TAU may be left empty, 1e-4:25::5), KLW
-# (KL warm-up epochs, default 50), WD (weight decay on network kernels, default 1e-4), HIDDEN
-# (default 512,256),
-# KL (a BM prior's term: relaxed, the GumBolt proxy, default; or analytic, the exact KL at q) and
-# RELAX (gumbolt, default; or st, straight-through) and MOPTS (further options) for `model new`.
-# KL=analytic over 2 hours ended 0.3 nats below the default (README), so the proxy stays the default.
+# with the model; IW trains that phase on the importance-weighted bound with IW samples per
+# image, `train --iw`, e.g. 1e-4:25:0.25:5; TAU may be left empty, 1e-4:25::5), KLW (KL warm-up
+# epochs, default 50), WD (weight decay on network kernels, default 1e-4), HIDDEN (default
+# 512,256), KL (a BM prior's term: relaxed, the GumBolt proxy, default; or analytic, the exact
+# KL at q) and RELAX (gumbolt, default; or st, straight-through) and MOPTS (further options) for
+# `model new`.  KL=analytic over 2 hours ended 0.3 nats below the default (README), so the proxy
+# stays the default.
 # Batch 100, Adam.  Why this recipe: at 3e-3 (DVAE#'s base rate, which it pairs with batch norm)
 # this network stalls, and each drop of the rate gains several nats within a few epochs.  KL
 # warm-up: a long one keeps more units active but can cost test LL — DVAE#'s 30 % of the run
@@ -30,11 +30,11 @@
 # Why the falling temperature: evaluation scores discrete latents, training sees relaxed ones, and
 # at τ = 0.5 the relaxed validation ELBO sits about 3 nats *above* the discrete test LL, so the
 # last phases move the decoder towards binary z.
-# Why the last 45 % on the importance-weighted bound (5, then 10 samples per image): evaluation
+# Why the last half on the importance-weighted bound (5, then 10 samples per image): evaluation
 # scores the IW estimate, and training on it took the 2-hour figure from −86.81 to −86.25 (the last
-# 35 % at 5 samples) and then −86.11 (1e-3:40,3e-4:15,3e-4:15:0.35:5,1e-4:30:0.25:10; a second
-# run, with 1.3× the epochs once denormals were flushed, −86.19: more epochs in the same phases did
-# not help) (README).
+# 35 % at 5 samples) and then −86.11 (the last 45 %: 1e-3:40,3e-4:15,3e-4:15:0.35:5,1e-4:30:0.25:10;
+# a second run, with 1.3× the epochs once denormals were flushed, −86.19: more epochs in the same
+# phases did not help) (README).
 # Why the last 20 % at lr 3e-5 and 1e-5: 5.5 minutes at 3e-5 raised that −86.19 model by 0.17 nats
 # where 6 more minutes at 1e-4 did not; with this default a run on one thread (half the machine)
 # reached −86.10, the same as the best 2-thread run of the previous default, and on two threads
