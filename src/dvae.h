@@ -63,16 +63,23 @@ void dvae_config_default(struct dvae_config *c);
 /* "512,256" → hidden[]; error "--hidden: …" on bad text. */
 int dvae_parse_hidden(const char *s, struct dvae_config *c);
 
+/* One network: a stack of dense layers (hidden layers with the model's activation, the last one
+ * linear), with its work buffers.  Row r of every buffer belongs to row r of a pass, so the
+ * data-parallel blocks of a batch use disjoint rows of the same buffers. */
+struct dvae_net {
+    int nl;                               /* layers = nhidden + 1 */
+    struct nn_dense L[DVAE_MAX_HIDDEN + 1];
+    float *h[DVAE_MAX_HIDDEN + 1];        /* layer outputs [bmax × L[i].out] */
+};
+
 struct dvae {
     struct dvae_config cfg;
-    int nl;                               /* layers per network = nhidden + 1 */
-    struct nn_dense enc[DVAE_MAX_HIDDEN + 1], dec[DVAE_MAX_HIDDEN + 1];
+    struct dvae_net enc;                  /* x [D] → logits l [n]; enc.h[nl-1] holds the logits */
+    struct dvae_net dec;                  /* ζ [n] → pixel logits [D] */
     float *prior_a, *g_prior_a;           /* Bernoulli prior logits [n] (NULL for a BM prior) */
     size_t nparams;                       /* floats in params (= in grads) */
     float *params, *grads;                /* one vector each, same layout */
-    /* work buffers for up to bmax rows */
-    float *eh[DVAE_MAX_HIDDEN + 1];       /* encoder layer outputs; eh[nl-1] = logits [bmax × n] */
-    float *dh[DVAE_MAX_HIDDEN + 1];       /* decoder layer outputs; dh[nl-1] = pixel logits [bmax × D] */
+    /* work buffers for up to bmax rows, besides the networks' layer outputs */
     float *zeta;                          /* [bmax × n] relaxed latents */
     float *dzeta, *dl;                    /* [bmax × n] gradients */
     float *lx;                            /* [bmax × n] logits repeated per importance sample */
@@ -151,6 +158,16 @@ struct dvae_batch {
  * −mean over images of log (1/K) Σ_k exp(rec_k − β·kl_k) (+ β·log Z).  bm must be NULL for a
  * Bernoulli model and match n for a BM model (checked: error). */
 int dvae_batch_run(struct dvae *m, const struct bm *bm, struct dvae_batch *io);
+
+/* A network's forward pass over rows [row0, row0 + rows) of its buffers: in [rows × L[0].in] →
+ * returns the last layer's output rows [rows × L[nl-1].out] (inside N->h[nl-1]). */
+const float *dvae_net_forward(const struct dvae_net *N, int row0, int rows, const float *in);
+/* Its backward pass: dy [rows × out] holds ∂loss/∂output (overwritten); weight gradients go into
+ * the gradient vector g (layout of m->grads); the layers ping-pong between the scratch buffers s1
+ * and s2 ([rows × widest] each, dy may be one of them).  Returns ∂loss/∂in [rows × L[0].in] (in
+ * s1 or s2) when want_dx, else NULL. */
+float *dvae_net_backward(const struct dvae_net *N, const struct dvae *m, float *g, int row0,
+                         int rows, const float *in, float *dy, float *s1, float *s2, bool want_dx);
 
 /* Encoder only: q [B × n] = σ(logits) (B ≤ bmax).  Returns the internal logits [B × n]. */
 const float *dvae_encode(struct dvae *m, int B, const float *x, float *q);

@@ -389,7 +389,7 @@ int train_run(struct qv_app *app, const struct train_opts *o)
             }
             /* activity: E_q[z_u] = σ(l_u) over the logging window */
             {
-                const float *l = m->eh[m->nl - 1];
+                const float *l = m->enc.h[m->enc.nl - 1];
                 size_t bn = (size_t)B * n, i = 0;
                 for (; i + NN_VL <= bn; i += NN_VL) nn_vstore(qbuf + i, nn_vsigmoid(nn_vload(l + i)));
                 for (; i < bn; i++) qbuf[i] = nn_fsigmoid(l[i]);

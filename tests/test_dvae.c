@@ -40,9 +40,9 @@ static struct dvae *tiny_model(enum dvae_prior prior, int n, float tau)
     /* non-zero biases and prior logits so every gradient path carries signal */
     struct rng r;
     rng_init(&r, 5, 5);
-    for (int i = 0; i < m->nl; i++) {
-        for (int j = 0; j < m->enc[i].out; j++) m->enc[i].b[j] = (float)(rng_uniform(&r) - 0.5);
-        for (int j = 0; j < m->dec[i].out; j++) m->dec[i].b[j] = (float)(rng_uniform(&r) - 0.5);
+    for (int i = 0; i < m->enc.nl; i++) {
+        for (int j = 0; j < m->enc.L[i].out; j++) m->enc.L[i].b[j] = (float)(rng_uniform(&r) - 0.5);
+        for (int j = 0; j < m->dec.L[i].out; j++) m->dec.L[i].b[j] = (float)(rng_uniform(&r) - 0.5);
     }
     if (m->prior_a)
         for (int i = 0; i < n; i++) m->prior_a[i] = (float)(2 * rng_uniform(&r) - 1);
@@ -243,8 +243,8 @@ static void check_adam_first_step(const struct dvae *m, const float *p0, const f
     const double b1 = 0.9, b2 = 0.999, eps = 1e-8, lr_t = lr * sqrt(1 - b2) / (1 - b1);
     char *kernel = calloc(m->nparams, 1);
     for (int k = 0; k < 2; k++)
-        for (int i = 0; i < m->nl; i++) {
-            const struct nn_dense *L = k ? &m->dec[i] : &m->enc[i];
+        for (int i = 0; i < m->enc.nl; i++) {
+            const struct nn_dense *L = k ? &m->dec.L[i] : &m->enc.L[i];
             memset(kernel + (L->w - m->params), 1, (size_t)L->in * L->out);
         }
     for (size_t k = 0; k < m->nparams; k++) {
@@ -367,7 +367,7 @@ static void test_grads_finite(void **state)
              * decoder's output bias) and the last real one (a prior logit; padding follows) */
             if (where == 0) m->params[0] = NAN;
             if (where == 1) m->prior_a[m->cfg.n - 1] = NAN;   /* the last (then padding) */
-            if (where == 2) m->dec[m->nl - 1].b[3] = NAN;
+            if (where == 2) m->dec.L[m->dec.nl - 1].b[3] = NAN;
             struct dvae_batch io = {.B = 13, .x = x, .noise = noise, .kl_weight = 1.0, .grad = true};
             assert_int_equal(dvae_batch_run(m, NULL, &io), 0);
             bool any = false;
