@@ -2,12 +2,12 @@
  * "trainer" session modules.  Design and reproducibility contract: train.h. */
 #include "train.h"
 #include "data.h"
-#include "png.h"
 #include "sampler.h"
 #include "session.h"
 
-#include <cjson/cJSON.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +17,6 @@
 #define TR_PERM   0x7065726d00000000ULL   /* "perm": data order of epoch e */
 #define TR_NOISE  0x6e6f697300000000ULL   /* "nois": GumBolt noise of epoch e */
 #define TR_VAL    0x76616c0000000000ULL   /* "val": validation noise */
-#define TR_IMG    0x696d670000000000ULL   /* "img": Bernoulli-prior samples for the digit grid */
-#define TR_GRID   16                      /* digits generated after every epoch */
 
 void train_opts_default(struct train_opts *o)
 {
@@ -174,53 +172,6 @@ int train_val_elbo(struct qv_app *app, int split, long limit, double logz, doubl
     return rc;
 }
 
-/* Generated digits: prior samples → decoder means; emitted as an IMAGES event and written to the
- * session's grids/ folder (best effort). */
-static void emit_grid(struct qv_app *app, const uint8_t *zneg, long nneg, long epoch)
-{
-    struct dvae *m = app->st.model;
-    const struct dataset *ds = app->st.data;
-    const int n = m->cfg.n, cnt = (int)QV_MIN((long)TR_GRID, m->cfg.bmax);
-    float *z = qv_malloc(sizeof(float) * (size_t)cnt * n);
-    float *img = qv_malloc(sizeof(float) * (size_t)cnt * m->cfg.D);
-    int have = 0;
-    if (m->cfg.prior == DVAE_PRIOR_BM) {
-        have = (int)QV_MIN((long)cnt, nneg);
-        for (int i = 0; i < have * n; i++) z[i] = zneg[i];
-    } else {
-        struct rng r;
-        rng_init(&r, app->st.trainer->seed, TR_IMG + (uint64_t)epoch);
-        for (int b = 0; b < cnt; b++)
-            for (int i = 0; i < n; i++)
-                z[(size_t)b * n + i] = rng_uniformf(&r) < nn_fsigmoid(m->prior_a[i]) ? 1.0f : 0.0f;
-        have = cnt;
-    }
-    if (have > 0) {
-        dvae_decode_means(m, have, z, img);
-        struct qv_event ev;
-        memset(&ev, 0, sizeof ev);
-        ev.kind = QV_EV_IMAGES;
-        char title[64];
-        snprintf(title, sizeof title, "generated, epoch %ld", epoch);
-        ev.job = title;
-        ev.n = have;
-        ev.h = ds->h;
-        ev.w = ds->w;
-        ev.values = img;
-        qv_emit(app, &ev);
-        char dir[4096], path[4200];
-        if (session_current_dir(app, dir, sizeof dir) == 0) {
-            snprintf(path, sizeof path, "%s/grids", dir);
-            if (qv_mkdirs(path) == 0) {
-                snprintf(path, sizeof path, "%s/grids/epoch-%04ld.png", dir, epoch);
-                png_write_grid(path, img, have, ds->h, ds->w, 2, (have + 1) / 2, 1, 2);
-            }
-        }
-    }
-    free(z);
-    free(img);
-}
-
 /* Appends to the session's metrics.csv.  *with_z: the file has the val_elbo_z column (a file begun
  * before that column existed keeps its 11 columns, so every row matches its header). */
 static FILE *open_metrics(struct qv_app *app, bool *with_z)
@@ -243,14 +194,49 @@ static FILE *open_metrics(struct qv_app *app, bool *with_z)
 
 /* ---- the loop ----------------------------------------------------------------------------------- */
 
-int train_run(struct qv_app *app, const struct train_opts *o)
+/* The state of one train_run call: the model and its data, the step's buffers, the logging window
+ * and the epoch's sums.  Steps below take it whole; only train_run creates and frees it. */
+struct loop {
+    struct qv_app *app;
+    const struct train_opts *o;
+    struct dvae *m;
+    struct bm *bm;
+    const struct dataset *ds;
+    struct trainer *t;
+    bool isbm;
+    int n, D, B, K;
+    long ntrain, nbatch;
+    float *x;                   /* [B × D] the step's images */
+    float *noise;               /* [B·K × n] relaxation noise, K rows per image */
+    long *perm;                 /* [ntrain] the epoch's data order */
+    double *nmean, *ncorr;      /* BM: negative-phase ⟨z_i⟩ [n], ⟨z_u z_v⟩ [ne] */
+    double *gb, *gw;            /* BM: gradients wrt b [n], W [ne] */
+    struct samples smp;         /* the last negative-phase samples (also the digit grid's) */
+    struct sample_ctx sctx;
+    FILE *csv;                  /* the session's metrics.csv (NULL: not written) */
+    bool csv_z;
+    double lz;                  /* the latest log Z estimate (0 for a Bernoulli prior) */
+    double klw;                 /* the step's KL weight */
+    long done_steps, total_steps;
+    double t_start, t_sample;
+    /* the logging window: sums over steps, activity E_q[z_u] moments s1, s2 [n] over rows */
+    long win_steps, win_rows;
+    double win_elbo, win_rec, win_kl, win_t0;
+    double *s1, *s2;
+    float *act;                 /* [2n] activity event: variance then mean */
+    float *qbuf;                /* [B × n] */
+    /* the epoch's sums */
+    double ep_elbo, ep_rec, ep_kl;
+    long ep_steps;
+};
+
+/* The options against the model and data: an error line naming the problem, or 0. */
+static int loop_check(struct qv_app *app, const struct train_opts *o)
 {
     if (check_setup(app, true) < 0) return qv_error(app, "train: %s", qv_errmsg());
-    struct dvae *m = app->st.model;
-    struct bm *bm = app->st.prior;
-    const struct dataset *ds = app->st.data;
+    const struct dvae *m = app->st.model;
     const bool isbm = m->cfg.prior == DVAE_PRIOR_BM;
-    const int n = m->cfg.n, D = m->cfg.D, B = o->batch, K = o->iw;
+    const int B = o->batch, K = o->iw;
     if (o->epochs < 1) return qv_error(app, "train: EPOCHS must be at least 1");
     if (B < 1 || B > DVAE_MAX_ROWS)
         return qv_error(app, "train: --batch must be 1..%d, got %d", DVAE_MAX_ROWS, B);
@@ -264,14 +250,19 @@ int train_run(struct qv_app *app, const struct train_opts *o)
     if (o->kl_warmup < 0) return qv_error(app, "train: --kl-warmup must be >= 0");
     if (isbm && (o->neg < 1 || o->neg > 1000000))
         return qv_error(app, "train: --neg must be 1..1000000");
-    const long ntrain = ds->split_count[DATA_TRAIN];
-    const long nbatch = ntrain / B;
-    if (nbatch < 1)
+    const long ntrain = app->st.data->split_count[DATA_TRAIN];
+    if (ntrain / B < 1)
         return qv_error(app, "train: the training split has %ld images, fewer than one batch of %d", ntrain, B);
-    if (isbm && ensure_sampler(app) < 0) return qv_fail(app);
-    /* the work buffers grow to the batch × samples this run needs (the capacity is saved) */
-    if (dvae_reserve(m, B * K) < 0) return qv_error(app, "train: %s", qv_errmsg());
+    return 0;
+}
 
+/* The trainer to continue (or a new one when the model's shape changed), with this run's
+ * settings and data-parallel blocks.  -1 with the error reported. */
+static int loop_trainer(struct qv_app *app, const struct train_opts *o)
+{
+    struct dvae *m = app->st.model;
+    struct bm *bm = app->st.prior;
+    const bool isbm = m->cfg.prior == DVAE_PRIOR_BM;
     struct trainer *t = app->st.trainer;
     if (t && (t->adam.n != m->nparams || (isbm && t->pn != bm->n + bm->ne))) {
         trainer_free(t);
@@ -288,542 +279,352 @@ int train_run(struct qv_app *app, const struct train_opts *o)
         t->seed = o->seed;
         rng_init(&t->rng, t->seed, TR_NOISE);
     }
-    t->lr = o->lr; t->batch = B; t->iw = K; t->kl_warmup = o->kl_warmup; t->wd = o->wd;
+    t->lr = o->lr; t->batch = o->batch; t->iw = o->iw; t->kl_warmup = o->kl_warmup; t->wd = o->wd;
     t->wd_prior = o->wd_prior; t->neg = o->neg;
     if (o->threads > 0) t->shards = o->threads;
-    if (t->shards < 1) t->shards = QV_MAX(1, QV_MIN(QV_MIN(qv_ncpu(), 4), B / 25));
+    if (t->shards < 1) t->shards = QV_MAX(1, QV_MIN(QV_MIN(qv_ncpu(), 4), o->batch / 25));
     if (t->shards > DVAE_MAX_SHARDS) t->shards = DVAE_MAX_SHARDS;
     if (dvae_set_parallel(m, t->shards, t->shards) < 0) return qv_fail(app);
-    atomic_store(&app->cancel, 0);
+    return 0;
+}
 
-    float *x = qv_malloc(sizeof(float) * (size_t)B * D);
-    float *noise = qv_malloc(sizeof(float) * (size_t)B * K * n);   /* K rows per image */
-    long *perm = qv_malloc(sizeof(long) * (size_t)ntrain);
-    double *nmean = NULL, *ncorr = NULL, *gb = NULL, *gw = NULL;
-    float *act = qv_malloc(sizeof(float) * 2 * (size_t)n), *qbuf = qv_malloc(sizeof(float) * (size_t)B * n);
-    double *s1 = qv_calloc((size_t)n, sizeof(double)), *s2 = qv_calloc((size_t)n, sizeof(double));
-    struct samples smp;
-    samples_init(&smp);
-    if (isbm) {
-        nmean = qv_malloc(sizeof(double) * (size_t)n);
-        ncorr = qv_malloc(sizeof(double) * (size_t)bm->ne);
-        gb = qv_malloc(sizeof(double) * (size_t)n);
-        gw = qv_malloc(sizeof(double) * (size_t)bm->ne);
+static void loop_init(struct loop *L, struct qv_app *app, const struct train_opts *o)
+{
+    memset(L, 0, sizeof *L);
+    L->app = app;
+    L->o = o;
+    L->m = app->st.model;
+    L->bm = app->st.prior;
+    L->ds = app->st.data;
+    L->t = app->st.trainer;
+    L->isbm = L->m->cfg.prior == DVAE_PRIOR_BM;
+    L->n = L->m->cfg.n;
+    L->D = L->m->cfg.D;
+    L->B = o->batch;
+    L->K = o->iw;
+    L->ntrain = L->ds->split_count[DATA_TRAIN];
+    L->nbatch = L->ntrain / L->B;
+    const size_t n = (size_t)L->n;
+    L->x = qv_malloc(sizeof(float) * (size_t)L->B * L->D);
+    L->noise = qv_malloc(sizeof(float) * (size_t)L->B * L->K * n);
+    L->perm = qv_malloc(sizeof(long) * (size_t)L->ntrain);
+    L->act = qv_malloc(sizeof(float) * 2 * n);
+    L->qbuf = qv_malloc(sizeof(float) * (size_t)L->B * n);
+    L->s1 = qv_calloc(n, sizeof(double));
+    L->s2 = qv_calloc(n, sizeof(double));
+    samples_init(&L->smp);
+    if (L->isbm) {
+        L->nmean = qv_malloc(sizeof(double) * n);
+        L->ncorr = qv_malloc(sizeof(double) * (size_t)L->bm->ne);
+        L->gb = qv_malloc(sizeof(double) * n);
+        L->gw = qv_malloc(sizeof(double) * (size_t)L->bm->ne);
     }
-    bool csv_z;
-    FILE *csv = open_metrics(app, &csv_z);
-    struct sample_ctx sctx = {.cancel = &app->cancel, .app = app};
+    L->csv = open_metrics(app, &L->csv_z);
+    L->sctx = (struct sample_ctx){.cancel = &app->cancel, .app = app};
+    L->total_steps = o->epochs * L->nbatch - L->t->batch_pos;
+    L->t_start = L->win_t0 = qv_now();
+}
 
+static void loop_free(struct loop *L)
+{
+    if (L->csv && fclose(L->csv) != 0)
+        qv_warn(L->app, "train: metrics.csv: closing failed: %s", strerror(errno));
+    samples_free(&L->smp);
+    free(L->x); free(L->noise); free(L->perm); free(L->nmean); free(L->ncorr); free(L->gb);
+    free(L->gw); free(L->act); free(L->qbuf); free(L->s1); free(L->s2);
+}
+
+/* Writes one metrics.csv row; a failing write (disk full, file gone) is reported once and the
+ * file dropped — training goes on, the checkpoint is not affected. */
+static void csv_row(struct loop *L, const char *fmt, ...)
+{
+    if (!L->csv) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vfprintf(L->csv, fmt, ap);
+    va_end(ap);
+    if (rc < 0 || fflush(L->csv) != 0) {
+        qv_warn(L->app, "train: metrics.csv: writing failed (%s); no more rows this run",
+                strerror(errno));
+        fclose(L->csv);
+        L->csv = NULL;
+    }
+}
+
+/* The epoch's data order (a seeded shuffle) and, at its start, its noise stream. */
+static void epoch_begin(struct loop *L, long e)
+{
+    struct rng pr;
+    rng_init(&pr, L->t->seed, TR_PERM + (uint64_t)e);
+    long *perm = L->perm;
+    for (long i = 0; i < L->ntrain; i++) perm[i] = i;
+    for (long i = L->ntrain - 1; i > 0; i--) {
+        long j = (long)rng_below(&pr, (uint64_t)i + 1), tmp = perm[i];
+        perm[i] = perm[j];
+        perm[j] = tmp;
+    }
+    if (L->t->batch_pos == 0) rng_init(&L->t->rng, L->t->seed, TR_NOISE + (uint64_t)e);
+    L->ep_elbo = L->ep_rec = L->ep_kl = 0;
+    L->ep_steps = 0;
+}
+
+/* The negative phase: prior samples from the session's sampler → nmean, ncorr.  0, 1 (cancelled)
+ * or -1 (reported; the training survives as a stopped, resumable run). */
+static int step_negative(struct loop *L)
+{
+    double ts = qv_now();
+    int rc = sampler_sample(L->app->st.sampler, L->bm, 1.0, L->o->neg, &L->sctx, &L->smp);
+    L->t_sample += qv_now() - ts;
+    if (rc < 0) {
+        if (qv_cancelled(L->app)) return 1;
+        qv_error(L->app, "train: step %ld: negative phase: %s", L->t->step + 1, qv_errmsg());
+        return -1;
+    }
+    neg_stats(L->bm, &L->smp, L->nmean, L->ncorr);
+    return 0;
+}
+
+/* The model's gradients for the step's batch; refuses (error, nothing applied) a non-finite loss
+ * or gradient.  io receives the pass's outputs. */
+static int step_gradients(struct loop *L, struct dvae_batch *io, long e)
+{
+    const int B = L->B, K = L->K;
+    *io = (struct dvae_batch){.B = B * K, .iw = K, .x = L->x, .noise = L->noise, .kl_weight = L->klw,
+                              .grad = true, .neg_mean = L->nmean, .neg_corr = L->ncorr,
+                              .g_b = L->gb, .g_w = L->gw};
+    if (dvae_batch_run(L->m, L->bm, io) < 0) return qv_error(L->app, "train: %s", qv_errmsg());
+    /* the network's gradients were checked while the blocks were summed; on the error path only,
+     * look again to tell NaN from Inf */
+    const struct dvae *m = L->m;
+    double gsum = 0.0;
+    for (size_t k = 0; !io->grads_finite && k < m->nparams; k++)
+        if (!isfinite(m->grads[k])) gsum = isnan(m->grads[k]) || isnan(gsum) ? NAN : INFINITY;
+    if (L->isbm) {
+        for (long k = 0; k < L->n; k++) gsum += L->gb[k] * 0.0;
+        for (long k = 0; k < L->bm->ne; k++) gsum += L->gw[k] * 0.0;
+    }
+    if (isfinite(io->elbo) && isfinite(gsum)) return 0;
+    return qv_error(L->app, "train: step %ld (epoch %ld): %s in the %s; stopped before applying it — "
+                    "the model keeps its last good parameters and the last checkpoint is untouched",
+                    L->t->step + 1, e + 1, isnan(io->elbo) || isnan(gsum) ? "NaN" : "Inf",
+                    !isfinite(io->elbo) ? "loss" : "gradient");
+}
+
+/* Activity over the logging window: moments of E_q[z_u] = σ(l_u) over the batch's rows. */
+static void step_activity(struct loop *L)
+{
+    const int B = L->B, n = L->n;
+    const float *l = L->m->enc.h[L->m->enc.nl - 1];
+    float *q = L->qbuf;
+    size_t bn = (size_t)B * n, i = 0;
+    for (; i + NN_VL <= bn; i += NN_VL) nn_vstore(q + i, nn_vsigmoid(nn_vload(l + i)));
+    for (; i < bn; i++) q[i] = nn_fsigmoid(l[i]);
+    for (int b = 0; b < B; b++)
+        for (int u = 0; u < n; u++) {
+            double v = q[(size_t)b * n + u];
+            L->s1[u] += v;
+            L->s2[u] += v * v;
+        }
+    L->win_rows += B;
+}
+
+/* Adam on the BM parameters (double precision: b then W), L2 decay on the couplings only. */
+static void prior_adam_step(struct trainer *t, struct bm *bm, const double *gb, const double *gw,
+                            double lr, double wd)
+{
+    const int n = bm->n;
+    const double b1 = 0.9, b2 = 0.999;
+    t->pt++;
+    double lr_t = lr * sqrt(1 - pow(b2, (double)t->pt)) / (1 - pow(b1, (double)t->pt));
+    for (long k = 0; k < t->pn; k++) {
+        double *p = k < n ? &bm->b[k] : &bm->w[k - n];
+        double g = k < n ? gb[k] : gw[k - n] + wd * *p;
+        t->pm[k] = b1 * t->pm[k] + (1 - b1) * g;
+        t->pv[k] = b2 * t->pv[k] + (1 - b2) * g * g;
+        *p -= lr_t * t->pm[k] / (sqrt(t->pv[k]) + 1e-8);
+    }
+}
+
+/* The logging window's metrics and activity events and its metrics.csv row; then a new window. */
+static void window_report(struct loop *L, long e)
+{
+    struct trainer *t = L->t;
+    const int n = L->n;
+    double now = qv_now();
+    struct qv_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = QV_EV_METRICS;
+    ev.m.step = t->step;
+    ev.m.epoch = (double)e + (double)t->batch_pos / (double)L->nbatch;
+    ev.m.elbo = L->win_elbo / L->win_steps;
+    ev.m.rec = L->win_rec / L->win_steps;
+    ev.m.kl = L->win_kl / L->win_steps;
+    ev.m.lr = L->o->lr;
+    ev.m.ips = (double)L->win_steps * L->B / fmax(now - L->win_t0, 1e-9);
+    ev.m.val_elbo = ev.m.val_elbo_z = NAN;
+    ev.m.val_ll = NAN;
+    int nact = 0;
+    for (int u = 0; u < n; u++) {
+        double mu = L->s1[u] / L->win_rows, v = fmax(0.0, L->s2[u] / L->win_rows - mu * mu);
+        L->act[u] = (float)v;
+        L->act[n + u] = (float)mu;
+        if (v > 0.01) nact++;
+    }
+    ev.m.active_units = nact;
+    qv_emit(L->app, &ev);
+    struct qv_event ea;
+    memset(&ea, 0, sizeof ea);
+    ea.kind = QV_EV_ACTIVITY;
+    ea.n = n;
+    ea.values = L->act;
+    ea.values2 = L->act + n;
+    ea.ival = nact;
+    qv_emit(L->app, &ea);
+    csv_row(L, "%ld,%.4f,%.4f,%.4f,%.4f,%.4f,%g,%.1f,,%d,%.3f%s\n", t->step, ev.m.epoch, ev.m.elbo,
+            ev.m.rec, ev.m.kl, L->klw, L->o->lr, ev.m.ips, nact, now - L->t_start, L->csv_z ? "," : "");
+    L->win_elbo = L->win_rec = L->win_kl = 0;
+    L->win_steps = L->win_rows = 0;
+    memset(L->s1, 0, sizeof(double) * (size_t)n);
+    memset(L->s2, 0, sizeof(double) * (size_t)n);
+    L->win_t0 = now;
+}
+
+/* One optimiser step on the batch at t->batch_pos of epoch e: 0 done, 1 cancelled, -1 error. */
+static int train_step(struct loop *L, long e)
+{
+    struct trainer *t = L->t;
+    const struct train_opts *o = L->o;
+    data_batch(L->ds, DATA_TRAIN, L->perm + t->batch_pos * L->B, L->B, e, L->x);
+    struct rng save_rng = t->rng;   /* a refused step leaves the noise stream where it was */
+    dvae_noise(&t->rng, L->noise, (size_t)L->B * L->K * L->n);
+    L->klw = o->kl_warmup > 0
+                 ? QV_MIN(1.0, (double)(t->step + 1) / (o->kl_warmup * (double)L->nbatch))
+                 : 1.0;
+    int rc = L->isbm ? step_negative(L) : 0;
+    struct dvae_batch io;
+    if (rc == 0) rc = step_gradients(L, &io, e);
+    if (rc != 0) {
+        t->rng = save_rng;
+        return rc;
+    }
+    step_activity(L);
+    dvae_adam_step(L->m, &t->adam, o->lr, o->wd);
+    if (L->isbm) prior_adam_step(t, L->bm, L->gb, L->gw, o->lr, o->wd_prior);
+    t->step++;
+    t->batch_pos++;
+    L->done_steps++;
+    L->ep_elbo += io.elbo - L->lz; L->ep_rec += io.rec; L->ep_kl += io.kl + L->lz; L->ep_steps++;
+    L->win_elbo += io.elbo - L->lz; L->win_rec += io.rec; L->win_kl += io.kl + L->lz; L->win_steps++;
+    if (L->done_steps % 10 == 0 || t->batch_pos == L->nbatch)
+        qv_progress(L->app, "train", (double)L->done_steps, (double)L->total_steps, "steps");
+    if (L->win_steps >= o->log_every || t->batch_pos == L->nbatch) window_report(L, e);
+    return 0;
+}
+
+/* The epoch's metrics event, metrics.csv row and text line. */
+static void epoch_report(struct loop *L, double val, double valz)
+{
+    struct trainer *t = L->t;
+    struct qv_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = QV_EV_METRICS;
+    ev.m.step = t->step;
+    ev.m.epoch = (double)t->epoch;
+    ev.m.elbo = L->ep_steps ? L->ep_elbo / L->ep_steps : NAN;
+    ev.m.rec = L->ep_steps ? L->ep_rec / L->ep_steps : NAN;
+    ev.m.kl = L->ep_steps ? L->ep_kl / L->ep_steps : NAN;
+    ev.m.lr = L->o->lr;
+    ev.m.ips = NAN;
+    ev.m.val_elbo = val;
+    ev.m.val_elbo_z = valz;
+    ev.m.val_ll = NAN;
+    ev.m.active_units = -1;
+    qv_emit(L->app, &ev);
+    char zcol[32] = "";
+    if (L->csv_z) snprintf(zcol, sizeof zcol, ",%.4f", valz);
+    csv_row(L, "%ld,%.4f,,,,,%g,,%.4f,,%.3f%s\n", t->step, (double)t->epoch, L->o->lr, val,
+            qv_now() - L->t_start, zcol);
+    train_emit_grid(L->app, L->smp.z, L->smp.count, t->epoch);
+    if (!L->o->quiet) {
+        char lzs[96] = "";
+        if (L->isbm) snprintf(lzs, sizeof lzs, "  log Z %.2f±%.2f", t->logz, t->logz_err);
+        qv_printf(L->app, "epoch %ld: train elbo %.2f (rec %.2f, kl %.2f)  valid elbo %.2f (z %.2f)%s  %.0f img/s",
+                  t->epoch, ev.m.elbo, ev.m.rec, ev.m.kl, val, valz, lzs,
+                  (double)L->done_steps * L->B / fmax(qv_now() - L->t_start, 1e-9));
+    }
+}
+
+/* End of an epoch: finiteness check, log Z, both validation ELBOs, the report and the checkpoint.
+ * 0 or -1 (reported; nothing checkpointed). */
+static int epoch_end(struct loop *L)
+{
+    struct qv_app *app = L->app;
+    struct trainer *t = L->t;
+    t->epoch++;
+    t->batch_pos = 0;
+    nn_profile = false;
+    if (dvae_check_finite(L->m) < 0 || (L->bm && bm_check_finite(L->bm) < 0))
+        return qv_error(app, "train: epoch %ld: %s; not checkpointed (the session keeps the previous epoch)",
+                        t->epoch, qv_errmsg());
+    if (L->isbm) {
+        quick_logz(app, L->bm, t->seed + (uint64_t)t->epoch, &t->logz, &t->logz_err);
+        L->lz = isfinite(t->logz) ? t->logz : 0.0;
+    }
+    /* both validation ELBOs on the same images and noise: the relaxed one is the objective,
+     * the discrete one is what `eval ll` scores (the gap between them is the relaxation's) */
+    double val = NAN, valz = NAN;
+    if (L->ds->split_count[DATA_VALID] > 0 &&
+        train_val_elbo(app, DATA_VALID, 10000, L->isbm ? t->logz : 0.0, &val, &valz) < 0)
+        val = valz = NAN;
+    t->val_elbo = val;
+    t->val_elbo_z = valz;
+    epoch_report(L, val, valz);
+    if (L->o->save) {
+        char name[sizeof app->session_name];   /* a copy: session_save rewrites the name */
+        snprintf(name, sizeof name, "%s", app->session_name);
+        if (session_save(app, name, NULL) < 0) return qv_error(app, "train: checkpoint: %s", qv_errmsg());
+    }
+    nn_profile = true;
+    return 0;
+}
+
+int train_run(struct qv_app *app, const struct train_opts *o)
+{
+    if (loop_check(app, o) < 0) return -1;
+    struct dvae *m = app->st.model;
+    const bool isbm = m->cfg.prior == DVAE_PRIOR_BM;
+    if (isbm && ensure_sampler(app) < 0) return qv_fail(app);
+    /* the work buffers grow to the batch × samples this run needs (the capacity is saved) */
+    if (dvae_reserve(m, o->batch * o->iw) < 0) return qv_error(app, "train: %s", qv_errmsg());
+    if (loop_trainer(app, o) < 0) return -1;
+    atomic_store(&app->cancel, 0);
+    struct loop L;
+    loop_init(&L, app, o);
+    struct trainer *t = L.t;
     /* the KL shown per step includes the latest log Z estimate (refreshed every epoch) */
-    if (isbm && !isfinite(t->logz)) quick_logz(app, bm, t->seed + (uint64_t)t->epoch, &t->logz, &t->logz_err);
-    double lz = isbm && isfinite(t->logz) ? t->logz : 0.0;
+    if (isbm && !isfinite(t->logz)) quick_logz(app, L.bm, t->seed + (uint64_t)t->epoch, &t->logz, &t->logz_err);
+    L.lz = isbm && isfinite(t->logz) ? t->logz : 0.0;
     const long end_epoch = t->epoch + o->epochs;
-    const long total_steps = o->epochs * nbatch - t->batch_pos;
-    long done_steps = 0, win_steps = 0, win_rows = 0;
-    double win_elbo = 0, win_rec = 0, win_kl = 0, win_t0 = qv_now(), t_start = qv_now();
-    double t_sample = 0;
     nn_sgemm_seconds = 0;
     nn_profile = true;
     int status = 0;
-    long sn = n;
-
     while (t->epoch < end_epoch && status == 0) {
         const long e = t->epoch;
-        struct rng pr;
-        rng_init(&pr, t->seed, TR_PERM + (uint64_t)e);
-        for (long i = 0; i < ntrain; i++) perm[i] = i;
-        for (long i = ntrain - 1; i > 0; i--) {
-            long j = (long)rng_below(&pr, (uint64_t)i + 1), tmp = perm[i];
-            perm[i] = perm[j];
-            perm[j] = tmp;
+        epoch_begin(&L, e);
+        while (t->batch_pos < L.nbatch && status == 0) {
+            if (qv_wait_if_paused(app)) status = 1;
+            else if (o->max_steps > 0 && L.done_steps >= o->max_steps) status = 2;
+            else status = train_step(&L, e);
         }
-        if (t->batch_pos == 0) rng_init(&t->rng, t->seed, TR_NOISE + (uint64_t)e);
-        double ep_elbo = 0, ep_rec = 0, ep_kl = 0;
-        long ep_steps = 0;
-        for (; t->batch_pos < nbatch; ) {
-            if (qv_wait_if_paused(app)) { status = 1; break; }
-            if (o->max_steps > 0 && done_steps >= o->max_steps) { status = 2; break; }
-            data_batch(ds, DATA_TRAIN, perm + t->batch_pos * B, B, e, x);
-            struct rng save_rng = t->rng;
-            dvae_noise(&t->rng, noise, (size_t)B * K * n);
-            double klw = o->kl_warmup > 0
-                             ? QV_MIN(1.0, (double)(t->step + 1) / (o->kl_warmup * (double)nbatch))
-                             : 1.0;
-            if (isbm) {
-                double ts = qv_now();
-                int rc = sampler_sample(app->st.sampler, bm, 1.0, o->neg, &sctx, &smp);
-                t_sample += qv_now() - ts;
-                if (rc < 0) {
-                    t->rng = save_rng;
-                    if (qv_cancelled(app)) { status = 1; break; }
-                    qv_error(app, "train: step %ld: negative phase: %s", t->step + 1, qv_errmsg());
-                    status = -1;
-                    break;
-                }
-                neg_stats(bm, &smp, nmean, ncorr);
-            }
-            struct dvae_batch io = {.B = B * K, .iw = K, .x = x, .noise = noise, .kl_weight = klw, .grad = true,
-                                    .neg_mean = nmean, .neg_corr = ncorr, .g_b = gb, .g_w = gw};
-            if (dvae_batch_run(m, bm, &io) < 0) {
-                qv_error(app, "train: %s", qv_errmsg());
-                status = -1;
-                break;
-            }
-            /* the network's gradients were checked while the blocks were summed; on the error
-             * path only, look again to tell NaN from Inf */
-            double gsum = 0.0;
-            for (size_t k = 0; !io.grads_finite && k < m->nparams; k++)
-                if (!isfinite(m->grads[k])) gsum = isnan(m->grads[k]) || isnan(gsum) ? NAN : INFINITY;
-            if (isbm)
-                for (long k = 0; k < sn; k++) gsum += gb[k] * 0.0;
-            if (isbm)
-                for (long k = 0; k < bm->ne; k++) gsum += gw[k] * 0.0;
-            if (!isfinite(io.elbo) || !isfinite(gsum)) {
-                t->rng = save_rng;
-                qv_error(app, "train: step %ld (epoch %ld): %s in the %s; stopped before applying it — "
-                         "the model keeps its last good parameters and the last checkpoint is untouched",
-                         t->step + 1, e + 1, isnan(io.elbo) || isnan(gsum) ? "NaN" : "Inf",
-                         !isfinite(io.elbo) ? "loss" : "gradient");
-                status = -1;
-                break;
-            }
-            /* activity: E_q[z_u] = σ(l_u) over the logging window */
-            {
-                const float *l = m->enc.h[m->enc.nl - 1];
-                size_t bn = (size_t)B * n, i = 0;
-                for (; i + NN_VL <= bn; i += NN_VL) nn_vstore(qbuf + i, nn_vsigmoid(nn_vload(l + i)));
-                for (; i < bn; i++) qbuf[i] = nn_fsigmoid(l[i]);
-                for (int b = 0; b < B; b++)
-                    for (int u = 0; u < n; u++) {
-                        double v = qbuf[(size_t)b * n + u];
-                        s1[u] += v;
-                        s2[u] += v * v;
-                    }
-                win_rows += B;
-            }
-            dvae_adam_step(m, &t->adam, o->lr, o->wd);
-            if (isbm) {
-                /* Adam on the BM parameters (double), L2 decay on the couplings only */
-                t->pt++;
-                const double b1 = 0.9, b2 = 0.999;
-                double lr_t = o->lr * sqrt(1 - pow(b2, (double)t->pt)) / (1 - pow(b1, (double)t->pt));
-                for (long k = 0; k < t->pn; k++) {
-                    double *p = k < n ? &bm->b[k] : &bm->w[k - n];
-                    double g = k < n ? gb[k] : gw[k - n] + o->wd_prior * *p;
-                    t->pm[k] = b1 * t->pm[k] + (1 - b1) * g;
-                    t->pv[k] = b2 * t->pv[k] + (1 - b2) * g * g;
-                    *p -= lr_t * t->pm[k] / (sqrt(t->pv[k]) + 1e-8);
-                }
-            }
-            t->step++;
-            t->batch_pos++;
-            done_steps++;
-            ep_elbo += io.elbo - lz; ep_rec += io.rec; ep_kl += io.kl + lz; ep_steps++;
-            win_elbo += io.elbo - lz; win_rec += io.rec; win_kl += io.kl + lz; win_steps++;
-            if (done_steps % 10 == 0 || t->batch_pos == nbatch)
-                qv_progress(app, "train", (double)done_steps, (double)total_steps, "steps");
-            if (win_steps >= o->log_every || t->batch_pos == nbatch) {
-                double now = qv_now();
-                struct qv_event ev;
-                memset(&ev, 0, sizeof ev);
-                ev.kind = QV_EV_METRICS;
-                ev.m.step = t->step;
-                ev.m.epoch = (double)e + (double)t->batch_pos / (double)nbatch;
-                ev.m.elbo = win_elbo / win_steps;
-                ev.m.rec = win_rec / win_steps;
-                ev.m.kl = win_kl / win_steps;
-                ev.m.lr = o->lr;
-                ev.m.ips = (double)win_steps * B / fmax(now - win_t0, 1e-9);
-                ev.m.val_elbo = ev.m.val_elbo_z = NAN;
-                ev.m.val_ll = NAN;
-                int nact = 0;
-                for (int u = 0; u < n; u++) {
-                    double mu = s1[u] / win_rows, v = fmax(0.0, s2[u] / win_rows - mu * mu);
-                    act[u] = (float)v;
-                    act[n + u] = (float)mu;
-                    if (v > 0.01) nact++;
-                }
-                ev.m.active_units = nact;
-                qv_emit(app, &ev);
-                struct qv_event ea;
-                memset(&ea, 0, sizeof ea);
-                ea.kind = QV_EV_ACTIVITY;
-                ea.n = n;
-                ea.values = act;
-                ea.values2 = act + n;
-                ea.ival = nact;
-                qv_emit(app, &ea);
-                if (csv) {
-                    fprintf(csv, "%ld,%.4f,%.4f,%.4f,%.4f,%.4f,%g,%.1f,,%d,%.3f%s\n", t->step, ev.m.epoch,
-                            ev.m.elbo, ev.m.rec, ev.m.kl, klw, o->lr, ev.m.ips, nact, now - t_start,
-                            csv_z ? "," : "");
-                    fflush(csv);
-                }
-                win_elbo = win_rec = win_kl = 0;
-                win_steps = win_rows = 0;
-                memset(s1, 0, sizeof(double) * (size_t)n);
-                memset(s2, 0, sizeof(double) * (size_t)n);
-                win_t0 = now;
-            }
-        }
-        if (status != 0 || t->batch_pos < nbatch) break;
-        /* ---- end of epoch: validation, digits, checkpoint ---- */
-        t->epoch++;
-        t->batch_pos = 0;
-        nn_profile = false;
-        if (dvae_check_finite(m) < 0 || (bm && bm_check_finite(bm) < 0)) {
-            qv_error(app, "train: epoch %ld: %s; not checkpointed (the session keeps the previous epoch)",
-                     t->epoch, qv_errmsg());
-            status = -1;
-            break;
-        }
-        if (isbm) {
-            quick_logz(app, bm, t->seed + (uint64_t)t->epoch, &t->logz, &t->logz_err);
-            lz = isfinite(t->logz) ? t->logz : 0.0;
-        }
-        /* both validation ELBOs on the same images and noise: the relaxed one is the objective,
-         * the discrete one is what `eval ll` scores (the gap between them is the relaxation's) */
-        double val = NAN, valz = NAN;
-        if (ds->split_count[DATA_VALID] > 0 &&
-            train_val_elbo(app, DATA_VALID, 10000, isbm ? t->logz : 0.0, &val, &valz) < 0)
-            val = valz = NAN;
-        t->val_elbo = val;
-        t->val_elbo_z = valz;
-        struct qv_event ev;
-        memset(&ev, 0, sizeof ev);
-        ev.kind = QV_EV_METRICS;
-        ev.m.step = t->step;
-        ev.m.epoch = (double)t->epoch;
-        ev.m.elbo = ep_steps ? ep_elbo / ep_steps : NAN;
-        ev.m.rec = ep_steps ? ep_rec / ep_steps : NAN;
-        ev.m.kl = ep_steps ? ep_kl / ep_steps : NAN;
-        ev.m.lr = o->lr;
-        ev.m.ips = NAN;
-        ev.m.val_elbo = val;
-        ev.m.val_elbo_z = valz;
-        ev.m.val_ll = NAN;
-        ev.m.active_units = -1;
-        qv_emit(app, &ev);
-        if (csv) {
-            fprintf(csv, "%ld,%.4f,,,,,%g,,%.4f,,%.3f", t->step, (double)t->epoch, o->lr, val,
-                    qv_now() - t_start);
-            if (csv_z) fprintf(csv, ",%.4f", valz);
-            fputc('\n', csv);
-            fflush(csv);
-        }
-        emit_grid(app, smp.z, smp.count, t->epoch);
-        if (!o->quiet) {
-            char lzs[96] = "";
-            if (isbm) snprintf(lzs, sizeof lzs, "  log Z %.2f±%.2f", t->logz, t->logz_err);
-            qv_printf(app, "epoch %ld: train elbo %.2f (rec %.2f, kl %.2f)  valid elbo %.2f (z %.2f)%s  %.0f img/s",
-                      t->epoch, ev.m.elbo, ev.m.rec, ev.m.kl, val, valz, lzs,
-                      (double)done_steps * B / fmax(qv_now() - t_start, 1e-9));
-        }
-        if (o->save) {
-            char name[sizeof app->session_name];   /* a copy: session_save rewrites the name */
-            snprintf(name, sizeof name, "%s", app->session_name);
-            if (session_save(app, name, NULL) < 0) {
-                qv_error(app, "train: checkpoint: %s", qv_errmsg());
-                status = -1;
-                break;
-            }
-        }
-        nn_profile = true;
-        if (o->max_seconds > 0 && qv_now() - t_start >= o->max_seconds) break;
+        if (status != 0) break;
+        status = epoch_end(&L);
+        if (status == 0 && o->max_seconds > 0 && qv_now() - L.t_start >= o->max_seconds) break;
     }
     nn_profile = false;
-    t->t_total = qv_now() - t_start;
-    t->t_sample = t_sample;
+    t->t_total = qv_now() - L.t_start;
+    t->t_sample = L.t_sample;
     t->t_sgemm = nn_sgemm_seconds;
-    t->steps_timed = done_steps;
-    if (csv) fclose(csv);
-    samples_free(&smp);
-    free(x); free(noise); free(perm); free(nmean); free(ncorr); free(gb); free(gw);
-    free(act); free(qbuf); free(s1); free(s2);
-    if (status == 2) status = 0;
-    return status;
+    t->steps_timed = L.done_steps;
+    loop_free(&L);
+    return status == 2 ? 0 : status;
 }
-
-int train_sample_images(struct qv_app *app, const uint8_t *z, long count, const char *png)
-{
-    struct dvae *m = app->st.model;
-    if (!m) return qv_error(app, "sample: --png: no model to decode the samples into digits (`model new`)");
-    const int n = m->cfg.n, D = m->cfg.D, cap = m->cfg.bmax;
-    if (z && m->cfg.prior != DVAE_PRIOR_BM)
-        return qv_error(app, "sample: the model was built for a Bernoulli prior (`model new` again)");
-    if (!z && m->cfg.prior != DVAE_PRIOR_BERNOULLI)
-        return qv_error(app, "sample: the model needs its Boltzmann-machine prior");
-    if (z && app->st.prior && app->st.prior->n != n)
-        return qv_error(app, "sample: the prior has %d units but the model has %d latents",
-                        app->st.prior->n, n);
-    const int cnt = (int)QV_MIN(count, 1024L);
-    int h = 1, w = D;
-    if (app->st.data && app->st.data->d == D) { h = app->st.data->h; w = app->st.data->w; }
-    else for (int s = 1; s * s <= D; s++) if (s * s == D) { h = w = s; }
-    float *img = qv_malloc(sizeof(float) * (size_t)cnt * D);
-    float *zf = qv_malloc(sizeof(float) * (size_t)cap * n);
-    struct rng r;
-    rng_init(&r, app->st.seed, TR_IMG - 1);
-    for (int i0 = 0; i0 < cnt; i0 += cap) {
-        int nb = QV_MIN(cap, cnt - i0);
-        for (int b = 0; b < nb; b++)
-            for (int i = 0; i < n; i++)
-                zf[(size_t)b * n + i] = z ? (float)z[(size_t)(i0 + b) * n + i]
-                                          : (rng_uniformf(&r) < nn_fsigmoid(m->prior_a[i]) ? 1.0f : 0.0f);
-        dvae_decode_means(m, nb, zf, img + (size_t)i0 * D);
-    }
-    struct qv_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.kind = QV_EV_IMAGES;
-    ev.job = "samples";
-    ev.n = cnt;
-    ev.h = h;
-    ev.w = w;
-    ev.values = img;
-    qv_emit(app, &ev);
-    int rc = 0;
-    if (png) {
-        int cols = 1;
-        while (cols * cols < cnt) cols++;
-        int rows = (cnt + cols - 1) / cols;
-        if (png_write_grid(png, img, cnt, h, w, rows, cols, 1, 2) < 0)
-            rc = qv_error(app, "sample: --png: %s", qv_errmsg());
-        else
-            qv_printf(app, "sample: %d decoded digits written to %s", cnt, png);
-    }
-    free(img);
-    free(zf);
-    return rc;
-}
-
-/* ---- session modules ---------------------------------------------------------------------------- */
-
-static int model_save(struct qv_app *app, const struct qv_state *st, cJSON *sec, struct sess_io *io)
-{
-    const struct dvae *m = st->model;
-    if (!m) return 0;
-    const struct dvae_config *c = &m->cfg;
-    cJSON_AddNumberToObject(sec, "pixels", c->D);
-    cJSON_AddNumberToObject(sec, "latents", c->n);
-    cJSON *h = cJSON_AddArrayToObject(sec, "hidden");
-    for (int i = 0; i < c->nhidden; i++) cJSON_AddItemToArray(h, cJSON_CreateNumber(c->hidden[i]));
-    cJSON_AddStringToObject(sec, "act", nn_act_name(c->act));
-    cJSON_AddStringToObject(sec, "relax", dvae_relax_name(c->relax));
-    cJSON_AddNumberToObject(sec, "tau", c->tau);
-    cJSON_AddStringToObject(sec, "kl", dvae_kl_name(c->kl));
-    cJSON_AddStringToObject(sec, "prior", c->prior == DVAE_PRIOR_BM ? "boltzmann" : "bernoulli");
-    cJSON_AddNumberToObject(sec, "batch_capacity", c->bmax);
-    cJSON_AddNumberToObject(sec, "parameters", (double)m->nparams);
-    return sess_blob_put(io, "weights", m->params, sizeof(float) * m->nparams);
-}
-
-static int json_num(const cJSON *sec, const char *key, double *out)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(sec, key);
-    if (!cJSON_IsNumber(v)) return qv_seterr("model: session field '%s' is missing or not a number", key);
-    *out = v->valuedouble;
-    return 0;
-}
-
-static int model_load(struct qv_app *app, struct qv_state *st, const cJSON *sec, struct sess_io *io)
-{
-    if (!sec || !cJSON_GetObjectItemCaseSensitive(sec, "latents")) return 0;   /* no model saved */
-    struct dvae_config c;
-    dvae_config_default(&c);
-    double v = 0;
-    if (json_num(sec, "pixels", &v)) return -1;
-    c.D = (int)v;
-    if (json_num(sec, "latents", &v)) return -1;
-    c.n = (int)v;
-    if (json_num(sec, "tau", &v)) return -1;
-    c.tau = (float)v;
-    const cJSON *rx = cJSON_GetObjectItemCaseSensitive(sec, "relax");
-    if (rx && (!cJSON_IsString(rx) || dvae_relax_parse(rx->valuestring, &c.relax)))
-        return qv_seterr("model: bad 'relax' (gumbolt or st)");
-    /* absent in sessions saved before the analytic term existed: they trained with the proxy */
-    const cJSON *kl = cJSON_GetObjectItemCaseSensitive(sec, "kl");
-    if (kl && (!cJSON_IsString(kl) || dvae_kl_parse(kl->valuestring, &c.kl)))
-        return qv_seterr("model: bad 'kl' (relaxed or analytic)");
-    if (json_num(sec, "batch_capacity", &v)) return -1;
-    c.bmax = (int)v;
-    const cJSON *h = cJSON_GetObjectItemCaseSensitive(sec, "hidden");
-    int nh = cJSON_GetArraySize(h);
-    if (!cJSON_IsArray(h) || nh < 1 || nh > DVAE_MAX_HIDDEN) return qv_seterr("model: bad 'hidden' list");
-    c.nhidden = nh;
-    for (int i = 0; i < nh; i++) {
-        const cJSON *w = cJSON_GetArrayItem(h, i);
-        if (!cJSON_IsNumber(w) || w->valuedouble < 1 || w->valuedouble > 16384)
-            return qv_seterr("model: bad hidden width");
-        c.hidden[i] = (int)w->valuedouble;
-    }
-    const cJSON *a = cJSON_GetObjectItemCaseSensitive(sec, "act");
-    if (!cJSON_IsString(a) || nn_act_parse(a->valuestring, &c.act)) return qv_seterr("model: bad 'act'");
-    const cJSON *p = cJSON_GetObjectItemCaseSensitive(sec, "prior");
-    if (!cJSON_IsString(p)) return qv_seterr("model: bad 'prior'");
-    c.prior = !strcmp(p->valuestring, "boltzmann") ? DVAE_PRIOR_BM : DVAE_PRIOR_BERNOULLI;
-    struct dvae *m = dvae_new(&c, 0);
-    if (!m) return -1;
-    void *blob = NULL;
-    size_t len = 0;
-    if (sess_blob_get(io, "weights", &blob, &len) < 0) { dvae_free(m); return -1; }
-    if (len != sizeof(float) * m->nparams) {
-        free(blob);
-        dvae_free(m);
-        return qv_seterr("model: weights blob has %zu bytes, the configuration needs %zu", len,
-                         sizeof(float) * m->nparams);
-    }
-    memcpy(m->params, blob, len);
-    free(blob);
-    if (dvae_check_finite(m) < 0) { dvae_free(m); return -1; }
-    st->model = m;
-    return 0;
-}
-
-static void model_free_st(struct qv_state *st)
-{
-    dvae_free(st->model);
-    st->model = NULL;
-}
-
-const struct qv_module dvae_module = {"model", model_save, model_load, model_free_st};
-
-static void put_u64(cJSON *o, const char *k, uint64_t v)
-{
-    char b[24];
-    snprintf(b, sizeof b, "%016" PRIx64, v);
-    cJSON_AddStringToObject(o, k, b);
-}
-
-static int get_u64(const cJSON *o, const char *k, uint64_t *v)
-{
-    const cJSON *s = cJSON_GetObjectItemCaseSensitive(o, k);
-    char *end;
-    if (!cJSON_IsString(s) || !*s->valuestring) return qv_seterr("trainer: session field '%s' is missing", k);
-    *v = strtoull(s->valuestring, &end, 16);
-    if (*end) return qv_seterr("trainer: session field '%s' is not hexadecimal", k);
-    return 0;
-}
-
-static int trainer_save(struct qv_app *app, const struct qv_state *st, cJSON *sec, struct sess_io *io)
-{
-    const struct trainer *t = st->trainer;
-    if (!t || !st->model) return 0;
-    put_u64(sec, "seed", t->seed);
-    cJSON_AddNumberToObject(sec, "step", (double)t->step);
-    cJSON_AddNumberToObject(sec, "epoch", (double)t->epoch);
-    cJSON_AddNumberToObject(sec, "batch_pos", (double)t->batch_pos);
-    for (int i = 0; i < 4; i++) {
-        char k[16];
-        snprintf(k, sizeof k, "rng%d", i);
-        put_u64(sec, k, t->rng.s[i]);
-    }
-    cJSON_AddNumberToObject(sec, "adam_t", (double)t->adam.t);
-    cJSON_AddNumberToObject(sec, "prior_adam_t", (double)t->pt);
-    cJSON_AddNumberToObject(sec, "prior_parameters", (double)t->pn);
-    cJSON_AddNumberToObject(sec, "lr", t->lr);
-    cJSON_AddNumberToObject(sec, "batch", t->batch);
-    cJSON_AddNumberToObject(sec, "iw", t->iw);
-    cJSON_AddNumberToObject(sec, "kl_warmup", t->kl_warmup);
-    cJSON_AddNumberToObject(sec, "neg", (double)t->neg);
-    cJSON_AddNumberToObject(sec, "shards", t->shards);
-    if (isfinite(t->val_elbo)) cJSON_AddNumberToObject(sec, "val_elbo", t->val_elbo);
-    if (isfinite(t->val_elbo_z)) cJSON_AddNumberToObject(sec, "val_elbo_z", t->val_elbo_z);
-    size_t nb = sizeof(float) * t->adam.n;
-    unsigned char *buf = qv_malloc(2 * nb + 1);
-    memcpy(buf, t->adam.m, nb);
-    memcpy(buf + nb, t->adam.v, nb);
-    int rc = sess_blob_put(io, "adam", buf, 2 * nb);
-    free(buf);
-    if (rc == 0 && t->pn > 0) {
-        size_t pb = sizeof(double) * (size_t)t->pn;
-        unsigned char *b2 = qv_malloc(2 * pb);
-        memcpy(b2, t->pm, pb);
-        memcpy(b2 + pb, t->pv, pb);
-        rc = sess_blob_put(io, "prior_adam", b2, 2 * pb);
-        free(b2);
-    }
-    return rc;
-}
-
-static int trainer_load(struct qv_app *app, struct qv_state *st, const cJSON *sec, struct sess_io *io)
-{
-    if (!sec || !cJSON_GetObjectItemCaseSensitive(sec, "step")) return 0;
-    if (!st->model) return qv_seterr("trainer: saved optimiser state but no model");
-    uint64_t seed;
-    if (get_u64(sec, "seed", &seed)) return -1;
-    double step = 0, epoch = 0, pos = 0, at = 0, pt = 0, pn = 0;
-    if (json_num(sec, "step", &step) || json_num(sec, "epoch", &epoch) ||
-        json_num(sec, "batch_pos", &pos) || json_num(sec, "adam_t", &at) ||
-        json_num(sec, "prior_adam_t", &pt) || json_num(sec, "prior_parameters", &pn))
-        return qv_preferr("trainer");
-    struct trainer *t = qv_calloc(1, sizeof *t);
-    if (nn_adam_init(&t->adam, st->model->nparams) < 0) { free(t); return -1; }
-    t->seed = seed;
-    t->step = (long)step;
-    t->epoch = (long)epoch;
-    t->batch_pos = (long)pos;
-    t->adam.t = (long)at;
-    t->pt = (long)pt;
-    t->pn = (long)pn;
-    t->val_elbo = t->val_elbo_z = t->logz = t->logz_err = NAN;
-    double v = 0;
-    if (!json_num(sec, "lr", &v)) t->lr = v;
-    if (!json_num(sec, "batch", &v)) t->batch = (int)v;
-    t->iw = !json_num(sec, "iw", &v) && v >= 1 && v <= 100000 ? (int)v : 1;
-    if (!json_num(sec, "kl_warmup", &v)) t->kl_warmup = v;
-    if (!json_num(sec, "neg", &v)) t->neg = (long)v;
-    if (!json_num(sec, "shards", &v)) {
-        if (!(v >= 1 && v <= DVAE_MAX_SHARDS)) {
-            trainer_free(t);
-            return qv_seterr("trainer: session field 'shards' must be 1..%d", DVAE_MAX_SHARDS);
-        }
-        t->shards = (int)v;
-    } else {
-        t->shards = 1;   /* sessions from before data-parallel steps ran one block */
-    }
-    if (!json_num(sec, "val_elbo", &v)) t->val_elbo = v;
-    if (!json_num(sec, "val_elbo_z", &v)) t->val_elbo_z = v;
-    qv_clearerr();
-    for (int i = 0; i < 4; i++) {
-        char k[16];
-        snprintf(k, sizeof k, "rng%d", i);
-        if (get_u64(sec, k, &t->rng.s[i])) { trainer_free(t); return -1; }
-    }
-    void *blob = NULL;
-    size_t len = 0;
-    size_t nb = sizeof(float) * t->adam.n;
-    if (sess_blob_get(io, "adam", &blob, &len) < 0) { trainer_free(t); return -1; }
-    if (len != 2 * nb) {
-        free(blob);
-        trainer_free(t);
-        return qv_seterr("trainer: optimiser blob has %zu bytes, expected %zu", len, 2 * nb);
-    }
-    memcpy(t->adam.m, blob, nb);
-    memcpy(t->adam.v, (unsigned char *)blob + nb, nb);
-    free(blob);
-    if (t->pn > 0) {
-        if (t->pn > 100000000) { trainer_free(t); return qv_seterr("trainer: bad prior_parameters"); }
-        size_t pb = sizeof(double) * (size_t)t->pn;
-        if (sess_blob_get(io, "prior_adam", &blob, &len) < 0) { trainer_free(t); return -1; }
-        if (len != 2 * pb) {
-            free(blob);
-            trainer_free(t);
-            return qv_seterr("trainer: prior optimiser blob has %zu bytes, expected %zu", len, 2 * pb);
-        }
-        t->pm = qv_malloc(pb);
-        t->pv = qv_malloc(pb);
-        memcpy(t->pm, blob, pb);
-        memcpy(t->pv, (unsigned char *)blob + pb, pb);
-        free(blob);
-    }
-    st->trainer = t;
-    return 0;
-}
-
-static void trainer_free_st(struct qv_state *st)
-{
-    trainer_free(st->trainer);
-    st->trainer = NULL;
-}
-
-const struct qv_module trainer_module = {"trainer", trainer_save, trainer_load, trainer_free_st};

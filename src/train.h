@@ -76,6 +76,11 @@ int train_run(struct qv_app *app, const struct train_opts *o);
  * compared on the same bits. */
 int train_val_elbo(struct qv_app *app, int split, long limit, double logz, double *out, double *out_z);
 
+/* The digit grid after epoch `epoch`: up to 16 prior states (zneg [nneg × n], a BM prior's latest
+ * negative-phase samples; a Bernoulli prior draws its own) decoded to digit means, emitted as an
+ * IMAGES event and written to the session's grids/epoch-NNNN.png (best effort: a failure to
+ * write costs the picture, never the training). */
+void train_emit_grid(struct qv_app *app, const uint8_t *zneg, long nneg, long epoch);
 /* `sample N --png FILE` with a model: decode prior states z [count × n] (NULL: draw them from a
  * Bernoulli prior) to digit means, emit an IMAGES event (at most 1024 images) and write a PNG grid
  * if png is not NULL.  Errors: no model, size mismatch, PNG write failure (reported, returns -1). */

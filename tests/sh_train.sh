@@ -9,6 +9,7 @@
 #  - the discrete validation ELBO is shown and logged (metrics.csv val_elbo_z; an older 11-column
 #    metrics.csv keeps its width);
 #  - eval ll / eval units print their figures; generated digits land in grids/;
+#  - a metrics.csv that cannot be written costs one warning line, not the run;
 #  - bad input: no data, no model, prior size mismatch, K = 0, a NaN step (the checkpoint on disk
 #    stays byte-identical), each one clear "error: …" line.
 set -u
@@ -82,6 +83,13 @@ sed -i '1s/,val_elbo_z$//; 2,$s/,[^,]*$//' $S/b/metrics.csv
 run "session load b; train 1 --log-every 20 --quiet" >/dev/null
 awk -F, 'NF != 11 { bad = 1 } END { exit bad }' $S/b/metrics.csv || fail "old metrics.csv got 12-column rows"
 ls $S/a/grids/epoch-0002.png >/dev/null 2>&1 || fail "no digit grid written"
+# a metrics.csv that cannot be written (a full disk: /dev/full) costs the rows, with one warning
+# line, never the training or its checkpoint
+run "$SETUP_BE; session save full" >/dev/null
+ln -sf /dev/full $S/full/metrics.csv
+out=$($Q -c "session load full; train 1 --quiet; model info" 2>&1) || fail "training stopped by a full metrics.csv: $out"
+[ "$(echo "$out" | grep -c 'train: metrics.csv: writing failed')" = 1 ] || fail "no single metrics.csv warning: $out"
+ls $S/full/model-weights.*.bin >/dev/null 2>&1 || fail "no checkpoint beside a failing metrics.csv"
 
 # --- train --tau: the new temperature is used (other weights) and saved with the model ------------
 run "$SETUP_BE; session save t; train 1 --quiet --tau 0.3" >/dev/null
