@@ -4,6 +4,7 @@
 #include "cmd.h"
 #include "data.h"
 #include "eval.h"
+#include "graph.h"
 #include "sampler.h"
 #include "train.h"
 
@@ -47,6 +48,60 @@ static int run_model_info(struct qv_app *app, const struct cmd_args *a)
     return 0;
 }
 
+/* --groups: "L" (L groups: a BM prior's units ordered by colour class, then index, cut into L
+ * blocks — Chimera's two shores for L = 2; a Bernoulli prior's in index order) or an explicit
+ * partition "0-143/144-287" (groups separated by '/', each a comma list of units and ranges). */
+static int parse_groups(struct qv_app *app, const char *s, struct dvae_config *c, int **out)
+{
+    const int n = c->n;
+    int *go = qv_malloc(sizeof(int) * (size_t)n);
+    for (int i = 0; i < n; i++) go[i] = -1;
+    *out = go;
+    char *end;
+    long L = strtol(s, &end, 10);
+    if (end != s && !*end) {
+        if (L < 1 || L > DVAE_MAX_GROUPS || L > n)
+            return qv_seterr("--groups must be 1..%d (and at most the %d latents), got %ld",
+                             DVAE_MAX_GROUPS, n, L);
+        c->groups = (int)L;
+        c->group_of = go;
+        /* order the units by colour class (bipartite shores first), then cut */
+        const struct graph *gr = app->st.prior ? app->st.prior->g : NULL;
+        int k = 0;
+        for (int col = 0; col < (gr ? gr->ncolors : 1); col++)
+            for (int i = 0; i < n; i++)
+                if (!gr || gr->color[i] == col) go[i] = (int)((long)(k++) * L / n);
+        return 0;
+    }
+    int g = 0;
+    const char *p = s;
+    while (*p) {
+        if (g == DVAE_MAX_GROUPS) return qv_seterr("--groups: at most %d groups ('%s')", DVAE_MAX_GROUPS, s);
+        long a = strtol(p, &end, 10), b = a;
+        if (end == p) return qv_seterr("--groups: '%s': expected a count or units like 0-143/144-287", s);
+        if (*end == '-') {
+            p = end + 1;
+            b = strtol(p, &end, 10);
+            if (end == p) return qv_seterr("--groups: '%s': a range needs its last unit", s);
+        }
+        if (a < 0 || b >= n || a > b)
+            return qv_seterr("--groups: units %ld-%ld are not within 0..%d", a, b, n - 1);
+        for (long i = a; i <= b; i++) {
+            if (go[i] >= 0) return qv_seterr("--groups: unit %ld is in two groups", i);
+            go[i] = g;
+        }
+        p = end;
+        if (*p == ',') p++;
+        else if (*p == '/') { p++; g++; }
+        else if (*p) return qv_seterr("--groups: '%s': unexpected '%c'", s, *p);
+    }
+    for (int i = 0; i < n; i++)
+        if (go[i] < 0) return qv_seterr("--groups: unit %d is in no group (the groups must cover 0..%d)", i, n - 1);
+    c->groups = g + 1;
+    c->group_of = go;
+    return 0;
+}
+
 static int run_model_new(struct qv_app *app, const struct cmd_args *a)
 {
     struct dvae_config c;
@@ -83,9 +138,24 @@ static int run_model_new(struct qv_app *app, const struct cmd_args *a)
     if (bmax < 1 || bmax > DVAE_MAX_ROWS)
         return qv_error(app, "model new: --max-batch must be 1..%d", DVAE_MAX_ROWS);
     c.bmax = (int)bmax;
+    c.center = !cmd_has(a, "no-center");
+    int *group_of = NULL;
+    if (cmd_has(a, "groups") && parse_groups(app, cmd_str(a, "groups", "1"), &c, &group_of) < 0) {
+        free(group_of);
+        return qv_error(app, "model new: %s", qv_errmsg());
+    }
     uint64_t seed = cmd_has(a, "seed") ? (uint64_t)cmd_int(a, "seed", 1) : app->st.seed;
     struct dvae *m = dvae_new(&c, seed);
+    free(group_of);
     if (!m) return qv_error(app, "model new: %s", qv_errmsg());
+    if (c.center) {
+        /* the training split's mean image: the encoder's centre and the decoder's output bias */
+        const struct dataset *ds = app->st.data;
+        float *mean = qv_calloc((size_t)c.D, sizeof(float));
+        data_pixel_means(ds, DATA_TRAIN, mean);
+        dvae_set_data_mean(m, mean);
+        free(mean);
+    }
     trainer_free(app->st.trainer);
     app->st.trainer = NULL;
     dvae_free(app->st.model);
@@ -103,6 +173,10 @@ static const struct cmd_opt model_new_opts[] = {
     {"relax", CMD_OPT_STR, "relaxation of the discrete latents: gumbolt (default) or st (straight-through)"},
     {"tau", CMD_OPT_FLOAT, "relaxation temperature (default 0.5)"},
     {"kl", CMD_OPT_STR, "a BM prior's term: relaxed (GumBolt proxy at ζ, default) or analytic (exact KL)"},
+    {"groups", CMD_OPT_LIST, "hierarchical posterior: L latent groups (default 1; a BM prior's colour "
+                             "classes in order) or a partition 0-143/144-287"},
+    {"no-center", CMD_OPT_FLAG, "feed the encoder x itself, not x − mean(x), and start the decoder's "
+                                "output bias at 0 instead of logit(mean pixel)"},
     {"max-batch", CMD_OPT_INT, "rows the work buffers hold at first (default 500; `train` "
                                "grows them to batch × --iw)"},
     {"seed", CMD_OPT_INT, "initialisation seed (default: the master seed)"},
@@ -111,7 +185,7 @@ static const struct cmd_opt model_new_opts[] = {
 
 static const struct cmd_entry model_sub[] = {
     {.name = "new",
-     .usage = "model new [--hidden 512,256] [--act tanh] [--relax gumbolt|st] [--tau 0.5] [--kl relaxed|analytic]",
+     .usage = "model new [--hidden 512,256] [--act tanh] [--relax gumbolt|st] [--tau 0.5] [--kl relaxed|analytic] [--groups 1] [--no-center]",
      .summary = "build a discrete VAE for the current prior and data",
      .help = "Encoder MLP (pixels → hidden → one logit per latent unit), GumBolt concrete relaxation\n"
              "with temperature τ, decoder MLP (latents → hidden reversed → pixel logits).  The number\n"
@@ -122,6 +196,10 @@ static const struct cmd_entry model_sub[] = {
              "(+ log Z), instead of GumBolt's one-sample proxy at ζ; ζ then only feeds the decoder.\n"
              "--relax st (straight-through) feeds the binary z = [l + g > 0] forward and takes the\n"
              "GumBolt ζ's slope backward: the decoder learns on the latents it is judged on.\n"
+             "--groups L: a hierarchical posterior (DVAE++/DVAE#): group g's encoder sees the image and\n"
+             "the samples of groups < g; L = 2 on Chimera splits the two shores.  The encoder sees the\n"
+             "centred image x − mean(x) and the decoder's output bias starts at logit(mean pixel)\n"
+             "unless --no-center.\n"
              "Replaces the current model and its optimiser state.",
      .max_pos = 0, .opts = model_new_opts, .run = run_model_new},
     {.name = "info", .usage = "model info", .summary = "describe the current model",
@@ -213,6 +291,9 @@ static int run_train(struct qv_app *app, const struct cmd_args *a)
     if (cmd_has(a, "kl") && m->cfg.prior != DVAE_PRIOR_BM)
         return qv_error(app, "train: --kl applies to a Boltzmann-machine prior (a Bernoulli prior's KL "
                              "is always the exact closed form)");
+    if (m && kl_new == DVAE_KL_ANALYTIC && m->ngroup > 1)
+        return qv_error(app, "train: the analytic KL needs a factorial posterior (--groups 1), not %d "
+                             "groups", m->ngroup);
     if (m) {
         /* the relaxation is a training-time device (evaluation uses discrete z), so lowering τ
          * late in a run moves the decoder towards the binary latents it is judged on */

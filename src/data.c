@@ -178,6 +178,19 @@ double data_pixel_mean(const struct dataset *ds, enum data_split sp)
     return s / (double)m;
 }
 
+void data_pixel_means(const struct dataset *ds, enum data_split sp, float *mean)
+{
+    const long a = ds->split_start[sp], n = ds->split_count[sp];
+    const int d = ds->d;
+    double *acc = qv_calloc((size_t)d, sizeof(double));
+    for (long k = 0; k < n; k++) {
+        const float *p = ds->pixels + (size_t)(a + k) * d;
+        for (int i = 0; i < d; i++) acc[i] += p[i];
+    }
+    for (int i = 0; i < d; i++) mean[i] = n > 0 ? (float)(acc[i] / (double)n) : 0.0f;
+    free(acc);
+}
+
 /* ---------------------------------------------------------------- IDX */
 
 static uint32_t be32(const unsigned char *p)

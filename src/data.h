@@ -79,6 +79,8 @@ int data_set_splits(struct dataset *ds, long ntrain, long nvalid, long ntest);
 int data_label_hist(const struct dataset *ds, enum data_split sp /* DATA_NSPLIT = all */,
                     long counts[10]);
 double data_pixel_mean(const struct dataset *ds, enum data_split sp /* DATA_NSPLIT = all */);
+/* Per-pixel means of a split's grey levels (the expected binarised image): mean [d]. */
+void data_pixel_means(const struct dataset *ds, enum data_split sp, float *mean);
 const char *data_split_name(enum data_split sp);       /* "train", "valid", "test" */
 const char *data_binarize_name(enum data_binarize b);  /* "dynamic", "static", "none" */
 

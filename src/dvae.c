@@ -20,6 +20,7 @@ void dvae_config_default(struct dvae_config *c)
     c->tau = 0.5f;
     c->prior = DVAE_PRIOR_BERNOULLI;
     c->bmax = 500;
+    c->groups = 1;
 }
 
 int dvae_parse_hidden(const char *s, struct dvae_config *c)
@@ -43,14 +44,6 @@ int dvae_parse_hidden(const char *s, struct dvae_config *c)
     return 0;
 }
 
-/* Widths along the encoder: D, hidden[0..nh-1], n.  The decoder runs them backwards. */
-static int enc_width(const struct dvae_config *c, int i)
-{
-    if (i == 0) return c->D;
-    if (i <= c->nhidden) return c->hidden[i - 1];
-    return c->n;
-}
-
 /* Binds net N's layers to params+*off (widths w[0] → w[1] → … → w[nl]); hidden layers use the
  * model's activation, the last is linear. */
 static void net_bind(struct dvae_net *N, const struct dvae_config *c, const int *w, float *params,
@@ -69,38 +62,50 @@ static void net_take(struct dvae_net *N, struct nn_arena *a, int rows)
     for (int i = 0; i < N->nl; i++) N->h[i] = nn_arena_take(a, (size_t)rows * N->L[i].out);
 }
 
-/* Lays the model out in arena a (planning or real): the parameter and gradient vectors, then the
- * work buffers for cfg.bmax rows. */
+/* Lays the model out in arena a (planning or real): the parameter and gradient vectors (group
+ * encoders 0..L−1, decoder, Bernoulli prior logits), then the work buffers for cfg.bmax rows. */
 static int dvae_carve(struct dvae *m, struct nn_arena *a)
 {
     const struct dvae_config *c = &m->cfg;
-    int nl = c->nhidden + 1, bm_ = c->bmax, widest = QV_MAX(c->D, c->n);
-    int we[DVAE_MAX_HIDDEN + 2], wd[DVAE_MAX_HIDDEN + 2];   /* encoder widths, decoder widths */
-    for (int i = 0; i <= nl; i++) {
-        we[i] = enc_width(c, i);
-        wd[i] = enc_width(c, nl - i);
-        widest = QV_MAX(widest, we[i]);
+    const int nl = c->nhidden + 1, bm_ = c->bmax, L = m->ngroup;
+    int we[DVAE_MAX_GROUPS][DVAE_MAX_HIDDEN + 2], wd[DVAE_MAX_HIDDEN + 2];   /* widths per net */
+    int widest = QV_MAX(c->D + m->gstart[L - 1], c->n);
+    for (int i = 1; i < nl; i++) widest = QV_MAX(widest, c->hidden[i - 1]);
+    for (int g = 0; g < L; g++) {
+        we[g][0] = c->D + m->gstart[g];
+        for (int i = 1; i < nl; i++) we[g][i] = c->hidden[i - 1];
+        we[g][nl] = m->gstart[g + 1] - m->gstart[g];
     }
+    wd[0] = c->n;
+    for (int i = 1; i < nl; i++) wd[i] = c->hidden[nl - 1 - i];
+    wd[nl] = c->D;
     size_t np = 0;
-    for (int i = 0; i < nl; i++) np += nn_dense_size(we[i], we[i + 1]) + nn_dense_size(wd[i], wd[i + 1]);
+    for (int i = 0; i < nl; i++) {
+        for (int g = 0; g < L; g++) np += nn_dense_size(we[g][i], we[g][i + 1]);
+        np += nn_dense_size(wd[i], wd[i + 1]);
+    }
     if (c->prior == DVAE_PRIOR_BERNOULLI) np += nn_round16((size_t)c->n);
     m->nparams = np;
     m->params = nn_arena_take(a, np);
     m->grads = nn_arena_take(a, np);
     size_t off = 0;
-    net_bind(&m->enc, c, we, m->params, m->grads, &off);
+    for (int g = 0; g < L; g++) net_bind(&m->enc[g], c, we[g], m->params, m->grads, &off);
     net_bind(&m->dec, c, wd, m->params, m->grads, &off);
     m->prior_a = m->g_prior_a = NULL;
     if (c->prior == DVAE_PRIOR_BERNOULLI && m->params) {
         m->prior_a = m->params + off;
         m->g_prior_a = m->grads + off;
     }
-    net_take(&m->enc, a, bm_);
+    for (int g = 0; g < L; g++) net_take(&m->enc[g], a, bm_);
     net_take(&m->dec, a, bm_);
+    m->ein[0] = c->center ? nn_arena_take(a, (size_t)bm_ * c->D) : NULL;
+    for (int g = 1; g < L; g++) m->ein[g] = nn_arena_take(a, (size_t)bm_ * (c->D + m->gstart[g]));
     m->zeta = nn_arena_take(a, (size_t)bm_ * c->n);
     m->dzeta = nn_arena_take(a, (size_t)bm_ * c->n);
     m->dl = nn_arena_take(a, (size_t)bm_ * c->n);
     m->lx = nn_arena_take(a, (size_t)bm_ * c->n);
+    m->dacc = nn_arena_take(a, (size_t)bm_ * c->n);
+    m->dlg = nn_arena_take(a, (size_t)bm_ * c->n);
     m->g1 = nn_arena_take(a, (size_t)bm_ * widest);
     m->g2 = nn_arena_take(a, (size_t)bm_ * widest);
     float *rv = nn_arena_take(a, 2 * (size_t)bm_);   /* doubles */
@@ -108,6 +113,36 @@ static int dvae_carve(struct dvae *m, struct nn_arena *a)
     rv = nn_arena_take(a, 2 * (size_t)bm_);
     m->rowk = (double *)rv;
     m->widest = widest;
+    return 0;
+}
+
+/* The partition of the n units into cfg.groups groups (cfg.group_of, or contiguous blocks as
+ * equal as possible): unit_group, gunits, gstart.  -1 + error if a group is empty or a unit's
+ * group is out of range. */
+static int dvae_partition(struct dvae *m, const int *group_of)
+{
+    const int n = m->cfg.n, L = m->cfg.groups;
+    if (L < 1 || L > DVAE_MAX_GROUPS || L > n)
+        return qv_seterr("model: --groups must be 1..%d (and at most the %d latents), got %d",
+                         DVAE_MAX_GROUPS, n, L);
+    m->ngroup = L;
+    m->unit_group = qv_malloc(sizeof(int) * (size_t)n);
+    m->gunits = qv_malloc(sizeof(int) * (size_t)n);
+    int count[DVAE_MAX_GROUPS] = {0};
+    for (int i = 0; i < n; i++) {
+        int g = group_of ? group_of[i] : (int)((long)i * L / n);
+        if (g < 0 || g >= L) return qv_seterr("model: unit %d is in group %d; groups are 0..%d", i, g, L - 1);
+        m->unit_group[i] = g;
+        count[g]++;
+    }
+    m->gstart[0] = 0;
+    for (int g = 0; g < L; g++) {
+        if (!count[g]) return qv_seterr("model: latent group %d of %d has no units", g, L);
+        m->gstart[g + 1] = m->gstart[g] + count[g];
+    }
+    int fill[DVAE_MAX_GROUPS];
+    memcpy(fill, m->gstart, sizeof fill);
+    for (int i = 0; i < n; i++) m->gunits[fill[m->unit_group[i]]++] = i;
     return 0;
 }
 
@@ -149,9 +184,19 @@ static struct dvae *dvae_alloc(const struct dvae_config *c)
         qv_seterr("model: batch capacity out of range");
         return NULL;
     }
+    if (c->groups > 1 && c->kl == DVAE_KL_ANALYTIC && c->prior == DVAE_PRIOR_BM) {
+        qv_seterr("model: the analytic KL needs a factorial posterior (--groups 1), not %d groups",
+                  c->groups);
+        return NULL;
+    }
     struct dvae *m = qv_calloc(1, sizeof *m);
     m->cfg = *c;
-    if (dvae_arena_build(m) < 0) { free(m); return NULL; }
+    m->cfg.group_of = NULL;
+    m->xmean = qv_calloc((size_t)c->D, sizeof(float));
+    if (dvae_partition(m, c->group_of) < 0 || dvae_arena_build(m) < 0) {
+        dvae_free(m);
+        return NULL;
+    }
     m->nshard = m->nthread = 1;
     return m;
 }
@@ -162,7 +207,8 @@ struct dvae *dvae_new(const struct dvae_config *cfg, uint64_t seed)
     if (!m) return NULL;
     struct rng r;
     rng_init(&r, seed, 0x6d6f64656cULL);   /* "model" */
-    for (int i = 0; i < m->enc.nl; i++) nn_dense_init(&m->enc.L[i], &r);
+    for (int g = 0; g < m->ngroup; g++)
+        for (int i = 0; i < m->enc[g].nl; i++) nn_dense_init(&m->enc[g].L[i], &r);
     for (int i = 0; i < m->dec.nl; i++) nn_dense_init(&m->dec.L[i], &r);
     /* prior logits start at 0 (p = 1/2), like the BM parameters (DVAE# initialises them at 0) */
     return m;
@@ -174,6 +220,9 @@ void dvae_free(struct dvae *m)
     for (int s = 1; s < DVAE_MAX_SHARDS; s++) qv_free_aligned(m->sgrad[s]);
     for (int s = 0; s < DVAE_MAX_SHARDS; s++) free(m->sbm[s]);
     nn_arena_free(&m->arena);
+    free(m->unit_group);
+    free(m->gunits);
+    free(m->xmean);
     free(m);
 }
 
@@ -204,8 +253,12 @@ int dvae_reserve(struct dvae *m, int rows)
 
 struct dvae *dvae_clone(const struct dvae *m)
 {
-    struct dvae *c = dvae_alloc(&m->cfg);
-    if (c) memcpy(c->params, m->params, sizeof(float) * m->nparams);
+    struct dvae_config cfg = m->cfg;
+    cfg.group_of = m->unit_group;
+    struct dvae *c = dvae_alloc(&cfg);
+    if (!c) return NULL;
+    memcpy(c->params, m->params, sizeof(float) * m->nparams);
+    memcpy(c->xmean, m->xmean, sizeof(float) * (size_t)m->cfg.D);
     return c;
 }
 
@@ -215,10 +268,13 @@ int dvae_check_finite(const struct dvae *m)
         if (!isfinite(m->params[i])) {
             const char *what = "prior logit";
             const float *p = m->params + i;
-            for (int l = 0; l < m->enc.nl; l++) {
-                const struct nn_dense *E = &m->enc.L[l], *Dl = &m->dec.L[l];
-                if (p >= E->w && p < E->w + nn_dense_size(E->in, E->out)) { what = "encoder parameter"; break; }
-                if (p >= Dl->w && p < Dl->w + nn_dense_size(Dl->in, Dl->out)) { what = "decoder parameter"; break; }
+            for (int l = 0; l < m->dec.nl; l++) {
+                const struct nn_dense *Dl = &m->dec.L[l];
+                for (int g = 0; g < m->ngroup; g++) {
+                    const struct nn_dense *E = &m->enc[g].L[l];
+                    if (p >= E->w && p < E->w + nn_dense_size(E->in, E->out)) what = "encoder parameter";
+                }
+                if (p >= Dl->w && p < Dl->w + nn_dense_size(Dl->in, Dl->out)) what = "decoder parameter";
             }
             return qv_seterr("model: %s %zu is %s", what, i, isnan(m->params[i]) ? "NaN" : "infinite");
         }
@@ -235,13 +291,19 @@ void dvae_describe(const struct dvae *m, char *buf, size_t n)
     if (k < (int)sizeof arch) snprintf(arch + k, sizeof arch - k, "-%d", c->n);
     /* trainable floats (the vector's alignment padding excluded) */
     size_t np = c->prior == DVAE_PRIOR_BERNOULLI ? (size_t)c->n : 0;
-    for (int i = 0; i < m->enc.nl; i++)
-        np += (size_t)m->enc.L[i].in * m->enc.L[i].out + m->enc.L[i].out +
-              (size_t)m->dec.L[i].in * m->dec.L[i].out + m->dec.L[i].out;
+    for (int i = 0; i < m->dec.nl; i++) {
+        np += (size_t)m->dec.L[i].in * m->dec.L[i].out + m->dec.L[i].out;
+        for (int g = 0; g < m->ngroup; g++)
+            np += (size_t)m->enc[g].L[i].in * m->enc[g].L[i].out + m->enc[g].L[i].out;
+    }
     const bool bm = c->prior == DVAE_PRIOR_BM;
-    snprintf(buf, n, "%s %s %s tau=%g%s %s prior, %zu parameters", arch, nn_act_name(c->act),
+    char post[64] = "";
+    if (m->ngroup > 1 || c->center)
+        snprintf(post, sizeof post, "; %d latent group%s%s", m->ngroup, m->ngroup > 1 ? "s" : "",
+                 c->center ? ", centred input" : "");
+    snprintf(buf, n, "%s %s %s tau=%g%s %s prior, %zu parameters%s", arch, nn_act_name(c->act),
              dvae_relax_name(c->relax), (double)c->tau, bm && c->kl == DVAE_KL_ANALYTIC ? " kl=analytic" : "",
-             bm ? "boltzmann" : "bernoulli", np);
+             bm ? "boltzmann" : "bernoulli", np, post);
 }
 
 void dvae_noise(struct rng *r, float *g, size_t n)
@@ -282,17 +344,6 @@ float *dvae_net_backward(const struct dvae_net *N, const struct dvae *m, float *
         dy = dst;
     }
     return dy;
-}
-
-const float *dvae_encode(struct dvae *m, int B, const float *x, float *q)
-{
-    const float *in = dvae_net_forward(&m->enc, 0, B, x);
-    if (q) {
-        size_t n = (size_t)B * m->cfg.n, i = 0;
-        for (; i + NN_VL <= n; i += NN_VL) nn_vstore(q + i, nn_vsigmoid(nn_vload(in + i)));
-        for (; i < n; i++) q[i] = nn_fsigmoid(in[i]);
-    }
-    return in;
 }
 
 const float *dvae_decode(struct dvae *m, int B, const float *z)

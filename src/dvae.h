@@ -24,6 +24,7 @@
 #define DVAE_MAX_HIDDEN 4
 #define DVAE_MAX_SHARDS 8
 #define DVAE_MAX_ROWS 100000           /* largest batch capacity (rows = images × samples) */
+#define DVAE_MAX_GROUPS 8              /* latent groups of a hierarchical posterior */
 
 enum dvae_prior { DVAE_PRIOR_BERNOULLI, DVAE_PRIOR_BM };
 /* How the binary latents are relaxed for the reparameterised gradient:
@@ -57,8 +58,14 @@ struct dvae_config {
     enum dvae_kl kl;                /* BM prior term: GumBolt proxy at ζ, or analytic at q */
     enum dvae_prior prior;
     int bmax;                       /* largest batch the work buffers hold */
+    int groups;                     /* hierarchical posterior: L latent groups, 1..DVAE_MAX_GROUPS */
+    const int *group_of;            /* [n] group of each unit, 0..L-1, every group non-empty
+                                     * (borrowed: read by dvae_new only; NULL: L contiguous blocks) */
+    bool center;                    /* encoder sees x − mean(x); dvae_set_data_mean sets the mean
+                                     * and the decoder's output bias logit(mean) */
 };
-/* Defaults: D 784, n 288, hidden 512,256, tanh, gumbolt, τ 0.5, Bernoulli, bmax 500. */
+/* Defaults: D 784, n 288, hidden 512,256, tanh, gumbolt, τ 0.5, Bernoulli, bmax 500, 1 group,
+ * no centring. */
 void dvae_config_default(struct dvae_config *c);
 /* "512,256" → hidden[]; error "--hidden: …" on bad text. */
 int dvae_parse_hidden(const char *s, struct dvae_config *c);
@@ -72,20 +79,35 @@ struct dvae_net {
     float *h[DVAE_MAX_HIDDEN + 1];        /* layer outputs [bmax × L[i].out] */
 };
 
+/* The hierarchical posterior (model.md §2c): the n latents are cut into L groups; group g's
+ * logits come from its own encoder network enc[g] whose input is the centred image x − mean(x)
+ * [D] followed by the relaxed samples ζ of groups 0..g−1 in group order [n_<g]; so
+ *   q(z|x) = Π_g Π_{i∈g} Bernoulli(σ(l_i(x, ζ_<g))),  log q = Σ_i z_i l_i − softplus(l_i)
+ * with each unit's own logit.  L = 1 is the factorial posterior. */
 struct dvae {
-    struct dvae_config cfg;
-    struct dvae_net enc;                  /* x [D] → logits l [n]; enc.h[nl-1] holds the logits */
+    struct dvae_config cfg;               /* cfg.group_of is NULL here: the partition is below */
+    int ngroup;                           /* L */
+    int *unit_group;                      /* [n] owned: group of each unit */
+    int *gunits;                          /* [n] owned: the units group by group, index order within */
+    int gstart[DVAE_MAX_GROUPS + 1];      /* group g is gunits[gstart[g] .. gstart[g+1]) */
+    struct dvae_net enc[DVAE_MAX_GROUPS]; /* group g: [D + n_<g] → its logits [n_g] */
     struct dvae_net dec;                  /* ζ [n] → pixel logits [D] */
+    float *xmean;                         /* [D] owned: the mean image the encoder subtracts (zeros
+                                           * until dvae_set_data_mean; saved with the model) */
     float *prior_a, *g_prior_a;           /* Bernoulli prior logits [n] (NULL for a BM prior) */
     size_t nparams;                       /* floats in params (= in grads) */
     float *params, *grads;                /* one vector each, same layout */
     /* work buffers for up to bmax rows, besides the networks' layer outputs */
     float *zeta;                          /* [bmax × n] relaxed latents */
     float *dzeta, *dl;                    /* [bmax × n] gradients */
-    float *lx;                            /* [bmax × n] logits repeated per importance sample */
+    float *lx;                            /* [bmax × n] every row's logits, in unit order */
+    float *ein[DVAE_MAX_GROUPS];          /* encoder inputs: [bmax × D] centred images (g = 0),
+                                           * [bmax × (D + n_<g)] image and earlier groups' ζ (g ≥ 1) */
+    float *dacc;                          /* [bmax × n] ∂loss/∂ζ gathered while going back */
+    float *dlg;                           /* [bmax × n] a group's logit gradients, gathered */
     float *g1, *g2;                       /* [bmax × widest] backward ping-pong */
     double *rowv, *rowk;                  /* [bmax] per-row scratch: reconstruction, prior term */
-    int widest;                           /* widest layer (g1/g2 rows are this long) */
+    int widest;                           /* widest layer or input (g1/g2 rows are this long) */
     struct nn_arena arena;
     /* Data parallelism (dvae_set_parallel).  Block s of a batch writes its gradients into
      * sgrad[s] (sgrad[0] = grads) and, for a BM prior, Σζ_i then Σζ_uζ_v into sbm[s] [n + ne];
@@ -169,8 +191,33 @@ const float *dvae_net_forward(const struct dvae_net *N, int row0, int rows, cons
 float *dvae_net_backward(const struct dvae_net *N, const struct dvae *m, float *g, int row0,
                          int rows, const float *in, float *dy, float *s1, float *s2, bool want_dx);
 
-/* Encoder only: q [B × n] = σ(logits) (B ≤ bmax).  Returns the internal logits [B × n]. */
+/* Encoder only: q [B × n] = σ(logits) (B ≤ bmax).  With several groups, a later group's input is
+ * the earlier groups' q (the posterior's mean path; exact for one group).  Returns the internal
+ * logits [B × n]. */
 const float *dvae_encode(struct dvae *m, int B, const float *x, float *q);
+
+/* The posterior's forward pass over rows [r0, r0 + nb) (K rows per image; images x [nb/K × D]):
+ * every row's logits into m->lx and its relaxed sample into zeta [nb × n] (row r0 first): with
+ * dnoise NULL, ζ = σ((l + noise)/τ) or, hard, z = [l + noise > 0] from float logistic noise
+ * [nb × n]; with dnoise (double logistic noise [nb × n]), z = [l + dnoise > 0] in double.  Group
+ * 0's encoder runs once per image, later groups once per row. */
+void dvae_post_forward(struct dvae *m, int r0, int nb, int K, const float *x, const float *noise,
+                       const double *dnoise, bool hard, float *zeta);
+/* Its backward pass.  dz [nb × n] holds ∂loss/∂ζ from the decoder and the prior term
+ * (overwritten), dl [nb × n] the explicit ∂loss/∂l (updated in place to the total); ζ, noise and
+ * hard as the forward pass had them (x: the block's images [nb/K × D]) (the chain ζ → l uses the relaxed ζ, recomputed from the
+ * noise when the forward pass was hard: straight-through).  Weight gradients go into g (layout of
+ * m->grads); s1, s2 are scratch [nb × widest]; dz, dl, s1, s2 must not overlap. */
+void dvae_post_backward(struct dvae *m, float *g, int r0, int nb, int K, const float *x,
+                        const float *noise, bool hard, const float *zeta, float *dz, float *dl,
+                        float *s1, float *s2);
+/* K samples z ~ q(z|x) for one image x [D] (K ≤ bmax), drawn in double from rng r:
+ * z [K × n] (0/1) and log q(z|x) [K] in double. */
+void dvae_post_sample(struct dvae *m, const float *x, int K, struct rng *r, float *z, double *lq);
+/* The mean image (mean [D], the training split's mean pixel values) for a centring model: the
+ * encoder subtracts it, and the decoder's output bias starts at logit(mean) (clamped to ±9; call
+ * it on a new model).  A model without cfg.center ignores it (0). */
+void dvae_set_data_mean(struct dvae *m, const float *mean);
 /* Decoder only: pixel logits for latents z [B × n] (0/1 or relaxed); returns the internal buffer
  * [B × D], valid until the next call. */
 const float *dvae_decode(struct dvae *m, int B, const float *z);

@@ -30,7 +30,7 @@ struct blk {
     bool on_q;        /* analytic KL of a BM prior: the prior term at q = σ(l), ζ feeds the decoder only */
     bool hard;        /* binary z = [l + g > 0] in the forward pass (discrete pass, straight-through) */
     bool per_sample;  /* the prior term is a function of the sample ζ (its gradient reaches ζ) */
-    float inv_tau, sB, kb;   /* 1/τ; 1/B; β/B */
+    float sB, kb;            /* 1/B; β/B */
     const float *x;          /* [ni × D] this block's images */
     const float *noise;      /* [nb × n] logistic noise */
     const float *l;          /* [nb × n] logits per row (set by post_forward) */
@@ -61,7 +61,6 @@ static void blk_init(struct blk *b, struct dvae *m, const struct bm *bm, const s
     b->hard = io->discrete || c->relax == DVAE_RELAX_ST;
     /* a BM's relaxed proxy; with K > 1 also a Bernoulli prior's log q(ζ|x) − log p(ζ) */
     b->per_sample = b->isbm ? !b->on_q : b->K > 1;
-    b->inv_tau = 1.0f / c->tau;
     b->sB = 1.0f / (float)io->B;
     b->kb = (float)(io->kl_weight / io->B);
     const size_t rn = (size_t)r0 * b->n, rw = (size_t)r0 * m->widest;
@@ -77,30 +76,12 @@ static void blk_init(struct blk *b, struct dvae *m, const struct bm *bm, const s
     b->g = g;
 }
 
-/* encoder → logits [ni × n] (from encoder row e0), repeated K times into lx → l [nb × n]; then
- * ζ = σ((l + g)/τ), or its τ → 0 limit z = [l + g > 0] */
+/* the posterior: every row's logits l [nb × n] (group 0's encoder once per image, later groups
+ * per row) and the relaxation ζ = σ((l + g)/τ), or its τ → 0 limit z = [l + g > 0] */
 static void post_forward(struct blk *b)
 {
-    struct dvae *m = b->m;
-    const int n = b->n, K = b->K;
-    const float *l = dvae_net_forward(&m->enc, b->e0, b->ni, b->x);
-    if (K > 1) {
-        float *lx = m->lx + (size_t)b->r0 * n;
-        for (int r = 0; r < b->nb; r++) memcpy(lx + (size_t)r * n, l + (size_t)(r / K) * n, sizeof(float) * n);
-        l = lx;
-    }
-    b->l = l;
-    const size_t bn = (size_t)b->nb * n;
-    const float *noise = b->noise;
-    float *zeta = b->zeta;
-    if (b->hard) {
-        for (size_t i = 0; i < bn; i++) zeta[i] = l[i] + noise[i] > 0.0f ? 1.0f : 0.0f;
-    } else {
-        size_t i = 0;
-        for (; i + NN_VL <= bn; i += NN_VL)
-            nn_vstore(zeta + i, nn_vsigmoid((nn_vload(l + i) + nn_vload(noise + i)) * b->inv_tau));
-        for (; i < bn; i++) zeta[i] = nn_fsigmoid((l[i] + noise[i]) * b->inv_tau);
-    }
+    dvae_post_forward(b->m, b->r0, b->nb, b->K, b->x, b->noise, NULL, b->hard, b->zeta);
+    b->l = b->m->lx + (size_t)b->r0 * b->n;
 }
 
 /* decoder → pixel logits [nb × D]; rec [nb] and, with gradients, g1 = ∂(−rec)/∂logits · 1/B.
@@ -298,33 +279,16 @@ static float *dec_backward(struct blk *b)
     return dvae_net_backward(&b->m->dec, b->m, b->g, b->r0, b->nb, b->zeta, b->g1, b->g1, b->g2, true);
 }
 
-/* dy = ∂(−rec)/∂ζ [nb × n]: adds the prior's ∂/∂ζ and chains through ζ(l), ∂ζ/∂l = ζ(1−ζ)/τ (for
- * straight-through with the GumBolt ζ the forward pass did not use); sums the K samples' logit
- * gradients per image (into dzeta, free by then); encoder backward (no input gradient). */
+/* dy = ∂(−rec)/∂ζ [nb × n] (in g1 or g2): the prior's ∂/∂ζ added, into dacc (the encoders'
+ * backward needs g1 and g2); then back through the relaxation and the group encoders. */
 static void post_backward(struct blk *b, const float *dy)
 {
     struct dvae *m = b->m;
-    const int n = b->n, K = b->K;
-    const size_t bn = (size_t)b->nb * n;
-    const float *l = b->l, *noise = b->noise, *zeta = b->zeta, *dzeta = b->dzeta;
-    float *dl = b->dl;
-    for (size_t i = 0; i < bn; i++) {
-        float z = b->hard ? nn_fsigmoid((l[i] + noise[i]) * b->inv_tau) : zeta[i];
-        dl[i] += (b->per_sample ? dy[i] + dzeta[i] : dy[i]) * z * (1.0f - z) * b->inv_tau;
-    }
-    float *dle = dl;
-    if (K > 1) {
-        dle = b->dzeta;
-        for (int e = 0; e < b->ni; e++) {
-            float *d = dle + (size_t)e * n;
-            memcpy(d, dl + (size_t)e * K * n, sizeof(float) * n);
-            for (int k = 1; k < K; k++) {
-                const float *s = dl + ((size_t)e * K + k) * n;
-                for (int i = 0; i < n; i++) d[i] += s[i];
-            }
-        }
-    }
-    dvae_net_backward(&m->enc, m, b->g, b->e0, b->ni, b->x, dle, b->g1, b->g2, false);
+    const size_t bn = (size_t)b->nb * b->n;
+    float *dz = m->dacc + (size_t)b->r0 * b->n;
+    for (size_t i = 0; i < bn; i++) dz[i] = b->per_sample ? dy[i] + b->dzeta[i] : dy[i];
+    dvae_post_backward(m, b->g, b->r0, b->nb, b->K, b->x, b->noise, b->hard, b->zeta, dz, b->dl,
+                       b->g1, b->g2);
 }
 
 /* Rows [r0, r0 + nb) of the batch: forward, the prior term and (io->grad) the backward pass into
@@ -512,8 +476,8 @@ static void adam_job(void *p, long part)
     struct dvae *m = c->m;
     size_t lo, hi;
     flat_part(m->nparams, part, c->parts, 16, &lo, &hi);
-    for (int k = 0; k < 2; k++) {
-        const struct dvae_net *N = k ? &m->dec : &m->enc;
+    for (int k = 0; k <= m->ngroup; k++) {
+        const struct dvae_net *N = k == m->ngroup ? &m->dec : &m->enc[k];
         for (int i = 0; i < N->nl; i++) {
             const struct nn_dense *L = &N->L[i];
             adam_seg(c, lo, hi, L->w, (size_t)L->in * L->out, c->wd);

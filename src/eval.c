@@ -34,36 +34,22 @@ static int iw_range(struct dvae *m, const struct bm *bm, double logz, const floa
 {
     const int n = m->cfg.n, D = m->cfg.D, cap = m->cfg.bmax;
     const double shift = m->cfg.prior == DVAE_PRIOR_BM ? -logz : 0.0;
-    float *q = qv_malloc(sizeof(float) * (size_t)n);
-    float *l = qv_malloc(sizeof(float) * (size_t)n);
     float *z = qv_malloc(sizeof(float) * (size_t)cap * n);
     double *lq = qv_malloc(sizeof(double) * (size_t)cap);
     double *lp = qv_malloc(sizeof(double) * (size_t)cap);
     double *lx = qv_malloc(sizeof(double) * (size_t)cap);
-    double *spl = qv_malloc(sizeof(double) * (size_t)n);
     int rc = 0;
     for (long i = lo; i < hi; i++) {
         if (ctx && ctx->cancel && atomic_load(ctx->cancel)) { rc = -1; break; }
         const float *xi = x + (size_t)i * D;
-        memcpy(l, dvae_encode(m, 1, xi, q), sizeof(float) * (size_t)n);
-        double splsum = 0.0;
-        for (int u = 0; u < n; u++) { spl[u] = nn_fsoftplus(l[u]); splsum += spl[u]; }
         struct rng r;
         rng_init(&r, ctx ? ctx->seed : 0, EVAL_STREAM + (uint64_t)i);
         struct lse acc;
         lse_init(&acc);
         for (long k0 = 0; k0 < K; k0 += cap) {
             int nb = (int)QV_MIN((long)cap, K - k0);
-            /* z ~ q(z|x); log q(z|x) = Σ z l − softplus(l) */
-            for (int b = 0; b < nb; b++) {
-                float *zr = z + (size_t)b * n;
-                double s = -splsum;
-                for (int u = 0; u < n; u++) {
-                    zr[u] = rng_uniformf(&r) < q[u] ? 1.0f : 0.0f;
-                    s += zr[u] * l[u];
-                }
-                lq[b] = s;
-            }
+            /* z ~ q(z|x) and log q(z|x), drawn in double (hierarchical groups in order) */
+            dvae_post_sample(m, xi, nb, &r, z, lq);
             dvae_prior_logp(m, bm, nb, z, lp);
             nn_bernoulli_ll(dvae_decode(m, nb, z), xi, 0, nb, D, lx, NULL, 0.0f);
             for (int b = 0; b < nb; b++) lse_add(&acc, lx[b] + lp[b] + shift - lq[b]);
@@ -72,7 +58,7 @@ static int iw_range(struct dvae *m, const struct bm *bm, double logz, const floa
         if (report && ctx && ctx->progress)
             ctx->progress(ctx->ud, QV_MIN((double)(i + 1 - lo) * scale, (double)N), (double)N);
     }
-    free(q); free(l); free(z); free(lq); free(lp); free(lx); free(spl);
+    free(z); free(lq); free(lp); free(lx);
     return rc;
 }
 

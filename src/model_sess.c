@@ -27,6 +27,13 @@ static int model_save(struct qv_app *app, const struct qv_state *st, cJSON *sec,
     cJSON_AddStringToObject(sec, "prior", c->prior == DVAE_PRIOR_BM ? "boltzmann" : "bernoulli");
     cJSON_AddNumberToObject(sec, "batch_capacity", c->bmax);
     cJSON_AddNumberToObject(sec, "parameters", (double)m->nparams);
+    cJSON_AddNumberToObject(sec, "groups", m->ngroup);
+    if (m->ngroup > 1) {
+        cJSON *g = cJSON_AddArrayToObject(sec, "group_of");
+        for (int i = 0; i < c->n; i++) cJSON_AddItemToArray(g, cJSON_CreateNumber(m->unit_group[i]));
+    }
+    cJSON_AddBoolToObject(sec, "center", c->center);
+    if (c->center && sess_blob_put(io, "xmean", m->xmean, sizeof(float) * (size_t)c->D) < 0) return -1;
     return sess_blob_put(io, "weights", m->params, sizeof(float) * m->nparams);
 }
 
@@ -35,6 +42,49 @@ static int json_num(const cJSON *sec, const char *key, double *out)
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(sec, key);
     if (!cJSON_IsNumber(v)) return qv_seterr("model: session field '%s' is missing or not a number", key);
     *out = v->valuedouble;
+    return 0;
+}
+
+/* "groups" and "group_of" into c (and *group_of, malloc'ed, for more than one group). */
+static int load_groups(const cJSON *sec, struct dvae_config *c, int **group_of)
+{
+    const cJSON *g = cJSON_GetObjectItemCaseSensitive(sec, "groups");
+    c->groups = 1;
+    if (!g) return 0;
+    if (!cJSON_IsNumber(g) || g->valuedouble < 1 || g->valuedouble > DVAE_MAX_GROUPS)
+        return qv_seterr("model: bad 'groups' (1..%d)", DVAE_MAX_GROUPS);
+    c->groups = (int)g->valuedouble;
+    if (c->groups == 1) return 0;
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(sec, "group_of");
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != c->n)
+        return qv_seterr("model: 'group_of' must list the group of each of the %d latents", c->n);
+    int *go = qv_malloc(sizeof(int) * (size_t)c->n);
+    for (int i = 0; i < c->n; i++) {
+        const cJSON *v = cJSON_GetArrayItem(a, i);
+        if (!cJSON_IsNumber(v)) {
+            free(go);
+            return qv_seterr("model: 'group_of' entry %d is not a number", i);
+        }
+        go[i] = (int)v->valuedouble;
+    }
+    *group_of = go;
+    c->group_of = go;
+    return 0;
+}
+
+/* The centring model's mean image (blob "xmean", D floats). */
+static int load_xmean(struct sess_io *io, struct dvae *m)
+{
+    void *blob = NULL;
+    size_t len = 0;
+    if (sess_blob_get(io, "xmean", &blob, &len) < 0) return -1;
+    if (len != sizeof(float) * (size_t)m->cfg.D) {
+        free(blob);
+        return qv_seterr("model: mean-image blob has %zu bytes, expected %zu", len,
+                         sizeof(float) * (size_t)m->cfg.D);
+    }
+    memcpy(m->xmean, blob, len);
+    free(blob);
     return 0;
 }
 
@@ -74,8 +124,15 @@ static int model_load(struct qv_app *app, struct qv_state *st, const cJSON *sec,
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(sec, "prior");
     if (!cJSON_IsString(p)) return qv_seterr("model: bad 'prior'");
     c.prior = !strcmp(p->valuestring, "boltzmann") ? DVAE_PRIOR_BM : DVAE_PRIOR_BERNOULLI;
+    /* sessions saved before hierarchical posteriors and centring: one group, no centring */
+    int *group_of = NULL;
+    if (load_groups(sec, &c, &group_of) < 0) return -1;
+    const cJSON *ce = cJSON_GetObjectItemCaseSensitive(sec, "center");
+    c.center = cJSON_IsTrue(ce);
     struct dvae *m = dvae_new(&c, 0);
+    free(group_of);
     if (!m) return -1;
+    if (c.center && load_xmean(io, m) < 0) { dvae_free(m); return -1; }
     void *blob = NULL;
     size_t len = 0;
     if (sess_blob_get(io, "weights", &blob, &len) < 0) { dvae_free(m); return -1; }

@@ -414,11 +414,18 @@ static int step_gradients(struct loop *L, struct dvae_batch *io, long e)
 static void step_activity(struct loop *L)
 {
     const int B = L->B, n = L->n;
-    const float *l = L->m->enc.h[L->m->enc.nl - 1];
     float *q = L->qbuf;
-    size_t bn = (size_t)B * n, i = 0;
-    for (; i + NN_VL <= bn; i += NN_VL) nn_vstore(q + i, nn_vsigmoid(nn_vload(l + i)));
-    for (; i < bn; i++) q[i] = nn_fsigmoid(l[i]);
+    if (L->K == 1) {
+        const float *l = L->m->lx;   /* the step's logits [B × n] */
+        size_t bn = (size_t)B * n, i = 0;
+        for (; i + NN_VL <= bn; i += NN_VL) nn_vstore(q + i, nn_vsigmoid(nn_vload(l + i)));
+        for (; i < bn; i++) q[i] = nn_fsigmoid(l[i]);
+    } else {
+        /* K rows per image: the first sample's logits (a later group's depend on the sample) */
+        for (int b = 0; b < B; b++)
+            for (int u = 0; u < n; u++)
+                q[(size_t)b * n + u] = nn_fsigmoid(L->m->lx[((size_t)b * L->K) * n + u]);
+    }
     for (int b = 0; b < B; b++)
         for (int u = 0; u < n; u++) {
             double v = q[(size_t)b * n + u];

@@ -10,6 +10,8 @@
 #    metrics.csv keeps its width);
 #  - eval ll / eval units print their figures; generated digits land in grids/;
 #  - a metrics.csv that cannot be written costs one warning line, not the run;
+#  - --groups (hierarchical posterior) and centring: saved, resumed bit for bit, bad partitions;
+#    a session saved before them loads as a one-group, uncentred model;
 #  - bad input: no data, no model, prior size mismatch, K = 0, a NaN step (the checkpoint on disk
 #    stays byte-identical), each one clear "error: …" line.
 set -u
@@ -120,6 +122,33 @@ echo "$out" | grep -Eq 'last validation elbo (-[0-9.]+) \(discrete z: \1\)' ||
   fail "--relax st: relaxed and discrete validation differ: $out"
 out=$(run "session load st; model info")
 echo "$out" | grep -q ' st tau=0.5' || fail "--relax st not saved: $out"
+# --- hierarchical posterior (--groups) and centring: saved, resumed bit for bit, bad input -------
+bad "$SETUP_BM; model new --groups 0" 'model new: --groups must be 1..8'
+bad "$SETUP_BM; model new --groups 0-10/5-23" 'model new: --groups: unit 5 is in two groups'
+bad "$SETUP_BM; model new --groups 0-10" 'model new: --groups: unit 11 is in no group'
+bad "$SETUP_BM; model new --groups 0-10/11-24" 'model new: --groups: units 11-24 are not within 0..23'
+bad "$SETUP_BM; model new --groups 2 --kl analytic" 'analytic KL needs a factorial posterior'
+bad "$SETUP_BM; model new --hidden 64 --groups 2; train 1 --kl analytic" 'train: the analytic KL needs a factorial posterior'
+G2="$SETUP_BM; model new --hidden 64 --groups 2"
+run "$G2; session save ga; train 2 --quiet --threads 2 --iw 2" >/dev/null
+run "$G2; session save gb; train 1 --quiet --threads 2 --iw 2" >/dev/null
+out=$(run "session load gb; model info; train 1 --quiet --iw 2")
+echo "$out" | grep -q '2 latent groups, centred input' || fail "groups/centring not restored: $out"
+cmp -s $S/ga/model-weights.*.bin $S/gb/model-weights.*.bin || fail "resumed 2-group run differs"
+grep -q '"group_of"' $S/ga/session.json || fail "partition not saved"
+# a session saved before groups and centring existed loads as a one-group, uncentred model
+run "$SETUP_BM; model new --hidden 64 --no-center; session save old; train 1 --quiet" >/dev/null
+python3 - "$S/old/session.json" <<'PY'
+import json, sys
+p = sys.argv[1]; j = json.load(open(p))
+def strip(o):
+    if isinstance(o, dict):
+        for k in ("groups", "group_of", "center"): o.pop(k, None)
+        for v in o.values(): strip(v)
+strip(j); json.dump(j, open(p, "w"))
+PY
+out=$(run "session load old; model info; train 1 --quiet")
+echo "$out" | grep -q 'latent group' && fail "an old session grew groups or centring: $out"
 bad "$SETUP_BM; model new --relax rebar" "model new: --relax: unknown relaxation 'rebar' (gumbolt, st)"
 
 # --- --iw K: importance-weighted training trains other weights, and resumes exactly ---------------

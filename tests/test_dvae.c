@@ -22,6 +22,7 @@
 #include "dvae.h"
 #include "eval.h"
 #include "graph.h"
+#include "test_dvae_util.h"
 
 static struct dvae *tiny_model(enum dvae_prior prior, int n, float tau)
 {
@@ -40,24 +41,13 @@ static struct dvae *tiny_model(enum dvae_prior prior, int n, float tau)
     /* non-zero biases and prior logits so every gradient path carries signal */
     struct rng r;
     rng_init(&r, 5, 5);
-    for (int i = 0; i < m->enc.nl; i++) {
-        for (int j = 0; j < m->enc.L[i].out; j++) m->enc.L[i].b[j] = (float)(rng_uniform(&r) - 0.5);
+    for (int i = 0; i < m->enc[0].nl; i++) {
+        for (int j = 0; j < m->enc[0].L[i].out; j++) m->enc[0].L[i].b[j] = (float)(rng_uniform(&r) - 0.5);
         for (int j = 0; j < m->dec.L[i].out; j++) m->dec.L[i].b[j] = (float)(rng_uniform(&r) - 0.5);
     }
     if (m->prior_a)
         for (int i = 0; i < n; i++) m->prior_a[i] = (float)(2 * rng_uniform(&r) - 1);
     return m;
-}
-
-static struct bm *tiny_bm(int m_, int n_, int t, uint64_t seed, double scale)
-{
-    struct bm *bm = bm_new(graph_chimera(m_, n_, t));
-    assert_non_null(bm);
-    struct rng r;
-    rng_init(&r, seed, 1);
-    for (int i = 0; i < bm->n; i++) bm->b[i] = scale * (2 * rng_uniform(&r) - 1);
-    for (long k = 0; k < bm->ne; k++) bm->w[k] = scale * (2 * rng_uniform(&r) - 1);
-    return bm;
 }
 
 static void make_batch(int B, int D, int n, float *x, float *noise)
@@ -81,56 +71,6 @@ static double loss_at(struct dvae *m, const struct bm *bm, int B, const float *x
         l += beta * lz;
     }
     return l;
-}
-
-/* Compares analytic and FD gradients; returns ‖fd − an‖ / ‖fd‖ and checks elementwise. */
-struct cmp { double num, den, worst; };
-static void cmp_add(struct cmp *c, double fd, double an)
-{
-    c->num += (fd - an) * (fd - an);
-    c->den += fd * fd;
-    double e = fabs(fd - an) / (2e-3 + 0.05 * fabs(fd));
-    if (e > c->worst) c->worst = e;
-}
-
-/* Central differences of a loss over every network parameter (padding skipped) and, for a BM
- * prior, over b and W, compared with the analytic gradients g [nparams] and g_b [n], g_w [ne].
- * Returns the network's relative error (and its worst scaled element in *worst); asserts the BM
- * parameters' relative error below 1e-3. */
-typedef double (*fd_loss)(struct dvae *m, void *ctx);
-
-static double fd_compare(struct dvae *m, struct bm *bm, const float *g, const double *g_b,
-                         const double *g_w, fd_loss f, void *ctx, double *worst)
-{
-    struct cmp c = {0};
-    const float eps = 2e-3f;
-    for (size_t k = 0; k < m->nparams; k++) {
-        if (g[k] == 0.0f && m->params[k] == 0.0f) continue;   /* padding */
-        float save = m->params[k];
-        m->params[k] = save + eps;
-        double lp = f(m, ctx);
-        m->params[k] = save - eps;
-        double lm = f(m, ctx);
-        m->params[k] = save;
-        cmp_add(&c, (lp - lm) / (2 * eps), g[k]);
-    }
-    if (bm) {
-        struct cmp cb = {0};
-        const double e2 = 1e-4;
-        for (int i = 0; i < bm->n + bm->ne; i++) {
-            double *pp = i < bm->n ? &bm->b[i] : &bm->w[i - bm->n];
-            double save = *pp;
-            *pp = save + e2; double lp = f(m, ctx);
-            *pp = save - e2; double lm = f(m, ctx);
-            *pp = save;
-            cmp_add(&cb, (lp - lm) / (2 * e2), i < bm->n ? g_b[i] : g_w[i - bm->n]);
-        }
-        double relb = sqrt(cb.num / cb.den);
-        print_message("BM prior: b, W gradient relative error %.2e\n", relb);
-        assert_true(relb < 1e-3);
-    }
-    *worst = c.worst;
-    return sqrt(c.num / c.den);
 }
 
 struct plain_ref { const struct bm *bm; int B; const float *x, *noise; double beta; };
@@ -243,8 +183,8 @@ static void check_adam_first_step(const struct dvae *m, const float *p0, const f
     const double b1 = 0.9, b2 = 0.999, eps = 1e-8, lr_t = lr * sqrt(1 - b2) / (1 - b1);
     char *kernel = calloc(m->nparams, 1);
     for (int k = 0; k < 2; k++)
-        for (int i = 0; i < m->enc.nl; i++) {
-            const struct nn_dense *L = k ? &m->dec.L[i] : &m->enc.L[i];
+        for (int i = 0; i < m->enc[0].nl; i++) {
+            const struct nn_dense *L = k ? &m->dec.L[i] : &m->enc[0].L[i];
             memset(kernel + (L->w - m->params), 1, (size_t)L->in * L->out);
         }
     for (size_t k = 0; k < m->nparams; k++) {
