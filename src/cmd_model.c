@@ -43,6 +43,9 @@ static int run_model_info(struct qv_app *app, const struct cmd_args *a)
                   t->iw > 1 ? ", last run importance-weighted" : "");
     if (t && isfinite(t->val_elbo_z))
         qv_printf(app, "last validation elbo %.3f (discrete z: %.3f)", t->val_elbo, t->val_elbo_z);
+    if (t && t->best)
+        qv_printf(app, "best validation elbo (discrete z) %.3f at epoch %ld (`model best` restores it)",
+                  t->best_val, t->best_epoch);
     else if (t && isfinite(t->val_elbo))   /* a session saved before the discrete figure existed */
         qv_printf(app, "last validation elbo %.3f", t->val_elbo);
     return 0;
@@ -99,6 +102,18 @@ static int parse_groups(struct qv_app *app, const char *s, struct dvae_config *c
         if (go[i] < 0) return qv_seterr("--groups: unit %d is in no group (the groups must cover 0..%d)", i, n - 1);
     c->groups = g + 1;
     c->group_of = go;
+    return 0;
+}
+
+static int run_model_best(struct qv_app *app, const struct cmd_args *a)
+{
+    const struct trainer *t = app->st.trainer;
+    if (!app->st.model) return qv_error(app, "model best: no model");
+    if (trainer_restore_best(t, app->st.model, app->st.prior) < 0)
+        return qv_error(app, "model best: %s", qv_errmsg());
+    qv_printf(app, "model best: parameters of epoch %ld restored (validation elbo, discrete z: %.3f)",
+              t->best_epoch, t->best_val);
+    emit_state(app);
     return 0;
 }
 
@@ -202,6 +217,11 @@ static const struct cmd_entry model_sub[] = {
              "unless --no-center.\n"
              "Replaces the current model and its optimiser state.",
      .max_pos = 0, .opts = model_new_opts, .run = run_model_new},
+    {.name = "best", .usage = "model best", .summary = "restore the best-validation parameters",
+     .help = "Puts back the network (and Boltzmann-machine prior) parameters saved when the discrete\n"
+             "validation ELBO was last at its best during `train`: choose checkpoints by validation,\n"
+             "then score the test set once.",
+     .max_pos = 0, .run = run_model_best},
     {.name = "info", .usage = "model info", .summary = "describe the current model",
      .help = "Layer sizes, activation, relaxation and τ, the prior (Bernoulli or the Boltzmann machine\n"
              "and its graph), parameter count, and how far the trainer has got (steps, epochs, seed).",
@@ -231,6 +251,10 @@ static int run_train(struct qv_app *app, const struct cmd_args *a)
         return qv_error(app, "train: --batch must be 1..%d, got %ld", DVAE_MAX_ROWS, b);
     o.batch = (int)b;
     o.kl_warmup = cmd_float(a, "kl-warmup", 0);
+    o.kl_frac = cmd_float(a, "kl-frac", 0);
+    o.val_every = cmd_int(a, "val-every", 1);
+    if (cmd_has(a, "lr-schedule") && train_lrs_parse(cmd_str(a, "lr-schedule", "const"), &o.lr_schedule) < 0)
+        return qv_error(app, "train: %s", qv_errmsg());
     if (cmd_has(a, "seed")) {
         long s = cmd_int(a, "seed", 1);
         if (s < 0) return qv_error(app, "train: --seed must be >= 0");
@@ -358,6 +382,9 @@ static const struct cmd_opt train_opts_tab[] = {
     {"batch", CMD_OPT_INT, "images per step (default 100)"},
     {"iw", CMD_OPT_INT, "importance samples per image: train on the IW bound (default 1, the ELBO)"},
     {"kl-warmup", CMD_OPT_FLOAT, "epochs over which the KL weight ramps from 0 to 1 (default 0)"},
+    {"kl-frac", CMD_OPT_FLOAT, "ramp the KL weight over this fraction of this run instead (DVAE#: 0.3)"},
+    {"lr-schedule", CMD_OPT_STR, "lr multiplier over this run: const (default), dvae (DVAE#'s steps), cosine"},
+    {"val-every", CMD_OPT_INT, "validate every N epochs and at the run's end (default 1)"},
     {"seed", CMD_OPT_INT, "data order and noise seed of a new run (default: the master seed)"},
     {"sweeps", CMD_OPT_INT, "sampler sweeps per step (sets the sampler's `sweeps` option)"},
     {"neg", CMD_OPT_INT, "negative-phase prior samples per step (default 100)"},
@@ -416,7 +443,11 @@ const struct cmd_entry cmd_train_entry = {
             "relaxed samples per image (Burda et al.; the prior term per sample, so a Bernoulli prior\n"
             "uses GumBolt's form instead of its closed form): tighter than the ELBO and closer to what\n"
             "`eval ll` scores, at about (K+1)/2 times the cost of a step (the train ELBO shown is then\n"
-            "that bound; validation stays single-sample).  Not with --kl analytic.",
+            "that bound; validation stays single-sample).  Not with --kl analytic.\n"
+            "--lr-schedule dvae|cosine scales --lr over this run (its epochs, or its --time budget):\n"
+            "DVAE#'s steps 1/10, 1, 1/3, 1/10, 1/33 at 2, 60, 75, 95 %, or a cosine to 0.  --kl-frac F\n"
+            "ramps the KL weight over the first F of the run.  The parameters at the best discrete\n"
+            "validation ELBO are kept in the session: `model best` puts them back.",
     .sub = train_sub, .min_pos = 1, .max_pos = 1, .opts = train_opts_tab, .run = run_train,
     .flags = CMD_LONG,
 };

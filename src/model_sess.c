@@ -198,6 +198,14 @@ static int trainer_save(struct qv_app *app, const struct qv_state *st, cJSON *se
     cJSON_AddNumberToObject(sec, "shards", t->shards);
     if (isfinite(t->val_elbo)) cJSON_AddNumberToObject(sec, "val_elbo", t->val_elbo);
     if (isfinite(t->val_elbo_z)) cJSON_AddNumberToObject(sec, "val_elbo_z", t->val_elbo_z);
+    if (t->best && isfinite(t->best_val)) {
+        cJSON_AddNumberToObject(sec, "best_val_elbo_z", t->best_val);
+        cJSON_AddNumberToObject(sec, "best_epoch", (double)t->best_epoch);
+        if (sess_blob_put(io, "best", t->best, sizeof(float) * t->adam.n) < 0) return -1;
+        if (t->best_prior &&
+            sess_blob_put(io, "best_prior", t->best_prior, sizeof(double) * (size_t)t->pn) < 0)
+            return -1;
+    }
     size_t nb = sizeof(float) * t->adam.n;
     unsigned char *buf = qv_malloc(2 * nb + 1);
     memcpy(buf, t->adam.m, nb);
@@ -213,6 +221,37 @@ static int trainer_save(struct qv_app *app, const struct qv_state *st, cJSON *se
         free(b2);
     }
     return rc;
+}
+
+/* The best-validation copy (sessions saved before it existed have none). */
+static int load_best(const cJSON *sec, struct sess_io *io, struct trainer *t)
+{
+    double v = 0, ep = 0;
+    if (json_num(sec, "best_val_elbo_z", &v) < 0 || json_num(sec, "best_epoch", &ep) < 0) {
+        qv_clearerr();
+        return 0;
+    }
+    void *blob = NULL;
+    size_t len = 0;
+    if (sess_blob_get(io, "best", &blob, &len) < 0) return -1;
+    if (len != sizeof(float) * t->adam.n) {
+        free(blob);
+        return qv_seterr("trainer: best-parameters blob has %zu bytes, expected %zu", len,
+                         sizeof(float) * t->adam.n);
+    }
+    t->best = blob;
+    if (t->pn > 0) {
+        if (sess_blob_get(io, "best_prior", &blob, &len) < 0) return -1;
+        if (len != sizeof(double) * (size_t)t->pn) {
+            free(blob);
+            return qv_seterr("trainer: best-prior blob has %zu bytes, expected %zu", len,
+                             sizeof(double) * (size_t)t->pn);
+        }
+        t->best_prior = blob;
+    }
+    t->best_val = v;
+    t->best_epoch = (long)ep;
+    return 0;
 }
 
 static int trainer_load(struct qv_app *app, struct qv_state *st, const cJSON *sec, struct sess_io *io)
@@ -235,7 +274,7 @@ static int trainer_load(struct qv_app *app, struct qv_state *st, const cJSON *se
     t->adam.t = (long)at;
     t->pt = (long)pt;
     t->pn = (long)pn;
-    t->val_elbo = t->val_elbo_z = t->logz = t->logz_err = NAN;
+    t->val_elbo = t->val_elbo_z = t->logz = t->logz_err = t->best_val = NAN;
     double v = 0;
     if (!json_num(sec, "lr", &v)) t->lr = v;
     if (!json_num(sec, "batch", &v)) t->batch = (int)v;
@@ -286,6 +325,7 @@ static int trainer_load(struct qv_app *app, struct qv_state *st, const cJSON *se
         memcpy(t->pv, (unsigned char *)blob + pb, pb);
         free(blob);
     }
+    if (load_best(sec, io, t) < 0) { trainer_free(t); return -1; }
     st->trainer = t;
     return 0;
 }

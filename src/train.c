@@ -31,6 +31,32 @@ void train_opts_default(struct train_opts *o)
     o->wd_prior = 1e-4;
     o->log_every = 50;
     o->save = true;
+    o->val_every = 1;
+}
+
+int train_lrs_parse(const char *s, enum train_lrs *out)
+{
+    if (!strcmp(s, "const")) *out = TRAIN_LRS_CONST;
+    else if (!strcmp(s, "dvae")) *out = TRAIN_LRS_DVAE;
+    else if (!strcmp(s, "cosine")) *out = TRAIN_LRS_COSINE;
+    else return qv_seterr("--lr-schedule: unknown schedule '%s' (const, dvae, cosine)", s);
+    return 0;
+}
+
+const char *train_lrs_name(enum train_lrs s)
+{
+    return s == TRAIN_LRS_DVAE ? "dvae" : s == TRAIN_LRS_COSINE ? "cosine" : "const";
+}
+
+double train_lrs_mult(enum train_lrs s, double p)
+{
+    p = p < 0 ? 0 : p > 1 ? 1 : p;
+    switch (s) {
+    case TRAIN_LRS_DVAE:
+        return p < 0.02 ? 0.1 : p < 0.6 ? 1.0 : p < 0.75 ? 1.0 / 3 : p < 0.95 ? 0.1 : 1.0 / 33;
+    case TRAIN_LRS_COSINE: return 0.5 * (1.0 + cos(M_PI * p));
+    default: return 1.0;
+    }
 }
 
 struct trainer *trainer_new(const struct dvae *m, const struct bm *bm, uint64_t seed)
@@ -44,7 +70,7 @@ struct trainer *trainer_new(const struct dvae *m, const struct bm *bm, uint64_t 
         t->pm = qv_calloc((size_t)t->pn, sizeof(double));
         t->pv = qv_calloc((size_t)t->pn, sizeof(double));
     }
-    t->val_elbo = t->val_elbo_z = t->logz = t->logz_err = NAN;
+    t->val_elbo = t->val_elbo_z = t->logz = t->logz_err = t->best_val = NAN;
     return t;
 }
 
@@ -54,7 +80,22 @@ void trainer_free(struct trainer *t)
     nn_adam_free(&t->adam);
     free(t->pm);
     free(t->pv);
+    free(t->best);
+    free(t->best_prior);
     free(t);
+}
+
+int trainer_restore_best(const struct trainer *t, struct dvae *m, struct bm *bm)
+{
+    if (!t || !t->best) return qv_seterr("no best-validation parameters kept yet (train validates every epoch)");
+    if (t->adam.n != m->nparams || (t->pn && (!bm || t->pn != bm->n + bm->ne)))
+        return qv_seterr("the best-validation parameters belong to a model of another shape");
+    memcpy(m->params, t->best, sizeof(float) * m->nparams);
+    if (t->pn) {
+        memcpy(bm->b, t->best_prior, sizeof(double) * (size_t)bm->n);
+        memcpy(bm->w, t->best_prior + bm->n, sizeof(double) * (size_t)bm->ne);
+    }
+    return 0;
 }
 
 /* ---- helpers ----------------------------------------------------------------------------------- */
@@ -217,7 +258,8 @@ struct loop {
     bool csv_z;
     double lz;                  /* the latest log Z estimate (0 for a Bernoulli prior) */
     double klw;                 /* the step's KL weight */
-    long done_steps, total_steps;
+    double lr;                  /* the step's learning rate (o->lr × the schedule's multiplier) */
+    long done_steps, total_steps, end_epoch;
     double t_start, t_sample;
     /* the logging window: sums over steps, activity E_q[z_u] moments s1, s2 [n] over rows */
     long win_steps, win_rows;
@@ -248,6 +290,9 @@ static int loop_check(struct qv_app *app, const struct train_opts *o)
                         "(--kl relaxed)");
     if (!(o->lr > 0) || !isfinite(o->lr)) return qv_error(app, "train: --lr must be a positive number");
     if (o->kl_warmup < 0) return qv_error(app, "train: --kl-warmup must be >= 0");
+    if (!(o->kl_frac >= 0 && o->kl_frac <= 1))
+        return qv_error(app, "train: --kl-frac must be in [0, 1] (a fraction of this run)");
+    if (o->val_every < 1) return qv_error(app, "train: --val-every must be at least 1 epoch");
     if (isbm && (o->neg < 1 || o->neg > 1000000))
         return qv_error(app, "train: --neg must be 1..1000000");
     const long ntrain = app->st.data->split_count[DATA_TRAIN];
@@ -466,7 +511,7 @@ static void window_report(struct loop *L, long e)
     ev.m.elbo = L->win_elbo / L->win_steps;
     ev.m.rec = L->win_rec / L->win_steps;
     ev.m.kl = L->win_kl / L->win_steps;
-    ev.m.lr = L->o->lr;
+    ev.m.lr = L->lr;
     ev.m.ips = (double)L->win_steps * L->B / fmax(now - L->win_t0, 1e-9);
     ev.m.val_elbo = ev.m.val_elbo_z = NAN;
     ev.m.val_ll = NAN;
@@ -488,7 +533,7 @@ static void window_report(struct loop *L, long e)
     ea.ival = nact;
     qv_emit(L->app, &ea);
     csv_row(L, "%ld,%.4f,%.4f,%.4f,%.4f,%.4f,%g,%.1f,,%d,%.3f%s\n", t->step, ev.m.epoch, ev.m.elbo,
-            ev.m.rec, ev.m.kl, L->klw, L->o->lr, ev.m.ips, nact, now - L->t_start, L->csv_z ? "," : "");
+            ev.m.rec, ev.m.kl, L->klw, L->lr, ev.m.ips, nact, now - L->t_start, L->csv_z ? "," : "");
     L->win_elbo = L->win_rec = L->win_kl = 0;
     L->win_steps = L->win_rows = 0;
     memset(L->s1, 0, sizeof(double) * (size_t)n);
@@ -504,9 +549,14 @@ static int train_step(struct loop *L, long e)
     data_batch(L->ds, DATA_TRAIN, L->perm + t->batch_pos * L->B, L->B, e, L->x);
     struct rng save_rng = t->rng;   /* a refused step leaves the noise stream where it was */
     dvae_noise(&t->rng, L->noise, (size_t)L->B * L->K * L->n);
-    L->klw = o->kl_warmup > 0
-                 ? QV_MIN(1.0, (double)(t->step + 1) / (o->kl_warmup * (double)L->nbatch))
-                 : 1.0;
+    /* this call's progress: its steps, or its clock under --time */
+    const double p = o->max_seconds > 0 ? (qv_now() - L->t_start) / o->max_seconds
+                                        : (double)L->done_steps / (double)QV_MAX(L->total_steps, 1);
+    L->lr = o->lr * train_lrs_mult(o->lr_schedule, p);
+    if (o->kl_frac > 0) L->klw = QV_MIN(1.0, p / o->kl_frac);
+    else L->klw = o->kl_warmup > 0
+                      ? QV_MIN(1.0, (double)(t->step + 1) / (o->kl_warmup * (double)L->nbatch))
+                      : 1.0;
     int rc = L->isbm ? step_negative(L) : 0;
     struct dvae_batch io;
     if (rc == 0) rc = step_gradients(L, &io, e);
@@ -515,8 +565,8 @@ static int train_step(struct loop *L, long e)
         return rc;
     }
     step_activity(L);
-    dvae_adam_step(L->m, &t->adam, o->lr, o->wd);
-    if (L->isbm) prior_adam_step(t, L->bm, L->gb, L->gw, o->lr, o->wd_prior);
+    dvae_adam_step(L->m, &t->adam, L->lr, o->wd);
+    if (L->isbm) prior_adam_step(t, L->bm, L->gb, L->gw, L->lr, o->wd_prior);
     t->step++;
     t->batch_pos++;
     L->done_steps++;
@@ -540,7 +590,7 @@ static void epoch_report(struct loop *L, double val, double valz)
     ev.m.elbo = L->ep_steps ? L->ep_elbo / L->ep_steps : NAN;
     ev.m.rec = L->ep_steps ? L->ep_rec / L->ep_steps : NAN;
     ev.m.kl = L->ep_steps ? L->ep_kl / L->ep_steps : NAN;
-    ev.m.lr = L->o->lr;
+    ev.m.lr = L->lr;
     ev.m.ips = NAN;
     ev.m.val_elbo = val;
     ev.m.val_elbo_z = valz;
@@ -549,16 +599,34 @@ static void epoch_report(struct loop *L, double val, double valz)
     qv_emit(L->app, &ev);
     char zcol[32] = "";
     if (L->csv_z) snprintf(zcol, sizeof zcol, ",%.4f", valz);
-    csv_row(L, "%ld,%.4f,,,,,%g,,%.4f,,%.3f%s\n", t->step, (double)t->epoch, L->o->lr, val,
+    csv_row(L, "%ld,%.4f,,,,,%g,,%.4f,,%.3f%s\n", t->step, (double)t->epoch, L->lr, val,
             qv_now() - L->t_start, zcol);
     train_emit_grid(L->app, L->smp.z, L->smp.count, t->epoch);
     if (!L->o->quiet) {
         char lzs[96] = "";
         if (L->isbm) snprintf(lzs, sizeof lzs, "  log Z %.2f±%.2f", t->logz, t->logz_err);
-        qv_printf(L->app, "epoch %ld: train elbo %.2f (rec %.2f, kl %.2f)  valid elbo %.2f (z %.2f)%s  %.0f img/s",
-                  t->epoch, ev.m.elbo, ev.m.rec, ev.m.kl, val, valz, lzs,
+        char vs[64] = "  (not validated)";
+        if (isfinite(val)) snprintf(vs, sizeof vs, "  valid elbo %.2f (z %.2f)", val, valz);
+        qv_printf(L->app, "epoch %ld: train elbo %.2f (rec %.2f, kl %.2f)%s%s  %.0f img/s",
+                  t->epoch, ev.m.elbo, ev.m.rec, ev.m.kl, vs, lzs,
                   (double)L->done_steps * L->B / fmax(qv_now() - L->t_start, 1e-9));
     }
+}
+
+/* A copy of the parameters when the discrete validation ELBO beats the best so far. */
+static void keep_best(struct loop *L, double valz)
+{
+    struct trainer *t = L->t;
+    if (!isfinite(valz) || (isfinite(t->best_val) && valz <= t->best_val)) return;
+    if (!t->best) t->best = qv_malloc(sizeof(float) * L->m->nparams);
+    memcpy(t->best, L->m->params, sizeof(float) * L->m->nparams);
+    if (L->isbm) {
+        if (!t->best_prior) t->best_prior = qv_malloc(sizeof(double) * (size_t)t->pn);
+        memcpy(t->best_prior, L->bm->b, sizeof(double) * (size_t)L->n);
+        memcpy(t->best_prior + L->n, L->bm->w, sizeof(double) * (size_t)L->bm->ne);
+    }
+    t->best_val = valz;
+    t->best_epoch = t->epoch;
 }
 
 /* End of an epoch: finiteness check, log Z, both validation ELBOs, the report and the checkpoint.
@@ -580,11 +648,15 @@ static int epoch_end(struct loop *L)
     /* both validation ELBOs on the same images and noise: the relaxed one is the objective,
      * the discrete one is what `eval ll` scores (the gap between them is the relaxation's) */
     double val = NAN, valz = NAN;
-    if (L->ds->split_count[DATA_VALID] > 0 &&
-        train_val_elbo(app, DATA_VALID, 10000, L->isbm ? t->logz : 0.0, &val, &valz) < 0)
-        val = valz = NAN;
-    t->val_elbo = val;
-    t->val_elbo_z = valz;
+    const bool last = t->epoch == L->end_epoch ||
+                      (L->o->max_seconds > 0 && qv_now() - L->t_start >= L->o->max_seconds);
+    if (L->ds->split_count[DATA_VALID] > 0 && (last || t->epoch % L->o->val_every == 0)) {
+        if (train_val_elbo(app, DATA_VALID, 10000, L->isbm ? t->logz : 0.0, &val, &valz) < 0)
+            val = valz = NAN;
+        t->val_elbo = val;
+        t->val_elbo_z = valz;
+        keep_best(L, valz);
+    }
     epoch_report(L, val, valz);
     if (L->o->save) {
         char name[sizeof app->session_name];   /* a copy: session_save rewrites the name */
@@ -611,7 +683,7 @@ int train_run(struct qv_app *app, const struct train_opts *o)
     /* the KL shown per step includes the latest log Z estimate (refreshed every epoch) */
     if (isbm && !isfinite(t->logz)) quick_logz(app, L.bm, t->seed + (uint64_t)t->epoch, &t->logz, &t->logz_err);
     L.lz = isbm && isfinite(t->logz) ? t->logz : 0.0;
-    const long end_epoch = t->epoch + o->epochs;
+    const long end_epoch = L.end_epoch = t->epoch + o->epochs;
     nn_sgemm_seconds = 0;
     nn_profile = true;
     int status = 0;

@@ -15,11 +15,25 @@
 #include "app.h"
 #include "dvae.h"
 
+/* Learning-rate multiplier over the progress p ∈ [0, 1] of one `train` call (its epochs, or its
+ * --time budget — then the schedule follows the clock):
+ *  const   1
+ *  dvae    DVAE#'s piecewise one: 1/10 for p < 2 %, 1 to 60 %, 1/3 to 75 %, 1/10 to 95 %, 1/33 after
+ *  cosine  (1 + cos πp)/2 */
+enum train_lrs { TRAIN_LRS_CONST, TRAIN_LRS_DVAE, TRAIN_LRS_COSINE };
+int train_lrs_parse(const char *s, enum train_lrs *out);   /* -1 + error "--lr-schedule: …" */
+const char *train_lrs_name(enum train_lrs s);
+double train_lrs_mult(enum train_lrs s, double p);
+
 struct train_opts {
     long epochs;          /* epochs to run now (continuing from the trainer's position) */
     double lr;            /* Adam learning rate (3e-3) */
     int batch;            /* examples per step (100) */
     double kl_warmup;     /* epochs over which the KL weight ramps 0 → 1 (0 = none) */
+    double kl_frac;       /* > 0: the KL weight is min(1, p / kl_frac) over this call's progress p
+                           * instead (DVAE#: 0.3 of the run) */
+    enum train_lrs lr_schedule;   /* multiplier of lr over this call (const) */
+    long val_every;       /* validate every N epochs (and at the call's last; 1) */
     uint64_t seed;        /* data order / noise seed (a new trainer only; default app seed) */
     bool seed_set;
     long neg;             /* negative-phase samples per step (100) */
@@ -57,6 +71,12 @@ struct trainer {
                            * the arithmetic of a step depends on it */
     /* last results */
     double val_elbo, val_elbo_z, logz, logz_err;   /* validation: relaxed, discrete z */
+    /* the best validation so far (discrete z ELBO, the figure `eval ll` tightens) and a copy of
+     * the model and BM prior parameters then: `model best` restores them (saved with the session) */
+    double best_val;      /* NAN: none yet */
+    long best_epoch;
+    float *best;          /* [adam.n] network parameters, or NULL */
+    double *best_prior;   /* [pn] b then W, or NULL */
     /* time split of the last run, seconds: total, sampler, sgemm */
     double t_total, t_sample, t_sgemm;
     long steps_timed;
@@ -64,6 +84,9 @@ struct trainer {
 
 struct trainer *trainer_new(const struct dvae *m, const struct bm *bm, uint64_t seed);
 void trainer_free(struct trainer *t);
+/* Puts the best-validation parameters back into m (and bm); error if none were kept or the
+ * shapes changed. */
+int trainer_restore_best(const struct trainer *t, struct dvae *m, struct bm *bm);
 
 /* Runs o->epochs epochs.  Returns 0 (done), 1 (stopped by app->cancel: position kept, resumable)
  * or -1 with the error reported (qv_error).  Never checkpoints a model with NaN/Inf in it. */

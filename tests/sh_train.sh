@@ -12,6 +12,7 @@
 #  - a metrics.csv that cannot be written costs one warning line, not the run;
 #  - --groups (hierarchical posterior) and centring: saved, resumed bit for bit, bad partitions;
 #    a session saved before them loads as a one-group, uncentred model;
+#  - --lr-schedule, --kl-frac, --val-every, and `model best` restoring the best-validation epoch;
 #  - bad input: no data, no model, prior size mismatch, K = 0, a NaN step (the checkpoint on disk
 #    stays byte-identical), each one clear "error: …" line.
 set -u
@@ -149,6 +150,23 @@ strip(j); json.dump(j, open(p, "w"))
 PY
 out=$(run "session load old; model info; train 1 --quiet")
 echo "$out" | grep -q 'latent group' && fail "an old session grew groups or centring: $out"
+# --- recipe controls: lr schedule, KL warm-up as a fraction, validation cadence, best checkpoint --
+bad "$SETUP_BE; train 1 --lr-schedule step" "train: --lr-schedule: unknown schedule 'step' (const, dvae, cosine)"
+bad "$SETUP_BE; train 1 --kl-frac 2" 'train: --kl-frac must be in .0, 1. (a fraction of this run)'
+bad "$SETUP_BE; train 1 --val-every 0" 'train: --val-every must be at least 1 epoch'
+bad "$SETUP_BE; model best" 'model best: no best-validation parameters kept yet'
+out=$(run "$SETUP_BE; session save ls; train 2 --lr-schedule dvae --kl-frac 0.3 --val-every 2")
+echo "$out" | grep -q '^epoch 1: .*(not validated)' || fail "--val-every 2 validated epoch 1: $out"
+echo "$out" | grep -q '^epoch 2: .*valid elbo' || fail "the run's last epoch was not validated: $out"
+# the schedule's rate reaches metrics.csv: DVAE#'s last step is lr/33 at the end of the run
+tail -n 1 $S/ls/metrics.csv | awk -F, '{ exit !($7 > 9e-5 && $7 < 9.2e-5) }' || fail "lr/33 not logged: $(tail -n 1 $S/ls/metrics.csv)"
+# the best checkpoint: a second epoch that spoils the model (τ 8, high rate) is not kept, and
+# `model best` restores epoch 1's parameters exactly (prior included), also after save/load
+run "$SETUP_BM; session save cur; train 1 --quiet; session save e1; session save cur; train 1 --quiet --lr 0.03 --tau 8 --no-save; session save sp" >/dev/null
+out=$(run "session load sp; model info; model best; session save rb")
+echo "$out" | grep -q 'model best: parameters of epoch 1 restored' || fail "model best: $out"
+cmp -s $S/e1/model-weights.*.bin $S/rb/model-weights.*.bin || fail "model best did not restore epoch 1's weights"
+cmp -s $S/e1/prior-prior.*.bin $S/rb/prior-prior.*.bin || fail "model best did not restore epoch 1's prior"
 bad "$SETUP_BM; model new --relax rebar" "model new: --relax: unknown relaxation 'rebar' (gumbolt, st)"
 
 # --- --iw K: importance-weighted training trains other weights, and resumes exactly ---------------
