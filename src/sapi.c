@@ -188,11 +188,25 @@ static bool nap(const struct sapi_client *c, double s)
 
 enum { POST_NEVER_RETRY = 0 };
 
+/* What a failed transfer means to the user. */
+static const char *transfer_failure(CURLcode cc)
+{
+    switch (cc) {
+    case CURLE_OPERATION_TIMEDOUT: return "timed out";
+    case CURLE_COULDNT_CONNECT: return "cannot connect";
+    case CURLE_COULDNT_RESOLVE_HOST: return "cannot resolve host";
+    case CURLE_GOT_NOTHING: case CURLE_RECV_ERROR: case CURLE_SEND_ERROR:
+    case CURLE_PARTIAL_FILE: return "connection dropped";
+    case CURLE_PEER_FAILED_VERIFICATION: case CURLE_SSL_CONNECT_ERROR: return "TLS verification failed";
+    default: return "transfer failed";
+    }
+}
+
 /* One SAPI request with the retry policy of sapi.h.  path is relative to the endpoint.
  * wait_s: server-side long-poll time to add to the request timeout.  On success (2xx) r holds
  * the body; otherwise the error is set ("qpu: GET problems/…: HTTP 503: message"). */
 int sapi_request(struct sapi_client *c, const char *method, const char *path, const char *accept,
-                   const void *body, size_t n, bool deflated, double wait_s, struct resp *r)
+                 const void *body, size_t n, bool deflated, double wait_s, struct resp *r)
 {
     memset(r, 0, sizeof *r);
     r->retry_after = -1;
@@ -269,18 +283,8 @@ int sapi_request(struct sapi_client *c, const char *method, const char *path, co
         }
         if (cc != CURLE_OK) {
             if (r->overflow) { qv_seterr("qpu: %s: response larger than %u MiB", what, RESP_LIMIT >> 20); break; }
-            const char *kind;
-            switch (cc) {
-            case CURLE_OPERATION_TIMEDOUT: kind = "timed out"; break;
-            case CURLE_COULDNT_CONNECT: kind = "cannot connect"; break;
-            case CURLE_COULDNT_RESOLVE_HOST: kind = "cannot resolve host"; break;
-            case CURLE_GOT_NOTHING: case CURLE_RECV_ERROR: case CURLE_SEND_ERROR:
-            case CURLE_PARTIAL_FILE: kind = "connection dropped"; break;
-            case CURLE_PEER_FAILED_VERIFICATION: case CURLE_SSL_CONNECT_ERROR:
-                kind = "TLS verification failed"; break;
-            default: kind = "transfer failed"; break;
-            }
-            snprintf(msg, sizeof msg, "qpu: %s: %s (%s)", what, kind, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+            snprintf(msg, sizeof msg, "qpu: %s: %s (%s)", what, transfer_failure(cc),
+                     errbuf[0] ? errbuf : curl_easy_strerror(cc));
             /* Nothing reached the server only when the connection could not be opened. */
             bool nothing_sent = cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST;
             retry = !is_post || nothing_sent;

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,16 @@ static const char *type_name(const cJSON *v)
          : cJSON_IsArray(v) ? "an array" : cJSON_IsObject(v) ? "an object" : "null";
 }
 
+static int reject(char *why, size_t wn, const char *fmt, ...) QV_PRINTF(3, 4);
+static int reject(char *why, size_t wn, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, wn, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
 /* One entry of a solver list, v3 (identity {name, version {graph_id}}) or v2 (string id).  Fields
  * may be absent (filtered out); a field present with the wrong type rejects the entry: -1 with
  * the reason in why. */
@@ -28,15 +39,15 @@ static int brief_from_json(const cJSON *o, struct sapi_solver_brief *b, char *wh
 {
     memset(b, 0, sizeof *b);
     b->avg_load = NAN;
-    if (!cJSON_IsObject(o)) return snprintf(why, wn, "is %s, not an object", type_name(o)), -1;
+    if (!cJSON_IsObject(o)) return reject(why, wn, "is %s, not an object", type_name(o));
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "identity");
-    if (id && !cJSON_IsObject(id)) return snprintf(why, wn, "identity is %s, expected an object", type_name(id)), -1;
+    if (id && !cJSON_IsObject(id)) return reject(why, wn, "identity is %s, expected an object", type_name(id));
     const char *nk = id ? "identity.name" : "id";
     const cJSON *nm = id ? cJSON_GetObjectItemCaseSensitive(id, "name") : cJSON_GetObjectItemCaseSensitive(o, "id");
-    if (!nm) return snprintf(why, wn, "has no name (neither identity.name nor id)"), -1;
+    if (!nm) return reject(why, wn, "has no name (neither identity.name nor id)");
     if (!cJSON_IsString(nm) || !nm->valuestring[0] || strlen(nm->valuestring) >= sizeof b->name)
-        return snprintf(why, wn, "%s is %s, expected a non-empty string of < %zu characters", nk,
-                        cJSON_IsString(nm) ? "a string of the wrong length" : type_name(nm), sizeof b->name), -1;
+        return reject(why, wn, "%s is %s, expected a non-empty string of < %zu characters", nk,
+                        cJSON_IsString(nm) ? "a string of the wrong length" : type_name(nm), sizeof b->name);
     snprintf(b->name, sizeof b->name, "%s", nm->valuestring);
     const cJSON *pr = cJSON_GetObjectItemCaseSensitive(o, "properties");
     const cJSON *topo = cJSON_GetObjectItemCaseSensitive(pr, "topology");
@@ -47,11 +58,11 @@ static int brief_from_json(const cJSON *o, struct sapi_solver_brief *b, char *wh
         {"properties.topology.type", cJSON_GetObjectItemCaseSensitive(topo, "type"), true},
         {"avg_load", cJSON_GetObjectItemCaseSensitive(o, "avg_load"), false},
         {"properties.num_qubits", cJSON_GetObjectItemCaseSensitive(pr, "num_qubits"), false}};
-    if (pr && !cJSON_IsObject(pr)) return snprintf(why, wn, "properties is %s, expected an object", type_name(pr)), -1;
+    if (pr && !cJSON_IsObject(pr)) return reject(why, wn, "properties is %s, expected an object", type_name(pr));
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         const cJSON *v = f[i].v;
         bool ok = !v || (f[i].str ? cJSON_IsString(v) : cJSON_IsNumber(v) || (cJSON_IsNull(v) && i == 4));
-        if (!ok) return snprintf(why, wn, "%s is %s, expected %s", f[i].key, type_name(v), f[i].str ? "a string" : "a number"), -1;
+        if (!ok) return reject(why, wn, "%s is %s, expected %s", f[i].key, type_name(v), f[i].str ? "a string" : "a number");
     }
     if (f[0].v) snprintf(b->graph_id, sizeof b->graph_id, "%s", f[0].v->valuestring);
     if (f[1].v) snprintf(b->status, sizeof b->status, "%s", f[1].v->valuestring);
