@@ -5,6 +5,12 @@
  * with the emulated annealer (`sqa` sampler, the solver's A(s)/B(s) and temperature) on the
  * solver's real working graph.  Timing fields follow the solver's timing model.
  *
+ * A drop-in for D-Wave's own clients (qpu-protocol §1.11): solver resources in the v3 form
+ * (`identity` objects, "version=3.0.0") when Accept asks for version 3 and in the v2 form (string
+ * `id`, what Ocean clients before 0.14 read) otherwise; a POST's reply is aligned with its jobs,
+ * an error object in the place of each job that fails validation; problem ids are UUID4s from
+ * the OS random source; each solver's graph id is hashed from its working graph.
+ *
  * Fault injection (tests): added latency, a rate (or a count) of 429/500/503 replies, malformed
  * or truncated answers, dropped connections.  Spec text, comma-separated:
  *   latency=S      add S seconds before every reply
@@ -15,7 +21,7 @@
  * 429/5xx/drop apply to every request; malformed/truncated to answers only.
  *
  * Threads: libmicrohttpd runs one thread per connection; one worker thread anneals problems in
- * submission order.  All shared state is behind one mutex. */
+ * submission order.  All shared state is behind one mutex.  Internals: emu_int.h. */
 #ifndef QV_EMU_H
 #define QV_EMU_H
 #include "qv.h"

@@ -1,7 +1,7 @@
 /* sapi.c — the SAPI client: HTTP with libcurl (TLS verification always on, retries with
  * back-off, cancellation), solver listing and properties with caching, problem submission,
  * long-polling, answer decoding and cancel.  Protocol: shared docs qpu-protocol.md §1. */
-#include "sapi.h"
+#include "sapi_int.h"
 #include "solver.h"
 
 #include <cjson/cJSON.h>
@@ -14,32 +14,13 @@
 #include <strings.h>
 #include <time.h>
 
-#define MT(x) "application/vnd.dwave.sapi." x "+json; version=3.0.0"
 #define RESP_LIMIT (256u << 20)   /* refuse response bodies above 256 MiB */
-
-struct solver_cache_ent { struct solver_props *sp; double fetched; };
-
-struct sapi_client {
-    struct sapi_config cfg;
-    CURL *curl;
-    mtx_t mu;            /* one transfer at a time on the handle */
-    atomic_int *cancel;
-    void (*log)(void *ud, const char *line);
-    void *log_ud;
-    struct solver_cache_ent *cache; int ncache;
-    struct solver_props **retired; int nretired;
-    struct sapi_solver_brief *list; int nlist; double list_time;
-    char current[128];
-    struct sapi_stats stats;
-    bool deprecation_logged;
-};
 
 static int curl_ready;
 static once_flag curl_once = ONCE_FLAG_INIT;
 static void curl_init_once(void) { curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == 0; }
 
-static void sapi_logf(struct sapi_client *c, const char *fmt, ...) QV_PRINTF(2, 3);
-static void sapi_logf(struct sapi_client *c, const char *fmt, ...)
+void sapi_logf(struct sapi_client *c, const char *fmt, ...)
 {
     if (!c->log) return;
     char line[512];
@@ -116,15 +97,6 @@ void sapi_client_set_limits(struct sapi_client *c, double job_timeout, double re
 }
 
 /* ---------------------------------------------------------------- HTTP */
-
-struct resp {
-    char *body; size_t n, cap;
-    long status;
-    double retry_after;      /* s, <0 when absent */
-    char ctype[160];
-    char deprecation[256];   /* X-Deprecation header (logged once per client) */
-    bool overflow;
-};
 
 static size_t on_body(char *p, size_t sz, size_t nm, void *ud)
 {
@@ -216,11 +188,25 @@ static bool nap(const struct sapi_client *c, double s)
 
 enum { POST_NEVER_RETRY = 0 };
 
+/* What a failed transfer means to the user. */
+static const char *transfer_failure(CURLcode cc)
+{
+    switch (cc) {
+    case CURLE_OPERATION_TIMEDOUT: return "timed out";
+    case CURLE_COULDNT_CONNECT: return "cannot connect";
+    case CURLE_COULDNT_RESOLVE_HOST: return "cannot resolve host";
+    case CURLE_GOT_NOTHING: case CURLE_RECV_ERROR: case CURLE_SEND_ERROR:
+    case CURLE_PARTIAL_FILE: return "connection dropped";
+    case CURLE_PEER_FAILED_VERIFICATION: case CURLE_SSL_CONNECT_ERROR: return "TLS verification failed";
+    default: return "transfer failed";
+    }
+}
+
 /* One SAPI request with the retry policy of sapi.h.  path is relative to the endpoint.
  * wait_s: server-side long-poll time to add to the request timeout.  On success (2xx) r holds
  * the body; otherwise the error is set ("qpu: GET problems/…: HTTP 503: message"). */
-static int request(struct sapi_client *c, const char *method, const char *path, const char *accept,
-                   const void *body, size_t n, bool deflated, double wait_s, struct resp *r)
+int sapi_request(struct sapi_client *c, const char *method, const char *path, const char *accept,
+                 const void *body, size_t n, bool deflated, double wait_s, struct resp *r)
 {
     memset(r, 0, sizeof *r);
     r->retry_after = -1;
@@ -297,18 +283,8 @@ static int request(struct sapi_client *c, const char *method, const char *path, 
         }
         if (cc != CURLE_OK) {
             if (r->overflow) { qv_seterr("qpu: %s: response larger than %u MiB", what, RESP_LIMIT >> 20); break; }
-            const char *kind;
-            switch (cc) {
-            case CURLE_OPERATION_TIMEDOUT: kind = "timed out"; break;
-            case CURLE_COULDNT_CONNECT: kind = "cannot connect"; break;
-            case CURLE_COULDNT_RESOLVE_HOST: kind = "cannot resolve host"; break;
-            case CURLE_GOT_NOTHING: case CURLE_RECV_ERROR: case CURLE_SEND_ERROR:
-            case CURLE_PARTIAL_FILE: kind = "connection dropped"; break;
-            case CURLE_PEER_FAILED_VERIFICATION: case CURLE_SSL_CONNECT_ERROR:
-                kind = "TLS verification failed"; break;
-            default: kind = "transfer failed"; break;
-            }
-            snprintf(msg, sizeof msg, "qpu: %s: %s (%s)", what, kind, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+            snprintf(msg, sizeof msg, "qpu: %s: %s (%s)", what, transfer_failure(cc),
+                     errbuf[0] ? errbuf : curl_easy_strerror(cc));
             /* Nothing reached the server only when the connection could not be opened. */
             bool nothing_sent = cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST;
             retry = !is_post || nothing_sent;
@@ -344,124 +320,11 @@ static int request(struct sapi_client *c, const char *method, const char *path, 
     return rc;
 }
 
-static cJSON *parse_body(const struct resp *r, const char *what)
+cJSON *sapi_parse_body(const struct resp *r, const char *what)
 {
     cJSON *j = r->body ? cJSON_ParseWithLength(r->body, r->n) : NULL;
     if (!j) qv_seterr("qpu: %s: response is not valid JSON", what);
     return j;
-}
-
-/* ---------------------------------------------------------------- solvers */
-
-static void brief_from_json(const cJSON *o, struct sapi_solver_brief *b)
-{
-    memset(b, 0, sizeof *b);
-    b->avg_load = NAN;
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "identity");
-    const cJSON *nm = id ? cJSON_GetObjectItemCaseSensitive(id, "name") : cJSON_GetObjectItemCaseSensitive(o, "id");
-    if (cJSON_IsString(nm)) snprintf(b->name, sizeof b->name, "%s", nm->valuestring);
-    const cJSON *gid = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(id, "version"), "graph_id");
-    if (cJSON_IsString(gid)) snprintf(b->graph_id, sizeof b->graph_id, "%s", gid->valuestring);
-    const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "status");
-    if (cJSON_IsString(st)) snprintf(b->status, sizeof b->status, "%s", st->valuestring);
-    const cJSON *al = cJSON_GetObjectItemCaseSensitive(o, "avg_load");
-    if (cJSON_IsNumber(al)) b->avg_load = al->valuedouble;
-    const cJSON *pr = cJSON_GetObjectItemCaseSensitive(o, "properties");
-    const cJSON *cat = cJSON_GetObjectItemCaseSensitive(pr, "category");
-    if (cJSON_IsString(cat)) snprintf(b->category, sizeof b->category, "%s", cat->valuestring);
-    const cJSON *nq = cJSON_GetObjectItemCaseSensitive(pr, "num_qubits");
-    if (cJSON_IsNumber(nq)) b->num_qubits = nq->valueint;
-    const cJSON *topo = cJSON_GetObjectItemCaseSensitive(pr, "topology");
-    const cJSON *tt = cJSON_GetObjectItemCaseSensitive(topo, "type");
-    if (cJSON_IsString(tt)) snprintf(b->topology, sizeof b->topology, "%s", tt->valuestring);
-    const cJSON *sh = cJSON_GetObjectItemCaseSensitive(topo, "shape"), *e;
-    cJSON_ArrayForEach(e, sh) if (b->nshape < 4 && cJSON_IsNumber(e)) b->shape[b->nshape++] = e->valueint;
-    if (!b->category[0] && b->topology[0]) snprintf(b->category, sizeof b->category, "qpu");
-}
-
-int sapi_list_solvers(struct sapi_client *c, bool refresh, struct sapi_solver_brief **out, int *n)
-{
-    *out = NULL; *n = 0;
-    if (refresh || !c->list || qv_now() - c->list_time > 300) {
-        struct resp r;
-        const char *path = "solvers/remote/?filter=none%2C%2Bid%2C%2Bidentity%2C%2Bstatus%2C%2Bavg_load"
-                           "%2C%2Bdescription%2C%2Bproperties.category%2C%2Bproperties.topology"
-                           "%2C%2Bproperties.num_qubits";
-        if (request(c, "GET", path, MT("solver-definition-list"), NULL, 0, false, 0, &r)) return -1;
-        cJSON *j = parse_body(&r, "GET solvers/remote/");
-        free(r.body);
-        if (!j) return -1;
-        if (!cJSON_IsArray(j)) { cJSON_Delete(j); return qv_seterr("qpu: GET solvers/remote/: expected a JSON array"); }
-        int cnt = cJSON_GetArraySize(j), k = 0;
-        struct sapi_solver_brief *L = qv_calloc((size_t)cnt + 1, sizeof *L);
-        const cJSON *e;
-        cJSON_ArrayForEach(e, j) { brief_from_json(e, &L[k]); if (L[k].name[0]) k++; }
-        cJSON_Delete(j);
-        free(c->list);
-        c->list = L; c->nlist = k; c->list_time = qv_now();
-    }
-    *out = qv_mallocarray((size_t)c->nlist + 1, sizeof **out);
-    memcpy(*out, c->list, (size_t)c->nlist * sizeof **out);
-    *n = c->nlist;
-    return 0;
-}
-
-const struct solver_props *sapi_solver(struct sapi_client *c, const char *name)
-{
-    for (int i = 0; i < c->ncache; i++)
-        if (!strcmp(c->cache[i].sp->name, name) && qv_now() - c->cache[i].fetched < 3600)
-            return c->cache[i].sp;
-    char *esc = curl_easy_escape(c->curl, name, 0);
-    char path[400];
-    snprintf(path, sizeof path, "solvers/remote/%s", esc ? esc : name);
-    curl_free(esc);
-    struct resp r;
-    if (request(c, "GET", path, MT("solver-definition"), NULL, 0, false, 0, &r)) return NULL;
-    struct solver_props *sp = solver_parse_text(r.body, r.n);
-    free(r.body);
-    if (!sp) { qv_preferr("qpu: solver %s", name); return NULL; }
-    for (int i = 0; i < c->ncache; i++)
-        if (!strcmp(c->cache[i].sp->name, sp->name)) {
-            /* keep the old object alive: a sampler may still point at it */
-            c->retired = qv_realloc(c->retired, (size_t)(c->nretired + 1) * sizeof *c->retired);
-            c->retired[c->nretired++] = c->cache[i].sp;
-            c->cache[i].sp = sp; c->cache[i].fetched = qv_now();
-            return sp;
-        }
-    c->cache = qv_realloc(c->cache, (size_t)(c->ncache + 1) * sizeof *c->cache);
-    c->cache[c->ncache].sp = sp;
-    c->cache[c->ncache].fetched = qv_now();
-    c->ncache++;
-    return sp;
-}
-
-int sapi_use(struct sapi_client *c, const char *name)
-{
-    if (!sapi_solver(c, name)) return -1;
-    snprintf(c->current, sizeof c->current, "%s", name);
-    return 0;
-}
-
-const struct solver_props *sapi_current_solver(struct sapi_client *c)
-{
-    if (c->current[0]) return sapi_solver(c, c->current);
-    if (c->cfg.solver[0]) {
-        const struct solver_props *sp = sapi_solver(c, c->cfg.solver);
-        if (sp) snprintf(c->current, sizeof c->current, "%s", sp->name);
-        return sp;
-    }
-    struct sapi_solver_brief *L; int n;
-    if (sapi_list_solvers(c, false, &L, &n)) return NULL;
-    const char *pick = NULL;
-    for (int i = 0; i < n && !pick; i++)
-        if (!strcmp(L[i].category, "qpu") && (!L[i].status[0] || !strcmp(L[i].status, "ONLINE")))
-            pick = L[i].name;
-    if (!pick) { free(L); qv_seterr("qpu: no online QPU solver at %s", c->cfg.endpoint); return NULL; }
-    char name[64];
-    snprintf(name, sizeof name, "%s", pick);
-    free(L);
-    if (sapi_use(c, name)) return NULL;
-    return sapi_solver(c, name);
 }
 
 /* ---------------------------------------------------------------- problems */
@@ -518,14 +381,15 @@ int sapi_submit(struct sapi_client *c, const struct sapi_job *jobs, int njobs, c
     }
     char *text = cJSON_PrintUnformatted(arr);
     cJSON_Delete(arr);
+    if (!text) return qv_seterr("qpu: POST problems/: out of memory printing the request body");
     unsigned char *z = NULL; size_t zn = 0;
     if (sapi_deflate(text, strlen(text), &z, &zn)) { free(text); return -1; }
     free(text);
     struct resp r;
-    int rc = request(c, "POST", "problems/", MT("problems"), z, zn, true, 0, &r);
+    int rc = sapi_request(c, "POST", "problems/", MT("problems"), z, zn, true, 0, &r);
     free(z);
     if (rc) return -1;
-    cJSON *j = parse_body(&r, "POST problems/");
+    cJSON *j = sapi_parse_body(&r, "POST problems/");
     free(r.body);
     if (!j) return -1;
     if (cJSON_IsObject(j)) {   /* a single object answers a single job on some servers */
@@ -537,27 +401,40 @@ int sapi_submit(struct sapi_client *c, const struct sapi_job *jobs, int njobs, c
         cJSON_Delete(j);
         return qv_seterr("qpu: POST problems/: %d replies for %d problems", cJSON_GetArraySize(j), njobs);
     }
+    /* The reply is aligned with the jobs: a status, or an error object for a job the server
+     * refused (qpu-protocol §1.5).  The first failure is the call's error; the jobs the server
+     * did accept are cancelled so they cost no QPU time. */
     rc = 0;
-    for (int k = 0; k < njobs && !rc; k++) {
+    char err[512] = "";
+    for (int k = 0; k < njobs; k++) {
         const cJSON *m = cJSON_GetArrayItem(j, k);
         const cJSON *ec = cJSON_GetObjectItemCaseSensitive(m, "error_code");
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
         const cJSON *st = cJSON_GetObjectItemCaseSensitive(m, "status");
+        char em[300];
+        ids[k][0] = 0;
         if (ec) {
-            char em[300]; status_error(m, "", em, sizeof em);
-            rc = qv_seterr("qpu: POST problems/: HTTP %d: %s", (int)cJSON_GetNumberValue(ec), em);
+            status_error(m, "", em, sizeof em);
+            char which[48] = "";
+            if (njobs > 1) snprintf(which, sizeof which, "problem %d of %d: ", k + 1, njobs);
+            if (!rc) snprintf(err, sizeof err, "qpu: POST problems/: %sHTTP %d: %s", which, (int)cJSON_GetNumberValue(ec), em);
+            rc = -1;
         } else if (!cJSON_IsString(id) || !cJSON_IsString(st)) {
-            rc = qv_seterr("qpu: POST problems/: reply %d has no id/status", k);
+            if (!rc) snprintf(err, sizeof err, "qpu: POST problems/: reply %d has no id/status", k);
+            rc = -1;
         } else if (!strcmp(st->valuestring, "FAILED")) {
-            char em[300]; status_error(m, id->valuestring, em, sizeof em);
-            rc = qv_seterr("qpu: problem %s failed: %s", id->valuestring, em);
+            status_error(m, id->valuestring, em, sizeof em);
+            if (!rc) snprintf(err, sizeof err, "qpu: problem %s failed: %s", id->valuestring, em);
+            rc = -1;
         } else {
             snprintf(ids[k], 64, "%s", id->valuestring);
         }
     }
     cJSON_Delete(j);
-    if (!rc) c->stats.jobs += njobs;
-    return rc;
+    if (!rc) { c->stats.jobs += njobs; return 0; }
+    for (int k = 0; k < njobs; k++)
+        if (ids[k][0]) sapi_cancel(c, ids[k]);
+    return qv_seterr("%s", err);
 }
 
 /* Per-job QPU timing is kept in the stats; the sampler shows and logs it. */
@@ -578,7 +455,7 @@ int sapi_cancel(struct sapi_client *c, const char *id)
     int maxr = c->cfg.max_retries;
     c->cfg.max_retries = maxr < 2 ? maxr : 2;
     struct resp r;
-    int rc = request(c, "DELETE", path, MT("problem"), NULL, 0, false, 0, &r);
+    int rc = sapi_request(c, "DELETE", path, MT("problem"), NULL, 0, false, 0, &r);
     c->cfg.request_timeout = rt;
     c->cfg.max_retries = maxr;
     c->cancel = save;
@@ -609,11 +486,11 @@ int sapi_wait(struct sapi_client *c, const char *id, bool qubo, struct sapi_answ
         }
         snprintf(path, sizeof path, "problems/%s/?timeout=%d", id, wait);
         struct resp r;
-        if (request(c, "GET", path, MT("problem"), NULL, 0, false, wait, &r)) {
+        if (sapi_request(c, "GET", path, MT("problem"), NULL, 0, false, wait, &r)) {
             if (cancelled(c)) { sapi_cancel(c, id); return qv_seterr("qpu: problem %.8s: cancelled", id); }
             return -1;
         }
-        cJSON *m = parse_body(&r, "GET problems/ID/");
+        cJSON *m = sapi_parse_body(&r, "GET problems/ID/");
         free(r.body);
         if (!m) return -1;
         const cJSON *st = cJSON_GetObjectItemCaseSensitive(m, "status");
@@ -628,8 +505,8 @@ int sapi_wait(struct sapi_client *c, const char *id, bool qubo, struct sapi_answ
             cJSON *extra = NULL;
             if (!a) {
                 snprintf(path, sizeof path, "problems/%s/answer/", id);
-                if (request(c, "GET", path, MT("problem-answer"), NULL, 0, false, 0, &r)) { cJSON_Delete(m); return -1; }
-                extra = parse_body(&r, "GET problems/ID/answer/");
+                if (sapi_request(c, "GET", path, MT("problem-answer"), NULL, 0, false, 0, &r)) { cJSON_Delete(m); return -1; }
+                extra = sapi_parse_body(&r, "GET problems/ID/answer/");
                 free(r.body);
                 if (!extra) { cJSON_Delete(m); return -1; }
                 a = cJSON_GetObjectItemCaseSensitive(extra, "answer");
@@ -670,64 +547,4 @@ int sapi_sample(struct sapi_client *c, const struct sapi_job *jobs, int njobs, s
     }
     free(ids);
     return rc;
-}
-
-/* ---------------------------------------------------------------- index helpers */
-
-int *sapi_qubit_pos(const struct solver_props *sp)
-{
-    int *pos = qv_mallocarray((size_t)sp->num_qubits + 1, sizeof *pos);
-    for (int i = 0; i < sp->num_qubits; i++) pos[i] = -1;
-    for (int i = 0; i < sp->nq; i++)
-        if (sp->qubits[i] >= 0 && sp->qubits[i] < sp->num_qubits) pos[sp->qubits[i]] = i;
-    return pos;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-int sapi_coupler_index_build(const struct solver_props *sp, struct sapi_coupler_index *ix)
-{
-    ix->n = sp->nc;
-    /* key = (min << 32 | max) << 24 | … would overflow; pack (a,b) in the top bits and keep the
-     * coupler position in a parallel array sorted together via one combined 64-bit word:
-     * key = a·2^42 + b·2^21 + (pos has its own array). */
-    uint64_t *tmp = qv_mallocarray((size_t)sp->nc + 1, sizeof *tmp);
-    for (long k = 0; k < sp->nc; k++) {
-        uint64_t a = (uint64_t)QV_MIN(sp->couplers[k][0], sp->couplers[k][1]);
-        uint64_t b = (uint64_t)QV_MAX(sp->couplers[k][0], sp->couplers[k][1]);
-        tmp[k] = (a << 42) | (b << 21) | (uint64_t)k;   /* labels < 2^21, positions < 2^21 */
-    }
-    qsort(tmp, (size_t)sp->nc, sizeof *tmp, cmp_u64);
-    ix->key = qv_mallocarray((size_t)sp->nc + 1, sizeof *ix->key);
-    ix->pos = qv_mallocarray((size_t)sp->nc + 1, sizeof *ix->pos);
-    for (long k = 0; k < sp->nc; k++) {
-        ix->key[k] = tmp[k] >> 21;
-        ix->pos[k] = (long)(tmp[k] & ((1u << 21) - 1));
-    }
-    free(tmp);
-    return 0;
-}
-
-long sapi_coupler_find(const struct sapi_coupler_index *ix, int a, int b)
-{
-    if (a > b) { int t = a; a = b; b = t; }
-    if (a < 0) return -1;
-    uint64_t key = ((uint64_t)a << 21) | (uint64_t)b;
-    long lo = 0, hi = ix->n - 1;
-    while (lo <= hi) {
-        long mid = (lo + hi) / 2;
-        if (ix->key[mid] == key) return ix->pos[mid];
-        if (ix->key[mid] < key) lo = mid + 1; else hi = mid - 1;
-    }
-    return -1;
-}
-
-void sapi_coupler_index_free(struct sapi_coupler_index *ix)
-{
-    free(ix->key); free(ix->pos);
-    memset(ix, 0, sizeof *ix);
 }

@@ -77,8 +77,15 @@ struct sapi_solver_brief {
     int num_qubits;
     double avg_load;          /* NAN when not sent */
 };
-/* GET solvers/remote/ (filtered, cached for 5 min unless refresh).  *out malloc'ed. */
+/* GET solvers/remote/ (filtered, cached for 5 min unless refresh).  *out malloc'ed.  Entries
+ * of the wrong shape are left out and each is named, with the reason, through the log hook. */
 int sapi_list_solvers(struct sapi_client *c, bool refresh, struct sapi_solver_brief **out, int *n);
+/* Parse a solver list body (v2 entries with a string "id" or v3 ones with "identity"); entries
+ * whose fields have the wrong type are dropped, and why (if not NULL) receives one line per
+ * dropped entry ("solver list entry 2 (NAME) dropped: status is a number, expected a string").
+ * *out malloc'ed.  -1 + error when the text is not a JSON array. */
+int sapi_solver_list_parse(const char *text, size_t n, struct sapi_solver_brief **out, int *count,
+                           char *why, size_t wn);
 /* Full properties of one solver (GET solvers/remote/NAME, cached 1 h).  NULL + error. */
 const struct solver_props *sapi_solver(struct sapi_client *c, const char *name);
 /* Current solver: set by sapi_use (checked to exist), else the config's solver, else the first

@@ -82,7 +82,8 @@ out=$(DWAVE_API_ENDPOINT="http://127.0.0.1:$port/sapi/" HOME="$T/nohome" $Q -c "
 if command -v curl >/dev/null; then
     U="http://127.0.0.1:$port/sapi"
     H="X-Auth-Token: $QVAE_EMU_TOKEN"
-    hdr=$(curl -s -D - -o "$T/list.json" -H "$H" "$U/solvers/remote/?filter=none%2C%2Bidentity%2C%2Bproperties.num_qubits")
+    V3='Accept: application/vnd.dwave.sapi.solver-definition-list+json; version=3.0.0'
+    hdr=$(curl -s -D - -o "$T/list.json" -H "$H" -H "$V3" "$U/solvers/remote/?filter=none%2C%2Bidentity%2C%2Bproperties.num_qubits")
     echo "$hdr" | grep -qi "^content-type: application/vnd.dwave.sapi.solver-definition-list+json; version=3.0.0" \
         || { kill $pid; fail "media type: $hdr"; }
     grep -q '^\[{"identity":{"name":"DW_2000Q_5","version":{"graph_id":"[^"]*"}},"properties":{"num_qubits":2048}}\]$' "$T/list.json" \
@@ -93,8 +94,8 @@ if command -v curl >/dev/null; then
     gunzip -c "$T/one.gz" | grep -q '"num_qubits":2048' || { kill $pid; fail "gzip body"; }
     code() { curl -s -o "$T/body" -w '%{http_code}' "$@"; }
     [ "$(code "$U/solvers/remote/")" = 401 ] || { kill $pid; fail "no token: not 401"; }
-    [ "$(code -H "$H" -H 'Accept: application/vnd.dwave.sapi.solver-definition-list+json; version=2.0.0' "$U/solvers/remote/")" = 415 ] \
-        || { kill $pid; fail "old media version: not 415"; }
+    [ "$(code -H "$H" -H 'Accept: application/vnd.dwave.sapi.solver-definition-list+json; version=1.0.0' "$U/solvers/remote/")" = 415 ] \
+        || { kill $pid; fail "media version 1: not 415"; }
     [ "$(code -H "$H" "$U/problems/00000000-0000-4000-8000-000000000000/")" = 404 ] || { kill $pid; fail "unknown problem: not 404"; }
     grep -q '"error_msg":"Problem does not exist or apitoken does not have access"' "$T/body" || { kill $pid; fail "404 body"; }
     [ "$(code -H "$H" -H 'Content-Type: application/json' --data-binary '[{"solver": ' "$U/problems/")" = 400 ] \
