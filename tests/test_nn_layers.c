@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "nn.h"
+#include "nn_bn.h"
 #include "nn_conv.h"
 #include "qv.h"
 
@@ -338,6 +339,224 @@ static void test_conv_bad_geometry(void **state)
     assert_int_equal(nn_convt_out_dim(7, 4, 2, 1), 14);
 }
 
+/* ---- batch norm ------------------------------------------------------------------------------ */
+
+/* The definition in double: per channel c, the B·hw values (b, c, i); training mode normalises by
+ * their mean and biased variance, evaluation mode by rm, rv. */
+static void bn_ref(int C, int hw, int B, enum nn_act act, double eps, bool train, const double *x,
+                   const double *gamma, const double *beta, const double *rm, const double *rv,
+                   double *y)
+{
+    for (int c = 0; c < C; c++) {
+        double mu = rm ? rm[c] : 0, var = rv ? rv[c] : 1;
+        if (train) {
+            double s = 0, q = 0;
+            for (int b = 0; b < B; b++)
+                for (int i = 0; i < hw; i++) s += x[((size_t)b * C + c) * hw + i];
+            mu = s / (B * hw);
+            for (int b = 0; b < B; b++)
+                for (int i = 0; i < hw; i++) q += pow(x[((size_t)b * C + c) * hw + i] - mu, 2);
+            var = q / (B * hw);
+        }
+        for (int b = 0; b < B; b++)
+            for (int i = 0; i < hw; i++) {
+                size_t o = ((size_t)b * C + c) * hw + i;
+                y[o] = act_d(act, gamma[c] * (x[o] - mu) / sqrt(var + eps) + beta[c]);
+            }
+    }
+}
+
+struct bn_case {
+    int C, hw, B;
+    enum nn_act act;
+    enum nn_bn_mode mode;
+};
+
+/* Gradients of Σ c⊙y (γ, β, x) against central differences of bn_ref. */
+static void check_bn(const struct bn_case *t, uint64_t seed)
+{
+    const int C = t->C, hw = t->hw, B = t->B;
+    const size_t n = (size_t)B * C * hw;
+    float *p = fvec(nn_bn_size(C)), *g = fvec(nn_bn_size(C)), *run = fvec(2 * C), *batch = fvec(2 * C);
+    float *x = fvec(n), *y = fvec(n), *dy = fvec(n), *dx = fvec(n);
+    double *xd = dvec(n), *cd = dvec(n), *yd = dvec(n), *gd = dvec(C), *bd = dvec(C);
+    double *rm = dvec(C), *rv = dvec(C);
+    struct nn_bn L;
+    nn_bn_bind(&L, C, hw, t->act, p, g, run);
+    nn_bn_init(&L);
+    struct rng r;
+    rng_init(&r, seed, 2);
+    for (int c = 0; c < C; c++) {
+        gd[c] = L.gamma[c] = (float)(0.5 + rng_uniform(&r));
+        bd[c] = L.beta[c] = (float)(rng_uniform(&r) - 0.5);
+        rm[c] = run[c] = (float)(rng_uniform(&r) - 0.5);
+        rv[c] = run[C + c] = (float)(0.2 + rng_uniform(&r));
+    }
+    /* channel c has mean ≈ c − 1 and spread ≈ 1 + c/2 */
+    for (size_t i = 0; i < n; i++) {
+        int c = (int)(i / hw % C);
+        xd[i] = x[i] = (float)((c - 1) + (1 + 0.5 * c) * (2 * rng_uniform(&r) - 1));
+    }
+    for (size_t i = 0; i < n; i++) dy[i] = (float)(cd[i] = 2 * rng_uniform(&r) - 1);
+    const bool train = t->mode == NN_BN_TRAIN;
+    assert_int_equal(nn_bn_forward(&L, t->mode, B, x, y, batch), 0);
+    bn_ref(C, hw, B, t->act, L.eps, train, xd, gd, bd, rm, rv, yd);
+    double fwd = 0;
+    for (size_t i = 0; i < n; i++) fwd = fmax(fwd, fabs(y[i] - yd[i]));
+    assert_true(fwd < 1e-5);
+    nn_bn_backward(&L, t->mode, B, x, y, dy, dx, batch);
+    const double h = 1e-6;
+    double worst = 0;
+    for (size_t k = 0; k < 2 * (size_t)C + n; k++) {
+        double *pp = k < (size_t)C ? &gd[k] : k < 2 * (size_t)C ? &bd[k - C] : &xd[k - 2 * C];
+        double ga = k < (size_t)C ? L.ggamma[k] : k < 2 * (size_t)C ? L.gbeta[k - C] : dx[k - 2 * C];
+        double save = *pp, lp = 0, lm = 0;
+        *pp = save + h;
+        bn_ref(C, hw, B, t->act, L.eps, train, xd, gd, bd, rm, rv, yd);
+        for (size_t i = 0; i < n; i++) lp += cd[i] * yd[i];
+        *pp = save - h;
+        bn_ref(C, hw, B, t->act, L.eps, train, xd, gd, bd, rm, rv, yd);
+        for (size_t i = 0; i < n; i++) lm += cd[i] * yd[i];
+        *pp = save;
+        double fd = (lp - lm) / (2 * h);
+        worst = fmax(worst, fabs(fd - ga) / (1e-3 + fabs(fd)));
+    }
+    print_message("bn %s C %d hw %d B %d %s: forward %.1e, gradients %.1e\n", train ? "train" : "eval", C,
+                  hw, B, nn_act_name(t->act), fwd, worst);
+    assert_true(worst < 1e-3);
+    free(p); free(g); free(run); free(batch); free(x); free(y); free(dy); free(dx);
+    free(xd); free(cd); free(yd); free(gd); free(bd); free(rm); free(rv);
+}
+
+static void test_bn_gradients(void **state)
+{
+    (void)state;
+    const struct bn_case cases[] = {
+        {5, 1, 4, NN_ACT_TANH, NN_BN_TRAIN},   {3, 6, 3, NN_ACT_LINEAR, NN_BN_TRAIN},
+        {4, 1, 2, NN_ACT_LEAKY, NN_BN_TRAIN},  {2, 9, 5, NN_ACT_TANH, NN_BN_TRAIN},
+        {5, 1, 3, NN_ACT_TANH, NN_BN_EVAL},    {3, 4, 1, NN_ACT_LINEAR, NN_BN_EVAL},
+    };
+    for (size_t i = 0; i < QV_ARRAY_LEN(cases); i++) check_bn(&cases[i], 30 + i);
+}
+
+/* Training mode: before γ and β, every channel has mean 0 and variance σ²/(σ² + ε) (1 as ε → 0);
+ * after them, mean β and standard deviation |γ|·that. */
+static void test_bn_train_statistics(void **state)
+{
+    (void)state;
+    const int C = 3, hw = 5, B = 7;
+    const size_t n = (size_t)B * C * hw;
+    float p[64], g[64], run[6], batch[6], *x = fvec(n), *y = fvec(n);
+    struct nn_bn L;
+    nn_bn_bind(&L, C, hw, NN_ACT_LINEAR, p, g, run);
+    nn_bn_init(&L);
+    for (int c = 0; c < C; c++) assert_true(L.gamma[c] == 1.0f && L.beta[c] == 0.0f);
+    struct rng r;
+    rng_init(&r, 4, 0);
+    for (size_t i = 0; i < n; i++) x[i] = (float)(3.0 + 10.0 * rng_uniform(&r));
+    for (int pass = 0; pass < 2; pass++) {
+        L.eps = pass ? NN_BN_EPS : 1e-7f;
+        if (pass)
+            for (int c = 0; c < C; c++) L.gamma[c] = -0.5f - c, L.beta[c] = 0.25f * c;
+        assert_int_equal(nn_bn_forward(&L, NN_BN_TRAIN, B, x, y, batch), 0);
+        for (int c = 0; c < C; c++) {
+            double sx = 0, qx = 0, sy = 0, qy = 0;
+            for (int b = 0; b < B; b++)
+                for (int i = 0; i < hw; i++) sx += x[((size_t)b * C + c) * hw + i];
+            double mx = sx / (B * hw);
+            for (int b = 0; b < B; b++)
+                for (int i = 0; i < hw; i++) {
+                    size_t o = ((size_t)b * C + c) * hw + i;
+                    qx += pow(x[o] - mx, 2);
+                    sy += y[o];
+                }
+            double my = sy / (B * hw), vx = qx / (B * hw);
+            for (int b = 0; b < B; b++)
+                for (int i = 0; i < hw; i++) qy += pow(y[((size_t)b * C + c) * hw + i] - my, 2);
+            double vy = qy / (B * hw), want = L.gamma[c] * L.gamma[c] * vx / (vx + L.eps);
+            assert_true(fabs(batch[c] - mx) < 1e-5 * fabs(mx));
+            assert_true(fabs(batch[C + c] - vx) < 1e-5 * vx);
+            assert_true(fabs(my - L.beta[c]) < 1e-5);
+            assert_true(fabs(vy - want) < 1e-5 * want);
+            if (!pass) assert_true(fabs(vy - 1.0) < 1e-5);
+        }
+    }
+    /* the forward pass leaves the running statistics alone */
+    for (int c = 0; c < C; c++) assert_true(run[c] == 0.0f && run[C + c] == 1.0f);
+    free(x); free(y);
+}
+
+/* Running statistics: run ← 0.8·run + 0.2·(mean, unbiased variance) of the whole batch, the same
+ * whether the batch came as one block or as three blocks of unequal rows; eval mode then uses
+ * them (and works with one row). */
+static void test_bn_running(void **state)
+{
+    (void)state;
+    const int C = 4, hw = 3, B = 9;
+    const int rows3[3] = {4, 3, 2};
+    const size_t n = (size_t)B * C * hw;
+    float p[64], g[64], run1[8], run3[8], b1[8], b3[3][8], *x = fvec(n), *y = fvec(n);
+    struct nn_bn L1, L3;
+    nn_bn_bind(&L1, C, hw, NN_ACT_LINEAR, p, g, run1);
+    nn_bn_bind(&L3, C, hw, NN_ACT_LINEAR, p, g, run3);
+    nn_bn_init(&L1);
+    nn_bn_init(&L3);
+    assert_true(L1.momentum == 0.8f && L1.eps == 0.01f);
+    struct rng r;
+    rng_init(&r, 6, 0);
+    for (size_t i = 0; i < n; i++) x[i] = (float)(-2.0 + 5.0 * rng_uniform(&r) + (i / hw % C));
+    double wm[4], wv[4];
+    for (int step = 0; step < 2; step++) {
+        for (int c = 0; c < C; c++) {
+            double s = 0, q = 0;
+            for (int b = 0; b < B; b++)
+                for (int i = 0; i < hw; i++) s += x[((size_t)b * C + c) * hw + i];
+            double m = s / (B * hw);
+            for (int b = 0; b < B; b++)
+                for (int i = 0; i < hw; i++) q += pow(x[((size_t)b * C + c) * hw + i] - m, 2);
+            double v = q / (B * hw - 1);
+            wm[c] = step ? 0.8 * wm[c] + 0.2 * m : 0.2 * m;
+            wv[c] = step ? 0.8 * wv[c] + 0.2 * v : 0.8 + 0.2 * v;
+        }
+        assert_int_equal(nn_bn_forward(&L1, NN_BN_TRAIN, B, x, y, b1), 0);
+        const float *one[1] = {b1};
+        nn_bn_update_running(&L1, 1, one, &B);
+        const float *three[3] = {b3[0], b3[1], b3[2]};
+        for (int k = 0, r0 = 0; k < 3; r0 += rows3[k], k++)
+            assert_int_equal(nn_bn_forward(&L3, NN_BN_TRAIN, rows3[k], x + (size_t)r0 * C * hw, y, b3[k]), 0);
+        nn_bn_update_running(&L3, 3, three, rows3);
+        for (int c = 0; c < C; c++) {
+            assert_true(fabs(run1[c] - wm[c]) < 1e-5 && fabs(run3[c] - wm[c]) < 1e-5);
+            assert_true(fabs(run1[C + c] - wv[c]) < 1e-5 * wv[c] && fabs(run3[C + c] - wv[c]) < 1e-5 * wv[c]);
+        }
+        for (size_t i = 0; i < n; i++) x[i] = 0.5f * x[i] + 1.0f;   /* a different second batch */
+    }
+    /* eval mode: (x − run mean)/√(run var + ε), one row at a time */
+    for (int b = 0; b < B; b++) {
+        assert_int_equal(nn_bn_forward(&L1, NN_BN_EVAL, 1, x + (size_t)b * C * hw, y, NULL), 0);
+        for (int c = 0; c < C; c++)
+            for (int i = 0; i < hw; i++) {
+                double want = (x[((size_t)b * C + c) * hw + i] - wm[c]) / sqrt(wv[c] + 0.01);
+                assert_true(fabs(y[(size_t)c * hw + i] - want) < 1e-5 * (1 + fabs(want)));
+            }
+    }
+    free(x); free(y);
+}
+
+static void test_bn_batch_one(void **state)
+{
+    (void)state;
+    float p[32], g[32], run[4], batch[4] = {7, 7, 7, 7}, x[2] = {1, 2}, y[2] = {5, 5};
+    struct nn_bn L;
+    nn_bn_bind(&L, 2, 1, NN_ACT_TANH, p, g, run);
+    nn_bn_init(&L);
+    qv_clearerr();
+    assert_int_equal(nn_bn_forward(&L, NN_BN_TRAIN, 1, x, y, batch), -1);
+    assert_string_equal(qv_errmsg(), "batch norm: needs a batch of at least 2 in training mode");
+    assert_true(y[0] == 5 && y[1] == 5 && batch[0] == 7 && batch[3] == 7);   /* nothing written */
+    assert_int_equal(nn_bn_forward(&L, NN_BN_EVAL, 1, x, y, NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -347,6 +566,10 @@ int main(void)
         cmocka_unit_test(test_conv_adjoint),
         cmocka_unit_test(test_conv_threads),
         cmocka_unit_test(test_conv_bad_geometry),
+        cmocka_unit_test(test_bn_gradients),
+        cmocka_unit_test(test_bn_train_statistics),
+        cmocka_unit_test(test_bn_running),
+        cmocka_unit_test(test_bn_batch_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
