@@ -38,21 +38,78 @@ void nn_bn_init(struct nn_bn *L)
     }
 }
 
+/* Segment kernels on NN_VL-lane vectors (a channel's values in one row are contiguous, hw of
+ * them): a scalar running sum would be one long chain of dependent adds, several times slower
+ * than the convolutions around the layer.  Each segment's partial sums are float (at most a few
+ * hundred terms) and are added up across rows in double. */
+static double seg_sum(const float *x, int n)
+{
+    nn_vf acc = nn_vset1(0.0f);
+    int i = 0;
+    for (; i + NN_VL <= n; i += NN_VL) acc += nn_vload(x + i);
+    float s = 0.0f;
+    for (int k = 0; k < NN_VL; k++) s += acc[k];
+    for (; i < n; i++) s += x[i];
+    return s;
+}
+
+static double seg_dev2(const float *x, int n, float m)   /* Σ (x − m)² */
+{
+    nn_vf acc = nn_vset1(0.0f);
+    int i = 0;
+    for (; i + NN_VL <= n; i += NN_VL) {
+        nn_vf d = nn_vload(x + i) - m;
+        acc += d * d;
+    }
+    float s = 0.0f;
+    for (int k = 0; k < NN_VL; k++) s += acc[k];
+    for (; i < n; i++) s += (x[i] - m) * (x[i] - m);
+    return s;
+}
+
+static void seg_affine(const float *x, float *y, int n, float a, float b)   /* y = a·x + b */
+{
+    int i = 0;
+    for (; i + NN_VL <= n; i += NN_VL) nn_vstore(y + i, nn_vload(x + i) * a + b);
+    for (; i < n; i++) y[i] = x[i] * a + b;
+}
+
+/* *sd += Σ d, *sdx += Σ d·(x − mu)·s */
+static void seg_grad(const float *d, const float *x, int n, float mu, float s, double *sd, double *sdx)
+{
+    nn_vf a = nn_vset1(0.0f), b = nn_vset1(0.0f);
+    int i = 0;
+    for (; i + NN_VL <= n; i += NN_VL) {
+        nn_vf di = nn_vload(d + i);
+        a += di;
+        b += di * ((nn_vload(x + i) - mu) * s);
+    }
+    float u = 0.0f, v = 0.0f;
+    for (int k = 0; k < NN_VL; k++) u += a[k], v += b[k];
+    for (; i < n; i++) u += d[i], v += d[i] * ((x[i] - mu) * s);
+    *sd += u;
+    *sdx += v;
+}
+
+/* dx = g·(d − md − x̂·mx) with x̂ = (x − mu)·s */
+static void seg_dx(const float *d, const float *x, float *dx, int n, float g, float md, float mu,
+                   float s, float mx)
+{
+    int i = 0;
+    for (; i + NN_VL <= n; i += NN_VL)
+        nn_vstore(dx + i, g * (nn_vload(d + i) - md - (nn_vload(x + i) - mu) * s * mx));
+    for (; i < n; i++) dx[i] = g * (d[i] - md - (x[i] - mu) * s * mx);
+}
+
 /* μ and the biased σ² of channel c over the B rows (two passes: the mean first, then the squared
  * deviations, which stays accurate when |μ| ≫ σ). */
 static void channel_stats(const struct nn_bn *L, int B, const float *x, int c, double *mu, double *var)
 {
     const int C = L->c, hw = L->hw;
     double s = 0.0, q = 0.0;
-    for (int b = 0; b < B; b++) {
-        const float *xr = x + ((size_t)b * C + c) * hw;
-        for (int i = 0; i < hw; i++) s += xr[i];
-    }
+    for (int b = 0; b < B; b++) s += seg_sum(x + ((size_t)b * C + c) * hw, hw);
     const double n = (double)B * hw, m = s / n;
-    for (int b = 0; b < B; b++) {
-        const float *xr = x + ((size_t)b * C + c) * hw;
-        for (int i = 0; i < hw; i++) q += ((double)xr[i] - m) * ((double)xr[i] - m);
-    }
+    for (int b = 0; b < B; b++) q += seg_dev2(x + ((size_t)b * C + c) * hw, hw, (float)m);
     *mu = m;
     *var = q / n;
 }
@@ -80,7 +137,7 @@ int nn_bn_forward(const struct nn_bn *L, enum nn_bn_mode mode, int B, const floa
         const float scale = L->gamma[c] * s, shift = L->beta[c] - (float)mu * scale;
         for (int b = 0; b < B; b++) {
             const size_t o = ((size_t)b * C + c) * hw;
-            for (int i = 0; i < hw; i++) y[o + i] = x[o + i] * scale + shift;
+            seg_affine(x + o, y + o, hw, scale, shift);
         }
     }
     nn_act_forward(L->act, y, (size_t)B * C * hw);
@@ -95,15 +152,12 @@ void nn_bn_backward(const struct nn_bn *L, enum nn_bn_mode mode, int B, const fl
     nn_act_backward(L->act, y, dy, (size_t)B * C * hw);
     for (int c = 0; c < C; c++) {
         const float *st = mode == NN_BN_TRAIN ? batch : L->run;
-        const double mu = st[c], s = 1.0 / sqrt((double)st[C + c] + L->eps);
+        const float mu = st[c], s = (float)(1.0 / sqrt((double)st[C + c] + L->eps));
         /* With x̂ = (x − μ)·s and d = dL/d(pre-activation): dβ = Σ d, dγ = Σ d·x̂. */
         double sd = 0.0, sdx = 0.0;
         for (int b = 0; b < B; b++) {
             const size_t o = ((size_t)b * C + c) * hw;
-            for (int i = 0; i < hw; i++) {
-                sd += dy[o + i];
-                sdx += (double)dy[o + i] * ((x[o + i] - mu) * s);
-            }
+            seg_grad(dy + o, x + o, hw, mu, s, &sd, &sdx);
         }
         L->gbeta[c] = (float)sd;
         L->ggamma[c] = (float)sdx;
@@ -111,16 +165,12 @@ void nn_bn_backward(const struct nn_bn *L, enum nn_bn_mode mode, int B, const fl
         /* Evaluation: μ, σ² are constants, dx = γ·s·d.  Training: μ and σ² depend on every x of
          * the channel; differentiating through both gives
          *     dx = γ·s · (d − Σd/n − x̂·Σ(d·x̂)/n). */
-        const float g = (float)(L->gamma[c] * s);
+        const float g = L->gamma[c] * s;
         const float md = mode == NN_BN_TRAIN ? (float)(sd / n) : 0.0f;
         const float mx = mode == NN_BN_TRAIN ? (float)(sdx / n) : 0.0f;
-        const float fmu = (float)mu, fs = (float)s;
         for (int b = 0; b < B; b++) {
             const size_t o = ((size_t)b * C + c) * hw;
-            for (int i = 0; i < hw; i++) {
-                float xh = (x[o + i] - fmu) * fs;
-                dx[o + i] = g * (dy[o + i] - md - xh * mx);
-            }
+            seg_dx(dy + o, x + o, dx + o, hw, g, md, mu, s, mx);
         }
     }
 }

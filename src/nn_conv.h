@@ -21,10 +21,12 @@
  *
  * Computation (im2col + sgemm, batched): the layer's "grid" is the set of positions the kernel
  * visits — the output pixels of a convolution, the input pixels of a transposed one — and its
- * "image" the other side.  im2col lays the image's k×k patches of all B images side by side as
- * col [C_img·k·k × B·G] (G = grid pixels per image, column b·G + g), so each pass is one large
- * sgemm for the whole batch instead of B small ones (bench_layers measures it against the
- * per-image form, B calls with B = 1), plus a cheap transpose between [B × C × G] and [C × B·G].
+ * "image" the other side.  im2col lays the image's k×k patches of n images side by side as
+ * col [C_img·k·k × n·G] (G = grid pixels per image, column b·G + g), so each pass is one sgemm per
+ * chunk of n images rather than one per image, plus a cheap transpose between [n × C × G] and
+ * [C × n·G].  n is chosen so that a chunk's matrices fit in about 1 MB of cache (9 images of the
+ * encoder's 32 → 64 layer, 27 of its first): faster than the whole batch at once, whose col
+ * matrix alone is 10 MB (nn_conv.c gives the figures; bench_layers compares with B = 1 calls).
  *
  * Work buffers belong to the caller: nn_conv_work_floats(L, B) floats for a batch of B, used by
  * both passes and holding nothing between them.  The layer itself is read-only during forward and

@@ -173,8 +173,9 @@ static void test_convt_reference(void **state)
     }
 }
 
-/* The model's shapes, forward against the reference only (finite differences over a 28×28 input
- * take too long under the sanitizers and add nothing the small shapes do not test). */
+/* The model's shapes at a batch large enough to be cut into chunks (nn_conv.c): forward against
+ * the reference, backward against the sum of one-image calls (the gradients are sums over rows;
+ * one image is one chunk). */
 static void test_conv_model_shapes(void **state)
 {
     (void)state;
@@ -183,28 +184,46 @@ static void test_conv_model_shapes(void **state)
         {64, 7, 7, 32, 4, 2, 1, true},   {32, 14, 14, 1, 4, 2, 1, true},
     };
     const int hw_out[] = {14, 7, 14, 28};
-    const int B = 3;
+    const int B = 30;
     for (size_t t = 0; t < QV_ARRAY_LEN(specs); t++) {
-        struct nn_conv L;
+        struct nn_conv L, L1;
         size_t np = nn_conv_size(&specs[t]);
-        float *p = fvec(np);
-        assert_int_equal(nn_conv_bind(&L, &specs[t], NN_ACT_TANH, p, NULL), 0);
+        float *p = fvec(np), *g = fvec(np), *g1 = fvec(np), *gsum = fvec(np);
+        assert_int_equal(nn_conv_bind(&L, &specs[t], NN_ACT_TANH, p, g), 0);
+        assert_int_equal(nn_conv_bind(&L1, &specs[t], NN_ACT_TANH, p, g1), 0);
         assert_int_equal(L.hout, hw_out[t]);
         assert_int_equal(L.wout, hw_out[t]);
         struct rng r;
         rng_init(&r, 5, t);
         nn_conv_init(&L, &r);
+        for (int o = 0; o < L.s.cout; o++) L.b[o] = (float)(0.2 * rng_uniform(&r) - 0.1);
         size_t nx = (size_t)B * L.in, ny = (size_t)B * L.out, nw = np - nn_round16(L.s.cout);
         float *x = fvec(nx), *y = fvec(ny), *work = fvec(nn_conv_work_floats(&L, B));
+        float *dy = fvec(ny), *dx = fvec(nx), *dy1 = fvec(ny), *dx1 = fvec(nx);
         double *xd = dvec(nx), *yd = dvec(ny), *wd = dvec(nw), *bd = dvec(L.s.cout);
         for (size_t i = 0; i < nx; i++) xd[i] = x[i] = (float)rng_uniform(&r);
         for (size_t i = 0; i < nw; i++) wd[i] = L.w[i];
+        for (int o = 0; o < L.s.cout; o++) bd[o] = L.b[o];
         nn_conv_forward(&L, B, x, y, work);
         conv_ref(&L, B, wd, bd, xd, yd);
         double worst = 0;
         for (size_t i = 0; i < ny; i++) worst = fmax(worst, fabs(y[i] - yd[i]));
         assert_true(worst < 1e-5);
-        free(p); free(x); free(y); free(work); free(xd); free(yd); free(wd); free(bd);
+        for (size_t i = 0; i < ny; i++) dy[i] = dy1[i] = (float)(2 * rng_uniform(&r) - 1);
+        nn_conv_backward(&L, B, x, y, dy, dx, work);
+        for (int b = 0; b < B; b++) {
+            nn_conv_backward(&L1, 1, x + (size_t)b * L.in, y + (size_t)b * L.out, dy1 + (size_t)b * L.out,
+                             dx1 + (size_t)b * L.in, work);
+            for (size_t i = 0; i < np; i++) gsum[i] += g1[i];
+        }
+        double gw = 0, gx = 0;
+        for (size_t i = 0; i < np; i++) gw = fmax(gw, fabs(g[i] - gsum[i]) / (1 + fabs(gsum[i])));
+        for (size_t i = 0; i < nx; i++) gx = fmax(gx, fabs(dx[i] - dx1[i]));
+        print_message("%s %d→%d B %d: chunked vs one-image gradients %.1e, dx %.1e\n",
+                      L.s.transposed ? "convT" : "conv", L.s.cin, L.s.cout, B, gw, gx);
+        assert_true(gw < 1e-4 && gx < 1e-6);   /* float sums in another order */
+        free(p); free(g); free(g1); free(gsum); free(x); free(y); free(work);
+        free(dy); free(dx); free(dy1); free(dx1); free(xd); free(yd); free(wd); free(bd);
     }
 }
 
@@ -433,7 +452,7 @@ static void test_bn_gradients(void **state)
     (void)state;
     const struct bn_case cases[] = {
         {5, 1, 4, NN_ACT_TANH, NN_BN_TRAIN},   {3, 6, 3, NN_ACT_LINEAR, NN_BN_TRAIN},
-        {4, 1, 2, NN_ACT_LEAKY, NN_BN_TRAIN},  {2, 9, 5, NN_ACT_TANH, NN_BN_TRAIN},
+        {4, 1, 2, NN_ACT_LEAKY, NN_BN_TRAIN},  {2, 19, 5, NN_ACT_TANH, NN_BN_TRAIN},
         {5, 1, 3, NN_ACT_TANH, NN_BN_EVAL},    {3, 4, 1, NN_ACT_LINEAR, NN_BN_EVAL},
     };
     for (size_t i = 0; i < QV_ARRAY_LEN(cases); i++) check_bn(&cases[i], 30 + i);
