@@ -26,7 +26,8 @@
  * therefore normalises its own block of rows by that block's statistics ("ghost batch norm":
  * deterministic for a fixed partition of the batch, and the gradient is exact for the function
  * each block computes), with its own y/dy/dx/batch buffers and gradient copy; the forward and
- * backward calls are then reentrant.  After the step, one thread folds the blocks' statistics into
+ * backward calls are then reentrant.  Every block needs at least 2 rows (the batch-1 error), so
+ * the owner should not split a batch into more blocks than half its rows.  After the step, one thread folds the blocks' statistics into
  * the running buffer with nn_bn_update_running, which pools them into the statistics of the whole
  * batch (exactly: the pooled mean and the pooled variance with the between-block spread), so the
  * running statistics do not depend on the number of threads. */
