@@ -154,6 +154,7 @@ static int run_model_new(struct qv_app *app, const struct cmd_args *a)
         return qv_error(app, "model new: --max-batch must be 1..%d", DVAE_MAX_ROWS);
     c.bmax = (int)bmax;
     c.center = !cmd_has(a, "no-center");
+    c.bn = cmd_has(a, "bn");
     int *group_of = NULL;
     if (cmd_has(a, "groups") && parse_groups(app, cmd_str(a, "groups", "1"), &c, &group_of) < 0) {
         free(group_of);
@@ -190,6 +191,8 @@ static const struct cmd_opt model_new_opts[] = {
     {"kl", CMD_OPT_STR, "a BM prior's term: relaxed (GumBolt proxy at ζ, default) or analytic (exact KL)"},
     {"groups", CMD_OPT_LIST, "hierarchical posterior: L latent groups (default 1; a BM prior's colour "
                              "classes in order) or a partition 0-143/144-287"},
+    {"bn", CMD_OPT_FLAG, "batch norm before every hidden nonlinearity (DVAE#; each data-parallel "
+                         "block normalises its own rows in training, running averages at evaluation)"},
     {"no-center", CMD_OPT_FLAG, "feed the encoder x itself, not x − mean(x), and start the decoder's "
                                 "output bias at 0 instead of logit(mean pixel)"},
     {"max-batch", CMD_OPT_INT, "rows the work buffers hold at first (default 500; `train` "
@@ -200,7 +203,7 @@ static const struct cmd_opt model_new_opts[] = {
 
 static const struct cmd_entry model_sub[] = {
     {.name = "new",
-     .usage = "model new [--hidden 512,256] [--act tanh] [--relax gumbolt|st] [--tau 0.5] [--kl relaxed|analytic] [--groups 1] [--no-center]",
+     .usage = "model new [--hidden 512,256] [--act tanh] [--relax gumbolt|st] [--tau 0.5] [--kl relaxed|analytic] [--groups 1] [--bn] [--no-center]",
      .summary = "build a discrete VAE for the current prior and data",
      .help = "Encoder MLP (pixels → hidden → one logit per latent unit), GumBolt concrete relaxation\n"
              "with temperature τ, decoder MLP (latents → hidden reversed → pixel logits).  The number\n"

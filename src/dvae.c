@@ -44,24 +44,6 @@ int dvae_parse_hidden(const char *s, struct dvae_config *c)
     return 0;
 }
 
-/* Binds net N's layers to params+*off (widths w[0] → w[1] → … → w[nl]); hidden layers use the
- * model's activation, the last is linear. */
-static void net_bind(struct dvae_net *N, const struct dvae_config *c, const int *w, float *params,
-                     float *grads, size_t *off)
-{
-    N->nl = c->nhidden + 1;
-    for (int i = 0; i < N->nl; i++) {
-        nn_dense_bind(&N->L[i], w[i], w[i + 1], i == N->nl - 1 ? NN_ACT_LINEAR : c->act,
-                      params ? params + *off : NULL, grads ? grads + *off : NULL);
-        *off += nn_dense_size(w[i], w[i + 1]);
-    }
-}
-
-static void net_take(struct dvae_net *N, struct nn_arena *a, int rows)
-{
-    for (int i = 0; i < N->nl; i++) N->h[i] = nn_arena_take(a, (size_t)rows * N->L[i].out);
-}
-
 /* Lays the model out in arena a (planning or real): the parameter and gradient vectors (group
  * encoders 0..L−1, decoder, Bernoulli prior logits), then the work buffers for cfg.bmax rows. */
 static int dvae_carve(struct dvae *m, struct nn_arena *a)
@@ -79,25 +61,27 @@ static int dvae_carve(struct dvae *m, struct nn_arena *a)
     wd[0] = c->n;
     for (int i = 1; i < nl; i++) wd[i] = c->hidden[nl - 1 - i];
     wd[nl] = c->D;
-    size_t np = 0;
-    for (int i = 0; i < nl; i++) {
-        for (int g = 0; g < L; g++) np += nn_dense_size(we[g][i], we[g][i + 1]);
-        np += nn_dense_size(wd[i], wd[i + 1]);
-    }
+    /* count (binding nothing), then carve and bind */
+    size_t np = 0, nbn = 0;
+    for (int g = 0; g < L; g++) dvae_net_bind(&m->enc[g], c, we[g], NULL, NULL, &np, &nbn);
+    dvae_net_bind(&m->dec, c, wd, NULL, NULL, &np, &nbn);
     if (c->prior == DVAE_PRIOR_BERNOULLI) np += nn_round16((size_t)c->n);
     m->nparams = np;
+    m->nbn = nbn;
     m->params = nn_arena_take(a, np);
     m->grads = nn_arena_take(a, np);
-    size_t off = 0;
-    for (int g = 0; g < L; g++) net_bind(&m->enc[g], c, we[g], m->params, m->grads, &off);
-    net_bind(&m->dec, c, wd, m->params, m->grads, &off);
+    size_t off = 0, boff = 0;
+    for (int g = 0; g < L; g++) dvae_net_bind(&m->enc[g], c, we[g], m->params, m->grads, &off, &boff);
+    dvae_net_bind(&m->dec, c, wd, m->params, m->grads, &off, &boff);
+    for (int g = 0; g < L; g++) dvae_net_bind_running(&m->enc[g], m->bnrun);
+    dvae_net_bind_running(&m->dec, m->bnrun);
     m->prior_a = m->g_prior_a = NULL;
     if (c->prior == DVAE_PRIOR_BERNOULLI && m->params) {
         m->prior_a = m->params + off;
         m->g_prior_a = m->grads + off;
     }
-    for (int g = 0; g < L; g++) net_take(&m->enc[g], a, bm_);
-    net_take(&m->dec, a, bm_);
+    for (int g = 0; g < L; g++) dvae_net_take(&m->enc[g], a, bm_);
+    dvae_net_take(&m->dec, a, bm_);
     m->ein[0] = c->center ? nn_arena_take(a, (size_t)bm_ * c->D) : NULL;
     for (int g = 1; g < L; g++) m->ein[g] = nn_arena_take(a, (size_t)bm_ * (c->D + m->gstart[g]));
     m->zeta = nn_arena_take(a, (size_t)bm_ * c->n);
@@ -197,6 +181,13 @@ static struct dvae *dvae_alloc(const struct dvae_config *c)
         dvae_free(m);
         return NULL;
     }
+    if (m->nbn) {
+        /* the running statistics live outside the arena (dvae_reserve moves the arena) */
+        m->bnrun = qv_calloc(m->nbn, sizeof(float));
+        for (int g = 0; g < m->ngroup; g++) dvae_net_bind_running(&m->enc[g], m->bnrun);
+        dvae_net_bind_running(&m->dec, m->bnrun);
+        for (int s = 0; s < DVAE_MAX_SHARDS; s++) m->bnstat[s] = qv_calloc(m->nbn, sizeof(float));
+    }
     m->nshard = m->nthread = 1;
     return m;
 }
@@ -207,9 +198,8 @@ struct dvae *dvae_new(const struct dvae_config *cfg, uint64_t seed)
     if (!m) return NULL;
     struct rng r;
     rng_init(&r, seed, 0x6d6f64656cULL);   /* "model" */
-    for (int g = 0; g < m->ngroup; g++)
-        for (int i = 0; i < m->enc[g].nl; i++) nn_dense_init(&m->enc[g].L[i], &r);
-    for (int i = 0; i < m->dec.nl; i++) nn_dense_init(&m->dec.L[i], &r);
+    for (int g = 0; g < m->ngroup; g++) dvae_net_init(&m->enc[g], &r);
+    dvae_net_init(&m->dec, &r);
     /* prior logits start at 0 (p = 1/2), like the BM parameters (DVAE# initialises them at 0) */
     return m;
 }
@@ -223,6 +213,8 @@ void dvae_free(struct dvae *m)
     free(m->unit_group);
     free(m->gunits);
     free(m->xmean);
+    free(m->bnrun);
+    for (int s = 0; s < DVAE_MAX_SHARDS; s++) free(m->bnstat[s]);
     free(m);
 }
 
@@ -259,6 +251,7 @@ struct dvae *dvae_clone(const struct dvae *m)
     if (!c) return NULL;
     memcpy(c->params, m->params, sizeof(float) * m->nparams);
     memcpy(c->xmean, m->xmean, sizeof(float) * (size_t)m->cfg.D);
+    if (m->nbn) memcpy(c->bnrun, m->bnrun, sizeof(float) * m->nbn);
     return c;
 }
 
@@ -268,14 +261,9 @@ int dvae_check_finite(const struct dvae *m)
         if (!isfinite(m->params[i])) {
             const char *what = "prior logit";
             const float *p = m->params + i;
-            for (int l = 0; l < m->dec.nl; l++) {
-                const struct nn_dense *Dl = &m->dec.L[l];
-                for (int g = 0; g < m->ngroup; g++) {
-                    const struct nn_dense *E = &m->enc[g].L[l];
-                    if (p >= E->w && p < E->w + nn_dense_size(E->in, E->out)) what = "encoder parameter";
-                }
-                if (p >= Dl->w && p < Dl->w + nn_dense_size(Dl->in, Dl->out)) what = "decoder parameter";
-            }
+            if (dvae_net_owns(&m->dec, p)) what = "decoder parameter";
+            for (int g = 0; g < m->ngroup; g++)
+                if (dvae_net_owns(&m->enc[g], p)) what = "encoder parameter";
             return qv_seterr("model: %s %zu is %s", what, i, isnan(m->params[i]) ? "NaN" : "infinite");
         }
     return 0;
@@ -295,12 +283,16 @@ void dvae_describe(const struct dvae *m, char *buf, size_t n)
         np += (size_t)m->dec.L[i].in * m->dec.L[i].out + m->dec.L[i].out;
         for (int g = 0; g < m->ngroup; g++)
             np += (size_t)m->enc[g].L[i].in * m->enc[g].L[i].out + m->enc[g].L[i].out;
+        if (c->bn && i < m->dec.nl - 1) {   /* γ and β of every normalised layer */
+            np += 2 * (size_t)m->dec.L[i].out;
+            for (int g = 0; g < m->ngroup; g++) np += 2 * (size_t)m->enc[g].L[i].out;
+        }
     }
     const bool bm = c->prior == DVAE_PRIOR_BM;
     char post[64] = "";
-    if (m->ngroup > 1 || c->center)
-        snprintf(post, sizeof post, "; %d latent group%s%s", m->ngroup, m->ngroup > 1 ? "s" : "",
-                 c->center ? ", centred input" : "");
+    if (m->ngroup > 1 || c->center || c->bn)
+        snprintf(post, sizeof post, "; %d latent group%s%s%s", m->ngroup, m->ngroup > 1 ? "s" : "",
+                 c->center ? ", centred input" : "", c->bn ? ", batch norm" : "");
     snprintf(buf, n, "%s %s %s tau=%g%s %s prior, %zu parameters%s", arch, nn_act_name(c->act),
              dvae_relax_name(c->relax), (double)c->tau, bm && c->kl == DVAE_KL_ANALYTIC ? " kl=analytic" : "",
              bm ? "boltzmann" : "bernoulli", np, post);
@@ -321,34 +313,9 @@ void dvae_noise(struct rng *r, float *g, size_t n)
     }
 }
 
-const float *dvae_net_forward(const struct dvae_net *N, int row0, int rows, const float *in)
-{
-    for (int i = 0; i < N->nl; i++) {
-        float *out = N->h[i] + (size_t)row0 * N->L[i].out;
-        nn_dense_forward(&N->L[i], rows, in, out);
-        in = out;
-    }
-    return in;
-}
-
-float *dvae_net_backward(const struct dvae_net *N, const struct dvae *m, float *g, int row0,
-                         int rows, const float *in, float *dy, float *s1, float *s2, bool want_dx)
-{
-    for (int i = N->nl - 1; i >= 0; i--) {
-        struct nn_dense L = N->L[i];   /* a view whose gradients point into g */
-        L.gw = g + (L.gw - m->grads);
-        L.gb = g + (L.gb - m->grads);
-        const float *lin = i > 0 ? N->h[i - 1] + (size_t)row0 * N->L[i - 1].out : in;
-        float *dst = i > 0 || want_dx ? (dy == s1 ? s2 : s1) : NULL;
-        nn_dense_backward(&L, rows, lin, N->h[i] + (size_t)row0 * L.out, dy, dst);
-        dy = dst;
-    }
-    return dy;
-}
-
 const float *dvae_decode(struct dvae *m, int B, const float *z)
 {
-    return dvae_net_forward(&m->dec, 0, B, z);
+    return dvae_net_forward(&m->dec, 0, B, z, NULL);
 }
 
 void dvae_decode_means(struct dvae *m, int B, const float *z, float *out)

@@ -19,6 +19,7 @@
 #define QV_DVAE_H
 
 #include "nn.h"
+#include "nn_bn.h"
 #include "bm.h"
 
 #define DVAE_MAX_HIDDEN 4
@@ -63,6 +64,7 @@ struct dvae_config {
                                      * (borrowed: read by dvae_new only; NULL: L contiguous blocks) */
     bool center;                    /* encoder sees x − mean(x); dvae_set_data_mean sets the mean
                                      * and the decoder's output bias logit(mean) */
+    bool bn;                        /* batch norm before every hidden nonlinearity (DVAE#) */
 };
 /* Defaults: D 784, n 288, hidden 512,256, tanh, gumbolt, τ 0.5, Bernoulli, bmax 500, 1 group,
  * no centring. */
@@ -71,13 +73,30 @@ void dvae_config_default(struct dvae_config *c);
 int dvae_parse_hidden(const char *s, struct dvae_config *c);
 
 /* One network: a stack of dense layers (hidden layers with the model's activation, the last one
- * linear), with its work buffers.  Row r of every buffer belongs to row r of a pass, so the
- * data-parallel blocks of a batch use disjoint rows of the same buffers. */
+ * linear), the hidden ones optionally batch-normalised before the activation, with its work
+ * buffers.  Row r of every buffer belongs to row r of a pass, so the data-parallel blocks of a
+ * batch use disjoint rows of the same buffers. */
 struct dvae_net {
     int nl;                               /* layers = nhidden + 1 */
+    bool bn;                              /* hidden layers batch-normalised */
     struct nn_dense L[DVAE_MAX_HIDDEN + 1];
+    struct nn_bn N[DVAE_MAX_HIDDEN];      /* bn: hidden layer i's normalisation (applies act) */
+    size_t boff[DVAE_MAX_HIDDEN];         /* bn: layer i's offset in running / block statistics */
+    float *a[DVAE_MAX_HIDDEN];            /* bn: pre-normalisation outputs [bmax × L[i].out] */
     float *h[DVAE_MAX_HIDDEN + 1];        /* layer outputs [bmax × L[i].out] */
 };
+
+/* Binds N's layers (widths w[0] → … → w[nl]) at params + *off (advanced), batch-norm statistics
+ * at *boff (advanced); params NULL while planning. */
+void dvae_net_bind(struct dvae_net *N, const struct dvae_config *c, const int *w, float *params,
+                   float *grads, size_t *off, size_t *boff);
+void dvae_net_bind_running(struct dvae_net *N, float *run);   /* the model's running statistics */
+void dvae_net_take(struct dvae_net *N, struct nn_arena *a, int rows);   /* work buffers */
+void dvae_net_init(struct dvae_net *N, struct rng *r);
+/* Calls seg(ctx, tensor, length, decay) for every parameter tensor (kernels decay by wd). */
+void dvae_net_adam(const struct dvae_net *N, void (*seg)(void *ctx, const float *p, size_t len, float wd),
+                   void *ctx, float wd);
+bool dvae_net_owns(const struct dvae_net *N, const float *p);   /* p inside N's parameters */
 
 /* The hierarchical posterior (model.md §2c): the n latents are cut into L groups; group g's
  * logits come from its own encoder network enc[g] whose input is the centred image x − mean(x)
@@ -94,6 +113,9 @@ struct dvae {
     struct dvae_net dec;                  /* ζ [n] → pixel logits [D] */
     float *xmean;                         /* [D] owned: the mean image the encoder subtracts (zeros
                                            * until dvae_set_data_mean; saved with the model) */
+    size_t nbn;                           /* floats of batch-norm statistics (0 without bn) */
+    float *bnrun;                         /* [nbn] owned: running means/variances (saved) */
+    float *bnstat[DVAE_MAX_SHARDS];       /* [nbn] owned: block s's statistics of the last pass */
     float *prior_a, *g_prior_a;           /* Bernoulli prior logits [n] (NULL for a BM prior) */
     size_t nparams;                       /* floats in params (= in grads) */
     float *params, *grads;                /* one vector each, same layout */
@@ -182,14 +204,18 @@ struct dvae_batch {
 int dvae_batch_run(struct dvae *m, const struct bm *bm, struct dvae_batch *io);
 
 /* A network's forward pass over rows [row0, row0 + rows) of its buffers: in [rows × L[0].in] →
- * returns the last layer's output rows [rows × L[nl-1].out] (inside N->h[nl-1]). */
-const float *dvae_net_forward(const struct dvae_net *N, int row0, int rows, const float *in);
+ * returns the last layer's output rows [rows × L[nl-1].out] (inside N->h[nl-1]).  stats: the
+ * block's batch-norm statistics buffer (training: each block normalises by its own rows, ≥ 2), or
+ * NULL (the running statistics: evaluation). */
+const float *dvae_net_forward(const struct dvae_net *N, int row0, int rows, const float *in,
+                              float *stats);
 /* Its backward pass: dy [rows × out] holds ∂loss/∂output (overwritten); weight gradients go into
  * the gradient vector g (layout of m->grads); the layers ping-pong between the scratch buffers s1
  * and s2 ([rows × widest] each, dy may be one of them).  Returns ∂loss/∂in [rows × L[0].in] (in
- * s1 or s2) when want_dx, else NULL. */
+ * s1 or s2) when want_dx, else NULL.  stats as the forward pass had it. */
 float *dvae_net_backward(const struct dvae_net *N, const struct dvae *m, float *g, int row0,
-                         int rows, const float *in, float *dy, float *s1, float *s2, bool want_dx);
+                         int rows, const float *in, float *dy, float *s1, float *s2, bool want_dx,
+                         const float *stats);
 
 /* Encoder only: q [B × n] = σ(logits) (B ≤ bmax).  With several groups, a later group's input is
  * the earlier groups' q (the posterior's mean path; exact for one group).  Returns the internal
@@ -200,9 +226,10 @@ const float *dvae_encode(struct dvae *m, int B, const float *x, float *q);
  * every row's logits into m->lx and its relaxed sample into zeta [nb × n] (row r0 first): with
  * dnoise NULL, ζ = σ((l + noise)/τ) or, hard, z = [l + noise > 0] from float logistic noise
  * [nb × n]; with dnoise (double logistic noise [nb × n]), z = [l + dnoise > 0] in double.  Group
- * 0's encoder runs once per image, later groups once per row. */
+ * 0's encoder runs once per image, later groups once per row.  stats: the block's batch-norm
+ * statistics (training), or NULL. */
 void dvae_post_forward(struct dvae *m, int r0, int nb, int K, const float *x, const float *noise,
-                       const double *dnoise, bool hard, float *zeta);
+                       const double *dnoise, bool hard, float *zeta, float *stats);
 /* Its backward pass.  dz [nb × n] holds ∂loss/∂ζ from the decoder and the prior term
  * (overwritten), dl [nb × n] the explicit ∂loss/∂l (updated in place to the total); ζ, noise and
  * hard as the forward pass had them (x: the block's images [nb/K × D]) (the chain ζ → l uses the relaxed ζ, recomputed from the
@@ -210,7 +237,7 @@ void dvae_post_forward(struct dvae *m, int r0, int nb, int K, const float *x, co
  * m->grads); s1, s2 are scratch [nb × widest]; dz, dl, s1, s2 must not overlap. */
 void dvae_post_backward(struct dvae *m, float *g, int r0, int nb, int K, const float *x,
                         const float *noise, bool hard, const float *zeta, float *dz, float *dl,
-                        float *s1, float *s2);
+                        float *s1, float *s2, const float *stats);
 /* K samples z ~ q(z|x) for one image x [D] (K ≤ bmax), drawn in double from rng r:
  * z [K × n] (0/1) and log q(z|x) [K] in double. */
 void dvae_post_sample(struct dvae *m, const float *x, int K, struct rng *r, float *z, double *lq);

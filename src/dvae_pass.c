@@ -38,10 +38,11 @@ struct blk {
     float *g1, *g2;                           /* [nb × widest] */
     double *rec, *klr;                        /* [nb] */
     float *g;                                 /* the block's gradient vector (layout of m->grads) */
+    float *stats;                             /* the block's batch-norm statistics (training), or NULL */
 };
 
 static void blk_init(struct blk *b, struct dvae *m, const struct bm *bm, const struct dvae_batch *io,
-                     int r0, int nb, float *g)
+                     int r0, int nb, float *g, float *stats)
 {
     const struct dvae_config *c = &m->cfg;
     memset(b, 0, sizeof *b);
@@ -74,13 +75,14 @@ static void blk_init(struct blk *b, struct dvae *m, const struct bm *bm, const s
     b->rec = m->rowv + r0;
     b->klr = m->rowk + r0;
     b->g = g;
+    b->stats = stats;
 }
 
 /* the posterior: every row's logits l [nb × n] (group 0's encoder once per image, later groups
  * per row) and the relaxation ζ = σ((l + g)/τ), or its τ → 0 limit z = [l + g > 0] */
 static void post_forward(struct blk *b)
 {
-    dvae_post_forward(b->m, b->r0, b->nb, b->K, b->x, b->noise, NULL, b->hard, b->zeta);
+    dvae_post_forward(b->m, b->r0, b->nb, b->K, b->x, b->noise, NULL, b->hard, b->zeta, b->stats);
     b->l = b->m->lx + (size_t)b->r0 * b->n;
 }
 
@@ -89,7 +91,7 @@ static void post_forward(struct blk *b)
 static void dec_forward(struct blk *b)
 {
     const int K = b->K, D = b->D;
-    const float *px = dvae_net_forward(&b->m->dec, b->r0, b->nb, b->zeta);
+    const float *px = dvae_net_forward(&b->m->dec, b->r0, b->nb, b->zeta, b->stats);
     for (int e = 0; e < b->ni; e++)
         nn_bernoulli_ll(px + (size_t)e * K * D, b->x + (size_t)e * D, K > 1 ? 0 : (size_t)D, K, D,
                         b->rec + (size_t)e * K, b->io->grad ? b->g1 + (size_t)e * K * D : NULL, b->sB);
@@ -276,7 +278,8 @@ static void prior_params(struct blk *b, double *bmacc)
  * ∂(−rec)/∂ζ [nb × n] (in g1 or g2). */
 static float *dec_backward(struct blk *b)
 {
-    return dvae_net_backward(&b->m->dec, b->m, b->g, b->r0, b->nb, b->zeta, b->g1, b->g1, b->g2, true);
+    return dvae_net_backward(&b->m->dec, b->m, b->g, b->r0, b->nb, b->zeta, b->g1, b->g1, b->g2, true,
+                             b->stats);
 }
 
 /* dy = ∂(−rec)/∂ζ [nb × n] (in g1 or g2): the prior's ∂/∂ζ added, into dacc (the encoders'
@@ -288,7 +291,7 @@ static void post_backward(struct blk *b, const float *dy)
     float *dz = m->dacc + (size_t)b->r0 * b->n;
     for (size_t i = 0; i < bn; i++) dz[i] = b->per_sample ? dy[i] + b->dzeta[i] : dy[i];
     dvae_post_backward(m, b->g, b->r0, b->nb, b->K, b->x, b->noise, b->hard, b->zeta, dz, b->dl,
-                       b->g1, b->g2);
+                       b->g1, b->g2, b->stats);
 }
 
 /* Rows [r0, r0 + nb) of the batch: forward, the prior term and (io->grad) the backward pass into
@@ -296,10 +299,10 @@ static void post_backward(struct blk *b, const float *dy)
  * bmacc [n + ne].  sums: KL, reconstruction and per-image bound summed over the block.  Gradients
  * are scaled by 1/B, so the blocks of a batch add up to the whole-batch gradient. */
 static void run_rows(struct dvae *m, const struct bm *bm, const struct dvae_batch *io, int r0,
-                     int nb, float *g, double *bmacc, double sums[3])
+                     int nb, float *g, double *bmacc, double sums[3], float *stats)
 {
     struct blk b;
-    blk_init(&b, m, bm, io, r0, nb, g);
+    blk_init(&b, m, bm, io, r0, nb, g, stats);
     post_forward(&b);
     dec_forward(&b);
     prior_forward(&b);
@@ -325,7 +328,9 @@ static void shard_job(void *p, long s)
     /* blocks are cut between images, so an image's K samples stay in one block */
     const long G = c->io->B / c->K;
     const int r0 = (int)(c->K * (G * s / c->S)), r1 = (int)(c->K * (G * (s + 1) / c->S));
-    run_rows(c->m, c->bm, c->io, r0, r1 - r0, c->m->sgrad[s], c->m->sbm[s], c->sums[s]);
+    /* batch norm: a training pass normalises each block by its own rows */
+    float *stats = c->io->grad && c->m->nbn ? c->m->bnstat[s] : NULL;
+    run_rows(c->m, c->bm, c->io, r0, r1 - r0, c->m->sgrad[s], c->m->sbm[s], c->sums[s], stats);
 }
 
 /* Part `part` of `parts` of the flat parameter vector, [*lo, *hi), cut on multiples of `align`
@@ -393,7 +398,34 @@ static int batch_check(const struct dvae *m, const struct bm *bm, const struct d
     if (K > 1 && isbm && c->kl == DVAE_KL_ANALYTIC && !io->discrete)
         return qv_seterr("model: importance weighting needs a per-sample prior term (--kl relaxed), "
                          "not the analytic KL");
+    const int S = io->grad ? QV_MIN(m->nshard, io->B / K) : 1;
+    if (c->bn && io->grad && io->B / K / S < 2)
+        return qv_seterr("batch norm: needs a batch of at least 2 in training mode (%d image%s in "
+                         "%d data-parallel block%s)", io->B / K, io->B / K == 1 ? "" : "s", S,
+                         S == 1 ? "" : "s");
     return 0;
+}
+
+/* After a training pass: the running batch-norm statistics absorb the blocks' statistics, pooled
+ * exactly into those of the whole batch (nn_bn_update_running). */
+static void bn_running(struct dvae *m, int B, int K, int S)
+{
+    const long G = B / K;
+    const float *st[DVAE_MAX_SHARDS];
+    int rows_img[DVAE_MAX_SHARDS], rows_all[DVAE_MAX_SHARDS];
+    for (int s = 0; s < S; s++) {
+        rows_img[s] = (int)(G * (s + 1) / S - G * s / S);
+        rows_all[s] = rows_img[s] * K;
+    }
+    for (int k = 0; k <= m->ngroup; k++) {
+        const struct dvae_net *N = k == m->ngroup ? &m->dec : &m->enc[k];
+        /* group 0's encoder runs once per image, the others once per row */
+        const int *rows = k == 0 ? rows_img : rows_all;
+        for (int i = 0; i < N->nl - 1; i++) {
+            for (int s = 0; s < S; s++) st[s] = m->bnstat[s] + N->boff[i];
+            nn_bn_update_running(&N->N[i], S, st, rows);
+        }
+    }
 }
 
 /* The blocks' positive-phase sums (sbm) → the BM gradients: ∂E/∂b_i = −ζ_i and ∂log Z/∂b_i = ⟨z_i⟩,
@@ -450,6 +482,7 @@ int dvae_batch_run(struct dvae *m, const struct bm *bm, struct dvae_batch *io)
         bndsum += sc.sums[s][2];
     }
     if (isbm && io->grad) bm_grads(m, io, S);
+    if (m->nbn && io->grad) bn_running(m, B, K, S);
     io->rec = recsum / B;
     io->kl = klsum / B;
     io->elbo = K > 1 ? bndsum / (B / K) : io->rec - io->kl;
@@ -470,21 +503,23 @@ static void adam_seg(const struct adam_ctx *c, size_t lo, size_t hi, const float
     if (a < b) nn_adam_update(c->o, c->m->params, c->m->grads, a, b - a, wd);
 }
 
+struct adam_part { const struct adam_ctx *c; size_t lo, hi; };
+
+static void adam_part_seg(void *ctx, const float *seg, size_t len, float wd)
+{
+    const struct adam_part *a = ctx;
+    adam_seg(a->c, a->lo, a->hi, seg, len, wd);
+}
+
 static void adam_job(void *p, long part)
 {
     const struct adam_ctx *c = p;
     struct dvae *m = c->m;
-    size_t lo, hi;
-    flat_part(m->nparams, part, c->parts, 16, &lo, &hi);
-    for (int k = 0; k <= m->ngroup; k++) {
-        const struct dvae_net *N = k == m->ngroup ? &m->dec : &m->enc[k];
-        for (int i = 0; i < N->nl; i++) {
-            const struct nn_dense *L = &N->L[i];
-            adam_seg(c, lo, hi, L->w, (size_t)L->in * L->out, c->wd);
-            adam_seg(c, lo, hi, L->b, (size_t)L->out, 0.0f);
-        }
-    }
-    if (m->prior_a) adam_seg(c, lo, hi, m->prior_a, (size_t)m->cfg.n, 0.0f);
+    struct adam_part a = {.c = c};
+    flat_part(m->nparams, part, c->parts, 16, &a.lo, &a.hi);
+    for (int g = 0; g < m->ngroup; g++) dvae_net_adam(&m->enc[g], adam_part_seg, &a, c->wd);
+    dvae_net_adam(&m->dec, adam_part_seg, &a, c->wd);
+    if (m->prior_a) adam_seg(c, a.lo, a.hi, m->prior_a, (size_t)m->cfg.n, 0.0f);
 }
 
 void dvae_adam_step(struct dvae *m, struct nn_adam *o, double lr, float wd)

@@ -33,6 +33,8 @@ static int model_save(struct qv_app *app, const struct qv_state *st, cJSON *sec,
         for (int i = 0; i < c->n; i++) cJSON_AddItemToArray(g, cJSON_CreateNumber(m->unit_group[i]));
     }
     cJSON_AddBoolToObject(sec, "center", c->center);
+    cJSON_AddBoolToObject(sec, "bn", c->bn);
+    if (m->nbn && sess_blob_put(io, "bn_running", m->bnrun, sizeof(float) * m->nbn) < 0) return -1;
     if (c->center && sess_blob_put(io, "xmean", m->xmean, sizeof(float) * (size_t)c->D) < 0) return -1;
     return sess_blob_put(io, "weights", m->params, sizeof(float) * m->nparams);
 }
@@ -72,20 +74,25 @@ static int load_groups(const cJSON *sec, struct dvae_config *c, int **group_of)
     return 0;
 }
 
-/* The centring model's mean image (blob "xmean", D floats). */
-static int load_xmean(struct sess_io *io, struct dvae *m)
+/* Blob `name` of exactly n floats into dst. */
+static int load_floats(struct sess_io *io, const char *name, float *dst, size_t n)
 {
     void *blob = NULL;
     size_t len = 0;
-    if (sess_blob_get(io, "xmean", &blob, &len) < 0) return -1;
-    if (len != sizeof(float) * (size_t)m->cfg.D) {
+    if (sess_blob_get(io, name, &blob, &len) < 0) return -1;
+    if (len != sizeof(float) * n) {
         free(blob);
-        return qv_seterr("model: mean-image blob has %zu bytes, expected %zu", len,
-                         sizeof(float) * (size_t)m->cfg.D);
+        return qv_seterr("model: blob %s has %zu bytes, expected %zu", name, len, sizeof(float) * n);
     }
-    memcpy(m->xmean, blob, len);
+    memcpy(dst, blob, len);
     free(blob);
     return 0;
+}
+
+/* The centring model's mean image (blob "xmean", D floats). */
+static int load_xmean(struct sess_io *io, struct dvae *m)
+{
+    return load_floats(io, "xmean", m->xmean, (size_t)m->cfg.D);
 }
 
 static int model_load(struct qv_app *app, struct qv_state *st, const cJSON *sec, struct sess_io *io)
@@ -129,10 +136,12 @@ static int model_load(struct qv_app *app, struct qv_state *st, const cJSON *sec,
     if (load_groups(sec, &c, &group_of) < 0) return -1;
     const cJSON *ce = cJSON_GetObjectItemCaseSensitive(sec, "center");
     c.center = cJSON_IsTrue(ce);
+    c.bn = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sec, "bn"));
     struct dvae *m = dvae_new(&c, 0);
     free(group_of);
     if (!m) return -1;
     if (c.center && load_xmean(io, m) < 0) { dvae_free(m); return -1; }
+    if (m->nbn && load_floats(io, "bn_running", m->bnrun, m->nbn) < 0) { dvae_free(m); return -1; }
     void *blob = NULL;
     size_t len = 0;
     if (sess_blob_get(io, "weights", &blob, &len) < 0) { dvae_free(m); return -1; }

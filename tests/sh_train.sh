@@ -10,7 +10,7 @@
 #    metrics.csv keeps its width);
 #  - eval ll / eval units print their figures; generated digits land in grids/;
 #  - a metrics.csv that cannot be written costs one warning line, not the run;
-#  - --groups (hierarchical posterior) and centring: saved, resumed bit for bit, bad partitions;
+#  - --groups (hierarchical posterior), centring and --bn: saved, resumed bit for bit, bad input;
 #    a session saved before them loads as a one-group, uncentred model;
 #  - --lr-schedule, --kl-frac, --val-every, and `model best` restoring the best-validation epoch;
 #  - bad input: no data, no model, prior size mismatch, K = 0, a NaN step (the checkpoint on disk
@@ -130,12 +130,14 @@ bad "$SETUP_BM; model new --groups 0-10" 'model new: --groups: unit 11 is in no 
 bad "$SETUP_BM; model new --groups 0-10/11-24" 'model new: --groups: units 11-24 are not within 0..23'
 bad "$SETUP_BM; model new --groups 2 --kl analytic" 'analytic KL needs a factorial posterior'
 bad "$SETUP_BM; model new --hidden 64 --groups 2; train 1 --kl analytic" 'train: the analytic KL needs a factorial posterior'
-G2="$SETUP_BM; model new --hidden 64 --groups 2"
+bad "$SETUP_BE; model new --hidden 64 --bn; train 1 --batch 1" 'batch norm: needs a batch of at least 2 in training mode'
+G2="$SETUP_BM; model new --hidden 64 --groups 2 --bn"
 run "$G2; session save ga; train 2 --quiet --threads 2 --iw 2" >/dev/null
 run "$G2; session save gb; train 1 --quiet --threads 2 --iw 2" >/dev/null
 out=$(run "session load gb; model info; train 1 --quiet --iw 2")
-echo "$out" | grep -q '2 latent groups, centred input' || fail "groups/centring not restored: $out"
+echo "$out" | grep -q '2 latent groups, centred input, batch norm' || fail "groups/centring/bn not restored: $out"
 cmp -s $S/ga/model-weights.*.bin $S/gb/model-weights.*.bin || fail "resumed 2-group run differs"
+cmp -s $S/ga/model-bn_running.*.bin $S/gb/model-bn_running.*.bin || fail "resumed batch-norm statistics differ"
 grep -q '"group_of"' $S/ga/session.json || fail "partition not saved"
 # a session saved before groups and centring existed loads as a one-group, uncentred model
 run "$SETUP_BM; model new --hidden 64 --no-center; session save old; train 1 --quiet" >/dev/null

@@ -9,6 +9,9 @@
  *  - exact sampling: log q(z|x) of dvae_post_sample equals the reference's, q sums to 1 over all
  *    2^n states, and the sampled states' frequencies match q (total variation);
  *  - eval ll with K large converges to the exact log p(x) by enumeration within 0.01 nats;
+ *  - batch norm (--bn): gradients against central differences of the training-mode loss (each
+ *    data-parallel block normalised by its own rows), the same bits on 1 and 2 threads, running
+ *    statistics that follow the batches, and the batch-1 error;
  *  - bad partitions and the analytic KL with groups are refused with clear errors. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,7 +30,7 @@
 
 /* A tiny model: D = 16, hidden 7,5, n latents in L groups (group_of may be NULL), centred on a
  * random mean image, with random biases so every path carries signal. */
-static struct dvae *group_model(enum dvae_prior prior, int n, int L, const int *group_of)
+static struct dvae *group_model_bn(enum dvae_prior prior, int n, int L, const int *group_of, bool bn)
 {
     struct dvae_config c;
     dvae_config_default(&c);
@@ -42,6 +45,7 @@ static struct dvae *group_model(enum dvae_prior prior, int n, int L, const int *
     c.groups = L;
     c.group_of = group_of;
     c.center = true;
+    c.bn = bn;
     struct dvae *m = dvae_new(&c, 42);
     assert_non_null(m);
     struct rng r;
@@ -56,6 +60,11 @@ static struct dvae *group_model(enum dvae_prior prior, int n, int L, const int *
     if (m->prior_a)
         for (int i = 0; i < n; i++) m->prior_a[i] = (float)(2 * rng_uniform(&r) - 1);
     return m;
+}
+
+static struct dvae *group_model(enum dvae_prior prior, int n, int L, const int *group_of)
+{
+    return group_model_bn(prior, n, L, group_of, false);
 }
 
 static double sp(double v) { return v > 0 ? v + log1p(exp(-v)) : log1p(exp(v)); }
@@ -304,6 +313,95 @@ static void test_eval_exact_groups(void **state)
     dvae_free(m);
 }
 
+/* The training-mode loss of a batch-normalised model, from the pass itself: −bound (β = 1) + log Z. */
+struct bn_ref { const struct bm *bm; struct dvae_batch io; };
+static double bn_loss(struct dvae *m, void *ctx)
+{
+    struct bn_ref *r = ctx;
+    struct dvae_batch io = r->io;   /* grad on: training mode; m->grads is scratch here */
+    assert_int_equal(dvae_batch_run(m, r->bm, &io), 0);
+    double l = -io.elbo;
+    if (r->bm) {
+        double lz;
+        assert_int_equal(bm_logz_exact(r->bm, 1.0, &lz), 0);
+        l += lz;
+    }
+    return l;
+}
+
+static void check_bn(enum dvae_prior prior, int L, int K, int shards)
+{
+    const int n = prior == DVAE_PRIOR_BM ? 8 : 9, G = 6, B = G * K;
+    struct dvae *m = group_model_bn(prior, n, L, L == 3 ? part3 : NULL, true);
+    assert_int_equal(dvae_set_parallel(m, shards, 1), 0);
+    struct bm *bm = prior == DVAE_PRIOR_BM ? tiny_bm(1, 1, 4, 9, 0.8) : NULL;
+    float x[6 * D_], noise[18 * MAXN];
+    struct rng r;
+    rng_init(&r, 12, 0);
+    for (int i = 0; i < G * D_; i++) x[i] = rng_uniform(&r) < 0.35 ? 1.0f : 0.0f;
+    dvae_noise(&r, noise, (size_t)B * n);
+    double neg_mean[8], neg_corr[16], g_b[8], g_w[16];
+    if (bm) assert_int_equal(bm_marginals_exact(bm, 1.0, neg_mean, neg_corr), 0);
+    struct bn_ref ref = {.bm = bm, .io = {.B = B, .iw = K, .x = x, .noise = noise, .kl_weight = 1.0,
+                                          .grad = true, .neg_mean = neg_mean, .neg_corr = neg_corr,
+                                          .g_b = g_b, .g_w = g_w}};
+    struct dvae_batch io = ref.io;
+    assert_int_equal(dvae_batch_run(m, bm, &io), 0);
+    float *g = malloc(sizeof(float) * m->nparams);
+    memcpy(g, m->grads, sizeof(float) * m->nparams);
+    double gb[8], gw[16];
+    memcpy(gb, g_b, sizeof gb);
+    memcpy(gw, g_w, sizeof gw);
+    /* the same pass on 2 threads: the same bits (gradients and running statistics) */
+    float *run1 = malloc(sizeof(float) * m->nbn);
+    memcpy(run1, m->bnrun, sizeof(float) * m->nbn);
+    struct dvae *m2 = group_model_bn(prior, n, L, L == 3 ? part3 : NULL, true);
+    assert_int_equal(dvae_set_parallel(m2, shards, 2), 0);
+    struct dvae_batch io2 = ref.io;
+    assert_int_equal(dvae_batch_run(m2, bm, &io2), 0);
+    assert_memory_equal(g, m2->grads, sizeof(float) * m->nparams);
+    assert_memory_equal(run1, m2->bnrun, sizeof(float) * m->nbn);
+    /* the running statistics moved off their start (a fresh model's: means 0, variances 1) */
+    struct dvae *m0 = group_model_bn(prior, n, L, L == 3 ? part3 : NULL, true);
+    assert_true(memcmp(run1, m0->bnrun, sizeof(float) * m->nbn) != 0);
+    dvae_free(m0);
+    double worst, rel = fd_compare(m, bm, g, gb, gw, bn_loss, &ref, &worst);
+    print_message("batch norm, %s prior, %d group(s), K=%d, %d block(s): gradient relative error "
+                  "%.2e (worst scaled %.2f)\n", bm ? "BM" : "Bernoulli", m->ngroup, K, shards, rel, worst);
+    assert_true(rel < 1e-2);
+    assert_true(worst < 1.0);
+    /* forward-only passes use the running statistics: another function of the same batch */
+    struct dvae_batch ev = {.B = B, .iw = K, .x = x, .noise = noise, .kl_weight = 1.0};
+    assert_int_equal(dvae_batch_run(m, bm, &ev), 0);
+    assert_true(fabs(ev.elbo - io.elbo) > 1e-4);
+    free(run1);
+    free(g);
+    dvae_free(m2);
+    bm_free(bm);
+    dvae_free(m);
+}
+
+static void test_bn_bernoulli(void **s) { (void)s; check_bn(DVAE_PRIOR_BERNOULLI, 1, 1, 1); }
+static void test_bn_bm_groups_blocks(void **s) { (void)s; check_bn(DVAE_PRIOR_BM, 3, 1, 2); }
+static void test_bn_bm_iw(void **s) { (void)s; check_bn(DVAE_PRIOR_BM, 2, 3, 2); }
+
+static void test_bn_batch1(void **state)
+{
+    (void)state;
+    struct dvae *m = group_model_bn(DVAE_PRIOR_BERNOULLI, 9, 1, NULL, true);
+    float x[2 * D_] = {0}, noise[2 * MAXN] = {0};
+    struct dvae_batch io = {.B = 1, .x = x, .noise = noise, .kl_weight = 1.0, .grad = true};
+    assert_int_equal(dvae_batch_run(m, NULL, &io), -1);
+    assert_non_null(strstr(qv_errmsg(), "batch norm: needs a batch of at least 2 in training mode"));
+    /* two images in two blocks: one each, refused too; evaluation of one image is fine */
+    assert_int_equal(dvae_set_parallel(m, 2, 1), 0);
+    io.B = 2;
+    assert_int_equal(dvae_batch_run(m, NULL, &io), -1);
+    struct dvae_batch ev = {.B = 1, .x = x, .noise = noise, .kl_weight = 1.0};
+    assert_int_equal(dvae_batch_run(m, NULL, &ev), 0);
+    dvae_free(m);
+}
+
 static void test_bad_partitions(void **state)
 {
     (void)state;
@@ -343,6 +441,10 @@ int main(void)
         cmocka_unit_test(test_groups_bm_iw),
         cmocka_unit_test(test_post_sample_exact),
         cmocka_unit_test(test_eval_exact_groups),
+        cmocka_unit_test(test_bn_bernoulli),
+        cmocka_unit_test(test_bn_bm_groups_blocks),
+        cmocka_unit_test(test_bn_bm_iw),
+        cmocka_unit_test(test_bn_batch1),
         cmocka_unit_test(test_bad_partitions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
