@@ -128,6 +128,8 @@ static int run_model_new(struct qv_app *app, const struct cmd_args *a)
         return qv_error(app, "model new: no data: load a dataset first (`data load …`) so the model "
                              "knows the image size");
     c.D = app->st.data->d;
+    c.h = app->st.data->h;
+    c.w = app->st.data->w;
     if (app->st.prior) {
         c.prior = DVAE_PRIOR_BM;
         c.n = app->st.prior->n;
@@ -153,6 +155,8 @@ static int run_model_new(struct qv_app *app, const struct cmd_args *a)
     if (bmax < 1 || bmax > DVAE_MAX_ROWS)
         return qv_error(app, "model new: --max-batch must be 1..%d", DVAE_MAX_ROWS);
     c.bmax = (int)bmax;
+    if (cmd_has(a, "conv") && dvae_parse_conv(cmd_str(a, "conv", ""), &c) < 0)
+        return qv_error(app, "model new: %s", qv_errmsg());
     c.center = !cmd_has(a, "no-center");
     c.bn = cmd_has(a, "bn");
     int *group_of = NULL;
@@ -191,6 +195,8 @@ static const struct cmd_opt model_new_opts[] = {
     {"kl", CMD_OPT_STR, "a BM prior's term: relaxed (GumBolt proxy at ζ, default) or analytic (exact KL)"},
     {"groups", CMD_OPT_LIST, "hierarchical posterior: L latent groups (default 1; a BM prior's colour "
                              "classes in order) or a partition 0-143/144-287"},
+    {"conv", CMD_OPT_LIST, "convolutions before the encoder's dense layers, CH:K:STRIDE:PAD each "
+                           "(e.g. 32:4:2:1,64:4:2:1: 28×28 → 14×14 → 7×7); the decoder mirrors them"},
     {"bn", CMD_OPT_FLAG, "batch norm before every hidden nonlinearity (DVAE#; each data-parallel "
                          "block normalises its own rows in training, running averages at evaluation)"},
     {"no-center", CMD_OPT_FLAG, "feed the encoder x itself, not x − mean(x), and start the decoder's "
@@ -203,7 +209,7 @@ static const struct cmd_opt model_new_opts[] = {
 
 static const struct cmd_entry model_sub[] = {
     {.name = "new",
-     .usage = "model new [--hidden 512,256] [--act tanh] [--relax gumbolt|st] [--tau 0.5] [--kl relaxed|analytic] [--groups 1] [--bn] [--no-center]",
+     .usage = "model new [--hidden 512,256] [--act tanh] [--relax gumbolt|st] [--tau 0.5] [--kl relaxed|analytic] [--groups 1] [--bn] [--conv 32:4:2:1,64:4:2:1] [--no-center]",
      .summary = "build a discrete VAE for the current prior and data",
      .help = "Encoder MLP (pixels → hidden → one logit per latent unit), GumBolt concrete relaxation\n"
              "with temperature τ, decoder MLP (latents → hidden reversed → pixel logits).  The number\n"
@@ -217,7 +223,9 @@ static const struct cmd_entry model_sub[] = {
              "--groups L: a hierarchical posterior (DVAE++/DVAE#): group g's encoder sees the image and\n"
              "the samples of groups < g; L = 2 on Chimera splits the two shores.  The encoder sees the\n"
              "centred image x − mean(x) and the decoder's output bias starts at logit(mean pixel)\n"
-             "unless --no-center.\n"
+             "unless --no-center.  --bn normalises every hidden layer's pre-activations (DVAE#).\n"
+             "--conv puts strided convolutions before the encoder's dense layers and their transposed\n"
+             "mirror after the decoder's (one latent group).\n"
              "Replaces the current model and its optimiser state.",
      .max_pos = 0, .opts = model_new_opts, .run = run_model_new},
     {.name = "best", .usage = "model best", .summary = "restore the best-validation parameters",

@@ -63,16 +63,22 @@ static int dvae_carve(struct dvae *m, struct nn_arena *a)
     wd[nl] = c->D;
     /* count (binding nothing), then carve and bind */
     size_t np = 0, nbn = 0;
-    for (int g = 0; g < L; g++) dvae_net_bind(&m->enc[g], c, we[g], NULL, NULL, &np, &nbn);
-    dvae_net_bind(&m->dec, c, wd, NULL, NULL, &np, &nbn);
+    for (int g = 0; g < L; g++)
+        if (dvae_net_bind(&m->enc[g], c, we[g], true, false, NULL, NULL, &np, &nbn) < 0) return -1;
+    if (dvae_net_bind(&m->dec, c, wd, true, true, NULL, NULL, &np, &nbn) < 0) return -1;
+    for (int g = 0; g < L; g++) widest = QV_MAX(widest, dvae_net_widest(&m->enc[g]));
+    widest = QV_MAX(widest, dvae_net_widest(&m->dec));
+    size_t nwork = 0;
+    for (int g = 0; g < L; g++) nwork = QV_MAX(nwork, dvae_net_work(&m->enc[g], bm_));
+    m->nwork = QV_MAX(nwork, dvae_net_work(&m->dec, bm_));
     if (c->prior == DVAE_PRIOR_BERNOULLI) np += nn_round16((size_t)c->n);
     m->nparams = np;
     m->nbn = nbn;
     m->params = nn_arena_take(a, np);
     m->grads = nn_arena_take(a, np);
     size_t off = 0, boff = 0;
-    for (int g = 0; g < L; g++) dvae_net_bind(&m->enc[g], c, we[g], m->params, m->grads, &off, &boff);
-    dvae_net_bind(&m->dec, c, wd, m->params, m->grads, &off, &boff);
+    for (int g = 0; g < L; g++) dvae_net_bind(&m->enc[g], c, we[g], true, false, m->params, m->grads, &off, &boff);
+    dvae_net_bind(&m->dec, c, wd, true, true, m->params, m->grads, &off, &boff);
     for (int g = 0; g < L; g++) dvae_net_bind_running(&m->enc[g], m->bnrun);
     dvae_net_bind_running(&m->dec, m->bnrun);
     m->prior_a = m->g_prior_a = NULL;
@@ -90,6 +96,7 @@ static int dvae_carve(struct dvae *m, struct nn_arena *a)
     m->lx = nn_arena_take(a, (size_t)bm_ * c->n);
     m->dacc = nn_arena_take(a, (size_t)bm_ * c->n);
     m->dlg = nn_arena_take(a, (size_t)bm_ * c->n);
+    for (int s = 0; s < DVAE_MAX_SHARDS; s++) m->cwork[s] = m->nwork ? nn_arena_take(a, m->nwork) : NULL;
     m->g1 = nn_arena_take(a, (size_t)bm_ * widest);
     m->g2 = nn_arena_take(a, (size_t)bm_ * widest);
     float *rv = nn_arena_take(a, 2 * (size_t)bm_);   /* doubles */
@@ -97,6 +104,34 @@ static int dvae_carve(struct dvae *m, struct nn_arena *a)
     rv = nn_arena_take(a, 2 * (size_t)bm_);
     m->rowk = (double *)rv;
     m->widest = widest;
+    return 0;
+}
+
+int dvae_parse_conv(const char *s, struct dvae_config *c)
+{
+    int k = 0;
+    const char *p = s;
+    while (*p) {
+        if (k == DVAE_MAX_CONV) return qv_seterr("--conv: at most %d layers ('%s')", DVAE_MAX_CONV, s);
+        int v[4], nv = 0;
+        for (; nv < 4; nv++) {
+            char *end;
+            long x = strtol(p, &end, 10);
+            if (end == p || x < 0 || x > 4096)
+                return qv_seterr("--conv: '%s': expected CHANNELS:KERNEL:STRIDE:PAD per layer, e.g. "
+                                 "32:4:2:1,64:4:2:1", s);
+            v[nv] = (int)x;
+            p = end;
+            if (nv < 3 && *p++ != ':')
+                return qv_seterr("--conv: '%s': a layer is CHANNELS:KERNEL:STRIDE:PAD", s);
+        }
+        if (v[0] < 1 || v[1] < 1 || v[2] < 1)
+            return qv_seterr("--conv: '%s': channels, kernel and stride must be at least 1", s);
+        c->conv[k++] = (struct dvae_conv_cfg){.ch = v[0], .k = v[1], .stride = v[2], .pad = v[3]};
+        if (*p == ',') p++;
+        else if (*p) return qv_seterr("--conv: '%s': layers are separated by commas", s);
+    }
+    c->nconv = k;
     return 0;
 }
 
@@ -145,7 +180,7 @@ static int dvae_arena_build(struct dvae *m)
 {
     struct nn_arena plan, a;
     nn_arena_plan(&plan);
-    dvae_carve(m, &plan);
+    if (dvae_carve(m, &plan) < 0) return -1;
     if (nn_arena_alloc(&a, plan.used) < 0) return -1;
     m->arena = a;
     dvae_carve(m, &m->arena);
@@ -166,6 +201,14 @@ static struct dvae *dvae_alloc(const struct dvae_config *c)
     if (dvae_tau_check(c->tau) < 0) { qv_preferr("model"); return NULL; }
     if (c->bmax < 1 || c->bmax > DVAE_MAX_ROWS) {
         qv_seterr("model: batch capacity out of range");
+        return NULL;
+    }
+    if (c->nconv > 0 && (c->h < 1 || c->w < 1 || c->h * c->w != c->D)) {
+        qv_seterr("model: --conv needs images of known height and width (%d pixels)", c->D);
+        return NULL;
+    }
+    if (c->nconv > 0 && c->groups > 1) {
+        qv_seterr("model: --conv works with one latent group (--groups 1), not %d", c->groups);
         return NULL;
     }
     if (c->groups > 1 && c->kl == DVAE_KL_ANALYTIC && c->prior == DVAE_PRIOR_BM) {
@@ -274,6 +317,8 @@ void dvae_describe(const struct dvae *m, char *buf, size_t n)
     const struct dvae_config *c = &m->cfg;
     char arch[128];
     int k = snprintf(arch, sizeof arch, "%d", c->D);
+    for (int j = 0; j < c->nconv && k < (int)sizeof arch; j++)
+        k += snprintf(arch + k, sizeof arch - k, "-conv%d", c->conv[j].ch);
     for (int i = 0; i < c->nhidden && k < (int)sizeof arch; i++)
         k += snprintf(arch + k, sizeof arch - k, "-%d", c->hidden[i]);
     if (k < (int)sizeof arch) snprintf(arch + k, sizeof arch - k, "-%d", c->n);
@@ -315,7 +360,8 @@ void dvae_noise(struct rng *r, float *g, size_t n)
 
 const float *dvae_decode(struct dvae *m, int B, const float *z)
 {
-    return dvae_net_forward(&m->dec, 0, B, z, NULL);
+    const struct dvae_scr sc = {.work = m->cwork[0]};
+    return dvae_net_forward(&m->dec, 0, B, z, &sc);
 }
 
 void dvae_decode_means(struct dvae *m, int B, const float *z, float *out)

@@ -20,12 +20,14 @@
 
 #include "nn.h"
 #include "nn_bn.h"
+#include "nn_conv.h"
 #include "bm.h"
 
 #define DVAE_MAX_HIDDEN 4
 #define DVAE_MAX_SHARDS 8
 #define DVAE_MAX_ROWS 100000           /* largest batch capacity (rows = images × samples) */
 #define DVAE_MAX_GROUPS 8              /* latent groups of a hierarchical posterior */
+#define DVAE_MAX_CONV 4                /* convolution layers per network */
 
 enum dvae_prior { DVAE_PRIOR_BERNOULLI, DVAE_PRIOR_BM };
 /* How the binary latents are relaxed for the reparameterised gradient:
@@ -65,7 +67,13 @@ struct dvae_config {
     bool center;                    /* encoder sees x − mean(x); dvae_set_data_mean sets the mean
                                      * and the decoder's output bias logit(mean) */
     bool bn;                        /* batch norm before every hidden nonlinearity (DVAE#) */
+    int h, w;                       /* image height and width (h·w = D; needed by convolutions) */
+    int nconv;                      /* convolution layers before the encoder's dense ones; the
+                                     * decoder ends in their mirror, transposed (1 group only) */
+    struct dvae_conv_cfg { int ch, k, stride, pad; } conv[DVAE_MAX_CONV];
 };
+/* "32:4:2:1,64:4:2:1" (channels:kernel:stride:padding per layer) → conv[]; error "--conv: …". */
+int dvae_parse_conv(const char *s, struct dvae_config *c);
 /* Defaults: D 784, n 288, hidden 512,256, tanh, gumbolt, τ 0.5, Bernoulli, bmax 500, 1 group,
  * no centring. */
 void dvae_config_default(struct dvae_config *c);
@@ -77,19 +85,37 @@ int dvae_parse_hidden(const char *s, struct dvae_config *c);
  * buffers.  Row r of every buffer belongs to row r of a pass, so the data-parallel blocks of a
  * batch use disjoint rows of the same buffers. */
 struct dvae_net {
-    int nl;                               /* layers = nhidden + 1 */
+    int nl;                               /* dense layers = nhidden + 1 */
     bool bn;                              /* hidden layers batch-normalised */
     struct nn_dense L[DVAE_MAX_HIDDEN + 1];
-    struct nn_bn N[DVAE_MAX_HIDDEN];      /* bn: hidden layer i's normalisation (applies act) */
-    size_t boff[DVAE_MAX_HIDDEN];         /* bn: layer i's offset in running / block statistics */
-    float *a[DVAE_MAX_HIDDEN];            /* bn: pre-normalisation outputs [bmax × L[i].out] */
+    struct nn_bn N[DVAE_MAX_HIDDEN + 1];  /* bn: dense layer i's normalisation (applies act) */
+    size_t boff[DVAE_MAX_HIDDEN + 1];     /* bn: its offset in running / block statistics */
+    float *a[DVAE_MAX_HIDDEN + 1];        /* bn: pre-normalisation outputs [bmax × L[i].out] */
     float *h[DVAE_MAX_HIDDEN + 1];        /* layer outputs [bmax × L[i].out] */
+    /* convolutions: before the dense layers (encoder) or after them (decoder, transposed); every
+     * conv layer but the network's last has the activation (and batch norm per channel) */
+    int nconv;
+    bool conv_last;
+    struct nn_conv C[DVAE_MAX_CONV];
+    struct nn_bn CN[DVAE_MAX_CONV];
+    size_t cboff[DVAE_MAX_CONV];
+    float *ca[DVAE_MAX_CONV], *ch[DVAE_MAX_CONV];   /* pre-bn and outputs [bmax × C[j].out] */
 };
 
-/* Binds N's layers (widths w[0] → … → w[nl]) at params + *off (advanced), batch-norm statistics
- * at *boff (advanced); params NULL while planning. */
-void dvae_net_bind(struct dvae_net *N, const struct dvae_config *c, const int *w, float *params,
-                   float *grads, size_t *off, size_t *boff);
+/* A block's scratch for one pass: batch-norm statistics (a training pass; NULL: the running
+ * statistics, evaluation) and the convolutions' work buffer. */
+struct dvae_scr { float *stats; float *work; };
+
+/* Binds N's dense layers (widths w[0] → … → w[nl]) and, with conv (cfg.nconv layers; the
+ * decoder's transposed, after the dense ones), its convolutions at params + *off (advanced),
+ * batch-norm statistics at *boff (advanced); params NULL while planning.  -1 + error if the
+ * convolutions do not fit the image. */
+int dvae_net_bind(struct dvae_net *N, const struct dvae_config *c, const int *w, bool conv,
+                  bool decoder, float *params, float *grads, size_t *off, size_t *boff);
+/* Floats of convolution work a block of `rows` needs (0 without convolutions). */
+size_t dvae_net_work(const struct dvae_net *N, int rows);
+/* Widest row of any layer's input or output. */
+int dvae_net_widest(const struct dvae_net *N);
 void dvae_net_bind_running(struct dvae_net *N, float *run);   /* the model's running statistics */
 void dvae_net_take(struct dvae_net *N, struct nn_arena *a, int rows);   /* work buffers */
 void dvae_net_init(struct dvae_net *N, struct rng *r);
@@ -116,6 +142,8 @@ struct dvae {
     size_t nbn;                           /* floats of batch-norm statistics (0 without bn) */
     float *bnrun;                         /* [nbn] owned: running means/variances (saved) */
     float *bnstat[DVAE_MAX_SHARDS];       /* [nbn] owned: block s's statistics of the last pass */
+    size_t nwork;                         /* floats of convolution work per block */
+    float *cwork[DVAE_MAX_SHARDS];        /* [nwork] block s's convolution work (in the arena) */
     float *prior_a, *g_prior_a;           /* Bernoulli prior logits [n] (NULL for a BM prior) */
     size_t nparams;                       /* floats in params (= in grads) */
     float *params, *grads;                /* one vector each, same layout */
@@ -204,18 +232,17 @@ struct dvae_batch {
 int dvae_batch_run(struct dvae *m, const struct bm *bm, struct dvae_batch *io);
 
 /* A network's forward pass over rows [row0, row0 + rows) of its buffers: in [rows × L[0].in] →
- * returns the last layer's output rows [rows × L[nl-1].out] (inside N->h[nl-1]).  stats: the
- * block's batch-norm statistics buffer (training: each block normalises by its own rows, ≥ 2), or
- * NULL (the running statistics: evaluation). */
+ * returns the last layer's output rows.  sc: the block's scratch (sc->stats: training, each block
+ * normalised by its own rows, ≥ 2; NULL: the running statistics, evaluation). */
 const float *dvae_net_forward(const struct dvae_net *N, int row0, int rows, const float *in,
-                              float *stats);
+                              const struct dvae_scr *sc);
 /* Its backward pass: dy [rows × out] holds ∂loss/∂output (overwritten); weight gradients go into
  * the gradient vector g (layout of m->grads); the layers ping-pong between the scratch buffers s1
  * and s2 ([rows × widest] each, dy may be one of them).  Returns ∂loss/∂in [rows × L[0].in] (in
- * s1 or s2) when want_dx, else NULL.  stats as the forward pass had it. */
+ * s1 or s2) when want_dx, else NULL.  sc as the forward pass had it. */
 float *dvae_net_backward(const struct dvae_net *N, const struct dvae *m, float *g, int row0,
                          int rows, const float *in, float *dy, float *s1, float *s2, bool want_dx,
-                         const float *stats);
+                         const struct dvae_scr *sc);
 
 /* Encoder only: q [B × n] = σ(logits) (B ≤ bmax).  With several groups, a later group's input is
  * the earlier groups' q (the posterior's mean path; exact for one group).  Returns the internal
@@ -226,10 +253,9 @@ const float *dvae_encode(struct dvae *m, int B, const float *x, float *q);
  * every row's logits into m->lx and its relaxed sample into zeta [nb × n] (row r0 first): with
  * dnoise NULL, ζ = σ((l + noise)/τ) or, hard, z = [l + noise > 0] from float logistic noise
  * [nb × n]; with dnoise (double logistic noise [nb × n]), z = [l + dnoise > 0] in double.  Group
- * 0's encoder runs once per image, later groups once per row.  stats: the block's batch-norm
- * statistics (training), or NULL. */
+ * 0's encoder runs once per image, later groups once per row.  sc: the block's scratch. */
 void dvae_post_forward(struct dvae *m, int r0, int nb, int K, const float *x, const float *noise,
-                       const double *dnoise, bool hard, float *zeta, float *stats);
+                       const double *dnoise, bool hard, float *zeta, const struct dvae_scr *sc);
 /* Its backward pass.  dz [nb × n] holds ∂loss/∂ζ from the decoder and the prior term
  * (overwritten), dl [nb × n] the explicit ∂loss/∂l (updated in place to the total); ζ, noise and
  * hard as the forward pass had them (x: the block's images [nb/K × D]) (the chain ζ → l uses the relaxed ζ, recomputed from the
@@ -237,7 +263,7 @@ void dvae_post_forward(struct dvae *m, int r0, int nb, int K, const float *x, co
  * m->grads); s1, s2 are scratch [nb × widest]; dz, dl, s1, s2 must not overlap. */
 void dvae_post_backward(struct dvae *m, float *g, int r0, int nb, int K, const float *x,
                         const float *noise, bool hard, const float *zeta, float *dz, float *dl,
-                        float *s1, float *s2, const float *stats);
+                        float *s1, float *s2, const struct dvae_scr *sc);
 /* K samples z ~ q(z|x) for one image x [D] (K ≤ bmax), drawn in double from rng r:
  * z [K × n] (0/1) and log q(z|x) [K] in double. */
 void dvae_post_sample(struct dvae *m, const float *x, int K, struct rng *r, float *z, double *lq);

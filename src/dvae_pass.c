@@ -38,11 +38,11 @@ struct blk {
     float *g1, *g2;                           /* [nb × widest] */
     double *rec, *klr;                        /* [nb] */
     float *g;                                 /* the block's gradient vector (layout of m->grads) */
-    float *stats;                             /* the block's batch-norm statistics (training), or NULL */
+    struct dvae_scr sc;                       /* the block's batch-norm statistics and conv work */
 };
 
 static void blk_init(struct blk *b, struct dvae *m, const struct bm *bm, const struct dvae_batch *io,
-                     int r0, int nb, float *g, float *stats)
+                     int r0, int nb, float *g, const struct dvae_scr *sc)
 {
     const struct dvae_config *c = &m->cfg;
     memset(b, 0, sizeof *b);
@@ -75,14 +75,14 @@ static void blk_init(struct blk *b, struct dvae *m, const struct bm *bm, const s
     b->rec = m->rowv + r0;
     b->klr = m->rowk + r0;
     b->g = g;
-    b->stats = stats;
+    b->sc = *sc;
 }
 
 /* the posterior: every row's logits l [nb × n] (group 0's encoder once per image, later groups
  * per row) and the relaxation ζ = σ((l + g)/τ), or its τ → 0 limit z = [l + g > 0] */
 static void post_forward(struct blk *b)
 {
-    dvae_post_forward(b->m, b->r0, b->nb, b->K, b->x, b->noise, NULL, b->hard, b->zeta, b->stats);
+    dvae_post_forward(b->m, b->r0, b->nb, b->K, b->x, b->noise, NULL, b->hard, b->zeta, &b->sc);
     b->l = b->m->lx + (size_t)b->r0 * b->n;
 }
 
@@ -91,7 +91,7 @@ static void post_forward(struct blk *b)
 static void dec_forward(struct blk *b)
 {
     const int K = b->K, D = b->D;
-    const float *px = dvae_net_forward(&b->m->dec, b->r0, b->nb, b->zeta, b->stats);
+    const float *px = dvae_net_forward(&b->m->dec, b->r0, b->nb, b->zeta, &b->sc);
     for (int e = 0; e < b->ni; e++)
         nn_bernoulli_ll(px + (size_t)e * K * D, b->x + (size_t)e * D, K > 1 ? 0 : (size_t)D, K, D,
                         b->rec + (size_t)e * K, b->io->grad ? b->g1 + (size_t)e * K * D : NULL, b->sB);
@@ -279,7 +279,7 @@ static void prior_params(struct blk *b, double *bmacc)
 static float *dec_backward(struct blk *b)
 {
     return dvae_net_backward(&b->m->dec, b->m, b->g, b->r0, b->nb, b->zeta, b->g1, b->g1, b->g2, true,
-                             b->stats);
+                             &b->sc);
 }
 
 /* dy = ∂(−rec)/∂ζ [nb × n] (in g1 or g2): the prior's ∂/∂ζ added, into dacc (the encoders'
@@ -291,7 +291,7 @@ static void post_backward(struct blk *b, const float *dy)
     float *dz = m->dacc + (size_t)b->r0 * b->n;
     for (size_t i = 0; i < bn; i++) dz[i] = b->per_sample ? dy[i] + b->dzeta[i] : dy[i];
     dvae_post_backward(m, b->g, b->r0, b->nb, b->K, b->x, b->noise, b->hard, b->zeta, dz, b->dl,
-                       b->g1, b->g2, b->stats);
+                       b->g1, b->g2, &b->sc);
 }
 
 /* Rows [r0, r0 + nb) of the batch: forward, the prior term and (io->grad) the backward pass into
@@ -299,10 +299,10 @@ static void post_backward(struct blk *b, const float *dy)
  * bmacc [n + ne].  sums: KL, reconstruction and per-image bound summed over the block.  Gradients
  * are scaled by 1/B, so the blocks of a batch add up to the whole-batch gradient. */
 static void run_rows(struct dvae *m, const struct bm *bm, const struct dvae_batch *io, int r0,
-                     int nb, float *g, double *bmacc, double sums[3], float *stats)
+                     int nb, float *g, double *bmacc, double sums[3], const struct dvae_scr *sc)
 {
     struct blk b;
-    blk_init(&b, m, bm, io, r0, nb, g, stats);
+    blk_init(&b, m, bm, io, r0, nb, g, sc);
     post_forward(&b);
     dec_forward(&b);
     prior_forward(&b);
@@ -329,8 +329,9 @@ static void shard_job(void *p, long s)
     const long G = c->io->B / c->K;
     const int r0 = (int)(c->K * (G * s / c->S)), r1 = (int)(c->K * (G * (s + 1) / c->S));
     /* batch norm: a training pass normalises each block by its own rows */
-    float *stats = c->io->grad && c->m->nbn ? c->m->bnstat[s] : NULL;
-    run_rows(c->m, c->bm, c->io, r0, r1 - r0, c->m->sgrad[s], c->m->sbm[s], c->sums[s], stats);
+    const struct dvae_scr sc = {.stats = c->io->grad && c->m->nbn ? c->m->bnstat[s] : NULL,
+                                .work = c->m->cwork[s]};
+    run_rows(c->m, c->bm, c->io, r0, r1 - r0, c->m->sgrad[s], c->m->sbm[s], c->sums[s], &sc);
 }
 
 /* Part `part` of `parts` of the flat parameter vector, [*lo, *hi), cut on multiples of `align`
@@ -421,9 +422,15 @@ static void bn_running(struct dvae *m, int B, int K, int S)
         const struct dvae_net *N = k == m->ngroup ? &m->dec : &m->enc[k];
         /* group 0's encoder runs once per image, the others once per row */
         const int *rows = k == 0 ? rows_img : rows_all;
-        for (int i = 0; i < N->nl - 1; i++) {
+        for (int i = 0; i < N->nl; i++) {
+            if (i == N->nl - 1 && !(N->conv_last && N->nconv)) break;   /* the network's last */
             for (int s = 0; s < S; s++) st[s] = m->bnstat[s] + N->boff[i];
             nn_bn_update_running(&N->N[i], S, st, rows);
+        }
+        for (int j = 0; j < N->nconv; j++) {
+            if (N->conv_last && j == N->nconv - 1) break;
+            for (int s = 0; s < S; s++) st[s] = m->bnstat[s] + N->cboff[j];
+            nn_bn_update_running(&N->CN[j], S, st, rows);
         }
     }
 }

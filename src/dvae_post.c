@@ -68,7 +68,7 @@ static void group_relax(const struct dvae *m, int g, int nb, const float *l, con
 
 /* dvae_post_forward at relaxation temperature 1/inv_tau. */
 static void post_forward(struct dvae *m, int r0, int nb, int K, const float *x, const float *noise,
-                         const double *dnoise, bool hard, float inv_tau, float *zeta, float *stats)
+                         const double *dnoise, bool hard, float inv_tau, float *zeta, const struct dvae_scr *sc)
 {
     const int n = m->cfg.n, L = m->ngroup, ni = nb / K, e0 = r0 / K;
     float *l = m->lx + (size_t)r0 * n;
@@ -76,7 +76,7 @@ static void post_forward(struct dvae *m, int r0, int nb, int K, const float *x, 
         const int rows = g == 0 ? ni : nb, row0 = g == 0 ? e0 : r0;
         const int ng = m->gstart[g + 1] - m->gstart[g];
         const float *in = group_input(m, g, r0, rows, K, x, zeta);
-        const float *lg = dvae_net_forward(&m->enc[g], row0, rows, in, stats);
+        const float *lg = dvae_net_forward(&m->enc[g], row0, rows, in, sc);
         /* scatter into unit order; group 0's row per image serves its K rows */
         for (int r = 0; r < nb; r++) {
             const float *src = lg + (size_t)(g == 0 ? r / K : r) * ng;
@@ -101,9 +101,9 @@ static void post_forward(struct dvae *m, int r0, int nb, int K, const float *x, 
 }
 
 void dvae_post_forward(struct dvae *m, int r0, int nb, int K, const float *x, const float *noise,
-                       const double *dnoise, bool hard, float *zeta, float *stats)
+                       const double *dnoise, bool hard, float *zeta, const struct dvae_scr *sc)
 {
-    post_forward(m, r0, nb, K, x, noise, dnoise, hard, 1.0f / m->cfg.tau, zeta, stats);
+    post_forward(m, r0, nb, K, x, noise, dnoise, hard, 1.0f / m->cfg.tau, zeta, sc);
 }
 
 /* Chains group g's ζ gradient (dz, complete once the later groups are done) to its logits, adds
@@ -139,7 +139,7 @@ static float *group_chain(struct dvae *m, int g, int r0, int nb, int K, const fl
 
 void dvae_post_backward(struct dvae *m, float *g, int r0, int nb, int K, const float *x,
                         const float *noise, bool hard, const float *zeta, float *dz, float *dl,
-                        float *s1, float *s2, const float *stats)
+                        float *s1, float *s2, const struct dvae_scr *sc)
 {
     const int n = m->cfg.n, D = m->cfg.D, L = m->ngroup;
     for (int gi = L - 1; gi >= 0; gi--) {
@@ -148,12 +148,12 @@ void dvae_post_backward(struct dvae *m, float *g, int r0, int nb, int K, const f
             /* the input the forward pass saw: the centred copy, or the images themselves */
             const int e0 = r0 / K;
             const float *in = m->cfg.center ? m->ein[0] + (size_t)e0 * D : x;
-            dvae_net_backward(&m->enc[0], m, g, e0, nb / K, in, dlg, s1, s2, false, stats);
+            dvae_net_backward(&m->enc[0], m, g, e0, nb / K, in, dlg, s1, s2, false, sc);
             return;
         }
         const int w = D + m->gstart[gi];
         const float *in = m->ein[gi] + (size_t)r0 * w;
-        const float *dx = dvae_net_backward(&m->enc[gi], m, g, r0, nb, in, dlg, s1, s2, true, stats);
+        const float *dx = dvae_net_backward(&m->enc[gi], m, g, r0, nb, in, dlg, s1, s2, true, sc);
         /* the earlier groups' share of the input gradient: columns D.. of dx */
         for (int r = 0; r < nb; r++) {
             const float *src = dx + (size_t)r * w + D;
@@ -170,7 +170,8 @@ const float *dvae_encode(struct dvae *m, int B, const float *x, float *q)
     const int n = m->cfg.n;
     float *zero = qv_calloc((size_t)B * n, sizeof(float));
     float *qq = q ? q : qv_malloc(sizeof(float) * (size_t)B * n);
-    post_forward(m, 0, B, 1, x, zero, NULL, false, 1.0f, qq, NULL);
+    const struct dvae_scr sc = {.work = m->cwork[0]};
+    post_forward(m, 0, B, 1, x, zero, NULL, false, 1.0f, qq, &sc);
     if (!q) free(qq);
     free(zero);
     return m->lx;
@@ -188,7 +189,8 @@ void dvae_post_sample(struct dvae *m, const float *x, int K, struct rng *r, floa
         double u = ((double)(rng_u64(r) >> 11) + 0.5) * 0x1.0p-53;
         dn[i] = log(u) - log1p(-u);
     }
-    dvae_post_forward(m, 0, K, K, x, NULL, dn, true, z, NULL);
+    const struct dvae_scr sc = {.work = m->cwork[0]};
+    dvae_post_forward(m, 0, K, K, x, NULL, dn, true, z, &sc);
     const float *l = m->lx;
     for (int k = 0; k < K; k++) {
         double s = 0.0;

@@ -34,6 +34,15 @@ static int model_save(struct qv_app *app, const struct qv_state *st, cJSON *sec,
     }
     cJSON_AddBoolToObject(sec, "center", c->center);
     cJSON_AddBoolToObject(sec, "bn", c->bn);
+    cJSON_AddNumberToObject(sec, "height", c->h);
+    cJSON_AddNumberToObject(sec, "width", c->w);
+    if (c->nconv) {
+        cJSON *cv = cJSON_AddArrayToObject(sec, "conv");
+        for (int j = 0; j < c->nconv; j++) {
+            const int v[4] = {c->conv[j].ch, c->conv[j].k, c->conv[j].stride, c->conv[j].pad};
+            cJSON_AddItemToArray(cv, cJSON_CreateIntArray(v, 4));
+        }
+    }
     if (m->nbn && sess_blob_put(io, "bn_running", m->bnrun, sizeof(float) * m->nbn) < 0) return -1;
     if (c->center && sess_blob_put(io, "xmean", m->xmean, sizeof(float) * (size_t)c->D) < 0) return -1;
     return sess_blob_put(io, "weights", m->params, sizeof(float) * m->nparams);
@@ -71,6 +80,33 @@ static int load_groups(const cJSON *sec, struct dvae_config *c, int **group_of)
     }
     *group_of = go;
     c->group_of = go;
+    return 0;
+}
+
+/* Image size and convolutions (absent before they existed: no convolutions). */
+static int load_conv(const cJSON *sec, struct dvae_config *c)
+{
+    double v = 0;
+    if (!json_num(sec, "height", &v)) c->h = (int)v;
+    if (!json_num(sec, "width", &v)) c->w = (int)v;
+    qv_clearerr();
+    const cJSON *cv = cJSON_GetObjectItemCaseSensitive(sec, "conv");
+    if (!cv) return 0;
+    const int n = cJSON_GetArraySize(cv);
+    if (!cJSON_IsArray(cv) || n < 1 || n > DVAE_MAX_CONV)
+        return qv_seterr("model: bad 'conv' (1..%d layers)", DVAE_MAX_CONV);
+    for (int j = 0; j < n; j++) {
+        const cJSON *l = cJSON_GetArrayItem(cv, j);
+        int x[4];
+        for (int k = 0; k < 4; k++) {
+            const cJSON *e = cJSON_GetArrayItem(l, k);
+            if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble > 4096)
+                return qv_seterr("model: bad 'conv' layer %d (CHANNELS, KERNEL, STRIDE, PAD)", j + 1);
+            x[k] = (int)e->valuedouble;
+        }
+        c->conv[j] = (struct dvae_conv_cfg){.ch = x[0], .k = x[1], .stride = x[2], .pad = x[3]};
+    }
+    c->nconv = n;
     return 0;
 }
 
@@ -137,6 +173,7 @@ static int model_load(struct qv_app *app, struct qv_state *st, const cJSON *sec,
     const cJSON *ce = cJSON_GetObjectItemCaseSensitive(sec, "center");
     c.center = cJSON_IsTrue(ce);
     c.bn = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sec, "bn"));
+    if (load_conv(sec, &c) < 0) { free(group_of); return -1; }
     struct dvae *m = dvae_new(&c, 0);
     free(group_of);
     if (!m) return -1;

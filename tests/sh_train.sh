@@ -10,7 +10,7 @@
 #    metrics.csv keeps its width);
 #  - eval ll / eval units print their figures; generated digits land in grids/;
 #  - a metrics.csv that cannot be written costs one warning line, not the run;
-#  - --groups (hierarchical posterior), centring and --bn: saved, resumed bit for bit, bad input;
+#  - --groups (hierarchical posterior), centring, --bn and --conv: saved, resumed bit for bit, bad input;
 #    a session saved before them loads as a one-group, uncentred model;
 #  - --lr-schedule, --kl-frac, --val-every, and `model best` restoring the best-validation epoch;
 #  - bad input: no data, no model, prior size mismatch, K = 0, a NaN step (the checkpoint on disk
@@ -139,6 +139,16 @@ echo "$out" | grep -q '2 latent groups, centred input, batch norm' || fail "grou
 cmp -s $S/ga/model-weights.*.bin $S/gb/model-weights.*.bin || fail "resumed 2-group run differs"
 cmp -s $S/ga/model-bn_running.*.bin $S/gb/model-bn_running.*.bin || fail "resumed batch-norm statistics differ"
 grep -q '"group_of"' $S/ga/session.json || fail "partition not saved"
+# --conv: saved and resumed bit for bit; bad geometry
+bad "$SETUP_BE; model new --conv 8:4:2" 'model new: --conv: .* a layer is CHANNELS:KERNEL:STRIDE:PAD'
+bad "$SETUP_BE; model new --conv 8:40:2:1" 'model new: model: --conv layer 1'
+bad "$SETUP_BM; model new --conv 8:4:2:1 --groups 2" 'model new: model: --conv works with one latent group'
+CV="$SETUP_BM; model new --hidden 32 --conv 4:4:2:1,8:4:2:1 --bn; data split 2000 200 200"
+run "$CV; session save ca; train 2 --quiet --threads 2" >/dev/null
+run "$CV; session save cb; train 1 --quiet --threads 2" >/dev/null
+out=$(run "session load cb; model info; train 1 --quiet")
+echo "$out" | grep -q '784-conv4-conv8-32-24 ' || fail "conv model not restored: $out"
+cmp -s $S/ca/model-weights.*.bin $S/cb/model-weights.*.bin || fail "resumed conv run differs"
 # a session saved before groups and centring existed loads as a one-group, uncentred model
 run "$SETUP_BM; model new --hidden 64 --no-center; session save old; train 1 --quiet" >/dev/null
 python3 - "$S/old/session.json" <<'PY'

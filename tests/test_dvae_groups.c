@@ -12,6 +12,8 @@
  *  - batch norm (--bn): gradients against central differences of the training-mode loss (each
  *    data-parallel block normalised by its own rows), the same bits on 1 and 2 threads, running
  *    statistics that follow the batches, and the batch-1 error;
+ *  - convolutions (--conv, 4×4 images): gradients against central differences, with and without
+ *    batch norm, K = 1 and 3, 1 and 2 blocks;
  *  - bad partitions and the analytic KL with groups are refused with clear errors. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,7 +32,8 @@
 
 /* A tiny model: D = 16, hidden 7,5, n latents in L groups (group_of may be NULL), centred on a
  * random mean image, with random biases so every path carries signal. */
-static struct dvae *group_model_bn(enum dvae_prior prior, int n, int L, const int *group_of, bool bn)
+static struct dvae *group_model_cfg(enum dvae_prior prior, int n, int L, const int *group_of, bool bn,
+                                    const char *conv)
 {
     struct dvae_config c;
     dvae_config_default(&c);
@@ -46,6 +49,8 @@ static struct dvae *group_model_bn(enum dvae_prior prior, int n, int L, const in
     c.group_of = group_of;
     c.center = true;
     c.bn = bn;
+    c.h = c.w = 4;
+    if (conv) assert_int_equal(dvae_parse_conv(conv, &c), 0);
     struct dvae *m = dvae_new(&c, 42);
     assert_non_null(m);
     struct rng r;
@@ -60,6 +65,11 @@ static struct dvae *group_model_bn(enum dvae_prior prior, int n, int L, const in
     if (m->prior_a)
         for (int i = 0; i < n; i++) m->prior_a[i] = (float)(2 * rng_uniform(&r) - 1);
     return m;
+}
+
+static struct dvae *group_model_bn(enum dvae_prior prior, int n, int L, const int *group_of, bool bn)
+{
+    return group_model_cfg(prior, n, L, group_of, bn, NULL);
 }
 
 static struct dvae *group_model(enum dvae_prior prior, int n, int L, const int *group_of)
@@ -329,10 +339,10 @@ static double bn_loss(struct dvae *m, void *ctx)
     return l;
 }
 
-static void check_bn(enum dvae_prior prior, int L, int K, int shards)
+static void check_bn_conv(enum dvae_prior prior, int L, int K, int shards, bool bn, const char *conv)
 {
     const int n = prior == DVAE_PRIOR_BM ? 8 : 9, G = 6, B = G * K;
-    struct dvae *m = group_model_bn(prior, n, L, L == 3 ? part3 : NULL, true);
+    struct dvae *m = group_model_cfg(prior, n, L, L == 3 ? part3 : NULL, bn, conv);
     assert_int_equal(dvae_set_parallel(m, shards, 1), 0);
     struct bm *bm = prior == DVAE_PRIOR_BM ? tiny_bm(1, 1, 4, 9, 0.8) : NULL;
     float x[6 * D_], noise[18 * MAXN];
@@ -353,27 +363,29 @@ static void check_bn(enum dvae_prior prior, int L, int K, int shards)
     memcpy(gb, g_b, sizeof gb);
     memcpy(gw, g_w, sizeof gw);
     /* the same pass on 2 threads: the same bits (gradients and running statistics) */
-    float *run1 = malloc(sizeof(float) * m->nbn);
-    memcpy(run1, m->bnrun, sizeof(float) * m->nbn);
-    struct dvae *m2 = group_model_bn(prior, n, L, L == 3 ? part3 : NULL, true);
+    float *run1 = malloc(sizeof(float) * (m->nbn + 1));
+    if (m->nbn) memcpy(run1, m->bnrun, sizeof(float) * m->nbn);
+    struct dvae *m2 = group_model_cfg(prior, n, L, L == 3 ? part3 : NULL, bn, conv);
     assert_int_equal(dvae_set_parallel(m2, shards, 2), 0);
     struct dvae_batch io2 = ref.io;
     assert_int_equal(dvae_batch_run(m2, bm, &io2), 0);
     assert_memory_equal(g, m2->grads, sizeof(float) * m->nparams);
-    assert_memory_equal(run1, m2->bnrun, sizeof(float) * m->nbn);
+    if (m->nbn) assert_memory_equal(run1, m2->bnrun, sizeof(float) * m->nbn);
     /* the running statistics moved off their start (a fresh model's: means 0, variances 1) */
-    struct dvae *m0 = group_model_bn(prior, n, L, L == 3 ? part3 : NULL, true);
-    assert_true(memcmp(run1, m0->bnrun, sizeof(float) * m->nbn) != 0);
+    struct dvae *m0 = group_model_cfg(prior, n, L, L == 3 ? part3 : NULL, bn, conv);
+    if (bn) assert_true(memcmp(run1, m0->bnrun, sizeof(float) * m->nbn) != 0);
     dvae_free(m0);
     double worst, rel = fd_compare(m, bm, g, gb, gw, bn_loss, &ref, &worst);
-    print_message("batch norm, %s prior, %d group(s), K=%d, %d block(s): gradient relative error "
-                  "%.2e (worst scaled %.2f)\n", bm ? "BM" : "Bernoulli", m->ngroup, K, shards, rel, worst);
+    print_message("%s%s, %s prior, %d group(s), K=%d, %d block(s): gradient relative error "
+                  "%.2e (worst scaled %.2f)\n", bn ? "batch norm" : "", conv ? " conv" : "",
+                  bm ? "BM" : "Bernoulli", m->ngroup, K, shards, rel, worst);
     assert_true(rel < 1e-2);
     assert_true(worst < 1.0);
     /* forward-only passes use the running statistics: another function of the same batch */
     struct dvae_batch ev = {.B = B, .iw = K, .x = x, .noise = noise, .kl_weight = 1.0};
     assert_int_equal(dvae_batch_run(m, bm, &ev), 0);
-    assert_true(fabs(ev.elbo - io.elbo) > 1e-4);
+    if (bn) assert_true(fabs(ev.elbo - io.elbo) > 1e-4);
+    else assert_true(fabs(ev.elbo - io.elbo) < 1e-9);
     free(run1);
     free(g);
     dvae_free(m2);
@@ -381,9 +393,36 @@ static void check_bn(enum dvae_prior prior, int L, int K, int shards)
     dvae_free(m);
 }
 
+static void check_bn(enum dvae_prior prior, int L, int K, int shards)
+{
+    check_bn_conv(prior, L, K, shards, true, NULL);
+}
+
 static void test_bn_bernoulli(void **s) { (void)s; check_bn(DVAE_PRIOR_BERNOULLI, 1, 1, 1); }
 static void test_bn_bm_groups_blocks(void **s) { (void)s; check_bn(DVAE_PRIOR_BM, 3, 1, 2); }
 static void test_bn_bm_iw(void **s) { (void)s; check_bn(DVAE_PRIOR_BM, 2, 3, 2); }
+/* 1×4×4 → 3×2×2 (k 2, stride 2) → 2×2×2 (k 3, stride 1, pad 1) → dense; the decoder mirrors */
+static void test_conv_bernoulli(void **s) { (void)s; check_bn_conv(DVAE_PRIOR_BERNOULLI, 1, 1, 1, false, "3:2:2:0,2:3:1:1"); }
+static void test_conv_bn_bm_iw(void **s) { (void)s; check_bn_conv(DVAE_PRIOR_BM, 1, 3, 2, true, "3:2:2:0,2:3:1:1"); }
+
+static void test_conv_bad(void **state)
+{
+    (void)state;
+    struct dvae_config c;
+    dvae_config_default(&c);
+    c.D = D_;
+    c.n = 4;
+    c.h = c.w = 4;
+    assert_int_equal(dvae_parse_conv("3:5:1:0", &c), 0);   /* a 5×5 kernel on a 4×4 image */
+    assert_null(dvae_new(&c, 1));
+    assert_non_null(strstr(qv_errmsg(), "model: --conv layer 1"));
+    assert_int_equal(dvae_parse_conv("3:2:2", &c), -1);
+    assert_non_null(strstr(qv_errmsg(), "CHANNELS:KERNEL:STRIDE:PAD"));
+    assert_int_equal(dvae_parse_conv("3:2:2:0", &c), 0);
+    c.groups = 2;
+    assert_null(dvae_new(&c, 1));
+    assert_non_null(strstr(qv_errmsg(), "--conv works with one latent group"));
+}
 
 static void test_bn_batch1(void **state)
 {
@@ -445,6 +484,9 @@ int main(void)
         cmocka_unit_test(test_bn_bm_groups_blocks),
         cmocka_unit_test(test_bn_bm_iw),
         cmocka_unit_test(test_bn_batch1),
+        cmocka_unit_test(test_conv_bernoulli),
+        cmocka_unit_test(test_conv_bn_bm_iw),
+        cmocka_unit_test(test_conv_bad),
         cmocka_unit_test(test_bad_partitions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
