@@ -35,9 +35,13 @@
  * the binary z = [l + log u − log(1−u) > 0] in ζ and keeps GumBolt's ∂ζ/∂l at the same noise.
  * They have no r(ζ|z) mixture: the log-density and bias entry points refuse them.
  *
- * Accuracy: every element is computed in double (expm1/log1p where a difference of nearly equal
- * numbers would cancel), tested for l ∈ [−30, 30], β ∈ (0, 100], ζ ∈ [0, 1] including both ends;
- * results written as float saturate at ±FLT_MAX, so no output is NaN or Inf on that range. */
+ * Accuracy: the one-unit functions work in double (expm1/log1p wherever a difference of nearly
+ * equal numbers would cancel) and are the reference; the batch sampler and log q run power and exp
+ * in float SIMD (nn.h's exp/log with Kahan's expm1/log1p), ζ within ~2e-6 of its distance to the
+ * nearer end, ∂ζ/∂l within 1e-4 relative (plus ~6e-7 absolute on F₀ − F₁), log q within 4e-6 per
+ * unit (summed per row in double); the other batch entry points call the double functions.  All
+ * tested for l ∈ [−30, 30], β ∈ (0, 100], ζ ∈ [0, 1] including both ends; float outputs saturate
+ * at ±FLT_MAX, so no output is NaN or Inf on that range. */
 #ifndef QV_RELAX_H
 #define QV_RELAX_H
 
@@ -57,6 +61,7 @@ struct relax {
     double d;        /* power: D = c1 − c0 (normaliser) */
     double k;        /* exp, spike-exp: K = 1 − e^(−β) */
     double logn;     /* log of the normaliser: power log(λ/D), exp/spike-exp log(β/K) */
+    double le0, le1; /* power: log ε, log(1+ε) */
 };
 
 /* "gumbolt", "st", "power", "exp", "spike-exp" ↔ kind; parse: -1 + "--relax: unknown …". */
@@ -89,7 +94,9 @@ double relax_logr1(const struct relax *r, int z, double zeta, double *dz);
 
 /* ---- batches: [rows × n] row-major, float in/out, double sums -------------------------------
  * All arrays hold rows·n elements unless stated; outputs may be NULL where marked. */
-/* zeta ← samples; dzdl (may be NULL) ← ∂ζ/∂l.  rho may be NULL for gumbolt/st. */
+/* zeta ← samples; dzdl (may be NULL) ← ∂ζ/∂l (evaluated at the unrounded sample).  Uniforms u
+ * (z = [u < q]) and rho (ζ₀ = F₀⁻¹(rho)) in [0, 1), e.g. rng_uniformf; rho may be NULL for
+ * gumbolt/st (which read u as the logistic noise's uniform). */
 void relax_sample(const struct relax *r, int rows, int n, const float *l, const float *u,
                   const float *rho, float *zeta, float *dzdl);
 /* logq [rows] ← Σ_i log q(ζ_i|l_i) per row (double); dl, dz (may be NULL) ← elementwise
