@@ -15,10 +15,12 @@
  * m ∈ [0,1]^n (Gibbs' variational principle; H the Bernoulli entropy), so the value returned is a
  * lower bound on logp̃ for any number of sweeps.  m starts at the uncoupled solution σ(b + b(ζ)),
  * then each sweep visits the colour classes in order and sets m_i = σ(b_i + b_i(ζ) + Σ_j W_ij m_j);
- * the updates are done in place, one unit after another, so each is exact coordinate ascent on B
+ * the updates are done in place, one unit after another, so each is coordinate ascent on B
  * whatever the colouring (within a class of a proper colouring they are independent, so this is
  * DVAE#'s parallel per-class update: both shores of Chimera, four classes on Pegasus/Zephyr).
- * B never decreases from one sweep to the next.
+ * B never decreases from one sweep to the next (up to the float rounding of the updates, which run
+ * NN_VL rows at a time in float SIMD; B itself is evaluated in double at the m they produce, so it
+ * is a lower bound exactly).
  *
  * Gradients, m held fixed (DVAE#'s estimator; at a converged fixed point ∂B/∂m = 0, so these equal
  * the total derivatives of the bound — the envelope theorem):
@@ -36,7 +38,8 @@
 
 #define BM_MF_SWEEPS 5   /* default mean-field sweeps (DVAE#) */
 
-/* Doubles of scratch one calling thread needs for bm (4·n). */
+/* Doubles of scratch one calling thread needs for bm (about 4·NN_VL·n + ne/2: 75 kB for 288 units
+ * with AVX). */
 size_t bm_mf_scratch_size(const struct bm *bm);
 
 /* For rows of relaxed samples zeta [rows × n] (n = bm->n, row-major):

@@ -260,12 +260,13 @@ static void test_mf_errors(void **st)
     struct bm *bm = test_random_cut_bm(0, 8, 1, 1.0, 1);
     struct relax g = mk(RELAX_GUMBOLT, 2), p = mk(RELAX_POWER, 30);
     float z[8] = {0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f};
-    double lp = 42, scr[32];
+    double lp = 42, *scr = malloc(bm_mf_scratch_size(bm) * sizeof(double));
     assert_int_equal(bm_mf_logp(bm, &g, 5, 1, z, &lp, NULL, NULL, scr), -1);
     assert_string_equal(qv_errmsg(), "relaxed prior: gumbolt has no r(ζ|z) (use --relax power, exp or spike-exp)");
     assert_int_equal(bm_mf_logp(bm, &p, -1, 1, z, &lp, NULL, NULL, scr), -1);
     assert_string_equal(qv_errmsg(), "relaxed prior: mean-field sweeps must be >= 0 (got -1)");
     assert_true(lp == 42);
+    free(scr);
     bm_free(bm);
 }
 
