@@ -29,7 +29,16 @@
  *
  * Spike-and-exponential (relax.h): r(ζ|0) is an atom at 0 and r(ζ|1) has no mass there, so ζ fixes
  * z* = [ζ > 0] and Z(ζ) has one term: logp̃ = −E(z*) + Σ_(i: ζ_i > 0) log r(ζ_i|1), exactly (no mean
- * field); m = z*, ∂logp̃/∂ζ_i = β for ζ_i > 0 and 0 at the atom. */
+ * field); m = z*, ∂logp̃/∂ζ_i = β for ζ_i > 0 and 0 at the atom.
+ *
+ * In a training step (rows = images × K samples, n latents, κ the KL warm-up coefficient):
+ *   relax_sample(rx, rows, n, l, u, rho, zeta, dzdl);           u, rho uniforms [rows × n]
+ *   decoder at ζ → log p(x|ζ) [rows], g_dec = ∂/∂ζ [rows × n]
+ *   relax_logq(rx, rows, n, l, zeta, logq, gq_l, gq_z);
+ *   bm_mf_logp(bm, rx, sweeps, rows, zeta, lpt, m, gp_z, scratch);
+ *   log w = log p(x|ζ) + κ (lpt − log Z − logq);  ω = softmax of log w over each image's K rows
+ *   ∂/∂ζ = ω (g_dec + κ (gp_z − gq_z));  ∂/∂l = ∂/∂ζ · dzdl − ω κ gq_l   (ascent on the bound)
+ *   prior: bm_mf_accum(bm, rows, m, ω κ, gb, gw), minus κ Σ ω × the negative phase ⟨z⟩, ⟨z z⟩. */
 #ifndef QV_BM_MF_H
 #define QV_BM_MF_H
 
