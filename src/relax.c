@@ -1,6 +1,7 @@
 /* relax.c — relaxations of binary latents: samplers, implicit gradients, mixture log-densities and
  * the shifted bias of the relaxed Boltzmann prior.  The formulas and their derivations are in
- * relax.h; this file is their careful evaluation in double. */
+ * relax.h; this file evaluates them in double, one unit at a time (the reference), and in float
+ * SIMD for the batch sampler and log q of power and exp (the hot loops of a training step). */
 #include "relax.h"
 #include "nn.h"
 #include "qv.h"
@@ -131,8 +132,8 @@ static inline void relax_qp(double l, bool logs, struct relax_q *o)
 }
 
 /* Both components at ζ (power, exp): log r(ζ|z), ∂/∂ζ of each and, if cdf, the densities and
- * F₀(ζ), F₁(ζ).  The logarithms and exponentials are shared between the pieces, since this is the
- * inner loop of sampling and of log q (about 8 libm calls per unit for power, 5 for exp). */
+ * F₀(ζ), F₁(ζ), with the logarithms and exponentials shared between the pieces (about 8 libm calls
+ * per unit for power, 5 for exp). */
 struct relax_at { double lr0, lr1, d0, d1, r0, r1, F0, F1; };
 
 static inline void relax_eval(const struct relax *r, double z, bool cdf, struct relax_at *o)
@@ -204,9 +205,11 @@ double relax_logq1(const struct relax *r, double l, double zeta, double *dl, dou
         double a = Q.lp + A.lr0, b = Q.lq + A.lr1;         /* the z = 0 and z = 1 branches */
         double m = a > b ? a : b;
         v = m + log1p(exp(-fabs(a - b)));
-        double w = exp(b - v);                             /* P(z = 1 | ζ) */
-        gl = w - Q.q;
-        gz = (1.0 - w) * A.d0 + w * A.d1;
+        /* P(z = 0 | ζ), P(z = 1 | ζ) each from its own exp, and w₁ − q = (1 − q) − w₀ in the
+         * form that does not cancel */
+        double w0 = exp(a - v), w1 = exp(b - v);
+        gl = l >= 0 ? Q.p - w0 : w1 - Q.q;
+        gz = w0 * A.d0 + w1 * A.d1;
     } else {
         v = gl = gz = NAN;
     }
@@ -261,8 +264,6 @@ double relax_logr1(const struct relax *r, int z, double zeta, double *dz)
     if (dz) *dz = d;
     return v;
 }
-
-/* ---- batches ----------------------------------------------------------------------------------- */
 
 /* ---- batches: power and exp in float SIMD ---------------------------------------------------
  * The hot loops of a training step (a sample with its ∂ζ/∂l, and log q, per latent unit) run NN_VL
