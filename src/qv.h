@@ -65,8 +65,24 @@ bool qv_file_exists(const char *path);
 /* Read a whole file (transparently gunzips .gz or gzip-magic files when gunzip is true).
  * *out is malloc'ed with a terminating NUL after *len bytes. */
 int qv_read_file(const char *path, bool gunzip, unsigned char **out, size_t *len);
-/* Atomic write: temp file in the same directory, fsync, rename, fsync dir. */
+/* Atomic files, the one way the engine replaces a file: a temporary "<path>.tmp.<pid>" in the
+ * same folder is written, fsync'ed, renamed over path, and the folder fsync'ed, so a reader (or a
+ * crash) sees the old file or the whole new one, never a part.  Usage: qv_atomic_open, any number
+ * of qv_atomic_write, then qv_atomic_commit; on an error of one's own, qv_atomic_abort.  Every
+ * failing call has removed the temporary and set an error naming path. */
+struct qv_atomic {
+    int fd;              /* the temporary, open for writing; -1 once committed or aborted */
+    char path[4096];     /* the target */
+    char tmp[4200];      /* the temporary beside it */
+};
+int qv_atomic_open(struct qv_atomic *a, const char *path);
+int qv_atomic_write(struct qv_atomic *a, const void *data, size_t len);
+int qv_atomic_commit(struct qv_atomic *a);
+void qv_atomic_abort(struct qv_atomic *a);   /* safe after a failed call or twice */
+/* The whole file in one go (open, write, commit). */
 int qv_write_file_atomic(const char *path, const void *data, size_t len);
+/* fsync a folder, so renames and creations in it reach the disk. */
+int qv_fsync_dir(const char *dir);
 /* Line-by-line parsing of a NUL-terminated text buffer (modified in place): returns the next
  * line with its newline and any '#' comment cut off, and advances *cursor; NULL at the end. */
 char *qv_next_line(char **cursor);
