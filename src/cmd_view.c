@@ -147,9 +147,9 @@ static const struct tour_step tour_steps[] = {
       "equilibrate near the freeze-out point; compare the energy statistics and \xce\xb2_eff with "
       "the forward anneal.", "schedule pause 0.45 50", "schedule" },
     { NULL, "sample 100", NULL },
-    { "Tour 6/6 \xe2\x80\x94 a quench: the anneal runs to s = 0.45, then jumps to s = 1 as fast "
-      "as the device allows, freezing the distribution it had at s = 0.45.",
-      "schedule quench 0.45", "schedule" },
+    { "Tour 6/6 \xe2\x80\x94 a pause, then a quench: after the 50 \xc2\xb5s hold at s = 0.45 "
+      "the anneal jumps to s = 1 as fast as the device allows, freezing the distribution it "
+      "equilibrated to at s = 0.45.", "schedule quench 0.45", "schedule" },
     { NULL, "sample 100", NULL },
     { "End of the tour.  Next: train 20 for a better model, F6 to edit the schedule by hand and "
       "sample again, help for every command.", "sampler use gibbs", "overview" },
