@@ -394,7 +394,9 @@ void cmd_print_help(struct qv_app *app, const struct cmd_entry *e, const char *p
         qv_printf(app, "Options:");
         for (int i = 0; e->opts[i].name; i++) {
             char lhs[64];
-            snprintf(lhs, sizeof lhs, "--%s%s", e->opts[i].name, opt_type_meta(e->opts[i].type));
+            const struct cmd_opt *o = &e->opts[i];
+            if (o->values) snprintf(lhs, sizeof lhs, "--%s %s", o->name, o->values);
+            else snprintf(lhs, sizeof lhs, "--%s%s", o->name, opt_type_meta(o->type));
             qv_printf(app, "  %-*s %s", pad_width(lhs, 22), lhs, e->opts[i].help ? e->opts[i].help : "");
         }
     }
@@ -480,10 +482,25 @@ static void complete_dir_names(struct strvec *out, const char *dir, const char *
 
 extern const struct sampler_vtab *const sampler_registry[] __attribute__((weak));
 
+/* Each '|'-separated word of `words` that starts with partial. */
+static void complete_word_list(struct strvec *out, const char *words, const char *partial)
+{
+    for (const char *p = words; p && *p;) {
+        size_t l = strcspn(p, "|");
+        if (!strncmp(p, partial, strlen(partial)) && l >= strlen(partial)) {
+            char w[128];
+            snprintf(w, sizeof w, "%.*s", (int)l, p);
+            sv_push(out, w);
+        }
+        p += l + (p[l] == '|');
+    }
+}
+
 static void complete_positional(struct qv_app *app, struct strvec *out, const struct cmd_entry *e,
                                 const char *partial)
 {
     char dir[8192];
+    complete_word_list(out, e->words, partial);   /* literal words first ("default") */
     switch (e->complete) {
     case CMD_COMPLETE_FILE: complete_files(out, partial); break;
     case CMD_COMPLETE_SESSION:
@@ -500,9 +517,6 @@ static void complete_positional(struct qv_app *app, struct strvec *out, const st
     case CMD_COMPLETE_SOLVER:
         snprintf(dir, sizeof dir, "%s/assets/solvers", qv_home());
         complete_dir_names(out, dir, partial, false);
-        /* `schedule solver [NAME|default]` */
-        if (e->usage && strstr(e->usage, "|default") && !strncmp("default", partial, strlen(partial)))
-            sv_push(out, "default");
         break;
     case CMD_COMPLETE_SAMPLER:
         if (sampler_registry)
@@ -515,44 +529,7 @@ static void complete_positional(struct qv_app *app, struct strvec *out, const st
             if (!strncmp(cmd_root[i]->name, partial, strlen(partial)) && !(cmd_root[i]->flags & CMD_HIDDEN))
                 sv_push(out, cmd_root[i]->name);
         break;
-    case CMD_COMPLETE_WORDS:
-        if (e->words) {
-            const char *p = e->words;
-            while (*p) {
-                const char *bar = strchr(p, '|');
-                size_t l = bar ? (size_t)(bar - p) : strlen(p);
-                char w[128];
-                snprintf(w, sizeof w, "%.*s", (int)l, p);
-                if (!strncmp(w, partial, strlen(partial))) sv_push(out, w);
-                if (!bar) break;
-                p = bar + 1;
-            }
-        }
-        break;
     default: break;
-    }
-}
-
-/* Values of an option whose usage spells them out: "[--method exact|pa|ais]". */
-static void complete_opt_values(struct strvec *out, const struct cmd_entry *e, const struct cmd_opt *o,
-                                const char *partial)
-{
-    char key[80];
-    snprintf(key, sizeof key, "--%s ", o->name);
-    const char *p = e->usage ? strstr(e->usage, key) : NULL;
-    if (!p) return;
-    p += strlen(key);
-    size_t l = strcspn(p, " ]");
-    if (!memchr(p, '|', l)) return;   /* a placeholder such as N or FILE */
-    while (l > 0) {
-        size_t w = strcspn(p, "|");
-        if (w > l) w = l;
-        char v[64];
-        snprintf(v, sizeof v, "%.*s", (int)w, p);
-        if (!strncmp(v, partial, strlen(partial))) sv_push(out, v);
-        if (w >= l) break;
-        p += w + 1;
-        l -= w + 1;
     }
 }
 
@@ -597,7 +574,7 @@ char **cmd_complete_words(struct qv_app *app, int nbefore, char **before, const 
         const struct cmd_opt *o = find_opt(e, before[nbefore - 1] + 2, strlen(before[nbefore - 1] + 2));
         if (o && o->type != CMD_OPT_FLAG) {
             if (o->type == CMD_OPT_PATH) complete_files(&out, partial);
-            else complete_opt_values(&out, e, o, partial);
+            else complete_word_list(&out, o->values, partial);
             goto done;
         }
     }

@@ -29,6 +29,8 @@ struct cmd_opt {
     const char *name;          /* without the leading "--" */
     enum cmd_opt_type type;
     const char *help;          /* one line, shown by `help COMMAND` */
+    const char *values;        /* the accepted words, "exact|pa|ais" (NULL = free-form); the
+                                  one source for completion, and usage strings must agree */
 };
 
 /* Completion kinds for positional arguments (CMD_COMPLETE_WORDS uses .words). */
@@ -55,7 +57,9 @@ struct cmd_entry {
     int min_pos, max_pos;      /* positional argument counts; max -1 = unlimited */
     const struct cmd_opt *opts;   /* terminated by {NULL}; may be NULL */
     enum cmd_complete complete;   /* what positionals complete to */
-    const char *words;         /* CMD_COMPLETE_WORDS: "exact|pa|ais" */
+    const char *words;         /* literal words positionals complete to, "exact|pa|ais": all of
+                                  them for CMD_COMPLETE_WORDS, besides the kind's names else
+                                  ("default" beside the solver names) */
     cmd_fn run;                /* NULL for a pure group */
     unsigned flags;
 };

@@ -308,41 +308,41 @@ int qpu_fit_prior(struct qv_app *app, struct graph **g)
 /* ---------------------------------------------------------------- tables */
 
 static const struct cmd_opt config_opts[] = {
-    {"config", CMD_OPT_PATH, "dwave.conf file to read (default: the usual locations)"},
-    {"profile", CMD_OPT_STR, "profile (section) of dwave.conf"},
-    {"endpoint", CMD_OPT_STR, "SAPI endpoint URL (overrides the file and DWAVE_API_ENDPOINT)"},
-    {"timeout", CMD_OPT_FLOAT, "seconds to wait for one problem's answer (default 600, 0 = no limit)"},
-    {"request-timeout", CMD_OPT_FLOAT, "seconds for one HTTP request, long-poll wait excluded (default 60)"},
-    {"retries", CMD_OPT_INT, "retries of a failed request (default 6)"},
-    {NULL, 0, NULL},
+    {"config", CMD_OPT_PATH, "dwave.conf file to read (default: the usual locations)", NULL},
+    {"profile", CMD_OPT_STR, "profile (section) of dwave.conf", NULL},
+    {"endpoint", CMD_OPT_STR, "SAPI endpoint URL (overrides the file and DWAVE_API_ENDPOINT)", NULL},
+    {"timeout", CMD_OPT_FLOAT, "seconds to wait for one problem's answer (default 600, 0 = no limit)", NULL},
+    {"request-timeout", CMD_OPT_FLOAT, "seconds for one HTTP request, long-poll wait excluded (default 60)", NULL},
+    {"retries", CMD_OPT_INT, "retries of a failed request (default 6)", NULL},
+    {NULL, 0, NULL, NULL},
 };
 
 static const struct cmd_opt solvers_opts[] = {
-    {"refresh", CMD_OPT_FLAG, "ask the server again instead of the 5-minute cache"},
-    {NULL, 0, NULL},
+    {"refresh", CMD_OPT_FLAG, "ask the server again instead of the 5-minute cache", NULL},
+    {NULL, 0, NULL, NULL},
 };
 
 static const struct cmd_opt emulate_opts[] = {
-    {"max-body", CMD_OPT_INT, "request body limit in bytes, wire and inflated (default 16 MiB)"},
-    {"port", CMD_OPT_INT, "TCP port on 127.0.0.1 (default: any free port)"},
-    {"solver", CMD_OPT_LIST, "solver property files or shipped names, comma-separated (default: all shipped)"},
-    {"fault", CMD_OPT_STR, "fault injection: latency=S, 503=P, 429=P, 500=P, drop=P, malformed=P, truncated=P, KIND*N (next N), KIND@N (N-th request), none"},
-    {"sampler", CMD_OPT_STR, "annealer behind the emulator (default sqa)"},
-    {"realtime", CMD_OPT_FLAG, "wait the emulated QPU access time before answering"},
-    {"timeout", CMD_OPT_FLOAT, "client: seconds to wait for one answer (default 600)"},
-    {"retries", CMD_OPT_INT, "client: retries of a failed request (default 6)"},
-    {"stop", CMD_OPT_FLAG, "stop the running emulator and disconnect"},
-    {NULL, 0, NULL},
+    {"max-body", CMD_OPT_INT, "request body limit in bytes, wire and inflated (default 16 MiB)", NULL},
+    {"port", CMD_OPT_INT, "TCP port on 127.0.0.1 (default: any free port)", NULL},
+    {"solver", CMD_OPT_LIST, "solver property files or shipped names, comma-separated (default: all shipped)", NULL},
+    {"fault", CMD_OPT_STR, "fault injection: latency=S, 503=P, 429=P, 500=P, drop=P, malformed=P, truncated=P, KIND*N (next N), KIND@N (N-th request), none", NULL},
+    {"sampler", CMD_OPT_STR, "annealer behind the emulator (default sqa)", NULL},
+    {"realtime", CMD_OPT_FLAG, "wait the emulated QPU access time before answering", NULL},
+    {"timeout", CMD_OPT_FLOAT, "client: seconds to wait for one answer (default 600)", NULL},
+    {"retries", CMD_OPT_INT, "client: retries of a failed request (default 6)", NULL},
+    {"stop", CMD_OPT_FLAG, "stop the running emulator and disconnect", NULL},
+    {NULL, 0, NULL, NULL},
 };
 
 static const struct cmd_opt serve_opts[] = {
-    {"max-body", CMD_OPT_INT, "request body limit in bytes, wire and inflated (default 16 MiB)"},
-    {"port", CMD_OPT_INT, "TCP port on 127.0.0.1 (default: any free port, printed)"},
-    {"solver", CMD_OPT_LIST, "solver property files or shipped names, comma-separated (default: all shipped)"},
-    {"fault", CMD_OPT_STR, "fault injection (see `help qpu emulate`)"},
-    {"sampler", CMD_OPT_STR, "annealer behind the emulator (default sqa)"},
-    {"realtime", CMD_OPT_FLAG, "wait the emulated QPU access time before answering"},
-    {NULL, 0, NULL},
+    {"max-body", CMD_OPT_INT, "request body limit in bytes, wire and inflated (default 16 MiB)", NULL},
+    {"port", CMD_OPT_INT, "TCP port on 127.0.0.1 (default: any free port, printed)", NULL},
+    {"solver", CMD_OPT_LIST, "solver property files or shipped names, comma-separated (default: all shipped)", NULL},
+    {"fault", CMD_OPT_STR, "fault injection (see `help qpu emulate`)", NULL},
+    {"sampler", CMD_OPT_STR, "annealer behind the emulator (default sqa)", NULL},
+    {"realtime", CMD_OPT_FLAG, "wait the emulated QPU access time before answering", NULL},
+    {NULL, 0, NULL, NULL},
 };
 
 static const struct cmd_entry qpu_sub[] = {

@@ -95,16 +95,16 @@ static int run_view(struct qv_app *app, const struct cmd_args *a)
 }
 
 static const struct cmd_opt view_opts[] = {
-    {"log", CMD_OPT_FLAG, "loss: logarithmic y axis"},
-    {"linear", CMD_OPT_FLAG, "loss: linear y axis"},
-    {"ema", CMD_OPT_FLOAT, "loss: EMA smoothing of the training curves, factor in [0,1) (0 = off)"},
-    {"window", CMD_OPT_INT, "loss: show only the last N steps (epochs with --x epoch); 0 = whole run"},
-    {"all", CMD_OPT_FLAG, "loss: show the whole run"},
-    {"x", CMD_OPT_STR, "loss: x axis, step or epoch"},
-    {"mean", CMD_OPT_FLAG, "latent: colour units by their mean E_q[z]"},
-    {"activity", CMD_OPT_FLAG, "latent: colour units by activity (variance of E_q[z] over data)"},
-    {"edit", CMD_OPT_FLAG, "schedule: edit the schedule with the keyboard (Esc ends)"},
-    {NULL, 0, NULL},
+    {"log", CMD_OPT_FLAG, "loss: logarithmic y axis", NULL},
+    {"linear", CMD_OPT_FLAG, "loss: linear y axis", NULL},
+    {"ema", CMD_OPT_FLOAT, "loss: EMA smoothing of the training curves, factor in [0,1) (0 = off)", NULL},
+    {"window", CMD_OPT_INT, "loss: show only the last N steps (epochs with --x epoch); 0 = whole run", NULL},
+    {"all", CMD_OPT_FLAG, "loss: show the whole run", NULL},
+    {"x", CMD_OPT_STR, "loss: x axis, step or epoch", "step|epoch"},
+    {"mean", CMD_OPT_FLAG, "latent: colour units by their mean E_q[z]", NULL},
+    {"activity", CMD_OPT_FLAG, "latent: colour units by activity (variance of E_q[z] over data)", NULL},
+    {"edit", CMD_OPT_FLAG, "schedule: edit the schedule with the keyboard (Esc ends)", NULL},
+    {NULL, 0, NULL, NULL},
 };
 
 const struct cmd_entry cmd_view_entry = {
@@ -213,8 +213,8 @@ static int run_tour(struct qv_app *app, const struct cmd_args *a)
 }
 
 static const struct cmd_opt tour_opts[] = {
-    {"pause", CMD_OPT_FLOAT, "seconds to wait after each explanation in the workbench (default 2)"},
-    {NULL, 0, NULL},
+    {"pause", CMD_OPT_FLOAT, "seconds to wait after each explanation in the workbench (default 2)", NULL},
+    {NULL, 0, NULL, NULL},
 };
 
 const struct cmd_entry cmd_tour_entry = {
