@@ -104,39 +104,27 @@ static void list_children(const struct cmd_entry *table, char *buf, size_t n, co
     }
 }
 
-/* root is an array of pointers; groups are arrays of entries.  Unify with an accessor. */
+/* root is an array of pointers; groups are arrays of entries: one accessor for each, so both
+ * are searched by qv_unique_prefix. */
 static const struct cmd_entry *root_at(int i) { return cmd_root[i]; }
+static const char *root_name(const void *list, int i)
+{
+    (void)list;
+    return cmd_root[i] ? cmd_root[i]->name : NULL;
+}
+static const char *group_name(const void *list, int i) { return ((const struct cmd_entry *)list)[i].name; }
 
 static const struct cmd_entry *find_in(const struct cmd_entry *table, const char *word,
                                        const char *ctx)
 {
-    const struct cmd_entry *hit = NULL;
-    int nhit = 0;
-    size_t wl = strlen(word);
-    for (int i = 0;; i++) {
-        const struct cmd_entry *e = table ? &table[i] : root_at(i);
-        if (!e || !e->name) break;
-        if (!strcmp(e->name, word)) return e;
-        if (!strncmp(e->name, word, wl)) { hit = e; nhit++; }
-    }
-    if (nhit == 1) return hit;
-    if (nhit > 1) {
-        char list[512];
-        size_t o = 0;
-        list[0] = 0;
-        for (int i = 0;; i++) {
-            const struct cmd_entry *e = table ? &table[i] : root_at(i);
-            if (!e || !e->name) break;
-            if (!strncmp(e->name, word, wl)) {
-                int w = snprintf(list + o, sizeof list - o, "%s%s", o ? ", " : "", e->name);
-                if (w > 0 && (size_t)w < sizeof list - o) o += (size_t)w;
-            }
-        }
+    char list[512];
+    int i = qv_unique_prefix(word, table ? group_name : root_name, table, list, sizeof list);
+    if (i >= 0) return table ? &table[i] : root_at(i);
+    if (i == -2) {
         if (ctx && *ctx) return qv_seterr("%s: '%s' is ambiguous: %s", ctx, word, list), NULL;
         return qv_seterr("'%s' is ambiguous: %s", word, list), NULL;
     }
     if (ctx && *ctx) {
-        char list[512];
         list_children(table, list, sizeof list, NULL);
         qv_seterr("%s: unknown subcommand '%s' (one of: %s)", ctx, word, list);
     } else {

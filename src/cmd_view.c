@@ -20,18 +20,12 @@ static const char *view_lookup(const char *name)
 {
     if (!strcmp(name, "all"))
         return "overview";
-    size_t n = strlen(name);
-    const char *hit = NULL;
-    int count = 0;
-    for (int i = 0; view_names[i]; i++) {
-        if (!strcmp(name, view_names[i]))
-            return view_names[i];
-        if (!strncmp(name, view_names[i], n)) { hit = view_names[i]; count++; }
-    }
-    if (count == 1)
-        return hit;
-    qv_seterr("view: %s: %s panel (overview, loss, latent, digits, schedule, log)", name,
-              count ? "ambiguous" : "unknown");
+    char list[128];
+    int i = qv_unique_prefix(name, qv_name_of_strv, view_names, list, sizeof list);
+    if (i >= 0)
+        return view_names[i];
+    qv_seterr("view: %s: %s panel (%s)", name, i == -2 ? "ambiguous" : "unknown",
+              i == -2 ? list : "overview, loss, latent, digits, schedule, log");
     return NULL;
 }
 

@@ -324,6 +324,34 @@ char *qv_next_line(char **cursor)
     return p;
 }
 
+const char *qv_name_of_strv(const void *list, int i) { return ((const char *const *)list)[i]; }
+
+int qv_unique_prefix(const char *word, qv_name_at at, const void *list, char *cands, size_t cn)
+{
+    size_t wl = strlen(word), o = 0;
+    int hit = -1, nhit = 0;
+    const char *nm;
+    for (int i = 0; (nm = at(list, i)); i++) {
+        if (!*nm) continue;
+        if (!strcmp(nm, word)) return i;
+        if (!strncmp(nm, word, wl)) {
+            hit = i;
+            nhit++;
+        }
+    }
+    if (nhit == 1) return hit;
+    if (cands && cn) {   /* the candidates, or every name when none matched */
+        cands[0] = 0;
+        for (int i = 0; (nm = at(list, i)); i++) {
+            if (!*nm || (nhit && strncmp(nm, word, wl))) continue;
+            int w = snprintf(cands + o, cn - o, "%s%s", o ? ", " : "", nm);
+            if (w < 0 || (size_t)w >= cn - o) break;
+            o += (size_t)w;
+        }
+    }
+    return nhit ? -2 : -1;
+}
+
 int qv_fsync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -57,6 +57,16 @@ const char *qv_home(void);
 const char *qv_data_dir(void);
 const char *qv_state_dir(void);
 const char *qv_shared_dir(void);
+/* Unique-prefix matching, the one rule for command words, panel and sampler names: an exact
+ * name wins, else the only name that starts with word.  at(list, i) gives the i-th name (NULL
+ * ends the list; a NULL list element may be skipped by returning ""), so tables of any shape can
+ * be searched.  Returns the index, -1 when nothing matches, -2 when several names do; cands (may
+ * be NULL) then receives the candidates, or on -1 every name, as "a, b, c". */
+typedef const char *(*qv_name_at)(const void *list, int i);
+int qv_unique_prefix(const char *word, qv_name_at at, const void *list, char *cands, size_t cn);
+/* at() for a NULL-terminated array of strings. */
+const char *qv_name_of_strv(const void *list, int i);
+
 /* snprintf into buf; error if truncated. */
 int qv_path(char *buf, size_t n, const char *fmt, ...) QV_PRINTF(3, 4);
 int qv_mkdirs(const char *path);            /* mkdir -p */
