@@ -158,6 +158,7 @@ struct tui {
     int sched_prev_focus;        /* focus to return to when the editor closes */
     int sched_sel;
     char sched_rule[256];        /* first violation message ("" = valid) */
+    char sched_err[256];         /* the last editor command's error line ("" = none) */
     int sched_bad_seg, sched_bad_pt;
     int sched_nviol;
     struct solver_props *sched_sp;   /* limits of sched.solver (NULL = solver_defaults()) */
