@@ -365,15 +365,30 @@ static int pad_width(const char *s, int cols)
     return cols + extra;
 }
 
+void cmd_list_help(bool subs, void (*emit)(void *ud, const char *text), void *ud)
+{
+    emit(ud, "Commands (help COMMAND for details; unique prefixes work, ';' separates commands):");
+    for (int i = 0; cmd_root[i]; i++) {
+        const struct cmd_entry *c = cmd_root[i];
+        if (c->flags & CMD_HIDDEN) continue;
+        char buf[512];
+        snprintf(buf, sizeof buf, "  %-10s %s", c->name, c->summary ? c->summary : "");
+        emit(ud, buf);
+        if (!subs || !c->sub) continue;
+        size_t o = (size_t)snprintf(buf, sizeof buf, "             ");
+        for (int k = 0; c->sub[k].name && o < sizeof buf - 40; k++)
+            if (!(c->sub[k].flags & CMD_HIDDEN))
+                o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%s", o > 13 ? " \xc2\xb7 " : "", c->sub[k].name);
+        emit(ud, buf);
+    }
+}
+
+static void help_line(void *ud, const char *text) { qv_printf(ud, "%s", text); }
+
 void cmd_print_help(struct qv_app *app, const struct cmd_entry *e, const char *path)
 {
     if (!e) {
-        qv_printf(app, "Commands (help COMMAND for details; unique prefixes work, ';' separates commands):");
-        for (int i = 0; cmd_root[i]; i++) {
-            const struct cmd_entry *c = cmd_root[i];
-            if (c->flags & CMD_HIDDEN) continue;
-            qv_printf(app, "  %-10s %s", c->name, c->summary ? c->summary : "");
-        }
+        cmd_list_help(false, help_line, app);
         return;
     }
     qv_printf(app, "%s — %s", e->usage ? e->usage : path, e->summary ? e->summary : "");
@@ -505,6 +520,10 @@ static void complete_positional(struct qv_app *app, struct strvec *out, const st
     case CMD_COMPLETE_SOLVER:
         snprintf(dir, sizeof dir, "%s/assets/solvers", qv_home());
         complete_dir_names(out, dir, partial, false);
+        break;
+    case CMD_COMPLETE_PANEL:
+        for (int i = 0; cmd_view_panels[i]; i++)
+            if (!strncmp(cmd_view_panels[i], partial, strlen(partial))) sv_push(out, cmd_view_panels[i]);
         break;
     case CMD_COMPLETE_SAMPLER:
         if (sampler_registry)

@@ -37,6 +37,7 @@ struct cmd_opt {
 enum cmd_complete {
     CMD_COMPLETE_NONE, CMD_COMPLETE_FILE, CMD_COMPLETE_SESSION, CMD_COMPLETE_SCHEDULE,
     CMD_COMPLETE_SOLVER, CMD_COMPLETE_WORDS, CMD_COMPLETE_COMMAND, CMD_COMPLETE_SAMPLER,
+    CMD_COMPLETE_PANEL,      /* cmd_view_panels */
 };
 
 struct cmd_args;
@@ -77,6 +78,9 @@ struct cmd_args {
 };
 
 extern const struct cmd_entry *const cmd_root[];   /* cmd_table.c, NULL-terminated */
+/* The panels `view` focuses ("overview", "loss", …, NULL-terminated; cmd_view.c): the one list of
+ * their names.  After "overview" they are in the order of the TUI's panel ids (ui/layout.h). */
+extern const char *const cmd_view_panels[];
 
 /* Option accessors: "has" and typed getters with defaults.  Values were type-checked at parse
  * time, so getters cannot fail. */
@@ -116,8 +120,11 @@ char **cmd_complete_words(struct qv_app *app, int nbefore, char **before, const 
  * (its first `start` bytes are used); only the last ';'-separated command counts. */
 char **cmd_complete_line(struct qv_app *app, const char *line, size_t start, const char *partial);
 
-/* `help` text generation (used by the help command and the TUI overlay). */
+/* `help` text generation (used by the help command and the TUI overlay).  cmd_list_help is the
+ * one command lister: a heading, then "  name       summary" per command, and with subs a line
+ * of each group's subcommands; each line goes to emit. */
 void cmd_print_help(struct qv_app *app, const struct cmd_entry *e, const char *path);
+void cmd_list_help(bool subs, void (*emit)(void *ud, const char *text), void *ud);
 
 /* Redact secrets from a command line before it reaches history or a log: values of --token and
  * similar options, and anything that looks like a DWave API token, become "***". */

@@ -13,7 +13,8 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const view_names[] = { "overview", "loss", "latent", "digits", "schedule", "log", NULL };
+/* The panels `view` focuses: the one list of their names (the TUI's panel ids follow it). */
+const char *const cmd_view_panels[] = { "overview", "loss", "latent", "digits", "schedule", "log", NULL };
 
 /* Exact name or unique prefix ("all" = overview); NULL with an error otherwise. */
 static const char *view_lookup(const char *name)
@@ -21,11 +22,10 @@ static const char *view_lookup(const char *name)
     if (!strcmp(name, "all"))
         return "overview";
     char list[128];
-    int i = qv_unique_prefix(name, qv_name_of_strv, view_names, list, sizeof list);
+    int i = qv_unique_prefix(name, qv_name_of_strv, cmd_view_panels, list, sizeof list);
     if (i >= 0)
-        return view_names[i];
-    qv_seterr("view: %s: %s panel (%s)", name, i == -2 ? "ambiguous" : "unknown",
-              i == -2 ? list : "overview, loss, latent, digits, schedule, log");
+        return cmd_view_panels[i];
+    qv_seterr("view: %s: %s panel (%s)", name, i == -2 ? "ambiguous" : "unknown", list);
     return NULL;
 }
 
@@ -41,7 +41,8 @@ static void emit_view(struct qv_app *app, const char *panel, const char *opts)
 
 static int run_view(struct qv_app *app, const struct cmd_args *a)
 {
-    const char *panel = view_lookup(a->npos ? a->pos[0] : "overview");
+    /* `view --toggle X` alone flips a setting where the user is ("" = keep the focus) */
+    const char *panel = a->npos ? view_lookup(a->pos[0]) : cmd_has(a, "toggle") ? "" : "overview";
     if (!panel)
         return qv_fail(app);
     char opts[256] = "";
@@ -76,6 +77,12 @@ static int run_view(struct qv_app *app, const struct cmd_args *a)
         return qv_error(app, "view: --mean and --activity exclude each other");
     if (cmd_has(a, "mean")) ADD("mean=1 ");
     if (cmd_has(a, "activity")) ADD("mean=0 ");
+    if (cmd_has(a, "toggle")) {
+        const char *tg = cmd_str(a, "toggle", "");
+        if (strcmp(tg, "log") && strcmp(tg, "ema") && strcmp(tg, "window") && strcmp(tg, "x"))
+            return qv_error(app, "view: --toggle: must be log, ema, window or x, got %s", tg);
+        ADD("toggle=%s ", tg);
+    }
     if (cmd_has(a, "edit")) {
         if (strcmp(panel, "schedule"))
             return qv_error(app, "view: --edit: only the schedule panel is editable");
@@ -84,7 +91,8 @@ static int run_view(struct qv_app *app, const struct cmd_args *a)
 #undef ADD
     emit_view(app, panel, opts);
     if (!app->in_tui)
-        qv_printf(app, "view %s: panels are drawn by the terminal workbench only (run qvae in a terminal)", panel);
+        qv_printf(app, "view %s: panels are drawn by the terminal workbench only (run qvae in a terminal)",
+                  *panel ? panel : "--toggle");
     return 0;
 }
 
@@ -98,19 +106,21 @@ static const struct cmd_opt view_opts[] = {
     {"mean", CMD_OPT_FLAG, "latent: colour units by their mean E_q[z]", NULL},
     {"activity", CMD_OPT_FLAG, "latent: colour units by activity (variance of E_q[z] over data)", NULL},
     {"edit", CMD_OPT_FLAG, "schedule: edit the schedule with the keyboard (Esc ends)", NULL},
+    {"toggle", CMD_OPT_STR, "loss: flip log/linear y, EMA on/off, recent window/whole run, or step/epoch x; "
+                            "without a panel the focus stays", "log|ema|window|x"},
     {NULL, 0, NULL, NULL},
 };
 
 const struct cmd_entry cmd_view_entry = {
     .name = "view", .usage = "view [overview|loss|latent|digits|schedule|log] [--log|--linear] [--ema A] "
-                             "[--window N|--all] [--x step|epoch] [--mean|--activity] [--edit]",
+                             "[--window N|--all] [--x step|epoch] [--mean|--activity] [--edit] "
+                             "[--toggle log|ema|window|x]",
     .summary = "focus a panel of the workbench and set how it draws",
     .help = "`view loss` gives the loss curves the screen (with the log below), `view` or `view overview`\n"
-            "shows every panel that fits.  Keys do the same: F2 overview, F3 loss, F4 latent, F5 digits,\n"
-            "F6 schedule editor, F7 log; F9 log/linear y, F10 EMA, F11 recent window, F12 step/epoch.\n"
-            "In scripts and `qvae -c` the command is accepted and does nothing.",
-    .min_pos = 0, .max_pos = 1, .opts = view_opts, .complete = CMD_COMPLETE_WORDS,
-    .words = "overview|loss|latent|digits|schedule|log", .run = run_view, .flags = CMD_WHILEJOB,
+            "shows every panel that fits.  The function keys of the workbench run view commands (F1\n"
+            "lists which).  In scripts and `qvae -c` the command is accepted and does nothing.",
+    .min_pos = 0, .max_pos = 1, .opts = view_opts, .complete = CMD_COMPLETE_PANEL,
+    .run = run_view, .flags = CMD_WHILEJOB,
 };
 
 /* --- tour -------------------------------------------------------------------------------- */

@@ -345,6 +345,15 @@ static void test_usage_table(void **st)
     int bad = 0;
     for (int i = 0; cmd_root[i]; i++) bad += walk_usage(cmd_root[i], "");
     assert_int_equal(bad, 0);
+    /* a panel positional spells the view command's panel list */
+    for (int i = 0; cmd_root[i]; i++) {
+        if (cmd_root[i]->complete != CMD_COMPLETE_PANEL) continue;
+        char want[256] = "[";
+        for (int k = 0; cmd_view_panels[k]; k++)
+            snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s", k ? "|" : "", cmd_view_panels[k]);
+        strcat(want, "]");
+        if (!strstr(cmd_root[i]->usage, want)) fail_msg("%s: usage lacks %s", cmd_root[i]->name, want);
+    }
     /* the checker itself catches each kind of disagreement */
     static const struct cmd_opt o[] = {{"m", CMD_OPT_STR, "method", "a|b"}, {"f", CMD_OPT_FLAG, "flag", NULL},
                                        {"n", CMD_OPT_INT, "count", NULL}, {NULL, 0, NULL, NULL}};
