@@ -5,6 +5,7 @@
 #include "graph.h"
 #include "graph_priv.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
