@@ -101,8 +101,10 @@ int cmd_split_line(const char *line, char ***pieces);
 /* Resolve and parse words into args; error set on failure (unknown command, ambiguous prefix
  * listing candidates, wrong argument count with usage, unknown option, bad option value). */
 int cmd_parse(int nwords, char **words, struct cmd_args *a);
-/* Find a child of `table` by exact name or unique prefix; NULL with error set. */
+/* Find a child of `table` (NULL = the root) by exact name or unique prefix; NULL with error set. */
 const struct cmd_entry *cmd_find(const struct cmd_entry *table, const char *word, const char *ctx);
+/* The option of e named name[0..len) (exact); NULL when e declares none such. */
+const struct cmd_opt *cmd_find_opt(const struct cmd_entry *e, const char *name, size_t len);
 
 /* Run one command text (no ';').  Returns 0, -1 (error already reported via qv_error), or
  * CMD_QUIT.  Blank/comment-only lines return 0. */
