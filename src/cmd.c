@@ -397,7 +397,9 @@ void cmd_print_help(struct qv_app *app, const struct cmd_entry *e, const char *p
             const struct cmd_opt *o = &e->opts[i];
             if (o->values) snprintf(lhs, sizeof lhs, "--%s %s", o->name, o->values);
             else snprintf(lhs, sizeof lhs, "--%s%s", o->name, opt_type_meta(o->type));
-            qv_printf(app, "  %-*s %s", pad_width(lhs, 22), lhs, e->opts[i].help ? e->opts[i].help : "");
+            const char *h = o->help ? o->help : "";
+            if ((int)strlen(lhs) - pad_width(lhs, 0) <= 22) qv_printf(app, "  %-*s %s", pad_width(lhs, 22), lhs, h);
+            else qv_printf(app, "  %s\n  %-22s %s", lhs, "", h);   /* a long value list: help below */
         }
     }
     if (e->sub) {
