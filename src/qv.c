@@ -345,7 +345,10 @@ int qv_unique_prefix(const char *word, qv_name_at at, const void *list, char *ca
         for (int i = 0; (nm = at(list, i)); i++) {
             if (!*nm || (nhit && strncmp(nm, word, wl))) continue;
             int w = snprintf(cands + o, cn - o, "%s%s", o ? ", " : "", nm);
-            if (w < 0 || (size_t)w >= cn - o) break;
+            if (w < 0 || (size_t)w >= cn - o) {
+                cands[o] = 0;   /* whole names only */
+                break;
+            }
             o += (size_t)w;
         }
     }

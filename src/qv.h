@@ -61,7 +61,8 @@ const char *qv_shared_dir(void);
  * name wins, else the only name that starts with word.  at(list, i) gives the i-th name (NULL
  * ends the list; a NULL list element may be skipped by returning ""), so tables of any shape can
  * be searched.  Returns the index, -1 when nothing matches, -2 when several names do; cands (may
- * be NULL) then receives the candidates, or on -1 every name, as "a, b, c". */
+ * be NULL) then receives the candidates, or on -1 every name, as "a, b, c" (whole names only
+ * when cn is too small). */
 typedef const char *(*qv_name_at)(const void *list, int i);
 int qv_unique_prefix(const char *word, qv_name_at at, const void *list, char *cands, size_t cn);
 /* at() for a NULL-terminated array of strings. */
