@@ -154,6 +154,18 @@ static void opt_list(const struct cmd_entry *e, char *buf, size_t n)
         o += (size_t)snprintf(buf + o, n - o, "%s--%s", i ? ", " : "", e->opts[i].name);
 }
 
+/* Is w one of the '|'-separated words of list? */
+static bool word_in(const char *list, const char *w)
+{
+    size_t wl = strlen(w);
+    for (const char *p = list; *p;) {
+        size_t l = strcspn(p, "|");
+        if (l == wl && !strncmp(p, w, l)) return true;
+        p += l + (p[l] == '|');
+    }
+    return false;
+}
+
 int cmd_parse(int nwords, char **words, struct cmd_args *a)
 {
     memset(a, 0, sizeof *a);
@@ -209,6 +221,8 @@ int cmd_parse(int nwords, char **words, struct cmd_args *a)
                 double v;
                 if (qv_parse_double(val, &v)) return qv_seterr("%s: --%s: '%s' is not a number", a->path, o->name, val);
             }
+            if (o->values && !word_in(o->values, val))
+                return qv_seterr("%s: --%s: unknown value '%s' (one of %s)", a->path, o->name, val, o->values);
             if (a->nopt == CMD_MAX_OPTS) return qv_seterr("%s: too many options", a->path);
             /* a repeated option: the last one wins */
             int k;

@@ -29,8 +29,9 @@ struct cmd_opt {
     const char *name;          /* without the leading "--" */
     enum cmd_opt_type type;
     const char *help;          /* one line, shown by `help COMMAND` */
-    const char *values;        /* the accepted words, "exact|pa|ais" (NULL = free-form); the
-                                  one source for completion, and usage strings must agree */
+    const char *values;        /* the accepted words, "exact|pa|ais" (NULL = free-form): the one
+                                  source for parsing (other values are refused), completion and
+                                  help; usage strings must agree (test_cmd walks them) */
 };
 
 /* Completion kinds for positional arguments (CMD_COMPLETE_WORDS uses .words). */

@@ -67,22 +67,12 @@ static int run_view(struct qv_app *app, const struct cmd_args *a)
         ADD("window=%ld ", w);
     }
     if (cmd_has(a, "all")) ADD("window=0 ");
-    if (cmd_has(a, "x")) {
-        const char *x = cmd_str(a, "x", "step");
-        if (strcmp(x, "step") && strcmp(x, "epoch"))
-            return qv_error(app, "view: --x: must be step or epoch, got %s", x);
-        ADD("x=%s ", x);
-    }
+    if (cmd_has(a, "x")) ADD("x=%s ", cmd_str(a, "x", "step"));   /* step|epoch, checked by cmd_parse */
     if (cmd_has(a, "mean") && cmd_has(a, "activity"))
         return qv_error(app, "view: --mean and --activity exclude each other");
     if (cmd_has(a, "mean")) ADD("mean=1 ");
     if (cmd_has(a, "activity")) ADD("mean=0 ");
-    if (cmd_has(a, "toggle")) {
-        const char *tg = cmd_str(a, "toggle", "");
-        if (strcmp(tg, "log") && strcmp(tg, "ema") && strcmp(tg, "window") && strcmp(tg, "x"))
-            return qv_error(app, "view: --toggle: must be log, ema, window or x, got %s", tg);
-        ADD("toggle=%s ", tg);
-    }
+    if (cmd_has(a, "toggle")) ADD("toggle=%s ", cmd_str(a, "toggle", ""));   /* checked by cmd_parse */
     if (cmd_has(a, "edit")) {
         if (strcmp(panel, "schedule"))
             return qv_error(app, "view: --edit: only the schedule panel is editable");

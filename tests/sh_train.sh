@@ -35,8 +35,8 @@ bad "$SETUP_BE; train 1 --batch 100000" 'batch'
 bad "$SETUP_BE; train 1 --threads 0" 'threads must be 1..8, got 0'
 bad "$SETUP_BE; eval ll --k 5 --threads 0" 'threads must be 1..64, got 0'
 bad "$SETUP_BE; train 1 --tau 0" 'train: --tau must be in (0, 10], got 0'
-bad "$SETUP_BM; model new --kl exact" "model new: --kl: unknown prior term 'exact' (relaxed, analytic)"
-bad "$SETUP_BM; train 1 --kl exact" "train: --kl: unknown prior term 'exact' (relaxed, analytic)"
+bad "$SETUP_BM; model new --kl exact" "model new: --kl: unknown value 'exact' (one of relaxed|analytic)"
+bad "$SETUP_BM; train 1 --kl exact" "train: --kl: unknown value 'exact' (one of relaxed|analytic)"
 bad "$SETUP_BE; model new --kl analytic" 'model new: --kl applies to a Boltzmann-machine prior'
 bad "$SETUP_BE; train 1 --kl analytic" 'train: --kl applies to a Boltzmann-machine prior'
 bad "$SETUP_BE; train 1 --iw 0" 'train: --iw must be a positive number of samples, got 0'
@@ -112,7 +112,7 @@ echo "$out" | grep -Eq 'last validation elbo (-[0-9.]+) \(discrete z: \1\)' ||
   fail "--relax st: relaxed and discrete validation differ: $out"
 out=$(run "session load st; model info")
 echo "$out" | grep -q ' st tau=0.5' || fail "--relax st not saved: $out"
-bad "$SETUP_BM; model new --relax rebar" "model new: --relax: unknown relaxation 'rebar' (gumbolt, st)"
+bad "$SETUP_BM; model new --relax rebar" "model new: --relax: unknown value 'rebar' (one of gumbolt|st)"
 
 # --- --iw K: importance-weighted training trains other weights, and resumes exactly ---------------
 # (batch 100 × 6 samples is more than the 500 rows a new model's buffers hold: train grows them,
