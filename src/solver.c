@@ -92,6 +92,16 @@ static int get_num(const cJSON *o, const char *k, double *out, bool required)
     return 1;
 }
 
+/* A whole number in [lo, hi]: counts stored in an int or long (a larger value would overflow the
+ * conversion, undefined behaviour). */
+static int get_int(const cJSON *o, const char *k, double lo, double hi, double *out, bool required)
+{
+    int r = get_num(o, k, out, required);
+    if (r > 0 && !(*out >= lo && *out <= hi && *out == floor(*out)))
+        return qv_seterr("solver properties: \"%s\": expected a whole number in [%.0f, %.0f]", k, lo, hi);
+    return r;
+}
+
 static int get_range(const cJSON *o, const char *k, double out[2], bool required)
 {
     const cJSON *v = get(o, k);
@@ -199,7 +209,9 @@ static int parse_into(struct solver_props *sp, const cJSON *obj)
     }
 
     double v;
-    if (get_num(p, "num_qubits", &v, false) > 0) sp->num_qubits = (int)v;
+    int r = get_int(p, "num_qubits", 1, 1e7, &v, false);
+    if (r < 0) return -1;
+    if (r > 0) sp->num_qubits = (int)v;
 
     const cJSON *qs = get(p, "qubits");
     if (qs) {
@@ -241,7 +253,6 @@ static int parse_into(struct solver_props *sp, const cJSON *obj)
 
     if (get_range(p, "h_range", sp->h_range, true) < 0) return -1;
     if (get_range(p, "j_range", sp->j_range, true) < 0) return -1;
-    int r;
     if ((r = get_range(p, "extended_j_range", sp->extended_j_range, false)) < 0) return -1;
     sp->has_extended_j = r > 0;
     if ((r = get_range(p, "per_qubit_coupling_range", sp->per_qubit_coupling_range, false)) < 0) return -1;
@@ -255,11 +266,15 @@ static int parse_into(struct solver_props *sp, const cJSON *obj)
     sp->has_fast_anneal = r > 0;
     if (get_num(p, "max_anneal_schedule_points", &v, true) < 0) return -1;
     if (v < 2) return qv_seterr("solver properties: \"max_anneal_schedule_points\": must be >= 2");
+    if (get_int(p, "max_anneal_schedule_points", 2, 1e6, &v, true) < 0) return -1;
     sp->max_anneal_schedule_points = (int)v;
-    if (get_num(p, "max_h_gain_schedule_points", &v, false) > 0) sp->max_h_gain_schedule_points = (int)v;
+    if ((r = get_int(p, "max_h_gain_schedule_points", 0, 1e6, &v, false)) < 0) return -1;
+    if (r > 0) sp->max_h_gain_schedule_points = (int)v;
     if (get_range(p, "h_gain_schedule_range", sp->h_gain_schedule_range, false) < 0) return -1;
     double rr[2] = {1, 10000};
     if (get_range(p, "num_reads_range", rr, false) < 0) return -1;
+    if (!(rr[0] >= 0 && rr[1] <= 1e12))
+        return qv_seterr("solver properties: \"num_reads_range\": expected counts in [0, 1e12]");
     sp->num_reads_range[0] = (long)rr[0];
     sp->num_reads_range[1] = (long)rr[1];
     if (get_range(p, "problem_run_duration_range", sp->problem_run_duration_range, false) < 0) return -1;

@@ -225,9 +225,17 @@ static void test_solver_bad(void **state)
         "\"annealing_time_range\": [0, 2000], \"max_anneal_schedule_points\": 12}}",
         "{\"id\": \"x\", \"properties\": {\"h_range\": [-2, 2], \"j_range\": [-1, 1], \"qubits\": [0, 1], "
         "\"couplers\": [[0, 5]], \"annealing_time_range\": [1, 2000], \"max_anneal_schedule_points\": 12}}",
+        /* counts too large for the int / long they are stored in (found by fuzz_solver) */
+        "{\"id\": \"x\", \"properties\": {\"num_qubits\": 1500217998314891, \"h_range\": [-2, 2], "
+        "\"j_range\": [-1, 1], \"annealing_time_range\": [1, 2000], \"max_anneal_schedule_points\": 12}}",
+        "{\"id\": \"x\", \"properties\": {\"h_range\": [-2, 2], \"j_range\": [-1, 1], "
+        "\"annealing_time_range\": [1, 2000], \"max_anneal_schedule_points\": 1e300}}",
+        "{\"id\": \"x\", \"properties\": {\"h_range\": [-2, 2], \"j_range\": [-1, 1], \"num_reads_range\": [1, 1e300], "
+        "\"annealing_time_range\": [1, 2000], \"max_anneal_schedule_points\": 12}}",
     };
     const char *want[] = {"malformed JSON", "missing \"properties\"", "missing \"h_range\"", "min > max",
-                          "minimum must be > 0", "inactive qubit"};
+                          "minimum must be > 0", "inactive qubit", "\"num_qubits\": expected a whole number",
+                          "\"max_anneal_schedule_points\": expected a whole number", "\"num_reads_range\": expected counts"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         struct solver_props *sp = solver_parse_text(bad[i], strlen(bad[i]));
         assert_null(sp);
