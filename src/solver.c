@@ -179,35 +179,10 @@ static int parse_timing(const cJSON *t, struct solver_timing *tm)
     return 1;
 }
 
-static int parse_into(struct solver_props *sp, const cJSON *obj)
+/* num_qubits, the working qubits (strictly ascending, below num_qubits) and the couplers
+ * (between working qubits when those are listed). */
+static int parse_working_graph(struct solver_props *sp, const cJSON *p)
 {
-    if (!cJSON_IsObject(obj)) return qv_seterr("solver definition: not a JSON object");
-    const cJSON *id = get(obj, "identity");
-    if (cJSON_IsObject(id)) {
-        get_str(id, "name", sp->name, sizeof sp->name);
-        const cJSON *ver = get(id, "version");
-        if (cJSON_IsObject(ver)) get_str(ver, "graph_id", sp->graph_id, sizeof sp->graph_id);
-    } else {
-        get_str(obj, "id", sp->name, sizeof sp->name);
-    }
-    get_str(obj, "status", sp->status, sizeof sp->status);
-    get_str(obj, "description", sp->description, sizeof sp->description);
-    const cJSON *p = get(obj, "properties");
-    if (!cJSON_IsObject(p)) return qv_seterr("solver definition: missing \"properties\"");
-    if (!sp->name[0]) get_str(p, "chip_id", sp->name, sizeof sp->name);
-    if (!sp->name[0]) return qv_seterr("solver definition: no \"id\", \"identity\" or \"chip_id\"");
-    get_str(p, "chip_id", sp->chip_id, sizeof sp->chip_id);
-    get_str(p, "category", sp->category, sizeof sp->category);
-
-    const cJSON *topo = get(p, "topology");
-    if (cJSON_IsObject(topo)) {
-        get_str(topo, "type", sp->topology, sizeof sp->topology);
-        const cJSON *sh = get(topo, "shape"), *e;
-        if (cJSON_IsArray(sh))
-            cJSON_ArrayForEach(e, sh)
-                if (cJSON_IsNumber(e) && sp->nshape < 4) sp->shape[sp->nshape++] = e->valueint;
-    }
-
     double v;
     int r = get_int(p, "num_qubits", 1, 1e7, &v, false);
     if (r < 0) return -1;
@@ -250,7 +225,42 @@ static int parse_into(struct solver_props *sp, const cJSON *obj)
             sp->nc++;
         }
     }
+    return 0;
+}
 
+static int parse_into(struct solver_props *sp, const cJSON *obj)
+{
+    if (!cJSON_IsObject(obj)) return qv_seterr("solver definition: not a JSON object");
+    const cJSON *id = get(obj, "identity");
+    if (cJSON_IsObject(id)) {
+        get_str(id, "name", sp->name, sizeof sp->name);
+        const cJSON *ver = get(id, "version");
+        if (cJSON_IsObject(ver)) get_str(ver, "graph_id", sp->graph_id, sizeof sp->graph_id);
+    } else {
+        get_str(obj, "id", sp->name, sizeof sp->name);
+    }
+    get_str(obj, "status", sp->status, sizeof sp->status);
+    get_str(obj, "description", sp->description, sizeof sp->description);
+    const cJSON *p = get(obj, "properties");
+    if (!cJSON_IsObject(p)) return qv_seterr("solver definition: missing \"properties\"");
+    if (!sp->name[0]) get_str(p, "chip_id", sp->name, sizeof sp->name);
+    if (!sp->name[0]) return qv_seterr("solver definition: no \"id\", \"identity\" or \"chip_id\"");
+    get_str(p, "chip_id", sp->chip_id, sizeof sp->chip_id);
+    get_str(p, "category", sp->category, sizeof sp->category);
+
+    const cJSON *topo = get(p, "topology");
+    if (cJSON_IsObject(topo)) {
+        get_str(topo, "type", sp->topology, sizeof sp->topology);
+        const cJSON *sh = get(topo, "shape"), *e;
+        if (cJSON_IsArray(sh))
+            cJSON_ArrayForEach(e, sh)
+                if (cJSON_IsNumber(e) && sp->nshape < 4) sp->shape[sp->nshape++] = e->valueint;
+    }
+
+    if (parse_working_graph(sp, p) < 0) return -1;
+
+    double v;
+    int r;
     if (get_range(p, "h_range", sp->h_range, true) < 0) return -1;
     if (get_range(p, "j_range", sp->j_range, true) < 0) return -1;
     if ((r = get_range(p, "extended_j_range", sp->extended_j_range, false)) < 0) return -1;
