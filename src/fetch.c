@@ -334,7 +334,8 @@ int fetch_dataset(const struct fetch_set *set, const char *base_url, const char 
     /* Only a complete, verified set is moved into place. */
     for (int i = 0; i < 4 && rc == 0; i++)
         if (need[i] && rename(tmp[i], dest[i])) rc = qv_seterr("%s: %s", dest[i], strerror(errno));
-    if (rc == 0 && nget) rc = qv_fsync_dir(dir);   /* the renames themselves reach the disk */
+    if (rc == 0 && nget && qv_fsync_dir(dir))   /* best effort: the verified files are in place */
+        qv_clearerr();
     if (rc) {
         char keep[1024];
         snprintf(keep, sizeof keep, "%s", qv_errmsg());

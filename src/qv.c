@@ -420,9 +420,12 @@ int qv_atomic_commit(struct qv_atomic *a)
         unlink(a->tmp);
         return qv_seterr("%s: %s", a->path, strerror(e));
     }
+    /* the new file is in place: syncing the folder makes the rename durable, but its failure
+     * must not turn a completed replacement into an error (callers would undo their work) */
     char dir[sizeof a->path];
     memcpy(dir, a->path, sizeof dir);
-    return qv_fsync_dir(dirname(dir));
+    if (qv_fsync_dir(dirname(dir))) qv_clearerr();
+    return 0;
 }
 
 int qv_write_file_atomic(const char *path, const void *data, size_t len)

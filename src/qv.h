@@ -77,9 +77,10 @@ bool qv_file_exists(const char *path);
  * *out is malloc'ed with a terminating NUL after *len bytes. */
 int qv_read_file(const char *path, bool gunzip, unsigned char **out, size_t *len);
 /* Atomic files, the one way the engine replaces a file: a temporary "<path>.tmp.<pid>" in the
- * same folder is written, fsync'ed, renamed over path, and the folder fsync'ed, so a reader (or a
- * crash) sees the old file or the whole new one, never a part.  Usage: qv_atomic_open, any number
- * of qv_atomic_write, then qv_atomic_commit; on an error of one's own, qv_atomic_abort.  Every
+ * same folder is written, fsync'ed, renamed over path, and the folder fsync'ed, so a reader (or
+ * a crash) sees the old file or the whole new one, never a part.  The folder sync is best
+ * effort: once renamed, the file counts as written.  Usage: qv_atomic_open, any number of
+ * qv_atomic_write, then qv_atomic_commit; on an error of one's own, qv_atomic_abort.  Every
  * failing call has removed the temporary and set an error naming path. */
 struct qv_atomic {
     int fd;              /* the temporary, open for writing; -1 once committed or aborted */
