@@ -1,7 +1,7 @@
 # qvae — plain GNU Makefile.  Two commands are all a newcomer needs:
 #   make run    install what is missing, build, start the workbench on the embedded MNIST digits
 #   make test   install what is missing, build (with ASan/UBSan), run every test
-# Other targets: make all (release build), make bench, make fuzz, make clean.
+# Other targets: make all (release build), make bench, make fuzz, make lint-size, make clean.
 
 CC      ?= cc
 BUILD   ?= build
@@ -36,7 +36,7 @@ SAN_UI  := $(UI_SRC:ui/%.c=$(BUILD)/san/ui/%.o)
 TEST_BIN := $(TESTS:tests/%.c=$(BUILD)/san/tests/%)
 BENCH_BIN := $(BENCHES:bench/%.c=$(BUILD)/rel/bench/%)
 
-.PHONY: all run test check bench fuzz deps deps-test deps-bench deps-fuzz clean san
+.PHONY: all run test check bench fuzz lint-size deps deps-test deps-bench deps-fuzz clean san
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/rel/qvae
@@ -63,6 +63,10 @@ bench: deps-bench
 
 fuzz: deps-fuzz
 	@fuzz/run.sh
+
+# Size rules: no source file over 700 lines, no function over 120 (scripts/lint-size.sh).
+lint-size:
+	@scripts/lint-size.sh
 
 $(BUILD)/rel/libqvae.a: $(REL_OBJ)
 	@mkdir -p $(@D); rm -f $@; ar rcs $@ $^

@@ -2,12 +2,15 @@
 # fuzz/run.sh — `make fuzz`: builds the libFuzzer harnesses fuzz/fuzz_*.c with clang
 # (-fsanitize=fuzzer,address,undefined) against every src/*.c, then runs each for a bounded time
 # on a corpus seeded from fuzz/seeds/<name>/ (the corpus grows in fuzz/corpus-<name>/, git-ignored).
-# Usage: fuzz/run.sh [NAME…]      env: FUZZ_SECONDS (60 per harness), FUZZ_BUILD (build/fuzz)
+# Usage: fuzz/run.sh [NAME…]      env: FUZZ_SECONDS (60 per harness), FUZZ_RUNS (a number of
+# executions per harness instead of a time limit), FUZZ_BUILD (build/fuzz)
 # Exit status: non-zero if a harness finds a crash, a leak or a sanitizer report (the reproducer is
 # left in $FUZZ_BUILD/<name>/crash-*).
 set -eu
 cd "$(dirname "$0")/.."
 SECS=${FUZZ_SECONDS:-60}
+LIMIT=(-max_total_time="$SECS")
+[ -n "${FUZZ_RUNS:-}" ] && LIMIT=(-runs="$FUZZ_RUNS")
 OUT=${FUZZ_BUILD:-build/fuzz}
 CC=${FUZZ_CC:-clang}
 command -v "$CC" >/dev/null || { echo "fuzz: $CC not found (scripts/install-deps.sh fuzz installs it)"; exit 1; }
@@ -44,8 +47,8 @@ for n in "${names[@]}"; do
   [ -d "fuzz/seeds/$n" ] && seeds=("fuzz/seeds/$n")
   dict=()
   [ -f "fuzz/$n.dict" ] && dict=(-dict="fuzz/$n.dict")
-  echo "fuzz: $n for ${SECS}s"
-  if ! ASAN_OPTIONS=detect_leaks=1 "$bin" "$corpus" "${seeds[@]}" "${dict[@]}" -max_total_time="$SECS" \
+  echo "fuzz: $n (${LIMIT[*]})"
+  if ! ASAN_OPTIONS=detect_leaks=1 "$bin" "$corpus" "${seeds[@]}" "${dict[@]}" "${LIMIT[@]}" \
         -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
         -artifact_prefix="$OUT/$n/" 2>"$OUT/$n/log"; then
     echo "fuzz: $n FAILED — see $OUT/$n/log and $OUT/$n/crash-*"

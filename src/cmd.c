@@ -1,16 +1,13 @@
 /* cmd.c — the command language: splitting, resolution against the one command table (exact
  * name or unique prefix), option parsing against each entry's declared options, dispatch, help
- * text, completion candidates and secret redaction.  Front ends (batch, readline, TUI) all come
- * through cmd_run_line / cmd_complete_words. */
+ * text and secret redaction (completion candidates: cmd_complete.c).  Front ends (batch,
+ * readline, TUI) all come through cmd_run_line / cmd_complete_words. */
 #include "cmd.h"
-#include "sampler.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* ---- splitting ---- */
 
@@ -104,39 +101,27 @@ static void list_children(const struct cmd_entry *table, char *buf, size_t n, co
     }
 }
 
-/* root is an array of pointers; groups are arrays of entries.  Unify with an accessor. */
+/* root is an array of pointers; groups are arrays of entries: one accessor for each, so both
+ * are searched by qv_unique_prefix. */
 static const struct cmd_entry *root_at(int i) { return cmd_root[i]; }
+static const char *root_name(const void *list, int i)
+{
+    (void)list;
+    return cmd_root[i] ? cmd_root[i]->name : NULL;
+}
+static const char *group_name(const void *list, int i) { return ((const struct cmd_entry *)list)[i].name; }
 
 static const struct cmd_entry *find_in(const struct cmd_entry *table, const char *word,
                                        const char *ctx)
 {
-    const struct cmd_entry *hit = NULL;
-    int nhit = 0;
-    size_t wl = strlen(word);
-    for (int i = 0;; i++) {
-        const struct cmd_entry *e = table ? &table[i] : root_at(i);
-        if (!e || !e->name) break;
-        if (!strcmp(e->name, word)) return e;
-        if (!strncmp(e->name, word, wl)) { hit = e; nhit++; }
-    }
-    if (nhit == 1) return hit;
-    if (nhit > 1) {
-        char list[512];
-        size_t o = 0;
-        list[0] = 0;
-        for (int i = 0;; i++) {
-            const struct cmd_entry *e = table ? &table[i] : root_at(i);
-            if (!e || !e->name) break;
-            if (!strncmp(e->name, word, wl)) {
-                int w = snprintf(list + o, sizeof list - o, "%s%s", o ? ", " : "", e->name);
-                if (w > 0 && (size_t)w < sizeof list - o) o += (size_t)w;
-            }
-        }
+    char list[512];
+    int i = qv_unique_prefix(word, table ? group_name : root_name, table, list, sizeof list);
+    if (i >= 0) return table ? &table[i] : root_at(i);
+    if (i == -2) {
         if (ctx && *ctx) return qv_seterr("%s: '%s' is ambiguous: %s", ctx, word, list), NULL;
         return qv_seterr("'%s' is ambiguous: %s", word, list), NULL;
     }
     if (ctx && *ctx) {
-        char list[512];
         list_children(table, list, sizeof list, NULL);
         qv_seterr("%s: unknown subcommand '%s' (one of: %s)", ctx, word, list);
     } else {
@@ -150,7 +135,7 @@ const struct cmd_entry *cmd_find(const struct cmd_entry *table, const char *word
     return find_in(table, word, ctx);
 }
 
-static const struct cmd_opt *find_opt(const struct cmd_entry *e, const char *name, size_t len)
+const struct cmd_opt *cmd_find_opt(const struct cmd_entry *e, const char *name, size_t len)
 {
     if (!e->opts) return NULL;
     for (int i = 0; e->opts[i].name; i++)
@@ -167,6 +152,18 @@ static void opt_list(const struct cmd_entry *e, char *buf, size_t n)
     o += (size_t)snprintf(buf, n, "options: ");
     for (int i = 0; e->opts[i].name && o < n; i++)
         o += (size_t)snprintf(buf + o, n - o, "%s--%s", i ? ", " : "", e->opts[i].name);
+}
+
+/* Is w one of the '|'-separated words of list? */
+static bool word_in(const char *list, const char *w)
+{
+    size_t wl = strlen(w);
+    for (const char *p = list; *p;) {
+        size_t l = strcspn(p, "|");
+        if (l == wl && !strncmp(p, w, l)) return true;
+        p += l + (p[l] == '|');
+    }
+    return false;
 }
 
 int cmd_parse(int nwords, char **words, struct cmd_args *a)
@@ -201,7 +198,7 @@ int cmd_parse(int nwords, char **words, struct cmd_args *a)
             const char *name = w + 2;
             const char *eq = strchr(name, '=');
             size_t len = eq ? (size_t)(eq - name) : strlen(name);
-            const struct cmd_opt *o = find_opt(e, name, len);
+            const struct cmd_opt *o = cmd_find_opt(e, name, len);
             if (!o) {
                 char list[512];
                 opt_list(e, list, sizeof list);
@@ -224,6 +221,8 @@ int cmd_parse(int nwords, char **words, struct cmd_args *a)
                 double v;
                 if (qv_parse_double(val, &v)) return qv_seterr("%s: --%s: '%s' is not a number", a->path, o->name, val);
             }
+            if (o->values && !word_in(o->values, val))
+                return qv_seterr("%s: --%s: unknown value '%s' (one of %s)", a->path, o->name, val, o->values);
             if (a->nopt == CMD_MAX_OPTS) return qv_seterr("%s: too many options", a->path);
             /* a repeated option: the last one wins */
             int k;
@@ -377,15 +376,30 @@ static int pad_width(const char *s, int cols)
     return cols + extra;
 }
 
+void cmd_list_help(bool subs, void (*emit)(void *ud, const char *text), void *ud)
+{
+    emit(ud, "Commands (help COMMAND for details; unique prefixes work, ';' separates commands):");
+    for (int i = 0; cmd_root[i]; i++) {
+        const struct cmd_entry *c = cmd_root[i];
+        if (c->flags & CMD_HIDDEN) continue;
+        char buf[512];
+        snprintf(buf, sizeof buf, "  %-10s %s", c->name, c->summary ? c->summary : "");
+        emit(ud, buf);
+        if (!subs || !c->sub) continue;
+        size_t o = (size_t)snprintf(buf, sizeof buf, "             ");
+        for (int k = 0; c->sub[k].name && o < sizeof buf - 40; k++)
+            if (!(c->sub[k].flags & CMD_HIDDEN))
+                o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%s", o > 13 ? " \xc2\xb7 " : "", c->sub[k].name);
+        emit(ud, buf);
+    }
+}
+
+static void help_line(void *ud, const char *text) { qv_printf(ud, "%s", text); }
+
 void cmd_print_help(struct qv_app *app, const struct cmd_entry *e, const char *path)
 {
     if (!e) {
-        qv_printf(app, "Commands (help COMMAND for details; unique prefixes work, ';' separates commands):");
-        for (int i = 0; cmd_root[i]; i++) {
-            const struct cmd_entry *c = cmd_root[i];
-            if (c->flags & CMD_HIDDEN) continue;
-            qv_printf(app, "  %-10s %s", c->name, c->summary ? c->summary : "");
-        }
+        cmd_list_help(false, help_line, app);
         return;
     }
     qv_printf(app, "%s — %s", e->usage ? e->usage : path, e->summary ? e->summary : "");
@@ -394,8 +408,12 @@ void cmd_print_help(struct qv_app *app, const struct cmd_entry *e, const char *p
         qv_printf(app, "Options:");
         for (int i = 0; e->opts[i].name; i++) {
             char lhs[64];
-            snprintf(lhs, sizeof lhs, "--%s%s", e->opts[i].name, opt_type_meta(e->opts[i].type));
-            qv_printf(app, "  %-*s %s", pad_width(lhs, 22), lhs, e->opts[i].help ? e->opts[i].help : "");
+            const struct cmd_opt *o = &e->opts[i];
+            if (o->values) snprintf(lhs, sizeof lhs, "--%s %s", o->name, o->values);
+            else snprintf(lhs, sizeof lhs, "--%s%s", o->name, opt_type_meta(o->type));
+            const char *h = o->help ? o->help : "";
+            if ((int)strlen(lhs) - pad_width(lhs, 0) <= 22) qv_printf(app, "  %-*s %s", pad_width(lhs, 22), lhs, h);
+            else qv_printf(app, "  %s\n  %-22s %s", lhs, "", h);   /* a long value list: help below */
         }
     }
     if (e->sub) {
@@ -409,248 +427,6 @@ void cmd_print_help(struct qv_app *app, const struct cmd_entry *e, const char *p
             else qv_printf(app, "  %s\n  %-34s %s", u, "", sm);   /* long usage: summary below */
         }
     }
-}
-
-/* ---- completion ---- */
-
-struct strvec { char **v; int n, cap; };
-
-static void sv_push(struct strvec *s, const char *str)
-{
-    for (int i = 0; i < s->n; i++) if (!strcmp(s->v[i], str)) return;
-    if (s->n + 2 > s->cap) {
-        s->cap = s->cap ? 2 * s->cap : 16;
-        s->v = qv_realloc(s->v, sizeof(char *) * (size_t)s->cap);
-    }
-    s->v[s->n++] = qv_strdup(str);
-    s->v[s->n] = NULL;
-}
-
-static int sv_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void complete_files(struct strvec *out, const char *partial)
-{
-    char dir[4096];
-    const char *slash = strrchr(partial, '/');
-    const char *base = slash ? slash + 1 : partial;
-    if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash - partial + 1), partial);
-    else dir[0] = 0;
-    DIR *d = opendir(dir[0] ? dir : ".");
-    if (!d) return;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
-        if (de->d_name[0] == '.' && base[0] != '.') continue;
-        if (strncmp(de->d_name, base, strlen(base))) continue;
-        char full[8192];
-        snprintf(full, sizeof full, "%s%s", dir, de->d_name);
-        struct stat st;
-        if (stat(full, &st) == 0 && S_ISDIR(st.st_mode)) strcat(full, "/");
-        sv_push(out, full);
-    }
-    closedir(d);
-}
-
-/* Names (file stems) of *.json in a folder, or subfolders holding session.json. */
-static void complete_dir_names(struct strvec *out, const char *dir, const char *partial, bool sessions)
-{
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.') continue;
-        if (strncmp(de->d_name, partial, strlen(partial))) continue;
-        char full[8192];
-        if (sessions) {
-            snprintf(full, sizeof full, "%s/%s/session.json", dir, de->d_name);
-            if (qv_file_exists(full)) sv_push(out, de->d_name);
-        } else {
-            size_t l = strlen(de->d_name);
-            if (l > 5 && !strcmp(de->d_name + l - 5, ".json")) {
-                snprintf(full, sizeof full, "%.*s", (int)(l - 5), de->d_name);
-                sv_push(out, full);
-            }
-        }
-    }
-    closedir(d);
-}
-
-extern const struct sampler_vtab *const sampler_registry[] __attribute__((weak));
-
-static void complete_positional(struct qv_app *app, struct strvec *out, const struct cmd_entry *e,
-                                const char *partial)
-{
-    char dir[8192];
-    switch (e->complete) {
-    case CMD_COMPLETE_FILE: complete_files(out, partial); break;
-    case CMD_COMPLETE_SESSION:
-        complete_dir_names(out, app ? app->session_dir : "sessions", partial, true);
-        break;
-    case CMD_COMPLETE_SCHEDULE:
-        if (app) {
-            snprintf(dir, sizeof dir, "%s/%s/schedules", app->session_dir, app->session_name);
-            complete_dir_names(out, dir, partial, false);
-        }
-        snprintf(dir, sizeof dir, "%s/assets/schedules", qv_home());
-        complete_dir_names(out, dir, partial, false);
-        break;
-    case CMD_COMPLETE_SOLVER:
-        snprintf(dir, sizeof dir, "%s/assets/solvers", qv_home());
-        complete_dir_names(out, dir, partial, false);
-        /* `schedule solver [NAME|default]` */
-        if (e->usage && strstr(e->usage, "|default") && !strncmp("default", partial, strlen(partial)))
-            sv_push(out, "default");
-        break;
-    case CMD_COMPLETE_SAMPLER:
-        if (sampler_registry)
-            for (int i = 0; sampler_registry[i]; i++)
-                if (!strncmp(sampler_registry[i]->name, partial, strlen(partial)))
-                    sv_push(out, sampler_registry[i]->name);
-        break;
-    case CMD_COMPLETE_COMMAND:
-        for (int i = 0; cmd_root[i]; i++)
-            if (!strncmp(cmd_root[i]->name, partial, strlen(partial)) && !(cmd_root[i]->flags & CMD_HIDDEN))
-                sv_push(out, cmd_root[i]->name);
-        break;
-    case CMD_COMPLETE_WORDS:
-        if (e->words) {
-            const char *p = e->words;
-            while (*p) {
-                const char *bar = strchr(p, '|');
-                size_t l = bar ? (size_t)(bar - p) : strlen(p);
-                char w[128];
-                snprintf(w, sizeof w, "%.*s", (int)l, p);
-                if (!strncmp(w, partial, strlen(partial))) sv_push(out, w);
-                if (!bar) break;
-                p = bar + 1;
-            }
-        }
-        break;
-    default: break;
-    }
-}
-
-/* Values of an option whose usage spells them out: "[--method exact|pa|ais]". */
-static void complete_opt_values(struct strvec *out, const struct cmd_entry *e, const struct cmd_opt *o,
-                                const char *partial)
-{
-    char key[80];
-    snprintf(key, sizeof key, "--%s ", o->name);
-    const char *p = e->usage ? strstr(e->usage, key) : NULL;
-    if (!p) return;
-    p += strlen(key);
-    size_t l = strcspn(p, " ]");
-    if (!memchr(p, '|', l)) return;   /* a placeholder such as N or FILE */
-    while (l > 0) {
-        size_t w = strcspn(p, "|");
-        if (w > l) w = l;
-        char v[64];
-        snprintf(v, sizeof v, "%.*s", (int)w, p);
-        if (!strncmp(v, partial, strlen(partial))) sv_push(out, v);
-        if (w >= l) break;
-        p += w + 1;
-        l -= w + 1;
-    }
-}
-
-char **cmd_complete_words(struct qv_app *app, int nbefore, char **before, const char *partial)
-{
-    struct strvec out = {0};
-    const struct cmd_entry *e = NULL;
-    const struct cmd_entry *table = NULL;   /* NULL = root */
-    int i = 0;
-    /* walk the command words */
-    for (; i < nbefore; i++) {
-        if (!strncmp(before[i], "--", 2)) break;
-        if (e && !e->sub) break;
-        const struct cmd_entry *c = NULL;
-        size_t wl = strlen(before[i]);
-        int nhit = 0;
-        for (int k = 0;; k++) {
-            const struct cmd_entry *x = table ? &table[k] : root_at(k);
-            if (!x || !x->name) break;
-            if (!strcmp(x->name, before[i])) { c = x; nhit = 1; break; }
-            if (!strncmp(x->name, before[i], wl)) { c = x; nhit++; }
-        }
-        if (nhit != 1) {
-            if (e && e->run) break;   /* a group that runs on its own: `train 10 --…` */
-            goto done;
-        }
-        e = c;
-        table = e->sub;
-        if (!table) { i++; break; }
-    }
-    /* `help data lo<TAB>`: the words after a command-naming leaf complete as a command line */
-    if (e && !e->sub && e->complete == CMD_COMPLETE_COMMAND && i <= nbefore && partial[0] != '-')
-        return cmd_complete_words(app, nbefore - i, before + i, partial);
-    if (!e) {
-        for (int k = 0; cmd_root[k]; k++)
-            if (!strncmp(cmd_root[k]->name, partial, strlen(partial)) && !(cmd_root[k]->flags & CMD_HIDDEN))
-                sv_push(&out, cmd_root[k]->name);
-        goto done;
-    }
-    /* previous word an option expecting a value? */
-    if (nbefore > 0 && !strncmp(before[nbefore - 1], "--", 2) && !strchr(before[nbefore - 1], '=')) {
-        const struct cmd_opt *o = find_opt(e, before[nbefore - 1] + 2, strlen(before[nbefore - 1] + 2));
-        if (o && o->type != CMD_OPT_FLAG) {
-            if (o->type == CMD_OPT_PATH) complete_files(&out, partial);
-            else complete_opt_values(&out, e, o, partial);
-            goto done;
-        }
-    }
-    if (partial[0] == '-' ) {
-        if (e->opts)
-            for (int k = 0; e->opts[k].name; k++) {
-                char w[128];
-                snprintf(w, sizeof w, "--%s", e->opts[k].name);
-                if (!strncmp(w, partial, strlen(partial))) sv_push(&out, w);
-            }
-        goto done;
-    }
-    if (e->sub && i >= nbefore) {
-        for (int k = 0; e->sub[k].name; k++)
-            if (!strncmp(e->sub[k].name, partial, strlen(partial)) && !(e->sub[k].flags & CMD_HIDDEN))
-                sv_push(&out, e->sub[k].name);
-        goto done;
-    }
-    {
-        /* positionals already given (options and their values do not count) */
-        int npos = 0;
-        for (int k = i; k < nbefore; k++) {
-            if (!strncmp(before[k], "--", 2)) {
-                const struct cmd_opt *o = strchr(before[k], '=') ? NULL
-                    : find_opt(e, before[k] + 2, strlen(before[k] + 2));
-                if (o && o->type != CMD_OPT_FLAG) k++;
-                continue;
-            }
-            npos++;
-        }
-        if (e->max_pos >= 0 && npos >= e->max_pos) goto done;
-    }
-    complete_positional(app, &out, e, partial);
-done:
-    if (!out.n) return NULL;
-    qsort(out.v, (size_t)out.n, sizeof(char *), sv_cmp);
-    return out.v;
-}
-
-char **cmd_complete_line(struct qv_app *app, const char *line, size_t start, const char *partial)
-{
-    char *upto = qv_malloc(start + 1);
-    memcpy(upto, line, start);
-    upto[start] = 0;
-    char *piece = strrchr(upto, ';');
-    piece = piece ? piece + 1 : upto;
-    char buf[4096];
-    char *words[CMD_MAX_WORDS];
-    int nw = cmd_split(piece, buf, sizeof buf, words, CMD_MAX_WORDS);
-    if (nw < 0) { nw = 0; qv_clearerr(); }   /* an open quote: complete as a first word */
-    char **c = cmd_complete_words(app, nw, words, partial);
-    free(upto);
-    return c;
 }
 
 /* ---- redaction ---- */

@@ -29,12 +29,16 @@ struct cmd_opt {
     const char *name;          /* without the leading "--" */
     enum cmd_opt_type type;
     const char *help;          /* one line, shown by `help COMMAND` */
+    const char *values;        /* the accepted words, "exact|pa|ais" (NULL = free-form): the one
+                                  source for parsing (other values are refused), completion and
+                                  help; usage strings must agree (test_cmd walks them) */
 };
 
 /* Completion kinds for positional arguments (CMD_COMPLETE_WORDS uses .words). */
 enum cmd_complete {
     CMD_COMPLETE_NONE, CMD_COMPLETE_FILE, CMD_COMPLETE_SESSION, CMD_COMPLETE_SCHEDULE,
     CMD_COMPLETE_SOLVER, CMD_COMPLETE_WORDS, CMD_COMPLETE_COMMAND, CMD_COMPLETE_SAMPLER,
+    CMD_COMPLETE_PANEL,      /* cmd_view_panels */
 };
 
 struct cmd_args;
@@ -55,7 +59,9 @@ struct cmd_entry {
     int min_pos, max_pos;      /* positional argument counts; max -1 = unlimited */
     const struct cmd_opt *opts;   /* terminated by {NULL}; may be NULL */
     enum cmd_complete complete;   /* what positionals complete to */
-    const char *words;         /* CMD_COMPLETE_WORDS: "exact|pa|ais" */
+    const char *words;         /* literal words positionals complete to, "exact|pa|ais": all of
+                                  them for CMD_COMPLETE_WORDS, besides the kind's names else
+                                  ("default" beside the solver names) */
     cmd_fn run;                /* NULL for a pure group */
     unsigned flags;
 };
@@ -73,6 +79,9 @@ struct cmd_args {
 };
 
 extern const struct cmd_entry *const cmd_root[];   /* cmd_table.c, NULL-terminated */
+/* The panels `view` focuses ("overview", "loss", …, NULL-terminated; cmd_view.c): the one list of
+ * their names.  After "overview" they are in the order of the TUI's panel ids (ui/layout.h). */
+extern const char *const cmd_view_panels[];
 
 /* Option accessors: "has" and typed getters with defaults.  Values were type-checked at parse
  * time, so getters cannot fail. */
@@ -93,8 +102,10 @@ int cmd_split_line(const char *line, char ***pieces);
 /* Resolve and parse words into args; error set on failure (unknown command, ambiguous prefix
  * listing candidates, wrong argument count with usage, unknown option, bad option value). */
 int cmd_parse(int nwords, char **words, struct cmd_args *a);
-/* Find a child of `table` by exact name or unique prefix; NULL with error set. */
+/* Find a child of `table` (NULL = the root) by exact name or unique prefix; NULL with error set. */
 const struct cmd_entry *cmd_find(const struct cmd_entry *table, const char *word, const char *ctx);
+/* The option of e named name[0..len) (exact); NULL when e declares none such. */
+const struct cmd_opt *cmd_find_opt(const struct cmd_entry *e, const char *name, size_t len);
 
 /* Run one command text (no ';').  Returns 0, -1 (error already reported via qv_error), or
  * CMD_QUIT.  Blank/comment-only lines return 0. */
@@ -112,8 +123,11 @@ char **cmd_complete_words(struct qv_app *app, int nbefore, char **before, const 
  * (its first `start` bytes are used); only the last ';'-separated command counts. */
 char **cmd_complete_line(struct qv_app *app, const char *line, size_t start, const char *partial);
 
-/* `help` text generation (used by the help command and the TUI overlay). */
+/* `help` text generation (used by the help command and the TUI overlay).  cmd_list_help is the
+ * one command lister: a heading, then "  name       summary" per command, and with subs a line
+ * of each group's subcommands; each line goes to emit. */
 void cmd_print_help(struct qv_app *app, const struct cmd_entry *e, const char *path);
+void cmd_list_help(bool subs, void (*emit)(void *ud, const char *text), void *ud);
 
 /* Redact secrets from a command line before it reaches history or a log: values of --token and
  * similar options, and anything that looks like a DWave API token, become "***". */

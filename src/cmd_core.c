@@ -69,7 +69,7 @@ static int run_echo(struct qv_app *app, const struct cmd_args *a)
 }
 
 const struct cmd_entry cmd_echo_entry = {
-    .name = "echo", .usage = "echo TEXT …", .summary = "print text (useful in scripts)",
+    .name = "echo", .usage = "echo [TEXT …]", .summary = "print text (useful in scripts)",
     .help = "Prints its arguments separated by single spaces.",
     .min_pos = 0, .max_pos = -1, .run = run_echo, .flags = CMD_WHILEJOB,
 };

@@ -182,10 +182,10 @@ static int run_fetch(struct qv_app *app, const struct cmd_args *a)
 }
 
 static const struct cmd_opt fetch_opts_decl[] = {
-    {"from", CMD_OPT_STR, "base URL to download from instead of the canonical mirrors"},
-    {"timeout", CMD_OPT_INT, "seconds without progress (or to connect) before giving up (30)"},
-    {"retries", CMD_OPT_INT, "further attempts per file after a failure (3)"},
-    {"backoff", CMD_OPT_FLOAT, "first pause between attempts in seconds, doubled each time (1)"},
+    {"from", CMD_OPT_STR, "base URL to download from instead of the canonical mirrors", NULL},
+    {"timeout", CMD_OPT_INT, "seconds without progress (or to connect) before giving up (30)", NULL},
+    {"retries", CMD_OPT_INT, "further attempts per file after a failure (3)", NULL},
+    {"backoff", CMD_OPT_FLOAT, "first pause between attempts in seconds, doubled each time (1)", NULL},
     {NULL},
 };
 
@@ -274,13 +274,13 @@ static int run_show(struct qv_app *app, const struct cmd_args *a)
 }
 
 static const struct cmd_opt show_opts[] = {
-    {"png", CMD_OPT_PATH, "write the grid to this PNG file"},
-    {"split", CMD_OPT_STR, "train (default), valid or test"},
-    {"cols", CMD_OPT_INT, "images per row (0: near-square grid)"},
-    {"scale", CMD_OPT_INT, "integer pixel scale factor (1)"},
-    {"margin", CMD_OPT_INT, "grey margin between images in pixels (1)"},
-    {"binarized", CMD_OPT_FLAG, "show binarised images as training sees them"},
-    {"epoch", CMD_OPT_INT, "epoch of the dynamic binarisation draw (with --binarized; 0)"},
+    {"png", CMD_OPT_PATH, "write the grid to this PNG file", NULL},
+    {"split", CMD_OPT_STR, "train (default), valid or test", NULL},
+    {"cols", CMD_OPT_INT, "images per row (0: near-square grid)", NULL},
+    {"scale", CMD_OPT_INT, "integer pixel scale factor (1)", NULL},
+    {"margin", CMD_OPT_INT, "grey margin between images in pixels (1)", NULL},
+    {"binarized", CMD_OPT_FLAG, "show binarised images as training sees them", NULL},
+    {"epoch", CMD_OPT_INT, "epoch of the dynamic binarisation draw (with --binarized; 0)", NULL},
     {NULL},
 };
 
@@ -328,7 +328,7 @@ static int run_binarize(struct qv_app *app, const struct cmd_args *a)
 }
 
 static const struct cmd_opt binarize_opts[] = {
-    {"seed", CMD_OPT_INT, "seed of the Bernoulli draws (default: the master seed at load)"},
+    {"seed", CMD_OPT_INT, "seed of the Bernoulli draws (default: the master seed at load)", NULL},
     {NULL},
 };
 

@@ -188,23 +188,23 @@ static int run_model_new(struct qv_app *app, const struct cmd_args *a)
 }
 
 static const struct cmd_opt model_new_opts[] = {
-    {"hidden", CMD_OPT_LIST, "hidden widths of the encoder, input side first (default 512,256); the decoder mirrors them"},
-    {"act", CMD_OPT_STR, "activation: tanh (default), relu, leaky"},
-    {"relax", CMD_OPT_STR, "relaxation of the discrete latents: gumbolt (default) or st (straight-through)"},
-    {"tau", CMD_OPT_FLOAT, "relaxation temperature (default 0.5)"},
-    {"kl", CMD_OPT_STR, "a BM prior's term: relaxed (GumBolt proxy at ζ, default) or analytic (exact KL)"},
+    {"hidden", CMD_OPT_LIST, "hidden widths of the encoder, input side first (default 512,256); the decoder mirrors them", NULL},
+    {"act", CMD_OPT_STR, "activation: tanh (default), relu, leaky", NULL},
+    {"relax", CMD_OPT_STR, "relaxation of the discrete latents: gumbolt (default) or st (straight-through)", "gumbolt|st"},
+    {"tau", CMD_OPT_FLOAT, "relaxation temperature (default 0.5)", NULL},
+    {"kl", CMD_OPT_STR, "a BM prior's term: relaxed (GumBolt proxy at ζ, default) or analytic (exact KL)", "relaxed|analytic"},
     {"groups", CMD_OPT_LIST, "hierarchical posterior: L latent groups (default 1; a BM prior's colour "
-                             "classes in order) or a partition 0-143/144-287"},
+                             "classes in order) or a partition 0-143/144-287", NULL},
     {"conv", CMD_OPT_LIST, "convolutions before the encoder's dense layers, CH:K:STRIDE:PAD each "
-                           "(e.g. 32:4:2:1,64:4:2:1: 28×28 → 14×14 → 7×7); the decoder mirrors them"},
+                           "(e.g. 32:4:2:1,64:4:2:1: 28×28 → 14×14 → 7×7); the decoder mirrors them", NULL},
     {"bn", CMD_OPT_FLAG, "batch norm before every hidden nonlinearity (DVAE#; each data-parallel "
-                         "block normalises its own rows in training, running averages at evaluation)"},
+                         "block normalises its own rows in training, running averages at evaluation)", NULL},
     {"no-center", CMD_OPT_FLAG, "feed the encoder x itself, not x − mean(x), and start the decoder's "
-                                "output bias at 0 instead of logit(mean pixel)"},
+                                "output bias at 0 instead of logit(mean pixel)", NULL},
     {"max-batch", CMD_OPT_INT, "rows the work buffers hold at first (default 500; `train` "
-                               "grows them to batch × --iw)"},
-    {"seed", CMD_OPT_INT, "initialisation seed (default: the master seed)"},
-    {NULL, 0, NULL},
+                               "grows them to batch × --iw)", NULL},
+    {"seed", CMD_OPT_INT, "initialisation seed (default: the master seed)", NULL},
+    {NULL, 0, NULL, NULL},
 };
 
 static const struct cmd_entry model_sub[] = {
@@ -389,28 +389,28 @@ static int run_train_resume(struct qv_app *app, const struct cmd_args *a)
 }
 
 static const struct cmd_opt train_opts_tab[] = {
-    {"lr", CMD_OPT_FLOAT, "Adam learning rate (default 3e-3)"},
-    {"batch", CMD_OPT_INT, "images per step (default 100)"},
-    {"iw", CMD_OPT_INT, "importance samples per image: train on the IW bound (default 1, the ELBO)"},
-    {"kl-warmup", CMD_OPT_FLOAT, "epochs over which the KL weight ramps from 0 to 1 (default 0)"},
-    {"kl-frac", CMD_OPT_FLOAT, "ramp the KL weight over this fraction of this run instead (DVAE#: 0.3)"},
-    {"lr-schedule", CMD_OPT_STR, "lr multiplier over this run: const (default), dvae (DVAE#'s steps), cosine"},
-    {"val-every", CMD_OPT_INT, "validate every N epochs and at the run's end (default 1)"},
-    {"seed", CMD_OPT_INT, "data order and noise seed of a new run (default: the master seed)"},
-    {"sweeps", CMD_OPT_INT, "sampler sweeps per step (sets the sampler's `sweeps` option)"},
-    {"neg", CMD_OPT_INT, "negative-phase prior samples per step (default 100)"},
-    {"wd", CMD_OPT_FLOAT, "L2 weight decay on network kernels (default 1e-4)"},
-    {"wd-prior", CMD_OPT_FLOAT, "L2 weight decay on the prior's couplings (default 1e-4)"},
-    {"log-every", CMD_OPT_INT, "steps per metrics event and metrics.csv row (default 50)"},
-    {"max-steps", CMD_OPT_INT, "stop after this many steps (benchmarks; default no limit)"},
-    {"time", CMD_OPT_FLOAT, "stop at the first epoch end after this many seconds"},
-    {"no-save", CMD_OPT_FLAG, "do not checkpoint into the session at epoch ends"},
-    {"quiet", CMD_OPT_FLAG, "no per-epoch lines"},
-    {"threads", CMD_OPT_INT, "data-parallel threads per step (default: the trainer's; new: min(CPUs, 4, batch/25))"},
-    {"tau", CMD_OPT_FLOAT, "set the model's relaxation temperature from here on (saved with the model)"},
-    {"kl", CMD_OPT_STR, "set a BM prior's term from here on: relaxed or analytic (saved with the model)"},
-    {"relax", CMD_OPT_STR, "set the relaxation from here on: gumbolt or st (saved with the model)"},
-    {NULL, 0, NULL},
+    {"lr", CMD_OPT_FLOAT, "Adam learning rate (default 3e-3)", NULL},
+    {"batch", CMD_OPT_INT, "images per step (default 100)", NULL},
+    {"iw", CMD_OPT_INT, "importance samples per image: train on the IW bound (default 1, the ELBO)", NULL},
+    {"kl-warmup", CMD_OPT_FLOAT, "epochs over which the KL weight ramps from 0 to 1 (default 0)", NULL},
+    {"kl-frac", CMD_OPT_FLOAT, "ramp the KL weight over this fraction of this run instead (DVAE#: 0.3)", NULL},
+    {"lr-schedule", CMD_OPT_STR, "lr multiplier over this run: const (default), dvae (DVAE#'s steps), cosine", "const|dvae|cosine"},
+    {"val-every", CMD_OPT_INT, "validate every N epochs and at the run's end (default 1)", NULL},
+    {"seed", CMD_OPT_INT, "data order and noise seed of a new run (default: the master seed)", NULL},
+    {"sweeps", CMD_OPT_INT, "sampler sweeps per step (sets the sampler's `sweeps` option)", NULL},
+    {"neg", CMD_OPT_INT, "negative-phase prior samples per step (default 100)", NULL},
+    {"wd", CMD_OPT_FLOAT, "L2 weight decay on network kernels (default 1e-4)", NULL},
+    {"wd-prior", CMD_OPT_FLOAT, "L2 weight decay on the prior's couplings (default 1e-4)", NULL},
+    {"log-every", CMD_OPT_INT, "steps per metrics event and metrics.csv row (default 50)", NULL},
+    {"max-steps", CMD_OPT_INT, "stop after this many steps (benchmarks; default no limit)", NULL},
+    {"time", CMD_OPT_FLOAT, "stop at the first epoch end after this many seconds", NULL},
+    {"no-save", CMD_OPT_FLAG, "do not checkpoint into the session at epoch ends", NULL},
+    {"quiet", CMD_OPT_FLAG, "no per-epoch lines", NULL},
+    {"threads", CMD_OPT_INT, "data-parallel threads per step (default: the trainer's; new: min(CPUs, 4, batch/25))", NULL},
+    {"tau", CMD_OPT_FLOAT, "set the model's relaxation temperature from here on (saved with the model)", NULL},
+    {"kl", CMD_OPT_STR, "set a BM prior's term from here on: relaxed or analytic (saved with the model)", "relaxed|analytic"},
+    {"relax", CMD_OPT_STR, "set the relaxation from here on: gumbolt or st (saved with the model)", "gumbolt|st"},
+    {NULL, 0, NULL, NULL},
 };
 
 static const struct cmd_entry train_sub[] = {
@@ -432,7 +432,7 @@ static const struct cmd_entry train_sub[] = {
 const struct cmd_entry cmd_train_entry = {
     .name = "train",
     .usage = "train EPOCHS [--lr 3e-3] [--batch 100] [--kl-warmup E] [--seed S] [--sweeps K] [--tau T]"
-             " [--kl K] [--relax R] [--iw K]",
+             " [--kl relaxed|analytic] [--relax gumbolt|st] [--iw K]",
     .summary = "train the model for EPOCHS more epochs (train stop|pause|resume)",
     .help = "Continues from the trainer's position: `train 2; train 2` equals `train 4`, also across\n"
             "`session save` / `session load`.  Each step: a batch in a fixed order per (seed, epoch),\n"
@@ -613,22 +613,22 @@ static int run_eval_units(struct qv_app *app, const struct cmd_args *a)
 }
 
 static const struct cmd_opt eval_ll_opts[] = {
-    {"k", CMD_OPT_INT, "importance samples per image (default 5000)"},
-    {"split", CMD_OPT_STR, "train, valid or test (default test)"},
-    {"logz", CMD_OPT_STR, "log Z of a BM prior: pa (default), ais or exact"},
-    {"n", CMD_OPT_INT, "evaluate only the first N images of the split"},
-    {"seed", CMD_OPT_INT, "seed of the importance samples and of log Z (default: master seed)"},
-    {"population", CMD_OPT_INT, "PA population / AIS chains for log Z (default: the estimator's)"},
-    {"steps", CMD_OPT_INT, "β steps for log Z (default: the estimator's)"},
-    {"threads", CMD_OPT_INT, "images evaluated side by side (default: the CPUs, at most 8; same result)"},
-    {NULL, 0, NULL},
+    {"k", CMD_OPT_INT, "importance samples per image (default 5000)", NULL},
+    {"split", CMD_OPT_STR, "train, valid or test (default test)", NULL},
+    {"logz", CMD_OPT_STR, "log Z of a BM prior: pa (default), ais or exact", "pa|ais|exact"},
+    {"n", CMD_OPT_INT, "evaluate only the first N images of the split", NULL},
+    {"seed", CMD_OPT_INT, "seed of the importance samples and of log Z (default: master seed)", NULL},
+    {"population", CMD_OPT_INT, "PA population / AIS chains for log Z (default: the estimator's)", NULL},
+    {"steps", CMD_OPT_INT, "β steps for log Z (default: the estimator's)", NULL},
+    {"threads", CMD_OPT_INT, "images evaluated side by side (default: the CPUs, at most 8; same result)", NULL},
+    {NULL, 0, NULL, NULL},
 };
 
 static const struct cmd_opt eval_units_opts[] = {
-    {"threshold", CMD_OPT_FLOAT, "variance above which a unit counts as active (default 0.01)"},
-    {"split", CMD_OPT_STR, "train, valid or test (default test)"},
-    {"n", CMD_OPT_INT, "use only the first N images of the split"},
-    {NULL, 0, NULL},
+    {"threshold", CMD_OPT_FLOAT, "variance above which a unit counts as active (default 0.01)", NULL},
+    {"split", CMD_OPT_STR, "train, valid or test (default test)", NULL},
+    {"n", CMD_OPT_INT, "use only the first N images of the split", NULL},
+    {NULL, 0, NULL, NULL},
 };
 
 static const struct cmd_entry eval_sub[] = {

@@ -122,14 +122,14 @@ static int run_new_bernoulli(struct qv_app *app, const struct cmd_args *a)
 }
 
 static const struct cmd_opt new_fit_opts[] = {
-    {"fit-solver", CMD_OPT_FLAG, "drop the qubits and couplers that do not work on the current QPU solver (qpu use)"},
-    {NULL, 0, NULL},
+    {"fit-solver", CMD_OPT_FLAG, "drop the qubits and couplers that do not work on the current QPU solver (qpu use)", NULL},
+    {NULL, 0, NULL, NULL},
 };
 
 static const struct cmd_opt new_pegasus_opts[] = {
-    {"fit-solver", CMD_OPT_FLAG, "drop the qubits and couplers that do not work on the current QPU solver (qpu use)"},
-    {"variant", CMD_OPT_STR, "fabric (default: the qubits of a real Advantage chip), full, or nice"},
-    {NULL, 0, NULL},
+    {"fit-solver", CMD_OPT_FLAG, "drop the qubits and couplers that do not work on the current QPU solver (qpu use)", NULL},
+    {"variant", CMD_OPT_STR, "fabric (default: the qubits of a real Advantage chip), full, or nice", "fabric|full|nice"},
+    {NULL, 0, NULL, NULL},
 };
 
 static const struct cmd_entry prior_new_sub[] = {
@@ -214,13 +214,13 @@ static int run_random(struct qv_app *app, const struct cmd_args *a)
 }
 
 static const struct cmd_opt random_opts[] = {
-    {"scale", CMD_OPT_FLOAT, "half-width of the uniform range of h and J (default 1)"},
-    {"seed", CMD_OPT_INT, "random seed (default: derived from the master seed)"},
-    {NULL, 0, NULL},
+    {"scale", CMD_OPT_FLOAT, "half-width of the uniform range of h and J (default 1)", NULL},
+    {"seed", CMD_OPT_INT, "random seed (default: derived from the master seed)", NULL},
+    {NULL, 0, NULL, NULL},
 };
 static const struct cmd_opt cut_opts[] = {
-    {"seed", CMD_OPT_INT, "random seed (default: derived from the master seed)"},
-    {NULL, 0, NULL},
+    {"seed", CMD_OPT_INT, "random seed (default: derived from the master seed)", NULL},
+    {NULL, 0, NULL, NULL},
 };
 
 /* ---------------------------------------------------------------- prior export / import */
@@ -253,8 +253,8 @@ static int run_import(struct qv_app *app, const struct cmd_args *a)
 }
 
 static const struct cmd_opt export_opts[] = {
-    {"binary", CMD_OPT_FLAG, "write b, W (binary units) instead of h, J (Ising spins)"},
-    {NULL, 0, NULL},
+    {"binary", CMD_OPT_FLAG, "write b, W (binary units) instead of h, J (Ising spins)", NULL},
+    {NULL, 0, NULL, NULL},
 };
 
 /* ---------------------------------------------------------------- prior info */
@@ -342,13 +342,13 @@ static int run_logz(struct qv_app *app, const struct cmd_args *a)
 }
 
 static const struct cmd_opt logz_opts[] = {
-    {"method", CMD_OPT_STR, "exact (enumeration of up to 2^28 states; the default when it is quick), pa (population annealing) or ais"},
-    {"beta", CMD_OPT_FLOAT, "inverse temperature (default 1)"},
-    {"population", CMD_OPT_INT, "PA population / AIS chains (default: the sampler's)"},
-    {"steps", CMD_OPT_INT, "number of beta steps (default: the sampler's)"},
-    {"sweeps", CMD_OPT_INT, "sweeps per beta step (default: the sampler's)"},
-    {"seed", CMD_OPT_INT, "random seed (default: derived from the master seed)"},
-    {NULL, 0, NULL},
+    {"method", CMD_OPT_STR, "exact (enumeration of up to 2^28 states; the default when it is quick), pa (population annealing) or ais", "exact|pa|ais"},
+    {"beta", CMD_OPT_FLOAT, "inverse temperature (default 1)", NULL},
+    {"population", CMD_OPT_INT, "PA population / AIS chains (default: the sampler's)", NULL},
+    {"steps", CMD_OPT_INT, "number of beta steps (default: the sampler's)", NULL},
+    {"sweeps", CMD_OPT_INT, "sweeps per beta step (default: the sampler's)", NULL},
+    {"seed", CMD_OPT_INT, "random seed (default: derived from the master seed)", NULL},
+    {NULL, 0, NULL, NULL},
 };
 
 /* ---------------------------------------------------------------- the group */

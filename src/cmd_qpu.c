@@ -2,6 +2,7 @@
  * `serve-qpu` command, plus the `--fit-solver` selection used by `prior new`.  The SAPI client
  * lives in app->sapi and the in-process emulator in app->emu; neither is part of a session.
  * Nothing printed here contains the API token. */
+#include "bm.h"
 #include "cmd.h"
 #include "emu.h"
 #include "graph.h"
@@ -33,6 +34,36 @@ static int install_client(struct qv_app *app, struct sapi_config *cfg)
     return 0;
 }
 
+static const char *topology_of(const struct graph *g)
+{
+    return g->kind == GRAPH_CHIMERA ? "chimera" : g->kind == GRAPH_PEGASUS ? "pegasus"
+         : g->kind == GRAPH_ZEPHYR ? "zephyr" : NULL;
+}
+
+/* solver=default (neither `qpu use` nor the configuration named one): pick the first online QPU
+ * whose topology is the current prior's, so that `qpu emulate; sampler use qpu` with a Chimera
+ * prior lands on the 2000Q rather than on the first solver listed.  No prior of a lattice family,
+ * or no such solver: the client's own default stays (first online QPU).  Called on a client
+ * that has just been created, before anything chose a solver. */
+static void pick_default_solver(struct qv_app *app, struct sapi_client *c)
+{
+    const char *want = app->st.prior ? topology_of(app->st.prior->g) : NULL;
+    if (!want || sapi_client_config(c)->solver[0]) return;
+    struct sapi_solver_brief *L;
+    int n;
+    if (sapi_list_solvers(c, false, &L, &n)) {
+        qv_clearerr();   /* unreachable server: the first real request reports it */
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        if (!strcmp(L[i].category, "qpu") && !strcmp(L[i].topology, want) &&
+            (!L[i].status[0] || !strcmp(L[i].status, "ONLINE"))) {
+            if (sapi_use(c, L[i].name)) qv_clearerr();   /* listed but unreadable: keep the default */
+            break;
+        }
+    free(L);
+}
+
 static struct sapi_client *need_client(struct qv_app *app)
 {
     if (app->sapi) {
@@ -45,6 +76,7 @@ static struct sapi_client *need_client(struct qv_app *app)
         qv_error(app, "%s", qv_errmsg());
         return NULL;
     }
+    pick_default_solver(app, app->sapi);
     return app->sapi;
 }
 
@@ -256,6 +288,7 @@ static int run_emulate(struct qv_app *app, const struct cmd_args *a)
     emu_describe_faults(e, f, sizeof f);
     qv_printf(app, "emulator on %s (faults: %s); connected", emu_endpoint(e), f);
     qv_printf(app, "%s", desc);
+    pick_default_solver(app, app->sapi);
     const struct solver_props *sp = sapi_current_solver(app->sapi);
     if (!sp) return qv_error(app, "qpu emulate: %s", qv_errmsg());
     qv_printf(app, "using %s", sp->name);
@@ -288,8 +321,78 @@ static int run_serve(struct qv_app *app, const struct cmd_args *a)
 
 /* ---------------------------------------------------------------- --fit-solver */
 
-/* Called by `prior new … --fit-solver`: replace *g by its subgraph that works on the current
- * solver.  Returns 0 (g replaced or unchanged) or -1 with the error reported. */
+/* Chimera cell (r0, c0) of the chip as the origin of a smaller Chimera prior g: its labels
+ * translated into the chip's linear indices (lab[nv]).  True when every qubit works and every
+ * edge is a working coupler there. */
+static bool chimera_place(const struct graph *g, const struct solver_props *sp, const int dims[3],
+                          int r0, int c0, const struct sapi_coupler_index *ix, long *lab)
+{
+    for (int i = 0; i < g->nv; i++) {
+        int c[4];
+        if (graph_linear_to_chimera(g->m, g->n, g->t, g->label[i], c)) return false;
+        c[0] += r0;
+        c[1] += c0;
+        lab[i] = graph_chimera_to_linear(dims[0], dims[1], dims[2], c);
+        if (lab[i] < 0 || solver_qubit_index(sp, (int)lab[i]) < 0) return false;
+    }
+    for (long k = 0; k < g->ne; k++)
+        if (sapi_coupler_find(ix, (int)lab[g->edges[k][0]], (int)lab[g->edges[k][1]]) < 0) return false;
+    return true;
+}
+
+/* A Chimera prior smaller than a Chimera chip is moved, whole, onto the first defect-free
+ * region (cells scanned row by row from the origin), where it keeps every unit and coupler; the
+ * result's labels and dimensions are the chip's, so the sampler maps it as is.  NULL (no error)
+ * when g is not such a prior or no region is free of defects. */
+static struct graph *place_on_chip(const struct graph *g, const struct solver_props *sp, char *rep,
+                                   size_t rn)
+{
+    int dims[3] = {sp->shape[0], sp->nshape > 1 ? sp->shape[1] : sp->shape[0], sp->nshape > 2 ? sp->shape[2] : 4};
+    if (g->kind != GRAPH_CHIMERA || strcmp(sp->topology, "chimera") || sp->nshape < 1 || g->t > dims[2] ||
+        g->m > dims[0] || g->n > dims[1])
+        return NULL;
+    struct sapi_coupler_index ix;
+    if (sapi_coupler_index_build(sp, &ix)) return NULL;
+    long *lab = qv_mallocarray((size_t)g->nv + 1, sizeof *lab);
+    struct graph *f = NULL;
+    int r0 = 0, c0 = 0;
+    bool found = false;
+    for (r0 = 0; r0 + g->m <= dims[0] && !found; r0++)
+        for (c0 = 0; c0 + g->n <= dims[1] && !found; c0++)
+            found = chimera_place(g, sp, dims, r0, c0, &ix, lab);
+    if (found) {
+        r0--, c0--;   /* the loops stepped past the hit */
+        long (*ed)[2] = qv_mallocarray((size_t)g->ne + 1, sizeof *ed);
+        for (long k = 0; k < g->ne; k++) {
+            ed[k][0] = lab[g->edges[k][0]];
+            ed[k][1] = lab[g->edges[k][1]];
+        }
+        f = graph_from_edges(g->nv, lab, g->ne, (const long (*)[2])ed);
+        free(ed);
+    }
+    if (f) {   /* the family and drawing stay the prior's; the dimensions become the chip's */
+        f->kind = GRAPH_CHIMERA;
+        f->m = dims[0], f->n = dims[1], f->t = dims[2];
+        snprintf(f->desc, sizeof f->desc, "%.30s at cell %d,%d", g->desc, r0, c0);
+        for (int i = 0; i < f->nv; i++) {
+            int o = graph_find_label(f, lab[i]);
+            f->x[o] = g->x[i];
+            f->y[o] = g->y[i];
+            f->color[o] = g->color[i];
+        }
+        f->ncolors = g->ncolors;
+        snprintf(rep, rn, "placed on %s at Chimera cell (%d, %d), where all %d qubits and %ld couplers work",
+                 sp->name, r0, c0, g->nv, g->ne);
+    }
+    free(lab);
+    sapi_coupler_index_free(&ix);
+    return f;
+}
+
+/* Called by `prior new … --fit-solver`: replace *g by a graph that works on the current solver —
+ * the whole prior moved onto a defect-free region when it is a smaller Chimera lattice and one
+ * exists, else its subgraph that works where it stands.  Returns 0 (g replaced or unchanged) or
+ * -1 with the error reported. */
 int qpu_fit_prior(struct qv_app *app, struct graph **g)
 {
     struct sapi_client *c = need_client(app);
@@ -297,7 +400,11 @@ int qpu_fit_prior(struct qv_app *app, struct graph **g)
     const struct solver_props *sp = sapi_current_solver(c);
     if (!sp) return qv_error(app, "prior new --fit-solver: %s", qv_errmsg());
     char rep[800];
-    struct graph *f = qpu_fit_graph(*g, sp, rep, sizeof rep);
+    struct graph *f = qpu_fit_graph(*g, sp, rep, sizeof rep), *p;
+    if (f && (f->nv < (*g)->nv || f->ne < (*g)->ne) && (p = place_on_chip(*g, sp, rep, sizeof rep))) {
+        graph_free(f);   /* something had to go where it stands: a whole copy elsewhere is better */
+        f = p;
+    }
     if (!f) return qv_error(app, "prior new --fit-solver: %s", qv_errmsg());
     graph_free(*g);
     *g = f;
@@ -308,41 +415,41 @@ int qpu_fit_prior(struct qv_app *app, struct graph **g)
 /* ---------------------------------------------------------------- tables */
 
 static const struct cmd_opt config_opts[] = {
-    {"config", CMD_OPT_PATH, "dwave.conf file to read (default: the usual locations)"},
-    {"profile", CMD_OPT_STR, "profile (section) of dwave.conf"},
-    {"endpoint", CMD_OPT_STR, "SAPI endpoint URL (overrides the file and DWAVE_API_ENDPOINT)"},
-    {"timeout", CMD_OPT_FLOAT, "seconds to wait for one problem's answer (default 600, 0 = no limit)"},
-    {"request-timeout", CMD_OPT_FLOAT, "seconds for one HTTP request, long-poll wait excluded (default 60)"},
-    {"retries", CMD_OPT_INT, "retries of a failed request (default 6)"},
-    {NULL, 0, NULL},
+    {"config", CMD_OPT_PATH, "dwave.conf file to read (default: the usual locations)", NULL},
+    {"profile", CMD_OPT_STR, "profile (section) of dwave.conf", NULL},
+    {"endpoint", CMD_OPT_STR, "SAPI endpoint URL (overrides the file and DWAVE_API_ENDPOINT)", NULL},
+    {"timeout", CMD_OPT_FLOAT, "seconds to wait for one problem's answer (default 600, 0 = no limit)", NULL},
+    {"request-timeout", CMD_OPT_FLOAT, "seconds for one HTTP request, long-poll wait excluded (default 60)", NULL},
+    {"retries", CMD_OPT_INT, "retries of a failed request (default 6)", NULL},
+    {NULL, 0, NULL, NULL},
 };
 
 static const struct cmd_opt solvers_opts[] = {
-    {"refresh", CMD_OPT_FLAG, "ask the server again instead of the 5-minute cache"},
-    {NULL, 0, NULL},
+    {"refresh", CMD_OPT_FLAG, "ask the server again instead of the 5-minute cache", NULL},
+    {NULL, 0, NULL, NULL},
 };
 
 static const struct cmd_opt emulate_opts[] = {
-    {"max-body", CMD_OPT_INT, "request body limit in bytes, wire and inflated (default 16 MiB)"},
-    {"port", CMD_OPT_INT, "TCP port on 127.0.0.1 (default: any free port)"},
-    {"solver", CMD_OPT_LIST, "solver property files or shipped names, comma-separated (default: all shipped)"},
-    {"fault", CMD_OPT_STR, "fault injection: latency=S, 503=P, 429=P, 500=P, drop=P, malformed=P, truncated=P, KIND*N (next N), KIND@N (N-th request), none"},
-    {"sampler", CMD_OPT_STR, "annealer behind the emulator (default sqa)"},
-    {"realtime", CMD_OPT_FLAG, "wait the emulated QPU access time before answering"},
-    {"timeout", CMD_OPT_FLOAT, "client: seconds to wait for one answer (default 600)"},
-    {"retries", CMD_OPT_INT, "client: retries of a failed request (default 6)"},
-    {"stop", CMD_OPT_FLAG, "stop the running emulator and disconnect"},
-    {NULL, 0, NULL},
+    {"max-body", CMD_OPT_INT, "request body limit in bytes, wire and inflated (default 16 MiB)", NULL},
+    {"port", CMD_OPT_INT, "TCP port on 127.0.0.1 (default: any free port)", NULL},
+    {"solver", CMD_OPT_LIST, "solver property files or shipped names, comma-separated (default: all shipped)", NULL},
+    {"fault", CMD_OPT_STR, "fault injection: latency=S, 503=P, 429=P, 500=P, drop=P, malformed=P, truncated=P, KIND*N (next N), KIND@N (N-th request), none", NULL},
+    {"sampler", CMD_OPT_STR, "annealer behind the emulator (default sqa)", NULL},
+    {"realtime", CMD_OPT_FLAG, "wait the emulated QPU access time before answering", NULL},
+    {"timeout", CMD_OPT_FLOAT, "client: seconds to wait for one answer (default 600)", NULL},
+    {"retries", CMD_OPT_INT, "client: retries of a failed request (default 6)", NULL},
+    {"stop", CMD_OPT_FLAG, "stop the running emulator and disconnect", NULL},
+    {NULL, 0, NULL, NULL},
 };
 
 static const struct cmd_opt serve_opts[] = {
-    {"max-body", CMD_OPT_INT, "request body limit in bytes, wire and inflated (default 16 MiB)"},
-    {"port", CMD_OPT_INT, "TCP port on 127.0.0.1 (default: any free port, printed)"},
-    {"solver", CMD_OPT_LIST, "solver property files or shipped names, comma-separated (default: all shipped)"},
-    {"fault", CMD_OPT_STR, "fault injection (see `help qpu emulate`)"},
-    {"sampler", CMD_OPT_STR, "annealer behind the emulator (default sqa)"},
-    {"realtime", CMD_OPT_FLAG, "wait the emulated QPU access time before answering"},
-    {NULL, 0, NULL},
+    {"max-body", CMD_OPT_INT, "request body limit in bytes, wire and inflated (default 16 MiB)", NULL},
+    {"port", CMD_OPT_INT, "TCP port on 127.0.0.1 (default: any free port, printed)", NULL},
+    {"solver", CMD_OPT_LIST, "solver property files or shipped names, comma-separated (default: all shipped)", NULL},
+    {"fault", CMD_OPT_STR, "fault injection (see `help qpu emulate`)", NULL},
+    {"sampler", CMD_OPT_STR, "annealer behind the emulator (default sqa)", NULL},
+    {"realtime", CMD_OPT_FLAG, "wait the emulated QPU access time before answering", NULL},
+    {NULL, 0, NULL, NULL},
 };
 
 static const struct cmd_entry qpu_sub[] = {

@@ -77,25 +77,25 @@ static void print_info(struct qv_app *app, const struct sampler *s)
  * itself then rejects keys it does not know, naming the ones it accepts.  Samplers added to the
  * registry add their keys here. */
 static const struct cmd_opt use_opts[] = {
-    {"chains", CMD_OPT_STR, "gibbs: persistent chains"},
-    {"sweeps", CMD_OPT_STR, "sweeps (per call, per read or per β step)"},
-    {"thin", CMD_OPT_STR, "gibbs, pt: sweeps between successive samples"},
-    {"burnin", CMD_OPT_STR, "gibbs, pt: sweeps before the first sample"},
-    {"threads", CMD_OPT_STR, "worker threads (0 = automatic)"},
-    {"sweeps_per_beta", CMD_OPT_STR, "sa: sweeps at each β"},
-    {"schedule", CMD_OPT_STR, "sa: geometric | linear"},
-    {"beta_range", CMD_OPT_STR, "sa: target | auto | LO,HI"},
-    {"accept", CMD_OPT_STR, "sa: metropolis | gibbs"},
-    {"replicas", CMD_OPT_STR, "pt: temperatures in the ladder"},
-    {"beta_low", CMD_OPT_STR, "pt: hottest β as a fraction of the target"},
-    {"systems", CMD_OPT_STR, "pt: independent runs"},
-    {"population", CMD_OPT_STR, "pa, ais: members per run"},
-    {"runs", CMD_OPT_STR, "pa, ais: independent runs"},
-    {"steps", CMD_OPT_STR, "pa, ais: β steps"},
-    {"solver", CMD_OPT_STR, "sqa, qpu: solver name"}, {"beta_eff", CMD_OPT_STR, "sqa, qpu: fixed β_eff or auto"},
-    {"trotter", CMD_OPT_STR, "sqa: Trotter slices"}, {"sweeps_per_us", CMD_OPT_STR, "sqa: MC sweeps per µs early in the anneal"}, {"anneal_time", CMD_OPT_STR, "sqa: forward anneal µs without a schedule"}, {"noise", CMD_OPT_STR, "sqa: control noise σ on h, J"}, {"temperature", CMD_OPT_STR, "sqa: temperature mK"}, {"beta_every", CMD_OPT_STR, "sqa: re-estimate β_eff every K calls"}, {"local", CMD_OPT_STR, "sqa: local moves 1/0"}, {"cluster", CMD_OPT_STR, "sqa: imaginary-time cluster moves 1/0"}, {"reinit", CMD_OPT_STR, "sqa: reverse anneal reinitialise 1/0/-1"}, {"table", CMD_OPT_STR, "sqa: A(s)/B(s) table"},
-    {"annealing_time", CMD_OPT_STR, "qpu: anneal µs without a schedule"}, {"max_reads", CMD_OPT_STR, "qpu: reads per job"}, {"label", CMD_OPT_STR, "qpu: problem label"},
-    {NULL, 0, NULL},
+    {"chains", CMD_OPT_STR, "gibbs: persistent chains", NULL},
+    {"sweeps", CMD_OPT_STR, "sweeps (per call, per read or per β step)", NULL},
+    {"thin", CMD_OPT_STR, "gibbs, pt: sweeps between successive samples", NULL},
+    {"burnin", CMD_OPT_STR, "gibbs, pt: sweeps before the first sample", NULL},
+    {"threads", CMD_OPT_STR, "worker threads (0 = automatic)", NULL},
+    {"sweeps_per_beta", CMD_OPT_STR, "sa: sweeps at each β", NULL},
+    {"schedule", CMD_OPT_STR, "sa: geometric | linear", NULL},
+    {"beta_range", CMD_OPT_STR, "sa: target | auto | LO,HI", NULL},
+    {"accept", CMD_OPT_STR, "sa: metropolis | gibbs", NULL},
+    {"replicas", CMD_OPT_STR, "pt: temperatures in the ladder", NULL},
+    {"beta_low", CMD_OPT_STR, "pt: hottest β as a fraction of the target", NULL},
+    {"systems", CMD_OPT_STR, "pt: independent runs", NULL},
+    {"population", CMD_OPT_STR, "pa, ais: members per run", NULL},
+    {"runs", CMD_OPT_STR, "pa, ais: independent runs", NULL},
+    {"steps", CMD_OPT_STR, "pa, ais: β steps", NULL},
+    {"solver", CMD_OPT_STR, "sqa, qpu: solver name", NULL}, {"beta_eff", CMD_OPT_STR, "sqa, qpu: fixed β_eff or auto", NULL},
+    {"trotter", CMD_OPT_STR, "sqa: Trotter slices", NULL}, {"sweeps_per_us", CMD_OPT_STR, "sqa: MC sweeps per µs early in the anneal", NULL}, {"anneal_time", CMD_OPT_STR, "sqa: forward anneal µs without a schedule", NULL}, {"noise", CMD_OPT_STR, "sqa: control noise σ on h, J", NULL}, {"temperature", CMD_OPT_STR, "sqa: temperature mK", NULL}, {"beta_every", CMD_OPT_STR, "sqa: re-estimate β_eff every K calls", NULL}, {"local", CMD_OPT_STR, "sqa: local moves 1/0", NULL}, {"cluster", CMD_OPT_STR, "sqa: imaginary-time cluster moves 1/0", NULL}, {"reinit", CMD_OPT_STR, "sqa: reverse anneal reinitialise 1/0/-1", NULL}, {"table", CMD_OPT_STR, "sqa: A(s)/B(s) table", NULL},
+    {"annealing_time", CMD_OPT_STR, "qpu: anneal µs without a schedule", NULL}, {"max_reads", CMD_OPT_STR, "qpu: reads per job", NULL}, {"label", CMD_OPT_STR, "qpu: problem label", NULL},
+    {NULL, 0, NULL, NULL},
 };
 
 static int run_use(struct qv_app *app, const struct cmd_args *a)
@@ -385,11 +385,11 @@ int cmd_sample_run(struct qv_app *app, const struct cmd_args *a)
 /* ---------------------------------------------------------------- tables */
 
 static const struct cmd_opt check_opts[] = {
-    {"beta", CMD_OPT_FLOAT, "inverse temperature (default 1)"},
-    {"samples", CMD_OPT_INT, "samples to draw (default 100000)"},
-    {"units", CMD_OPT_INT, "units of the cut of the prior (default 12, at most 20)"},
-    {"seed", CMD_OPT_INT, "seed of the cut and of the reference draws (default: the master seed)"},
-    {NULL, 0, NULL},
+    {"beta", CMD_OPT_FLOAT, "inverse temperature (default 1)", NULL},
+    {"samples", CMD_OPT_INT, "samples to draw (default 100000)", NULL},
+    {"units", CMD_OPT_INT, "units of the cut of the prior (default 12, at most 20)", NULL},
+    {"seed", CMD_OPT_INT, "seed of the cut and of the reference draws (default: the master seed)", NULL},
+    {NULL, 0, NULL, NULL},
 };
 
 extern const struct cmd_opt cmd_sampler_beta_opts[];   /* cmd_schedule.c */
@@ -397,7 +397,7 @@ extern const char cmd_sampler_beta_help[];
 int cmd_sampler_beta_run(struct qv_app *app, const struct cmd_args *a);
 
 static const struct cmd_entry sampler_sub[] = {
-    {.name = "use", .usage = "sampler use NAME [--key value …]",
+    {.name = "use", .usage = "sampler use NAME [--KEY VALUE …]",
      .summary = "select the sampler and its options",
      .help = "Samplers: gibbs (block Gibbs, persistent chains), sa (simulated annealing), pt\n"
              "(parallel tempering), pa (population annealing), ais (annealed importance\n"
@@ -445,9 +445,9 @@ const struct cmd_entry cmd_sampler_entry = {
 };
 
 static const struct cmd_opt sample_opts[] = {
-    {"beta", CMD_OPT_FLOAT, "inverse temperature (default 1)"},
-    {"png", CMD_OPT_PATH, "with a model: decode the samples to digits and write them as a PNG grid"},
-    {NULL, 0, NULL},
+    {"beta", CMD_OPT_FLOAT, "inverse temperature (default 1)", NULL},
+    {"png", CMD_OPT_PATH, "with a model: decode the samples to digits and write them as a PNG grid", NULL},
+    {NULL, 0, NULL, NULL},
 };
 
 const struct cmd_entry cmd_sample_entry = {

@@ -541,26 +541,26 @@ int cmd_sampler_beta_run(struct qv_app *app, const struct cmd_args *a)
 /* ---------------------------------------------------------------- table */
 
 static const struct cmd_opt quench_opts[] = {
-    {"slope", CMD_OPT_FLOAT, "ramp slope in µs⁻¹ (default: the steepest allowed, 1/min annealing time)"},
-    {NULL, 0, NULL},
+    {"slope", CMD_OPT_FLOAT, "ramp slope in µs⁻¹ (default: the steepest allowed, 1/min annealing time)", NULL},
+    {NULL, 0, NULL, NULL},
 };
 static const struct cmd_opt reverse_opts[] = {
-    {"ramp", CMD_OPT_FLOAT, "duration of each ramp in µs (default: the fastest allowed)"},
-    {"no-reinit", CMD_OPT_FLAG, "reads continue from the previous read's state (reinitialize_state false)"},
-    {NULL, 0, NULL},
+    {"ramp", CMD_OPT_FLOAT, "duration of each ramp in µs (default: the fastest allowed)", NULL},
+    {"no-reinit", CMD_OPT_FLAG, "reads continue from the previous read's state (reinitialize_state false)", NULL},
+    {NULL, 0, NULL, NULL},
 };
 static const struct cmd_opt validate_opts[] = {
-    {"solver", CMD_OPT_STR, "check against this solver's limits (default: the schedule's solver)"},
-    {"reads", CMD_OPT_INT, "reads per call for the run-duration limit (default: schedule params)"},
-    {NULL, 0, NULL},
+    {"solver", CMD_OPT_STR, "check against this solver's limits (default: the schedule's solver)", NULL},
+    {"reads", CMD_OPT_INT, "reads per call for the run-duration limit (default: schedule params)", NULL},
+    {NULL, 0, NULL, NULL},
 };
 static const struct cmd_opt params_opts[] = {
-    {"reads", CMD_OPT_INT, "reads per call (run-duration limit)"},
-    {"readout-therm", CMD_OPT_FLOAT, "readout thermalization µs (negative = solver default)"},
-    {"programming-therm", CMD_OPT_FLOAT, "programming thermalization µs (negative = solver default)"},
-    {"initial", CMD_OPT_STR, "yes|no: reverse anneals get an initial state"},
-    {"reinit", CMD_OPT_STR, "yes|no: reverse anneals reinitialise every read"},
-    {NULL, 0, NULL},
+    {"reads", CMD_OPT_INT, "reads per call (run-duration limit)", NULL},
+    {"readout-therm", CMD_OPT_FLOAT, "readout thermalization µs (negative = solver default)", NULL},
+    {"programming-therm", CMD_OPT_FLOAT, "programming thermalization µs (negative = solver default)", NULL},
+    {"initial", CMD_OPT_STR, "reverse anneals get an initial state", "yes|no"},
+    {"reinit", CMD_OPT_STR, "reverse anneals reinitialise every read", "yes|no"},
+    {NULL, 0, NULL, NULL},
 };
 
 static const struct cmd_entry schedule_sub[] = {
@@ -631,7 +631,7 @@ static const struct cmd_entry schedule_sub[] = {
      .summary = "pick the solver whose limits (and physics for sqa) apply",
      .help = "NAME is a property file in assets/solvers (DW_2000Q_5, Advantage_system4.1,\n"
              "Advantage2_system1.5; unique prefixes work) or a path to a SAPI solver JSON.",
-     .max_pos = 1, .complete = CMD_COMPLETE_SOLVER, .run = run_solver},
+     .max_pos = 1, .complete = CMD_COMPLETE_SOLVER, .words = "default", .run = run_solver},
     {.name = "params", .usage = "schedule params [--reads N] [--readout-therm US] [--programming-therm US] [--initial yes|no] [--reinit yes|no]",
      .summary = "run parameters checked with the schedule (reads, thermalization, reverse options)",
      .help = "Without options shows them.  They enter the run-duration limit of `schedule validate`\n"
@@ -650,10 +650,10 @@ const struct cmd_entry cmd_schedule_entry = {
 
 /* `sampler beta` is a child of the `sampler` group: cmd_sampler.c lists it with these. */
 const struct cmd_opt cmd_sampler_beta_opts[] = {
-    {"samples", CMD_OPT_INT, "samples to draw (default 1000)"},
-    {"boot", CMD_OPT_INT, "bootstrap replicates (default 100)"},
-    {"beta", CMD_OPT_FLOAT, "β asked of the sampler (default 1)"},
-    {NULL, 0, NULL},
+    {"samples", CMD_OPT_INT, "samples to draw (default 1000)", NULL},
+    {"boot", CMD_OPT_INT, "bootstrap replicates (default 100)", NULL},
+    {"beta", CMD_OPT_FLOAT, "β asked of the sampler (default 1)", NULL},
+    {NULL, 0, NULL, NULL},
 };
 const char cmd_sampler_beta_help[] =
     "Draws N samples from the prior with the current sampler (and schedule), fits β_eff\n"

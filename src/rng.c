@@ -44,18 +44,3 @@ double rng_normal(struct rng *r)
     if (u1 < 1e-300) u1 = 1e-300;
     return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
 }
-
-void rng_jump(struct rng *r)
-{
-    static const uint64_t J[] = {0x180ec6d33cfd0abaULL, 0xd5a61266f0c9392cULL,
-                                 0xa9582618e03fc9aaULL, 0x39abdc4529b1661cULL};
-    uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    for (int i = 0; i < 4; i++)
-        for (int b = 0; b < 64; b++) {
-            if (J[i] & (1ULL << b)) {
-                s0 ^= r->s[0]; s1 ^= r->s[1]; s2 ^= r->s[2]; s3 ^= r->s[3];
-            }
-            rng_u64(r);
-        }
-    r->s[0] = s0; r->s[1] = s1; r->s[2] = s2; r->s[3] = s3;
-}

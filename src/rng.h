@@ -23,7 +23,5 @@ static inline double rng_uniform(struct rng *r) { return (double)(rng_u64(r) >> 
 static inline float rng_uniformf(struct rng *r) { return (float)(rng_u64(r) >> 40) * 0x1.0p-24f; }
 uint64_t rng_below(struct rng *r, uint64_t n);   /* unbiased, n > 0 */
 double rng_normal(struct rng *r);                /* standard normal */
-/* jump ahead 2^128 draws: independent substreams from one state */
-void rng_jump(struct rng *r);
 
 #endif

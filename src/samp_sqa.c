@@ -834,11 +834,3 @@ const struct sampler_vtab samp_sqa_vtab = {
     .save = sqa_save,
     .load = sqa_load,
 };
-
-/* Current β_eff estimate of an sqa instance (NAN if none); for `sampler beta` and the UI. */
-double samp_sqa_beta_eff(const void *impl, double *err)
-{
-    const struct sqa *q = impl;
-    if (err) *err = q->beta_err;
-    return q->beta_eff_fixed > 0 ? q->beta_eff_fixed : q->beta_eff;
-}

@@ -87,30 +87,22 @@ void samples_energies(const struct bm *bm, struct samples *s)
 
 /* ---------------------------------------------------------------- registry */
 
+static const char *registry_name(const void *list, int i)
+{
+    (void)list;
+    return sampler_registry[i] ? sampler_registry[i]->name : NULL;
+}
+
 const struct sampler_vtab *sampler_lookup(const char *name)
 {
     if (!name || !*name) {
         qv_seterr("sampler: no name given");
         return NULL;
     }
-    const struct sampler_vtab *hit = NULL;
-    int nhit = 0;
-    for (int i = 0; sampler_registry[i]; i++) {
-        const char *nm = sampler_registry[i]->name;
-        if (!strcmp(nm, name)) return sampler_registry[i];
-        if (!strncmp(nm, name, strlen(name))) {
-            hit = sampler_registry[i];
-            nhit++;
-        }
-    }
-    if (nhit == 1) return hit;
     char list[512];
-    size_t o = 0;
-    list[0] = 0;
-    for (int i = 0; sampler_registry[i] && o < sizeof list; i++)
-        o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "",
-                              sampler_registry[i]->name);
-    qv_seterr("sampler '%s': %s (samplers: %s)", name, nhit ? "ambiguous" : "unknown", list);
+    int i = qv_unique_prefix(name, registry_name, NULL, list, sizeof list);
+    if (i >= 0) return sampler_registry[i];
+    qv_seterr("sampler '%s': %s (%s)", name, i == -2 ? "ambiguous" : "unknown", list);
     return NULL;
 }
 

@@ -94,6 +94,23 @@ static int first_reach(const struct sched *s, double target, int *seg, double *t
     return -1;
 }
 
+/* Where a builder acting "at s = target" starts: the END of the first stretch the schedule spends
+ * at target.  A pause or an earlier hold there is a plateau of points with s == target; a quench
+ * or a further pause must follow it, not cut it off (`schedule pause 0.45 50; schedule quench
+ * 0.45` keeps the 50 µs).  Returns as first_reach, or 2 when a plateau of ≥ 2 points was
+ * walked (*seg is then its last point). */
+static int reach_end(const struct sched *s, double target, int *seg, double *tq)
+{
+    int r = first_reach(s, target, seg, tq);
+    if (r != 1) return r;
+    while (*seg + 1 < s->n && s->pt[*seg + 1].s == target) {
+        ++*seg;
+        r = 2;
+    }
+    *tq = s->pt[*seg].t;
+    return r;
+}
+
 int sched_pause(struct sched *s, double s_p, double duration)
 {
     if (!isfinite(s_p) || s_p <= 0 || s_p >= 1)
@@ -105,15 +122,17 @@ int sched_pause(struct sched *s, double s_p, double duration)
     if (w.n < 2 && sched_forward(&w, 20) < 0) return -1;
     int seg;
     double tq;
-    int r = first_reach(&w, s_p, &seg, &tq);
+    int r = reach_end(&w, s_p, &seg, &tq);
     if (r < 0) return qv_seterr("schedule pause: the schedule never reaches s = %g", s_p);
     struct sched_point out[SCHED_CAP];
     int n = 0;
-    int keep = seg;                 /* points 0..keep are copied unchanged */
+    /* points 0..keep are copied unchanged, the rest move later by duration; on a plateau the
+     * plateau's last point moves too (the hold grows, no point is added) */
+    int keep = r == 2 ? seg - 1 : seg;
     if (w.n + 2 > SCHED_CAP) return qv_seterr("schedule pause: too many points (at most %d)", SCHED_CAP);
     for (int i = 0; i <= keep; i++) out[n++] = w.pt[i];
     if (r == 0) out[n++] = (struct sched_point){tq, s_p};
-    out[n++] = (struct sched_point){tq + duration, s_p};
+    if (r != 2) out[n++] = (struct sched_point){tq + duration, s_p};
     for (int i = keep + 1; i < w.n; i++) out[n++] = (struct sched_point){w.pt[i].t + duration, w.pt[i].s};
     if (sched_set_points(&w, out, n) < 0) return qv_preferr("schedule pause");
     char nm[192];
@@ -136,7 +155,7 @@ int sched_quench(struct sched *s, double s_q, double max_slope, const struct sol
     if (w.n < 2 && sched_forward(&w, 20) < 0) return -1;
     int seg;
     double tq;
-    int r = first_reach(&w, s_q, &seg, &tq);
+    int r = reach_end(&w, s_q, &seg, &tq);
     if (r < 0) return qv_seterr("schedule quench: the schedule never reaches s = %g", s_q);
     struct sched_point out[SCHED_CAP];
     int n = 0;

@@ -41,11 +41,13 @@ void sched_copy(struct sched *dst, const struct sched *src);
 
 /* Builders (replace the points; previous points kept on error). */
 int sched_forward(struct sched *s, double T);                         /* (0,0) → (T,1) */
-/* Insert a flat segment at s_p lasting `duration` µs into the current schedule (the current one
- * must reach s_p; a forward anneal is made first when empty). Later points shift by duration. */
+/* Both act at the END of the first stretch spent at s (a hold already there is kept).
+ * Insert a flat segment at s_p lasting `duration` µs into the current schedule (the current one
+ * must reach s_p; a forward anneal is made first when empty); a hold already at s_p grows by
+ * duration.  Later points shift by duration. */
 int sched_pause(struct sched *s, double s_p, double duration);
-/* Replace everything after the point where s first reaches s_q by the steepest allowed ramp to
- * s = 1: slope `max_slope` µs⁻¹ (≤ 0 = 1/min_annealing_time of the solver limits). */
+/* Replace everything after the point where s reaches s_q (after any hold there) by the steepest
+ * allowed ramp to s = 1: slope `max_slope` µs⁻¹ (≤ 0 = 1/min_annealing_time of the limits). */
 int sched_quench(struct sched *s, double s_q, double max_slope, const struct solver_props *sp);
 /* Reverse anneal 1 → s_target over `ramp` µs, hold `hold` µs, back to 1 over `ramp` µs;
  * ramp ≤ 0 = the fastest allowed ramp (|Δs|·min_annealing_time).  Sets initial_state. */

@@ -28,7 +28,6 @@ struct sess_io {
     bool saving;
 };
 
-const char *sess_dir(struct sess_io *io) { return io->dir; }
 
 /* ---------------------------------------------------------------- names and paths */
 
@@ -68,61 +67,27 @@ static uint64_t get_le(const unsigned char *p, int bytes)
     return v;
 }
 
-static int fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return qv_seterr("%s: %s", dir, strerror(errno));
-    fsync(fd);
-    close(fd);
-    return 0;
-}
-
 /* ---------------------------------------------------------------- blobs */
-
-static int write_all(int fd, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    while (len) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
 
 int sess_blob_put(struct sess_io *io, const char *name, const void *data, size_t len)
 {
     if (!io->saving) return qv_seterr("blob %s: not saving", name);
     if (!*name || strchr(name, '/') || strchr(name, '.'))
         return qv_seterr("blob '%s': invalid name", name);
-    char file[256], path[4400], tmp[4500];
+    char file[256], path[4400];
     blob_file(file, sizeof file, io->module, name, io->gen);
     if (cJSON_GetObjectItemCaseSensitive(io->blobs, file))
         return qv_seterr("blob %s: stored twice", file);
     snprintf(path, sizeof path, "%s/%s", io->dir, file);
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     uint32_t crc = qv_crc32(data, len);
     unsigned char hdr[BLOB_HDR] = {0};
     memcpy(hdr, BLOB_MAGIC, 8);
     put_le(hdr + 8, len, 8);
     put_le(hdr + 16, crc, 4);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return qv_seterr("%s: %s", path, strerror(errno));
-    if (write_all(fd, hdr, sizeof hdr) || write_all(fd, data, len) || fsync(fd)) {
-        int e = errno;
-        close(fd);
-        unlink(tmp);
-        return qv_seterr("%s: %s", path, strerror(e));
-    }
-    if (close(fd) || rename(tmp, path)) {
-        int e = errno;
-        unlink(tmp);
-        return qv_seterr("%s: %s", path, strerror(e));
-    }
+    struct qv_atomic f;
+    if (qv_atomic_open(&f, path) || qv_atomic_write(&f, hdr, sizeof hdr) ||
+        qv_atomic_write(&f, data, len) || qv_atomic_commit(&f))
+        return -1;
     cJSON *b = cJSON_AddObjectToObject(io->blobs, file);
     cJSON_AddNumberToObject(b, "size", (double)len);
     cJSON_AddNumberToObject(b, "crc32", (double)crc);
@@ -176,19 +141,26 @@ int sess_blob_get(struct sess_io *io, const char *name, void **data, size_t *len
 
 /* ---------------------------------------------------------------- manifest */
 
-/* crc32 of PrintUnformatted(modules) followed by PrintUnformatted(blobs). */
-static uint32_t manifest_checksum(const cJSON *modules, const cJSON *blobs)
+/* crc32 of PrintUnformatted(modules) followed by PrintUnformatted(blobs).  cJSON fails to print
+ * only when out of memory; that is an error, never a checksum of an empty text. */
+static int manifest_checksum(const cJSON *modules, const cJSON *blobs, const char *what,
+                             uint32_t *out)
 {
     char *a = cJSON_PrintUnformatted(modules), *b = cJSON_PrintUnformatted(blobs);
-    size_t la = a ? strlen(a) : 0, lb = b ? strlen(b) : 0;
-    char *cat = qv_malloc(la + lb + 1);
-    if (a) memcpy(cat, a, la);
-    if (b) memcpy(cat + la, b, lb);
-    uint32_t c = qv_crc32(cat, la + lb);
-    free(cat);
+    int rc = 0;
+    if (!a || !b) {
+        rc = qv_seterr("%s: cannot serialise the manifest (out of memory)", what);
+    } else {
+        size_t la = strlen(a), lb = strlen(b);
+        char *cat = qv_malloc(la + lb + 1);
+        memcpy(cat, a, la);
+        memcpy(cat + la, b, lb);
+        *out = qv_crc32(cat, la + lb);
+        free(cat);
+    }
     cJSON_free(a);
     cJSON_free(b);
-    return c;
+    return rc;
 }
 
 int sess_manifest_parse(const char *text, size_t len, const char *what, bool verify_checksum,
@@ -217,9 +189,14 @@ int sess_manifest_parse(const char *text, size_t len, const char *what, bool ver
     else if (!cJSON_IsObject(mods) || !cJSON_IsObject(blobs) || !cJSON_IsNumber(sum) ||
              !cJSON_IsNumber(gen) || gen->valuedouble < 0 || gen->valuedouble > 1e15)
         rc = qv_seterr("%s: incomplete manifest (modules, blobs, generation, checksum)", what);
-    else if (verify_checksum && (sum->valuedouble < 0 || sum->valuedouble > 4294967295.0 ||
-                                 (uint32_t)sum->valuedouble != manifest_checksum(mods, blobs)))
-        rc = qv_seterr("%s: checksum mismatch (the file is corrupt)", what);
+    else if (verify_checksum) {
+        uint32_t want = 0;
+        if (manifest_checksum(mods, blobs, what, &want))
+            rc = -1;
+        else if (sum->valuedouble < 0 || sum->valuedouble > 4294967295.0 ||
+                 (uint32_t)sum->valuedouble != want)
+            rc = qv_seterr("%s: checksum mismatch (the file is corrupt)", what);
+    }
     if (rc == 0) {
         for (const cJSON *b = blobs->child; b && rc == 0; b = b->next)
             if (!cJSON_IsObject(b) || !b->string || strchr(b->string, '/') || b->string[0] == '.')
@@ -340,14 +317,18 @@ int session_save_modules(struct qv_app *app, const char *name, const char *dir,
         io.module = m->name;
         if (m->save(app, &app->st, sec, &io)) rc = qv_preferr("session %s: %s", name, m->name);
     }
-    if (rc == 0) rc = fsync_dir(io.dir);
+    uint32_t sum = 0;
+    if (rc == 0) rc = qv_fsync_dir(io.dir);
+    if (rc == 0) rc = manifest_checksum(mods, io.blobs, name, &sum);
     if (rc == 0) {
-        cJSON_AddNumberToObject(root, "checksum", (double)manifest_checksum(mods, io.blobs));
+        cJSON_AddNumberToObject(root, "checksum", (double)sum);
         char *txt = cJSON_Print(root);
         char path[4400];
         snprintf(path, sizeof path, "%s/" SESS_MANIFEST, io.dir);
-        rc = qv_write_file_atomic(path, txt, strlen(txt));
-        if (rc) qv_preferr("session %s", name);
+        if (!txt)
+            rc = qv_seterr("session %s: cannot serialise the manifest (out of memory)", name);
+        else if ((rc = qv_write_file_atomic(path, txt, strlen(txt))))
+            qv_preferr("session %s", name);
         cJSON_free(txt);
     }
     /* success: drop older generations; failure: drop what this save wrote, keep the old one */

@@ -22,8 +22,6 @@ struct sess_io;   /* opaque: the save/load in progress */
 int sess_blob_put(struct sess_io *io, const char *name, const void *data, size_t len);
 /* Inside a load hook: fetch a blob (malloc'ed copy; caller frees).  Missing = error. */
 int sess_blob_get(struct sess_io *io, const char *name, void **data, size_t *len);
-/* The session folder being written/read (for extra files such as metrics.csv). */
-const char *sess_dir(struct sess_io *io);
 
 int session_save(struct qv_app *app, const char *name, const char *dir /* NULL = default */);
 int session_load(struct qv_app *app, const char *name, const char *dir);

@@ -92,6 +92,16 @@ static int get_num(const cJSON *o, const char *k, double *out, bool required)
     return 1;
 }
 
+/* A whole number in [lo, hi]: counts stored in an int or long (a larger value would overflow the
+ * conversion, undefined behaviour). */
+static int get_int(const cJSON *o, const char *k, double lo, double hi, double *out, bool required)
+{
+    int r = get_num(o, k, out, required);
+    if (r > 0 && !(*out >= lo && *out <= hi && *out == floor(*out)))
+        return qv_seterr("solver properties: \"%s\": expected a whole number in [%.0f, %.0f]", k, lo, hi);
+    return r;
+}
+
 static int get_range(const cJSON *o, const char *k, double out[2], bool required)
 {
     const cJSON *v = get(o, k);
@@ -169,37 +179,14 @@ static int parse_timing(const cJSON *t, struct solver_timing *tm)
     return 1;
 }
 
-static int parse_into(struct solver_props *sp, const cJSON *obj)
+/* num_qubits, the working qubits (strictly ascending, below num_qubits) and the couplers
+ * (between working qubits when those are listed). */
+static int parse_working_graph(struct solver_props *sp, const cJSON *p)
 {
-    if (!cJSON_IsObject(obj)) return qv_seterr("solver definition: not a JSON object");
-    const cJSON *id = get(obj, "identity");
-    if (cJSON_IsObject(id)) {
-        get_str(id, "name", sp->name, sizeof sp->name);
-        const cJSON *ver = get(id, "version");
-        if (cJSON_IsObject(ver)) get_str(ver, "graph_id", sp->graph_id, sizeof sp->graph_id);
-    } else {
-        get_str(obj, "id", sp->name, sizeof sp->name);
-    }
-    get_str(obj, "status", sp->status, sizeof sp->status);
-    get_str(obj, "description", sp->description, sizeof sp->description);
-    const cJSON *p = get(obj, "properties");
-    if (!cJSON_IsObject(p)) return qv_seterr("solver definition: missing \"properties\"");
-    if (!sp->name[0]) get_str(p, "chip_id", sp->name, sizeof sp->name);
-    if (!sp->name[0]) return qv_seterr("solver definition: no \"id\", \"identity\" or \"chip_id\"");
-    get_str(p, "chip_id", sp->chip_id, sizeof sp->chip_id);
-    get_str(p, "category", sp->category, sizeof sp->category);
-
-    const cJSON *topo = get(p, "topology");
-    if (cJSON_IsObject(topo)) {
-        get_str(topo, "type", sp->topology, sizeof sp->topology);
-        const cJSON *sh = get(topo, "shape"), *e;
-        if (cJSON_IsArray(sh))
-            cJSON_ArrayForEach(e, sh)
-                if (cJSON_IsNumber(e) && sp->nshape < 4) sp->shape[sp->nshape++] = e->valueint;
-    }
-
     double v;
-    if (get_num(p, "num_qubits", &v, false) > 0) sp->num_qubits = (int)v;
+    int r = get_int(p, "num_qubits", 1, 1e7, &v, false);
+    if (r < 0) return -1;
+    if (r > 0) sp->num_qubits = (int)v;
 
     const cJSON *qs = get(p, "qubits");
     if (qs) {
@@ -238,10 +225,44 @@ static int parse_into(struct solver_props *sp, const cJSON *obj)
             sp->nc++;
         }
     }
+    return 0;
+}
 
+static int parse_into(struct solver_props *sp, const cJSON *obj)
+{
+    if (!cJSON_IsObject(obj)) return qv_seterr("solver definition: not a JSON object");
+    const cJSON *id = get(obj, "identity");
+    if (cJSON_IsObject(id)) {
+        get_str(id, "name", sp->name, sizeof sp->name);
+        const cJSON *ver = get(id, "version");
+        if (cJSON_IsObject(ver)) get_str(ver, "graph_id", sp->graph_id, sizeof sp->graph_id);
+    } else {
+        get_str(obj, "id", sp->name, sizeof sp->name);
+    }
+    get_str(obj, "status", sp->status, sizeof sp->status);
+    get_str(obj, "description", sp->description, sizeof sp->description);
+    const cJSON *p = get(obj, "properties");
+    if (!cJSON_IsObject(p)) return qv_seterr("solver definition: missing \"properties\"");
+    if (!sp->name[0]) get_str(p, "chip_id", sp->name, sizeof sp->name);
+    if (!sp->name[0]) return qv_seterr("solver definition: no \"id\", \"identity\" or \"chip_id\"");
+    get_str(p, "chip_id", sp->chip_id, sizeof sp->chip_id);
+    get_str(p, "category", sp->category, sizeof sp->category);
+
+    const cJSON *topo = get(p, "topology");
+    if (cJSON_IsObject(topo)) {
+        get_str(topo, "type", sp->topology, sizeof sp->topology);
+        const cJSON *sh = get(topo, "shape"), *e;
+        if (cJSON_IsArray(sh))
+            cJSON_ArrayForEach(e, sh)
+                if (cJSON_IsNumber(e) && sp->nshape < 4) sp->shape[sp->nshape++] = e->valueint;
+    }
+
+    if (parse_working_graph(sp, p) < 0) return -1;
+
+    double v;
+    int r;
     if (get_range(p, "h_range", sp->h_range, true) < 0) return -1;
     if (get_range(p, "j_range", sp->j_range, true) < 0) return -1;
-    int r;
     if ((r = get_range(p, "extended_j_range", sp->extended_j_range, false)) < 0) return -1;
     sp->has_extended_j = r > 0;
     if ((r = get_range(p, "per_qubit_coupling_range", sp->per_qubit_coupling_range, false)) < 0) return -1;
@@ -255,11 +276,15 @@ static int parse_into(struct solver_props *sp, const cJSON *obj)
     sp->has_fast_anneal = r > 0;
     if (get_num(p, "max_anneal_schedule_points", &v, true) < 0) return -1;
     if (v < 2) return qv_seterr("solver properties: \"max_anneal_schedule_points\": must be >= 2");
+    if (get_int(p, "max_anneal_schedule_points", 2, 1e6, &v, true) < 0) return -1;
     sp->max_anneal_schedule_points = (int)v;
-    if (get_num(p, "max_h_gain_schedule_points", &v, false) > 0) sp->max_h_gain_schedule_points = (int)v;
+    if ((r = get_int(p, "max_h_gain_schedule_points", 0, 1e6, &v, false)) < 0) return -1;
+    if (r > 0) sp->max_h_gain_schedule_points = (int)v;
     if (get_range(p, "h_gain_schedule_range", sp->h_gain_schedule_range, false) < 0) return -1;
     double rr[2] = {1, 10000};
     if (get_range(p, "num_reads_range", rr, false) < 0) return -1;
+    if (!(rr[0] >= 0 && rr[1] <= 1e12))
+        return qv_seterr("solver properties: \"num_reads_range\": expected counts in [0, 1e12]");
     sp->num_reads_range[0] = (long)rr[0];
     sp->num_reads_range[1] = (long)rr[1];
     if (get_range(p, "problem_run_duration_range", sp->problem_run_duration_range, false) < 0) return -1;

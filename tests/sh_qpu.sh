@@ -1,5 +1,6 @@
 #!/bin/bash
 # sh_qpu.sh — the qpu commands end to end over loopback against the emulator: solvers, use, info,
+# the default solver picked by the prior's topology, a small prior placed on defect-free cells,
 # sampling and a reverse anneal through the qpu sampler, several training steps, the server's 400
 # message for an invalid schedule, 503/429 retried during training, a connection dropped mid-
 # training (clear error, last checkpoint intact), and `qvae serve-qpu` as a separate process
@@ -29,6 +30,37 @@ echo "$out" | grep -q "does not fit solver DW_2000Q_5: 282 qubits missing (49, 1
     && ! echo "$out" | grep -q -- "-1" || fail "larger prior: $out"
 out=$($Q -c "$EMU; prior new chimera 16 16 4 --fit-solver" 2>&1) || fail "fit-solver: $out"
 echo "$out" | grep -q "fitted to DW_2000Q_5: 2030 of 2048 qubits, 5909 of 6016 couplers kept" || fail "fit C16: $out"
+
+# solver=default follows the prior's topology (all three solvers served, Zephyr listed first)
+out=$($Q -c "prior new chimera 2 2 4; qpu emulate" 2>&1) || fail "emulate, chimera prior: $out"
+echo "$out" | grep -q "^using DW_2000Q_5$" || fail "a Chimera prior did not get the 2000Q: $out"
+out=$($Q -c "prior new pegasus 2; qpu emulate" 2>&1) || fail "emulate, pegasus prior: $out"
+echo "$out" | grep -q "^using Advantage_system4.1$" || fail "a Pegasus prior did not get the Advantage: $out"
+# a small Chimera prior moves whole to the first defect-free cells (C(2,2,4) at the origin meets
+# a broken coupler); the expected cell is computed here from the solver file (dwave-networkx
+# convention: u = 0 couples to the next row, u = 1 to the next column)
+want=$(python3 - <<'PY'
+import json
+o = json.load(open("assets/solvers/DW_2000Q_5.json")); o = o[0] if isinstance(o, list) else o
+Q = set(o["properties"]["qubits"]); C = {tuple(sorted(c)) for c in o["properties"]["couplers"]}
+lin = lambda i, j, u, k: ((i * 16 + j) * 2 + u) * 4 + k
+def ok(r0, c0):
+    for i in range(r0, r0 + 2):
+        for j in range(c0, c0 + 2):
+            for k in range(4):
+                if lin(i, j, 0, k) not in Q or lin(i, j, 1, k) not in Q: return False
+                if any(tuple(sorted((lin(i, j, 0, k), lin(i, j, 1, k2)))) not in C for k2 in range(4)): return False
+                if i + 1 < r0 + 2 and tuple(sorted((lin(i, j, 0, k), lin(i + 1, j, 0, k)))) not in C: return False
+                if j + 1 < c0 + 2 and tuple(sorted((lin(i, j, 1, k), lin(i, j + 1, 1, k)))) not in C: return False
+    return True
+print(next("(%d, %d)" % (r, c) for r in range(15) for c in range(15) if ok(r, c)))
+PY
+)
+out=$($Q -c "prior new chimera 2 2 4; qpu emulate; prior new chimera 2 2 4 --fit-solver; sampler use qpu; sample 10" 2>&1) \
+    || fail "placed prior: $out"
+echo "$out" | grep -q "placed on DW_2000Q_5 at Chimera cell $want, where all 32 qubits and 80 couplers work" \
+    || fail "C(2,2,4) not placed at $want: $out"
+echo "$out" | grep -q "sample: 10 states of 32 units" || fail "placed prior does not sample: $out"
 
 out=$($Q -c "$EMU; prior new chimera 2 2 4 --fit-solver; prior random --scale 0.5; sampler use qpu; sample 40;
              schedule reverse 0.6 3 --ramp 1; sample 30; schedule reverse 0.6 3" 2>&1) || fail "sample: $out"

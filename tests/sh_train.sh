@@ -39,8 +39,8 @@ bad "$SETUP_BE; train 1 --batch 100000" 'batch'
 bad "$SETUP_BE; train 1 --threads 0" 'threads must be 1..8, got 0'
 bad "$SETUP_BE; eval ll --k 5 --threads 0" 'threads must be 1..64, got 0'
 bad "$SETUP_BE; train 1 --tau 0" 'train: --tau must be in (0, 10], got 0'
-bad "$SETUP_BM; model new --kl exact" "model new: --kl: unknown prior term 'exact' (relaxed, analytic)"
-bad "$SETUP_BM; train 1 --kl exact" "train: --kl: unknown prior term 'exact' (relaxed, analytic)"
+bad "$SETUP_BM; model new --kl exact" "model new: --kl: unknown value 'exact' (one of relaxed|analytic)"
+bad "$SETUP_BM; train 1 --kl exact" "train: --kl: unknown value 'exact' (one of relaxed|analytic)"
 bad "$SETUP_BE; model new --kl analytic" 'model new: --kl applies to a Boltzmann-machine prior'
 bad "$SETUP_BE; train 1 --kl analytic" 'train: --kl applies to a Boltzmann-machine prior'
 bad "$SETUP_BE; train 1 --iw 0" 'train: --iw must be a positive number of samples, got 0'
@@ -163,7 +163,7 @@ PY
 out=$(run "session load old; model info; train 1 --quiet")
 echo "$out" | grep -q 'latent group' && fail "an old session grew groups or centring: $out"
 # --- recipe controls: lr schedule, KL warm-up as a fraction, validation cadence, best checkpoint --
-bad "$SETUP_BE; train 1 --lr-schedule step" "train: --lr-schedule: unknown schedule 'step' (const, dvae, cosine)"
+bad "$SETUP_BE; train 1 --lr-schedule step" "train: --lr-schedule: unknown value 'step' (one of const|dvae|cosine)"
 bad "$SETUP_BE; train 1 --kl-frac 2" 'train: --kl-frac must be in .0, 1. (a fraction of this run)'
 bad "$SETUP_BE; train 1 --val-every 0" 'train: --val-every must be at least 1 epoch'
 bad "$SETUP_BE; model best" 'model best: no best-validation parameters kept yet'
@@ -179,7 +179,7 @@ out=$(run "session load sp; model info; model best; session save rb")
 echo "$out" | grep -q 'model best: parameters of epoch 1 restored' || fail "model best: $out"
 cmp -s $S/e1/model-weights.*.bin $S/rb/model-weights.*.bin || fail "model best did not restore epoch 1's weights"
 cmp -s $S/e1/prior-prior.*.bin $S/rb/prior-prior.*.bin || fail "model best did not restore epoch 1's prior"
-bad "$SETUP_BM; model new --relax rebar" "model new: --relax: unknown relaxation 'rebar' (gumbolt, st)"
+bad "$SETUP_BM; model new --relax rebar" "model new: --relax: unknown value 'rebar' (one of gumbolt|st)"
 
 # --- --iw K: importance-weighted training trains other weights, and resumes exactly ---------------
 # (batch 100 × 6 samples is more than the 500 rows a new model's buffers hold: train grows them,

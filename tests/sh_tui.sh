@@ -115,6 +115,7 @@ wait_for ' linear y' 10
 keys F1
 wait_for 'qvae help' 10
 screen | grep -q 'tour ' || fail "help overlay lacks the command list"
+screen | grep -q 'F6 *view schedule --edit' || fail "help overlay lacks the key bindings"
 keys Escape
 wait_gone 'qvae help' 10
 

@@ -35,6 +35,7 @@ grep -q 'did not work here' <<<"$out" && fail "a tour step failed: $(grep -B3 'd
 grep -q '^epoch 3' <<<"$out" || fail "tour did not train 3 epochs"
 [ "$(grep -c '(sqa)' <<<"$out")" -eq 3 ] || fail "expected three sqa samples"
 grep -q 'pause 0.45 50' <<<"$out" || fail "no paused schedule"
-grep -q 'quench 0.45' <<<"$out" || fail "no quench"
+# the quench follows the 50 µs hold (9 → 59 µs at s = 0.45), then s = 1 at 59.28 µs
+grep -q 'pause 0.45 50 + quench 0.45: 4 points, 59.28 µs' <<<"$out" || fail "the quench dropped the pause"
 tail -1 <<<"$out" | grep -q '^sampler gibbs' || fail "tour did not restore the gibbs sampler"
 echo "tour and view: ok"

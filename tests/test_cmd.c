@@ -1,5 +1,6 @@
 /* test_cmd.c — the command language: splitting, quoting, comments, resolution by unique prefix,
- * ambiguity, argument counts, option parsing and typing, dispatch status, completion, redaction. */
+ * ambiguity, argument counts, option parsing and typing, dispatch status, completion, redaction,
+ * and a walk of the whole table checking every usage string against its declarations. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -80,6 +81,11 @@ static void test_parse(void **st)
     assert_non_null(strstr(qv_errmsg(), "unknown option --bogus"));
     assert_int_equal(parse("version extra", &a, buf, sizeof buf, w), -1);
     assert_non_null(strstr(qv_errmsg(), "takes no arguments"));
+    /* an option with declared values takes only those */
+    assert_int_equal(parse("view --x epoch", &a, buf, sizeof buf, w), 0);
+    assert_int_equal(parse("view --x=days", &a, buf, sizeof buf, w), -1);
+    assert_string_equal(qv_errmsg(), "view: --x: unknown value 'days' (one of step|epoch)");
+    assert_int_equal(parse("view --toggle ep", &a, buf, sizeof buf, w), -1);   /* no prefixes */
     /* negative numbers are positionals, "--" ends options */
     assert_int_equal(parse("echo -3 -- --notanoption", &a, buf, sizeof buf, w), 0);
     assert_int_equal(a.npos, 2);
@@ -91,8 +97,8 @@ static void test_parse(void **st)
 static void test_accessors(void **st)
 {
     static const struct cmd_opt opts[] = {
-        {"lr", CMD_OPT_FLOAT, "learning rate"}, {"n", CMD_OPT_INT, "count"},
-        {"png", CMD_OPT_PATH, "file"}, {"quiet", CMD_OPT_FLAG, "flag"}, {NULL, 0, NULL}};
+        {"lr", CMD_OPT_FLOAT, "learning rate", NULL}, {"n", CMD_OPT_INT, "count", NULL},
+        {"png", CMD_OPT_PATH, "file", NULL}, {"quiet", CMD_OPT_FLAG, "flag", NULL}, {NULL, 0, NULL, NULL}};
     struct cmd_args a;
     memset(&a, 0, sizeof a);
     a.opt[0].opt = &opts[0]; a.opt[0].val = "3e-3";
@@ -170,9 +176,11 @@ static void test_complete(void **st)
     assert_string_equal(joined(cmd_complete_words(&app, 2, before2, "lo")), "load");
     char *before3[] = {"help", "schedule"};
     assert_non_null(strstr(joined(cmd_complete_words(&app, 2, before3, "")), " quench "));
-    /* option values spelled out in the usage: `prior logz --method exact|pa|ais` */
+    /* an option's declared values: `prior logz --method exact|pa|ais` */
     char *before4[] = {"prior", "logz", "--method"};
     assert_string_equal(joined(cmd_complete_words(&app, 3, before4, "")), "ais exact pa");
+    char *before7[] = {"schedule", "params", "--initial"};
+    assert_string_equal(joined(cmd_complete_words(&app, 3, before7, "n")), "no");
     char *before6[] = {"schedule", "solver"};
     assert_string_equal(joined(cmd_complete_words(&app, 2, before6, "")),
                         "Advantage2_system1.5 Advantage_system4.1 DW_2000Q_5 default");
@@ -221,6 +229,155 @@ static void test_help_complete(void **st)
     assert_int_equal(bad, 0);
 }
 
+/* ---- the table walk: every usage string agrees with its entry's declared options, values and
+ * positional counts.  The usage grammar: the command path, then words; "[…]" encloses optional
+ * parts, "--name" an option (a valued option is followed by its placeholder or by its value
+ * list "a|b|c"), "…" means any number of the preceding word, and an upper-case word or a word
+ * list is one positional argument.  A group's usage ("data SUBCOMMAND …") is not checked for
+ * positionals, only for options. */
+
+static const struct cmd_opt *opt_named(const struct cmd_entry *e, const char *name, size_t len)
+{
+    for (int k = 0; e->opts && e->opts[k].name; k++)
+        if (strlen(e->opts[k].name) == len && !strncmp(e->opts[k].name, name, len)) return &e->opts[k];
+    return NULL;
+}
+
+/* Length of the usage word at u: up to a blank, a bracket, or the '|' of "--a|--b". */
+static size_t word_len(const char *u)
+{
+    size_t l = 0;
+    while (u[l] && !strchr(" []", u[l]) && !(u[l] == '|' && !strncmp(u + l + 1, "--", 2))) l++;
+    return l;
+}
+
+static int usage_check(const struct cmd_entry *e, const char *path)
+{
+    int bad = 0, req = 0, any = 0, depth = 0;
+    bool unlimited = false;
+    size_t pl = strlen(path);
+    if (strncmp(e->usage, path, pl) || (e->usage[pl] && e->usage[pl] != ' ')) {
+        fprintf(stderr, "'%s': usage \"%s\" does not start with the command\n", path, e->usage);
+        return 1;
+    }
+    bool after_opt = false;   /* "…" after an option repeats options, not positionals */
+    for (const char *u = e->usage + pl; *u;) {
+        if (*u == ' ' || (*u == '|' && !strncmp(u + 1, "--", 2))) { u++; continue; }   /* --a|--b */
+        if (*u == '[') { depth++; u++; continue; }
+        if (*u == ']') { depth--; u++; continue; }
+        size_t l = word_len(u);
+        if (l >= 3 && !strncmp(u, "--", 2) && u[2] >= 'A' && u[2] <= 'Z') {   /* --KEY VALUE: any */
+            if (!e->opts || !e->opts[0].name) {
+                fprintf(stderr, "'%s': usage shows options, the entry declares none\n", path);
+                bad++;
+            }
+            u += l;
+            while (*u == ' ') u++;
+            u += word_len(u);
+            after_opt = true;
+            continue;
+        }
+        if (l >= 2 && !strncmp(u, "--", 2)) {
+            after_opt = true;
+            const struct cmd_opt *o = opt_named(e, u + 2, l - 2);
+            if (!o) {
+                fprintf(stderr, "'%s': usage names --%.*s, which is not declared\n", path, (int)l - 2, u + 2);
+                bad++;
+                u += l;
+                continue;
+            }
+            u += l;
+            while (*u == ' ') u++;
+            size_t vl = word_len(u);
+            bool has_value = *u && !strchr("[]|", *u) && strncmp(u, "--", 2);
+            if (o->type == CMD_OPT_FLAG && has_value && u[0] != '.' && strncmp(u, "\xe2\x80\xa6", 3)) {
+                fprintf(stderr, "'%s': flag --%s is followed by a value in the usage\n", path, o->name);
+                bad++;
+            } else if (o->type != CMD_OPT_FLAG && !has_value) {
+                fprintf(stderr, "'%s': --%s takes a value, the usage shows none\n", path, o->name);
+                bad++;
+            } else if (o->type != CMD_OPT_FLAG) {
+                bool list = memchr(u, '|', vl) != NULL;
+                if (list != (o->values != NULL) ||
+                    (list && (strlen(o->values) != vl || strncmp(u, o->values, vl)))) {
+                    fprintf(stderr, "'%s': --%s: usage values \"%.*s\", declared \"%s\"\n", path,
+                            o->name, (int)vl, u, o->values ? o->values : "(none)");
+                    bad++;
+                }
+                u += vl;
+            }
+            continue;
+        }
+        bool dots = !strncmp(u, "\xe2\x80\xa6", 3);
+        if ((dots && !after_opt) || (l >= 3 && !strncmp(u + l - 3, "\xe2\x80\xa6", 3))) unlimited = true;
+        if (!dots) {   /* a positional word (or "WORD…") */
+            any++;
+            if (depth == 0) req++;
+            after_opt = false;
+        }
+        u += l;
+    }
+    if (depth != 0) {
+        fprintf(stderr, "'%s': unbalanced brackets in \"%s\"\n", path, e->usage);
+        bad++;
+    }
+    if (!e->sub && req != e->min_pos) {
+        fprintf(stderr, "'%s': usage requires %d positionals, the entry %d\n", path, req, e->min_pos);
+        bad++;
+    }
+    if (!e->sub && !unlimited && e->max_pos >= 0 && any != e->max_pos) {
+        fprintf(stderr, "'%s': usage allows %d positionals, the entry %d\n", path, any, e->max_pos);
+        bad++;
+    }
+    if (!e->sub && (unlimited ? e->max_pos >= 0 && e->max_pos < any : e->max_pos < 0)) {
+        fprintf(stderr, "'%s': usage and entry disagree on a positional list\n", path);
+        bad++;
+    }
+    return bad;
+}
+
+static int walk_usage(const struct cmd_entry *e, const char *path)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s%s%s", path, path[0] ? " " : "", e->name);
+    int bad = e->usage ? usage_check(e, p) : 1;
+    for (int i = 0; e->sub && e->sub[i].name; i++) bad += walk_usage(&e->sub[i], p);
+    return bad;
+}
+
+static void test_usage_table(void **st)
+{
+    int bad = 0;
+    for (int i = 0; cmd_root[i]; i++) bad += walk_usage(cmd_root[i], "");
+    assert_int_equal(bad, 0);
+    /* a panel positional spells the view command's panel list */
+    for (int i = 0; cmd_root[i]; i++) {
+        if (cmd_root[i]->complete != CMD_COMPLETE_PANEL) continue;
+        char want[256] = "[";
+        for (int k = 0; cmd_view_panels[k]; k++)
+            snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s", k ? "|" : "", cmd_view_panels[k]);
+        strcat(want, "]");
+        if (!strstr(cmd_root[i]->usage, want)) fail_msg("%s: usage lacks %s", cmd_root[i]->name, want);
+    }
+    /* the checker itself catches each kind of disagreement */
+    static const struct cmd_opt o[] = {{"m", CMD_OPT_STR, "method", "a|b"}, {"f", CMD_OPT_FLAG, "flag", NULL},
+                                       {"n", CMD_OPT_INT, "count", NULL}, {NULL, 0, NULL, NULL}};
+    const struct cmd_entry good = {.name = "x", .usage = "x A [B] [--m a|b] [--f] [--n N]", .min_pos = 1,
+                                   .max_pos = 2, .opts = o};
+    assert_int_equal(usage_check(&good, "x"), 0);
+    const struct cmd_entry alt = {.name = "x", .usage = "x A [B] [--f|--n N] [--KEY VALUE …]", .min_pos = 1,
+                                  .max_pos = 2, .opts = o};
+    assert_int_equal(usage_check(&alt, "x"), 0);
+    const char *wrong[] = {"x A [B] [--m a|c]", "x A [B] [--m M]", "x A [B] [--f F]", "x A [B] [--n]",
+                           "x A [B] [--z 1]", "x A B", "x [A] [B]", "x [A…]", "x A [B", "y A [B]",
+                           "x A [B] [--f|--z]", "x A [B] [C …]"};
+    for (size_t i = 0; i < sizeof wrong / sizeof *wrong; i++) {
+        struct cmd_entry w = good;
+        w.usage = wrong[i];
+        if (usage_check(&w, "x") == 0) fail_msg("usage \"%s\" was not caught", wrong[i]);
+    }
+}
+
 static void test_redact(void **st)
 {
     char out[512];
@@ -244,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_parse),     cmocka_unit_test(test_accessors),
         cmocka_unit_test(test_run),       cmocka_unit_test(test_complete),
         cmocka_unit_test(test_redact),    cmocka_unit_test(test_help_complete),
+        cmocka_unit_test(test_usage_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

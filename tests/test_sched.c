@@ -225,9 +225,17 @@ static void test_solver_bad(void **state)
         "\"annealing_time_range\": [0, 2000], \"max_anneal_schedule_points\": 12}}",
         "{\"id\": \"x\", \"properties\": {\"h_range\": [-2, 2], \"j_range\": [-1, 1], \"qubits\": [0, 1], "
         "\"couplers\": [[0, 5]], \"annealing_time_range\": [1, 2000], \"max_anneal_schedule_points\": 12}}",
+        /* counts too large for the int / long they are stored in (found by fuzz_solver) */
+        "{\"id\": \"x\", \"properties\": {\"num_qubits\": 1500217998314891, \"h_range\": [-2, 2], "
+        "\"j_range\": [-1, 1], \"annealing_time_range\": [1, 2000], \"max_anneal_schedule_points\": 12}}",
+        "{\"id\": \"x\", \"properties\": {\"h_range\": [-2, 2], \"j_range\": [-1, 1], "
+        "\"annealing_time_range\": [1, 2000], \"max_anneal_schedule_points\": 1e300}}",
+        "{\"id\": \"x\", \"properties\": {\"h_range\": [-2, 2], \"j_range\": [-1, 1], \"num_reads_range\": [1, 1e300], "
+        "\"annealing_time_range\": [1, 2000], \"max_anneal_schedule_points\": 12}}",
     };
     const char *want[] = {"malformed JSON", "missing \"properties\"", "missing \"h_range\"", "min > max",
-                          "minimum must be > 0", "inactive qubit"};
+                          "minimum must be > 0", "inactive qubit", "\"num_qubits\": expected a whole number",
+                          "\"max_anneal_schedule_points\": expected a whole number", "\"num_reads_range\": expected counts"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         struct solver_props *sp = solver_parse_text(bad[i], strlen(bad[i]));
         assert_null(sp);
@@ -245,6 +253,57 @@ static void test_solver_bad(void **state)
     solver_free(sp);
 }
 
+/* Compositions of builders at the same s: a quench or a pause at a hold's s starts at the END of
+ * the hold.  Expected points are worked by hand from the definitions: forward 20 reaches s = 0.45
+ * at t = 9; the default limits allow slope 2 µs⁻¹ (min annealing time 0.5 µs), so a quench from
+ * 0.45 takes 0.55 / 2 = 0.275 µs, rounded up to the 0.01 µs grid: 0.28. */
+static void test_compositions(void **state)
+{
+    struct sched s;
+    sched_init(&s);
+    /* pause then quench: 0 → 0.45 in 9 µs, hold 50 µs, then the quench */
+    assert_int_equal(sched_forward(&s, 20), 0);
+    assert_int_equal(sched_pause(&s, 0.45, 50), 0);
+    assert_int_equal(sched_quench(&s, 0.45, 0, NULL), 0);
+    assert_int_equal(s.n, 4);
+    assert_true(s.pt[1].t == 9 && s.pt[1].s == 0.45);
+    assert_true(s.pt[2].t == 59 && s.pt[2].s == 0.45);
+    assert_true(fabs(s.pt[3].t - 59.28) < 1e-9 && s.pt[3].s == 1);
+    assert_true(fabs(sched_s_at(&s, 58.9) - 0.45) < 1e-12);   /* still holding just before */
+    assert_non_null(strstr(s.name, "pause 0.45 50 + quench 0.45"));
+    assert_int_equal(nviol(&s, NULL), 0);
+    /* a quench at an s reached mid-segment after the hold is unaffected: 0.45 → 1 over 59..70,
+     * s = 0.7 at 59 + 11 · 0.25 / 0.55 = 64 µs, then 0.3 / 2 = 0.15 µs to s = 1 */
+    assert_int_equal(sched_forward(&s, 20), 0);
+    assert_int_equal(sched_pause(&s, 0.45, 50), 0);
+    assert_int_equal(sched_quench(&s, 0.7, 0, NULL), 0);
+    assert_int_equal(s.n, 5);
+    assert_true(fabs(s.pt[3].t - 64) < 1e-9 && fabs(s.pt[3].s - 0.7) < 1e-12);
+    assert_true(fabs(s.pt[4].t - 64.15) < 1e-9);
+    /* reverse then pause at its target: the 10 µs hold becomes 40 µs (ramp 0.55 / 2 → 0.28) */
+    assert_int_equal(sched_reverse(&s, 0.45, 10, 0, NULL), 0);
+    assert_int_equal(sched_pause(&s, 0.45, 30), 0);
+    assert_int_equal(s.n, 4);
+    assert_true(fabs(s.pt[1].t - 0.28) < 1e-12 && s.pt[1].s == 0.45);
+    assert_true(fabs(s.pt[2].t - 40.28) < 1e-9 && s.pt[2].s == 0.45);
+    assert_true(fabs(s.pt[3].t - 40.56) < 1e-9 && s.pt[3].s == 1);
+    assert_true(s.initial_state && sched_is_reverse(&s));
+    assert_int_equal(nviol(&s, NULL), 0);
+    /* reverse without a hold, then pause at the target: a hold appears at the turning point */
+    assert_int_equal(sched_reverse(&s, 0.45, 0, 0, NULL), 0);
+    assert_int_equal(sched_pause(&s, 0.45, 30), 0);
+    assert_int_equal(s.n, 4);
+    assert_true(fabs(s.pt[2].t - 30.28) < 1e-9 && s.pt[2].s == 0.45);
+    assert_true(fabs(s.pt[3].t - 30.56) < 1e-9 && s.pt[3].s == 1);
+    /* reverse then pause on the way down (s = 0.7 first reached at 0.3 / 0.55 of the ramp) */
+    assert_int_equal(sched_reverse(&s, 0.45, 10, 0, NULL), 0);
+    assert_int_equal(sched_pause(&s, 0.7, 5), 0);
+    assert_int_equal(s.n, 6);
+    assert_true(fabs(s.pt[1].t - 0.28 * 0.3 / 0.55) < 1e-12 && fabs(s.pt[1].s - 0.7) < 1e-12);
+    assert_true(fabs(s.pt[2].t - (0.28 * 0.3 / 0.55 + 5)) < 1e-12);
+    assert_true(fabs(s.pt[5].t - 15.56) < 1e-9 && s.pt[5].s == 1);
+}
+
 static void test_builders(void **state)
 {
     struct sched s;
@@ -255,10 +314,10 @@ static void test_builders(void **state)
     assert_true(s.pt[1].t == 8 && s.pt[1].s == 0.4 && s.pt[2].t == 18 && s.pt[2].s == 0.4);
     assert_true(s.pt[3].t == 30 && s.pt[3].s == 1);
     assert_int_equal(nviol(&s, NULL), 0);
-    /* pausing again at an existing point's s only inserts one point */
+    /* pausing again at the hold's s lengthens the hold: no point is added */
     assert_int_equal(sched_pause(&s, 0.4, 2), 0);
-    assert_int_equal(s.n, 5);
-    assert_true(s.pt[2].t == 10 && s.pt[3].t == 20);
+    assert_int_equal(s.n, 4);
+    assert_true(s.pt[1].t == 8 && s.pt[2].t == 20 && s.pt[2].s == 0.4 && s.pt[3].t == 32);
     assert_int_equal(nviol(&s, NULL), 0);
     /* quench at the limit slope 2 µs⁻¹ from s = 0.7 */
     assert_int_equal(sched_quench(&s, 0.7, 0, NULL), 0);
@@ -440,6 +499,7 @@ int main(void)
         cmocka_unit_test(test_rules_real_solver),
         cmocka_unit_test(test_solver_bad),
         cmocka_unit_test(test_builders),
+        cmocka_unit_test(test_compositions),
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_presets),
         cmocka_unit_test(test_anneal_functions),

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "layout.h"
+#include "cmd.h"
 
 static void check_layout(int rows, int cols, int focus)
 {
@@ -95,6 +96,12 @@ static void test_names(void **state)
     assert_int_equal(layout_panel_lookup("l"), -2);        /* loss, latent, log: ambiguous */
     assert_int_equal(layout_panel_lookup("nosuch"), -2);
     assert_string_equal(layout_panel_name(PANEL_LATENT), "latent");
+    /* the panel ids follow the view command's list, so names and ids agree both ways */
+    for (int p = PANEL_LOSS; p <= PANEL_LOG; p++) {
+        assert_string_equal(layout_panel_name(p), cmd_view_panels[p]);
+        assert_int_equal(layout_panel_lookup(cmd_view_panels[p]), p);
+    }
+    assert_null(cmd_view_panels[PANEL_LOG + 1]);
 }
 
 int main(void)

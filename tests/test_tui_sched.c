@@ -1,5 +1,5 @@
 /* test_tui_sched.c — the schedule editor's key handling without a terminal: keys select and
- * move points and insert a pause through the schedule module, each change is validated at once
+ * move points and insert a pause as `schedule …` command lines, each change is validated at once
  * (the violated rule and the offending segment/point are what the panel paints red), edits are
  * refused while a job runs, and Esc leaves the editor.  Truth: the documented rules of
  * schedule.h (final s = 1, slope ≤ 1/min_annealing_time) and hand-computed point lists. */
@@ -14,6 +14,11 @@
 
 #include "tui_priv.h"
 #include "solver.h"
+
+static const char *last_log(const struct tui *t)
+{
+    return t->log_n ? t->log[(t->log_head + t->log_n - 1) % TUI_LOG_CAP].text : "";
+}
 
 static void test_editor(void **state)
 {
@@ -35,6 +40,7 @@ static void test_editor(void **state)
     assert_true(panel_sched_key(t, KEY_RIGHT));
     assert_int_equal(t->sched_sel, 1);
     assert_true(panel_sched_key(t, KEY_DOWN));
+    assert_int_equal(strncmp(last_log(t), "> schedule move 1 20 0.9", 24), 0);
     assert_float_equal(app.st.schedule->pt[1].s, 0.95, 1e-12);
     assert_float_equal(t->snap->sched.pt[1].s, 0.95, 1e-12);   /* the panel sees the edit */
     assert_true(t->sched_nviol > 0);
@@ -52,6 +58,8 @@ static void test_editor(void **state)
     assert_true(panel_sched_key(t, KEY_LEFT));
     assert_int_equal(t->sched_sel, 0);
     assert_true(panel_sched_key(t, 'p'));
+    /* every edit is a command line, logged as typed ones are */
+    assert_int_equal(strncmp(last_log(t), "> schedule pause 0.5 5", 22), 0);
     const struct sched *s = &t->snap->sched;
     assert_int_equal(s->n, 4);
     assert_float_equal(s->pt[1].t, 10, 1e-9);
@@ -90,8 +98,19 @@ static void test_editor(void **state)
     assert_true(panel_sched_key(t, 'x'));
     assert_non_null(strstr(t->msg, "none yet"));
 
+    /* a refused edit shows the command's own error */
+    app.st.schedule = sched_new();
+    assert_int_equal(sched_forward(app.st.schedule, 20), 0);
+    tui_refresh_snapshot(t);
+    t->sched_sel = 0;
+    assert_true(panel_sched_key(t, 'x'));
+    assert_non_null(strstr(t->msg, "schedule del: a schedule needs at least 2 points"));
+    assert_true(t->msg_error);
+
     tui_snapshot_free(t->snap);
     solver_free(t->sched_sp);
+    for (long i = 0; i < t->log_n; i++)
+        free(t->log[(t->log_head + i) % TUI_LOG_CAP].text);
     free(t);
     app_free(&app);
 }

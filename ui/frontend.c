@@ -2,6 +2,7 @@
  * prompt.  Curses-free: used by `qvae -c`, `qvae FILE.qv`, piped stdin and `qvae --plain`. */
 #include "frontend.h"
 #include "cmd.h"
+#include "rlglue.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -128,59 +129,19 @@ const char *frontend_history_path(void)
     return buf;
 }
 
-/* ---- readline completion from the command table ---- */
-
-static struct qv_app *rl_app;
-static char **rl_cands;
-static int rl_idx;
-
-static char *cand_gen(const char *text, int state)
-{
-    if (!rl_cands || !rl_cands[rl_idx]) return NULL;
-    return strdup(rl_cands[rl_idx++]);
-}
-
-static char **complete(const char *text, int start, int end)
-{
-    if (rl_cands) {
-        for (int i = 0; rl_cands[i]; i++) free(rl_cands[i]);
-        free(rl_cands);
-    }
-    rl_cands = cmd_complete_line(rl_app, rl_line_buffer, (size_t)start, text);
-    rl_idx = 0;
-    rl_attempted_completion_over = 1;
-    if (rl_cands && rl_cands[0] && !rl_cands[1] && rl_cands[0][strlen(rl_cands[0]) - 1] == '/')
-        rl_completion_suppress_append = 1;
-    return rl_completion_matches(text, cand_gen);
-}
-
 int repl_main(struct qv_app *app)
 {
-    rl_app = app;
-    rl_readline_name = "qvae";
-    rl_attempted_completion_function = complete;
-    qv_mkdirs(qv_state_dir());
-    if (read_history(frontend_history_path()) != 0) write_history(frontend_history_path());
+    rlglue_init(app);
     printf("qvae %s — type 'help' for commands, 'quit' to leave.\n", QV_VERSION);
-    int status = 0;
     char *line;
     while ((line = readline("qvae> "))) {
-        if (*line) {
-            char red[4096];
-            cmd_redact(line, red, sizeof red);
-            add_history(red);
-            append_history(1, frontend_history_path());
-            history_truncate_file(frontend_history_path(), 2000);
-        }
+        char red[4096];
+        rlglue_history_add(line, red, sizeof red);
         atomic_store(&app->cancel, 0);
         int rc = cmd_run_line(app, line, true);
         free(line);
         if (rc == CMD_QUIT) break;
-        status = rc ? 1 : 0;
     }
-    if (rl_cands) {
-        for (int i = 0; rl_cands[i]; i++) free(rl_cands[i]);
-        free(rl_cands);
-    }
-    return 0 * status;
+    rlglue_free();
+    return 0;   /* errors were shown; leaving the prompt is a normal end */
 }

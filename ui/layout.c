@@ -8,37 +8,31 @@
  *   command line
  * Focused: the focused panel takes the main area, with a log strip under it when there is room. */
 #include "layout.h"
+#include "cmd.h"
 
 #include <string.h>
-#include <strings.h>
 
-static const char *const panel_names[PANEL_N] = {
-    "status", "loss", "latent", "digits", "schedule", "log", "command",
-};
-
+/* Panel names are the view command's (cmd_view_panels: "overview", then the panels in the order
+ * of enum panel_id); status and command line are not views and have their own. */
 const char *layout_panel_name(int p)
 {
     if (p == PANEL_OVERVIEW)
-        return "overview";
-    return p >= 0 && p < PANEL_N ? panel_names[p] : "?";
+        return cmd_view_panels[0];
+    if (p == PANEL_STATUS)
+        return "status";
+    if (p == PANEL_CMD)
+        return "command";
+    return p > PANEL_STATUS && p < PANEL_CMD ? cmd_view_panels[p] : "?";
 }
 
 int layout_panel_lookup(const char *name)
 {
     if (!name || !*name)
         return -2;
-    if (!strcasecmp(name, "overview") || !strcasecmp(name, "all"))
+    if (!strcmp(name, "all"))
         return PANEL_OVERVIEW;
-    size_t n = strlen(name);
-    int hit = -2, count = 0;
-    for (int p = 0; p < PANEL_N; p++) {
-        if (!strcasecmp(name, panel_names[p]))
-            return p;
-        if (!strncasecmp(name, panel_names[p], n)) { hit = p; count++; }
-    }
-    if (count == 0 && !strncasecmp(name, "overview", n))
-        return PANEL_OVERVIEW;
-    return count == 1 ? hit : -2;
+    int i = qv_unique_prefix(name, qv_name_of_strv, cmd_view_panels, NULL, 0);
+    return i < 0 ? -2 : i == 0 ? PANEL_OVERVIEW : i;
 }
 
 void layout_min_size(enum panel_id p, int *h, int *w)

@@ -34,8 +34,8 @@ void layout_min_size(enum panel_id p, int *h, int *w);
 /* Compute the layout; focus = PANEL_OVERVIEW or a panel id (that panel gets the main area,
  * with a log strip below when there is room).  Returns 0, or -1 when too small. */
 int layout_compute(int rows, int cols, int focus, struct layout *lo);
-/* Panel name ("loss") and lookup by name or unique prefix; "overview"/"all" → PANEL_OVERVIEW.
- * layout_panel_lookup returns -2 when unknown. */
+/* Panel name ("loss") and lookup by name or unique prefix (the names of cmd_view_panels);
+ * "overview"/"all" → PANEL_OVERVIEW.  layout_panel_lookup returns -2 when unknown. */
 const char *layout_panel_name(int p);
 int layout_panel_lookup(const char *name);
 bool rect_visible(const struct rect *r);

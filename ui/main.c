@@ -57,7 +57,7 @@ int main(int argc, char **argv)
 
     bool keep_going = false, plain = false;
     int ncmd = 0, first_word = -1;
-    const char **cmds = calloc((size_t)argc + 1, sizeof(char *));
+    const char **cmds = qv_calloc((size_t)argc + 1, sizeof(char *));   /* aborts with a message */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (first_word >= 0) break;
@@ -115,9 +115,9 @@ int main(int argc, char **argv)
         status = 1;
     } else if (first_word >= 0) {
         /* the remaining words form one command; quote each so spaces survive */
-        size_t len = 1;
-        for (int i = first_word; i < argc; i++) len += strlen(argv[i]) * 2 + 3;
-        char *line = malloc(len);
+        size_t len = 1;   /* a quote becomes the 4 characters '\'' */
+        for (int i = first_word; i < argc; i++) len += strlen(argv[i]) * 4 + 3;
+        char *line = qv_malloc(len);
         size_t o = 0;
         for (int i = first_word; i < argc; i++) {
             line[o++] = '\'';

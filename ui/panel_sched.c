@@ -1,6 +1,7 @@
 /* panel_sched.c — the anneal-schedule editor: s(t) of app->st.schedule plotted with its points;
  * with the panel in edit mode (view schedule, F6) the keyboard selects and moves points and
- * inserts pause / quench / reverse segments through the schedule module's editing functions;
+ * inserts pause / quench / reverse segments, each key running a `schedule move|add|del|pause|…`
+ * command line, so the editor can do nothing a script cannot;
  * every change is validated live with sched_validate against the schedule's solver limits, the
  * offending segment is painted red and the rule shown in the status line.  The edited schedule
  * is the one the next sqa / qpu sample uses.  Edits are refused while a job runs (the job may be
@@ -11,6 +12,7 @@
 
 #include <curses.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +154,53 @@ void panel_sched_draw(struct tui *t, const struct rect *r)
 
 /* --- editing ----------------------------------------------------------------------------- */
 
+/* ---- editing: every key is a `schedule …` command line, run as if typed (the line goes to the
+ * log as a command; its table printout does not, so holding an arrow key does not flood the log;
+ * an error is kept in t->sched_err for the status line). */
+
+static void edit_sink(void *ud, enum qv_level level, const char *line)
+{
+    struct tui *t = ud;
+    if (level == QV_LOG_ERROR) snprintf(t->sched_err, sizeof t->sched_err, "%s", line);
+}
+
+static int edit_cmd(struct tui *t, const char *fmt, ...) QV_PRINTF(2, 3);
+static int edit_cmd(struct tui *t, const char *fmt, ...)
+{
+    char line[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    tui_log(t, QV_LOG_DEBUG, "> %s", line);
+    struct qv_sink saved = t->app->sink;
+    /* the caller refreshes the snapshot and redraws, so the command's "state changed" event
+     * is not needed */
+    t->app->sink = (struct qv_sink){.log = edit_sink, .event = NULL, .ud = t};
+    t->sched_err[0] = 0;
+    int rc = cmd_run_line(t->app, line, false);
+    t->app->sink = saved;
+    return rc ? -1 : 0;
+}
+
+/* Index of the point at (pt, ps) after an edit (the command keeps points in time order); def
+ * when it is not found. */
+static int point_at(const struct sched *s, double pt, double ps, int def)
+{
+    for (int k = 0; k < s->n; k++)
+        if (s->pt[k].t == pt && s->pt[k].s == ps) return k;
+    return def;
+}
+
+static int edit_move(struct tui *t, int i, double nt, double ns)
+{
+    const struct sched *s = t->app->st.schedule;
+    if (!s->n) return 0;
+    if (edit_cmd(t, "schedule move %d %.17g %.17g", i, nt, ns)) return -1;
+    t->sched_sel = point_at(s, nt, ns, i);
+    return 0;
+}
+
 bool panel_sched_key(struct tui *t, int key)
 {
     if (!t->sched_edit)
@@ -171,8 +220,10 @@ bool panel_sched_key(struct tui *t, int key)
     }
     if (!s) {
         if (key == 'f') {
-            if (cmd_run_line(t->app, "schedule forward 20", false) == 0)
+            if (edit_cmd(t, "schedule forward 20") == 0)
                 tui_refresh_snapshot(t);
+            else
+                tui_set_msg(t, true, "%s", t->sched_err);
         } else {
             tui_set_msg(t, true, "schedule: none yet \xe2\x80\x94 press f for a forward anneal");
         }
@@ -184,51 +235,44 @@ bool panel_sched_key(struct tui *t, int key)
     double T = sched_duration(s);
     double dt = T > 0 ? T / 50 : 1;
     if (dt < 0.1) dt = 0.1;
+    /* the s a pause / quench / reverse acts at: the selected point's, else the middle */
+    double sel_s = n && s->pt[i].s > 0 && s->pt[i].s < 1 ? s->pt[i].s : 0.5;
+    double hold = T > 0 ? fmax(1, T / 4) : 10;
     int rc = 0;
-    const struct solver_props *sp = limits(t, s);
     switch (key) {
-    case KEY_LEFT: case 'h': t->sched_sel = i > 0 ? i - 1 : 0; break;
-    case KEY_RIGHT: case 'l': t->sched_sel = i + 1 < n ? i + 1 : i; break;
+    case KEY_LEFT: case 'h': t->sched_sel = i > 0 ? i - 1 : 0; return true;
+    case KEY_RIGHT: case 'l': t->sched_sel = i + 1 < n ? i + 1 : i; return true;
     case KEY_UP: case 'k':
-        if (n && (rc = sched_move(s, i, s->pt[i].t, fmin(1, s->pt[i].s + 0.05))) >= 0) t->sched_sel = rc;
+        rc = edit_move(t, i, s->pt[i].t, fmin(1, s->pt[i].s + 0.05));
         break;
     case KEY_DOWN: case 'j':
-        if (n && (rc = sched_move(s, i, s->pt[i].t, fmax(0, s->pt[i].s - 0.05))) >= 0) t->sched_sel = rc;
+        rc = edit_move(t, i, s->pt[i].t, fmax(0, s->pt[i].s - 0.05));
         break;
     case '<': case ',': case KEY_SLEFT:
-        if (n && (rc = sched_move(s, i, fmax(0, s->pt[i].t - dt), s->pt[i].s)) >= 0) t->sched_sel = rc;
+        rc = edit_move(t, i, fmax(0, s->pt[i].t - dt), s->pt[i].s);
         break;
     case '>': case '.': case KEY_SRIGHT:
-        if (n && (rc = sched_move(s, i, s->pt[i].t + dt, s->pt[i].s)) >= 0) t->sched_sel = rc;
+        rc = edit_move(t, i, s->pt[i].t + dt, s->pt[i].s);
         break;
-    case 'a':
-        if (n && i + 1 < n)
-            rc = sched_add(s, (s->pt[i].t + s->pt[i + 1].t) / 2, (s->pt[i].s + s->pt[i + 1].s) / 2);
-        else if (n)
-            rc = sched_add(s, s->pt[i].t + (T > 0 ? T / 10 : 1), s->pt[i].s);
-        if (rc >= 0) t->sched_sel = rc;   /* sched_add returns where the point went */
+    case 'a': {
+        double nt = i + 1 < n ? (s->pt[i].t + s->pt[i + 1].t) / 2 : s->pt[i].t + (T > 0 ? T / 10 : 1);
+        double ns = i + 1 < n ? (s->pt[i].s + s->pt[i + 1].s) / 2 : s->pt[i].s;
+        if ((rc = edit_cmd(t, "schedule add %.17g %.17g", nt, ns)) == 0) t->sched_sel = point_at(s, nt, ns, i);
         break;
+    }
     case 'x': case KEY_DC: case KEY_BACKSPACE: case 127:
-        rc = sched_del(s, i);
+        rc = edit_cmd(t, "schedule del %d", i);
         break;
-    case 'p':
-        rc = sched_pause(s, n && s->pt[i].s > 0 && s->pt[i].s < 1 ? s->pt[i].s : 0.5, T > 0 ? fmax(1, T / 4) : 10);
-        break;
-    case 'q':
-        rc = sched_quench(s, n && s->pt[i].s > 0 && s->pt[i].s < 1 ? s->pt[i].s : 0.5, 0, sp);
-        break;
-    case 'r':
-        rc = sched_reverse(s, n && s->pt[i].s > 0 && s->pt[i].s < 1 ? s->pt[i].s : 0.5, T > 0 ? fmax(1, T / 4) : 10, 0, sp);
-        break;
-    case 'f':
-        rc = sched_forward(s, T > 0 ? T : 20);
-        break;
+    case 'p': rc = edit_cmd(t, "schedule pause %.17g %.17g", sel_s, hold); break;
+    case 'q': rc = edit_cmd(t, "schedule quench %.17g", sel_s); break;
+    case 'r': rc = edit_cmd(t, "schedule reverse %.17g %.17g", sel_s, hold); break;
+    case 'f': rc = edit_cmd(t, "schedule forward %.17g", T > 0 ? T : 20); break;
     default:
         return false;
     }
     tui_refresh_snapshot(t);   /* re-validates */
-    if (rc < 0)   /* editing functions return -1 on error (add/move return the new index) */
-        tui_set_msg(t, true, "schedule: %s", qv_errmsg());
+    if (rc < 0)   /* the command's own one-line error */
+        tui_set_msg(t, true, "%s", t->sched_err);
     else if (t->sched_nviol > 0)   /* the violated rule goes to the status line too */
         tui_set_msg(t, true, "schedule %s", t->sched_rule);
     else

@@ -158,6 +158,7 @@ struct tui {
     int sched_prev_focus;        /* focus to return to when the editor closes */
     int sched_sel;
     char sched_rule[256];        /* first violation message ("" = valid) */
+    char sched_err[256];         /* the last editor command's error line ("" = none) */
     int sched_bad_seg, sched_bad_pt;
     int sched_nviol;
     struct solver_props *sched_sp;   /* limits of sched.solver (NULL = solver_defaults()) */
@@ -200,6 +201,23 @@ void panel_sched_validate(struct tui *t);
 void tui_log(struct tui *t, enum qv_level level, const char *fmt, ...) QV_PRINTF(3, 4);
 void tui_set_msg(struct tui *t, bool error, const char *fmt, ...) QV_PRINTF(3, 4);
 void tui_refresh_snapshot(struct tui *t);
+/* Run a command line as typed (on the worker when it is long); ask the main loop to end. */
+void tui_dispatch(struct tui *t, const char *line);
+void tui_request_quit(struct tui *t);
+/* The screen (tui_screen.c): everything, or only the command line (after each key). */
+void tui_draw(struct tui *t);
+void tui_draw_cmdline(struct tui *t);
+/* Keys (tui_keys.c): one key from curses; the keys part of the help overlay, line by line. */
+void tui_handle_key(struct tui *t, int ch);
+void tui_key_help(void (*emit)(void *ud, const char *text), void *ud);
+/* Readline as the line editor (tui_rl.c).  Bytes fed are read by readline on the next pump. */
+void tui_rl_install(struct tui *t);
+void tui_rl_remove(struct tui *t);
+void tui_rl_feed(const char *bytes, int n);
+void tui_rl_pump(void);
+bool tui_rl_line_empty(void);
+void tui_rl_reset_line(struct tui *t);   /* abandon the line and any readline mode */
+void tui_free_compl(struct tui *t);      /* the completion list shown above the line */
 /* Metric history (tui_state.c). */
 void tui_metrics_add(struct tui_metrics *m, const struct qv_metrics *x);
 void tui_metrics_free(struct tui_metrics *m);

@@ -101,6 +101,18 @@ void tui_metrics_free(struct tui_metrics *m)
 
 /* --- view settings ----------------------------------------------------------------------- */
 
+/* `view --toggle X`: flip one loss-panel setting (the F9–F12 keys) */
+static void toggle(struct tui *t, const char *what)
+{
+    if (!strcmp(what, "log")) t->lopt.logy = !t->lopt.logy;
+    else if (!strcmp(what, "ema")) t->lopt.ema = t->lopt.ema > 0 ? 0 : 0.9;
+    else if (!strcmp(what, "window")) t->lopt.window = t->lopt.window ? 0 : (t->lopt.x_epoch ? 2 : 500);
+    else if (!strcmp(what, "x")) {
+        t->lopt.x_epoch = !t->lopt.x_epoch;
+        t->lopt.window = 0;   /* a step window means nothing in epochs */
+    }
+}
+
 void tui_apply_view_opts(struct tui *t, const char *opts)
 {
     if (!opts)
@@ -120,5 +132,6 @@ void tui_apply_view_opts(struct tui *t, const char *opts)
         else if (!strcmp(k, "x")) t->lopt.x_epoch = !strcmp(v, "epoch");
         else if (!strcmp(k, "mean")) t->lat_show_mean = atoi(v) != 0;
         else if (!strcmp(k, "edit")) t->sched_edit = atoi(v) != 0;
+        else if (!strcmp(k, "toggle")) toggle(t, v);
     }
 }
