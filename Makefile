@@ -1,7 +1,8 @@
 # qvae — plain GNU Makefile.  Two commands are all a newcomer needs:
 #   make run    install what is missing, build, start the workbench on the embedded MNIST digits
 #   make test   install what is missing, build (with ASan/UBSan), run every test
-# Other targets: make all (release build), make bench, make fuzz, make clean.
+# Other targets: make all (release build), make bench, make fuzz, make clean,
+#   make lint (structure checks: scripts/lint.py).
 
 CC      ?= cc
 BUILD   ?= build
@@ -36,7 +37,7 @@ SAN_UI  := $(UI_SRC:ui/%.c=$(BUILD)/san/ui/%.o)
 TEST_BIN := $(TESTS:tests/%.c=$(BUILD)/san/tests/%)
 BENCH_BIN := $(BENCHES:bench/%.c=$(BUILD)/rel/bench/%)
 
-.PHONY: all run test check bench fuzz deps deps-test deps-bench deps-fuzz clean san
+.PHONY: all run test check bench fuzz deps deps-test deps-bench deps-fuzz clean san lint
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/rel/qvae
@@ -51,7 +52,7 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	./$(BUILD)/rel/qvae $(ARGS)
 
-test: deps-test
+test: deps-test lint
 	@$(MAKE) --no-print-directory $(BUILD)/rel/qvae $(BUILD)/san/qvae $(TEST_BIN)
 	@BUILD=$(BUILD) tests/run.sh
 
@@ -60,6 +61,9 @@ check: test
 bench: deps-bench
 	@$(MAKE) --no-print-directory $(BUILD)/rel/qvae $(BENCH_BIN)
 	@BUILD=$(BUILD) bench/run.sh
+
+lint:
+	@scripts/lint.py
 
 fuzz: deps-fuzz
 	@fuzz/run.sh

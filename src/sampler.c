@@ -1,7 +1,6 @@
 /* sampler.c — the sampler registry, the `samples` batch type, the generic sampler object
  * (create / set options / sample / free) and the log Z dispatcher bm_logz (exact, pa, ais). */
 #include "sampler.h"
-#include "samp_kernel.h"
 #include "qv.h"
 
 #include <math.h>
@@ -12,6 +11,10 @@ extern const struct sampler_vtab samp_exact_vtab, samp_gibbs_vtab, samp_sa_vtab,
     samp_pa_vtab, samp_ais_vtab;
 extern const struct sampler_vtab samp_sqa_vtab;
 extern const struct sampler_vtab samp_qpu_vtab;
+/* Population annealing / AIS estimate of log Z (samp_pa.c).  Declared here as well as in
+ * samp_kernel.h: the interface must not include the kernels, which include the interface. */
+int samp_pa_logz(const struct bm *bm, double beta, const struct logz_opts *o,
+                 struct logz_result *r, bool resample);
 
 const struct sampler_vtab *const sampler_registry[] = {
     &samp_gibbs_vtab,
