@@ -13,6 +13,7 @@
 #include "qv.h"
 #include <stdatomic.h>
 #include <limits.h>
+#include <pthread.h>
 
 struct cJSON;
 struct qv_app;
@@ -99,12 +100,32 @@ struct qv_app {
     struct sapi_client *sapi;      /* QPU connection (not part of a session: holds a token) */
     struct emu_server *emu;        /* emulator started by `qpu emulate` */
     void *ui;                      /* front end private data */
+    /* The state lock (see app_job_begin).  job_owner is valid while job_active. */
+    pthread_mutex_t st_lock;
+    pthread_t job_owner;
+    atomic_bool job_active;
+    atomic_int st_waiting;         /* threads waiting in app_state_lock */
+    atomic_bool st_reclaim;        /* the job is taking the lock back after a yield */
 };
 
 void app_init(struct qv_app *app);
 void app_free(struct qv_app *app);
 /* Free only the session-carried state (app->st) and reset it to defaults. */
 void app_state_free(struct qv_app *app, struct qv_state *st);
+
+/* The state lock: how a front end lets a few commands (CMD_WHILEJOB) run on its own thread
+ * while a long job runs on a worker against the same app->st.
+ *
+ * The worker holds the lock for its whole job (app_job_begin … app_job_end) and lets it go
+ * only at its safe points — qv_cancelled, qv_wait_if_paused, qv_emit, qv_progress — where
+ * every pointer in app->st is valid and no command is half done.  Another thread that wants
+ * to read or change app->st takes the lock with app_state_lock, which makes the worker yield at
+ * its next safe point; it fails after `timeout` seconds with "the running job is busy" when the
+ * worker reaches none (a long wait on the network).  Without a job both are uncontended. */
+void app_job_begin(struct qv_app *app);
+void app_job_end(struct qv_app *app);
+int  app_state_lock(struct qv_app *app, double timeout);
+void app_state_unlock(struct qv_app *app);
 
 /* Output.  qv_error() prefixes "error: " only in the sink's rendering (level ERROR); it
  * returns -1 so handlers can `return qv_error(app, …)`.  qv_fail() reports qv_errmsg(). */

@@ -116,7 +116,7 @@ const struct cmd_entry cmd_view_entry = {
             "F6 schedule editor, F7 log; F9 log/linear y, F10 EMA, F11 recent window, F12 step/epoch.\n"
             "In scripts and `qvae -c` the command is accepted and does nothing.",
     .min_pos = 0, .max_pos = 1, .opts = view_opts, .complete = CMD_COMPLETE_WORDS,
-    .words = "overview|loss|latent|digits|schedule|log", .run = run_view, .flags = CMD_WHILEJOB,
+    .words = "overview|loss|latent|digits|schedule|log", .run = run_view, .flags = CMD_WHILEJOB | CMD_NOSTATE,
 };
 
 /* --- tour -------------------------------------------------------------------------------- */
