@@ -1,9 +1,7 @@
-/* app.c — workbench state lifetime, the output sink, and the module registry. */
+/* app.c — workbench state lifetime, the state lock, and the output sink.  The modules that put
+ * objects into the state are listed by the front end (modules.c), not known here. */
 #include "app.h"
-#include "emu.h"
-#include "sapi.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
 #include <sched.h>
@@ -11,41 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* The "core" module carries the master seed. */
-static int core_save(struct qv_app *app, const struct qv_state *st, cJSON *sec, struct sess_io *io)
-{
-    char buf[32];
-    snprintf(buf, sizeof buf, "%llu", (unsigned long long)st->seed);
-    cJSON_AddStringToObject(sec, "seed", buf);   /* string: JSON numbers lose 64-bit precision */
-    return 0;
-}
-
-static int core_load(struct qv_app *app, struct qv_state *st, const cJSON *sec, struct sess_io *io)
-{
-    const cJSON *s = cJSON_GetObjectItemCaseSensitive(sec, "seed");
-    if (!cJSON_IsString(s)) return qv_seterr("core: missing seed");
-    st->seed = strtoull(s->valuestring, NULL, 10);
-    return 0;
-}
-
-static const struct qv_module core_module = {"core", core_save, core_load, NULL};
-
-extern const struct qv_module prior_module;
-extern const struct qv_module sampler_module;
-extern const struct qv_module data_module;
-extern const struct qv_module dvae_module, trainer_module;
-extern const struct qv_module schedule_module;
-/* Load order matters: data before model, prior before sampler and model. */
-const struct qv_module *const qv_modules[] = {
-    &core_module,
-    &data_module,
-    &prior_module,
-    &sampler_module,
-    &schedule_module,
-    &dvae_module, &trainer_module,   /* model, then its optimiser state */
-    NULL,
-};
 
 static void default_log(void *ud, enum qv_level level, const char *line)
 {
@@ -63,9 +26,10 @@ static void state_defaults(struct qv_state *st)
     st->seed = 1;
 }
 
-void app_init(struct qv_app *app)
+void app_init(struct qv_app *app, const struct qv_registry *reg)
 {
     memset(app, 0, sizeof *app);
+    app->reg = reg;
     state_defaults(&app->st);
     app->sink.log = default_log;
     snprintf(app->session_name, sizeof app->session_name, "scratch");
@@ -83,20 +47,18 @@ void app_init(struct qv_app *app)
 void app_state_free(struct qv_app *app, struct qv_state *st)
 {
     /* Free in reverse load order: dependants before what they depend on. */
+    const struct qv_module *const *m = app->reg ? app->reg->modules : NULL;
     int n = 0;
-    while (qv_modules[n]) n++;
+    while (m && m[n]) n++;
     for (int i = n - 1; i >= 0; i--)
-        if (qv_modules[i]->free) qv_modules[i]->free(st);
+        if (m[i]->free) m[i]->free(st);
     state_defaults(st);
 }
 
 void app_free(struct qv_app *app)
 {
     app_state_free(app, &app->st);
-    sapi_client_free(app->sapi);   /* QPU connection and emulator (qpu module, not in sessions) */
-    app->sapi = NULL;
-    emu_stop(app->emu);
-    app->emu = NULL;
+    if (app->reg && app->reg->teardown) app->reg->teardown(app);   /* outside sessions */
     pthread_mutex_destroy(&app->st_lock);
 }
 

@@ -1,6 +1,6 @@
 /* app.h — the workbench state that commands act on, the output sink through which the engine
- * talks to whichever front end runs it (batch printer or TUI), and the module registry that
- * gives sessions, reset and teardown one place each.
+ * talks to whichever front end runs it (batch printer or TUI), and the module interface that
+ * gives sessions, reset and teardown one place each (the list itself: modules.c).
  *
  * Ownership: struct qv_app owns every object reachable from app->st; each module frees what it
  * put there in its .free hook.  Front ends own the sink.  The engine never draws: it calls
@@ -80,6 +80,7 @@ struct qv_state {
     struct dataset *data;          /* data module */
     struct bm *prior;              /* prior module: Boltzmann machine (NULL for bernoulli) */
     int prior_bernoulli_n;         /* >0 when the prior is a factorised Bernoulli of n units */
+#define QV_PRIOR_BERNOULLI_MAX (1 << 24)
     char prior_desc[128];          /* "chimera 6 6 4", "bernoulli 288", … (for sessions/status) */
     struct sampler *sampler;       /* sampler module (current sampler with its options/chains) */
     struct dvae *model;            /* dvae module */
@@ -100,6 +101,7 @@ struct qv_app {
     struct sapi_client *sapi;      /* QPU connection (not part of a session: holds a token) */
     struct emu_server *emu;        /* emulator started by `qpu emulate` */
     void *ui;                      /* front end private data */
+    const struct qv_registry *reg; /* modules whose hooks free the state (app_init; not owned) */
     /* The state lock (see app_job_begin).  job_owner is valid while job_active. */
     pthread_mutex_t st_lock;
     pthread_t job_owner;
@@ -108,7 +110,9 @@ struct qv_app {
     atomic_bool st_reclaim;        /* the job is taking the lock back after a yield */
 };
 
-void app_init(struct qv_app *app);
+/* reg: the modules whose hooks free the state, and the teardown (&qv_workbench for the
+ * workbench; NULL for none).  Not owned. */
+void app_init(struct qv_app *app, const struct qv_registry *reg);
 void app_free(struct qv_app *app);
 /* Free only the session-carried state (app->st) and reset it to defaults. */
 void app_state_free(struct qv_app *app, struct qv_state *st);
@@ -150,6 +154,14 @@ struct qv_module {
     int  (*load)(struct qv_app *app, struct qv_state *st, const struct cJSON *sec, struct sess_io *io);
     void (*free)(struct qv_state *st);
 };
-extern const struct qv_module *const qv_modules[];   /* NULL-terminated, in load order */
+/* A front end's set of modules, and the release of what lives in app outside sessions
+ * (connections, servers; may be NULL) at app_free. */
+struct qv_registry {
+    const struct qv_module *const *modules;   /* NULL-terminated, in load order */
+    void (*teardown)(struct qv_app *app);
+};
+/* The workbench's (modules.c). */
+extern const struct qv_module *const qv_modules[];
+extern const struct qv_registry qv_workbench;
 
 #endif

@@ -14,37 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The sampler's seed derives from the master seed at creation ("SAMP" mixed in). */
-static uint64_t sampler_seed(const struct qv_app *app)
-{
-    return app->st.seed ^ 0x53414D5000000000ull;
-}
-
-struct sampler *sampler_current(struct qv_app *app)
-{
-    if (!app->st.sampler) app->st.sampler = sampler_new("gibbs", sampler_seed(app));
-    return app->st.sampler;
-}
-
 static void state_changed(struct qv_app *app)
 {
     struct qv_event ev = {.kind = QV_EV_STATE};
     qv_emit(app, &ev);
-}
-
-/* Apply "k=v k=v …" (a describe() string) to s. */
-static int apply_desc(struct sampler *s, const char *desc)
-{
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s", desc);
-    char *save = NULL;
-    for (char *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-        char *eq = strchr(tok, '=');
-        if (!eq) continue;   /* "(no options…)" */
-        *eq = 0;
-        if (sampler_set(s, tok, eq + 1)) return -1;
-    }
-    return 0;
 }
 
 /* A fresh sampler of the same kind and options as s (no chains), seeded with seed. */
@@ -54,7 +27,7 @@ static struct sampler *sampler_copy_config(const struct sampler *s, uint64_t see
     if (!c) return NULL;
     char desc[1024];
     s->vt->describe(s->impl, desc, sizeof desc);
-    if (apply_desc(c, desc)) {
+    if (sampler_set_desc(c, desc)) {
         sampler_free(c);
         return NULL;
     }
@@ -100,7 +73,7 @@ static const struct cmd_opt use_opts[] = {
 
 static int run_use(struct qv_app *app, const struct cmd_args *a)
 {
-    struct sampler *s = sampler_new(a->pos[0], sampler_seed(app));
+    struct sampler *s = sampler_new(a->pos[0], sampler_seed(app->st.seed));
     if (!s) return qv_error(app, "sampler use: %s", qv_errmsg());
     for (int i = 0; i < a->nopt; i++)
         if (sampler_set(s, a->opt[i].opt->name, a->opt[i].val)) {
@@ -459,57 +432,3 @@ const struct cmd_entry cmd_sample_entry = {
             "with --png, written as a PNG grid.",
     .min_pos = 1, .max_pos = 1, .opts = sample_opts, .run = cmd_sample_run, .flags = CMD_LONG,
 };
-
-/* ---------------------------------------------------------------- session module */
-
-static int sampler_mod_save(struct qv_app *app, const struct qv_state *st, cJSON *sec,
-                            struct sess_io *io)
-{
-    const struct sampler *s = st->sampler;
-    if (!s) return 0;
-    char desc[1024], seed[32];
-    s->vt->describe(s->impl, desc, sizeof desc);
-    snprintf(seed, sizeof seed, "%llu", (unsigned long long)s->seed);
-    cJSON_AddStringToObject(sec, "name", s->vt->name);
-    cJSON_AddStringToObject(sec, "options", desc);
-    cJSON_AddStringToObject(sec, "seed", seed);
-    if (s->vt->save) {
-        cJSON *state = cJSON_AddObjectToObject(sec, "state");
-        if (!state || s->vt->save(s->impl, state, io)) return -1;
-    }
-    return 0;
-}
-
-static int sampler_mod_load(struct qv_app *app, struct qv_state *st, const cJSON *sec,
-                            struct sess_io *io)
-{
-    const cJSON *jn = cJSON_GetObjectItemCaseSensitive(sec, "name");
-    if (!jn) return 0;   /* no sampler in this session */
-    const cJSON *jo = cJSON_GetObjectItemCaseSensitive(sec, "options");
-    const cJSON *js = cJSON_GetObjectItemCaseSensitive(sec, "seed");
-    if (!cJSON_IsString(jn) || !cJSON_IsString(jo) || !cJSON_IsString(js))
-        return qv_seterr("sampler: malformed session section");
-    struct sampler *s = sampler_new(jn->valuestring, strtoull(js->valuestring, NULL, 10));
-    if (!s) return -1;
-    if (apply_desc(s, jo->valuestring)) {
-        sampler_free(s);
-        return qv_preferr("sampler (session)");
-    }
-    const cJSON *state = cJSON_GetObjectItemCaseSensitive(sec, "state");
-    if (state && s->vt->load && s->vt->load(s->impl, state, io)) {
-        sampler_free(s);
-        return -1;
-    }
-    sampler_free(st->sampler);
-    st->sampler = s;
-    return 0;
-}
-
-static void sampler_mod_free(struct qv_state *st)
-{
-    sampler_free(st->sampler);
-    st->sampler = NULL;
-}
-
-const struct qv_module sampler_module = {"sampler", sampler_mod_save, sampler_mod_load,
-                                         sampler_mod_free};

@@ -159,6 +159,20 @@ int sampler_set(struct sampler *s, const char *key, const char *val)
     return s->vt->set(s->impl, key, val);
 }
 
+int sampler_set_desc(struct sampler *s, const char *desc)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", desc);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        char *eq = strchr(tok, '=');
+        if (!eq) continue;   /* "(no options…)" */
+        *eq = 0;
+        if (sampler_set(s, tok, eq + 1)) return -1;
+    }
+    return 0;
+}
+
 int sampler_sample(struct sampler *s, const struct bm *bm, double beta, long count,
                    const struct sample_ctx *ctx, struct samples *out)
 {

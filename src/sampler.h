@@ -74,6 +74,9 @@ const struct sampler_vtab *sampler_lookup(const char *name);
 struct sampler *sampler_new(const char *name, uint64_t seed);  /* NULL + error if unknown */
 void sampler_free(struct sampler *s);
 int  sampler_set(struct sampler *s, const char *key, const char *val);
+/* Apply "key=value key=value …" (describe() text, as sessions store it); -1 at the first bad
+ * pair, which may leave earlier pairs applied. */
+int  sampler_set_desc(struct sampler *s, const char *desc);
 int  sampler_sample(struct sampler *s, const struct bm *bm, double beta, long count,
                     const struct sample_ctx *ctx, struct samples *out);
 
@@ -97,12 +100,16 @@ struct logz_result {
 int bm_logz(const struct bm *bm, double beta, const char *method, const struct logz_opts *o,
             struct logz_result *r);
 
-/* --- added by the sampler module (cmd_sampler.c) --- */
+/* --- the sampler module of the workbench state (sampler_sess.c) --- */
 struct qv_app;
 struct cmd_args;
-/* The current sampler app->st.sampler, created as the default (gibbs, seeded from the master
- * seed) on first use.  NULL only on error. */
+/* The seed of a sampler created by the workbench, from the master seed (`seed N`): the default
+ * sampler and `sampler use` both use it, so results never depend on which command made it. */
+uint64_t sampler_seed(uint64_t master);
+/* The current sampler app->st.sampler, created as the default (gibbs, sampler_seed) on first
+ * use — the one creation path.  NULL only on error. */
 struct sampler *sampler_current(struct qv_app *app);
+/* (cmd_sampler.c) */
 /* The `sample N [--beta B]` handler: one function, meant to be extended (decode digits). */
 int cmd_sample_run(struct qv_app *app, const struct cmd_args *a);
 

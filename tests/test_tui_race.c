@@ -66,7 +66,7 @@ static void setup_app(struct qv_app *app, struct tally *ty)
 {
     memset(ty, 0, sizeof *ty);
     pthread_mutex_init(&ty->mu, NULL);
-    app_init(app);
+    app_init(app, &qv_workbench);
     app->sink.log = tally_log;
     app->sink.event = tally_event;
     app->sink.ud = ty;
