@@ -238,24 +238,6 @@ out:
     return rc;
 }
 
-static struct sapi_client *client_for(const struct sample_ctx *ctx)
-{
-    struct qv_app *app = ctx ? ctx->app : NULL;
-    if (app && app->sapi) return app->sapi;
-    if (!app) { qv_seterr("qpu: not connected (no application context)"); return NULL; }
-    struct sapi_config cfg;
-    if (dwconf_load(&cfg, NULL, NULL)) return NULL;
-    app->sapi = sapi_client_new(&cfg);
-    memset(cfg.token, 0, sizeof cfg.token);
-    return app->sapi;
-}
-
-static void client_log(void *ud, const char *line)
-{
-    struct qv_app *app = ud;
-    if (app) qv_warn(app, "%s", line);
-}
-
 /* ---------------------------------------------------------------- sample */
 
 static int qpu_sample(void *impl, const struct bm *bm, double beta, long count,
@@ -264,9 +246,8 @@ static int qpu_sample(void *impl, const struct bm *bm, double beta, long count,
     struct qpu *q = impl;
     double t0 = qv_now();
     if (count < 1) return qv_seterr("sampler qpu: count must be positive");
-    struct sapi_client *c = client_for(ctx);
-    if (!c) return -1;
-    if (ctx && ctx->app) sapi_client_set_log(c, client_log, ctx->app);
+    struct sapi_client *c = ctx ? ctx->client : NULL;   /* sampler_sample checked it */
+    if (!c) return qv_seterr("sampler qpu: not connected");
     const struct solver_props *sp = q->solver[0] ? sapi_solver(c, q->solver) : sapi_current_solver(c);
     if (!sp) return -1;
 
@@ -325,9 +306,8 @@ static int qpu_sample(void *impl, const struct bm *bm, double beta, long count,
     free(h); free(J);
 
     /* parameters */
-    /* the caller's schedule, else the workbench's current one (`schedule …`) */
+    /* the caller's schedule (sampler_sample fills in the workbench's current one) */
     const struct sched *sc = ctx ? ctx->schedule : NULL;
-    if (!sc && ctx && ctx->app) sc = ctx->app->st.schedule;
     bool reverse = sc && sc->n >= 2 && sched_is_reverse(sc);
     long per_job_max = q->max_reads > 0 ? q->max_reads : sp->num_reads_range[1];
     double anneal_t = sc && sc->n >= 2 ? sched_duration(sc) : q->annealing_time > 0 ? q->annealing_time : sp->default_annealing_time;
@@ -375,7 +355,7 @@ static int qpu_sample(void *impl, const struct bm *bm, double beta, long count,
     /* the caller's cancel flag (train stop, Ctrl-C) aborts the wait and cancels the problems */
     sapi_client_set_cancel(c, ctx ? ctx->cancel : NULL);
     if (sapi_sample(c, jobs, njobs, ans)) {
-        sapi_client_set_cancel(c, ctx && ctx->app ? &ctx->app->cancel : NULL);
+        sapi_client_set_cancel(c, NULL);   /* never keep the caller's flag */
         goto out;
     }
 
@@ -457,7 +437,7 @@ static int qpu_sample(void *impl, const struct bm *bm, double beta, long count,
     }
     rc = 0;
 out_ans:
-    sapi_client_set_cancel(c, ctx && ctx->app ? &ctx->app->cancel : NULL);   /* never keep the caller's flag */
+    sapi_client_set_cancel(c, NULL);   /* never keep the caller's flag */
     for (int k = 0; k < njobs; k++) sapi_answer_free(&ans[k]);
 out:
     for (int k = 0; k < njobs; k++) cJSON_Delete(params[k]);
@@ -517,6 +497,7 @@ const struct sampler_vtab samp_qpu_vtab = {
     .destroy = qpu_destroy,
     .save = qpu_save,
     .load = qpu_load,
+    .needs_client = true,
 };
 
 /* ---------------------------------------------------------------- --fit-solver */

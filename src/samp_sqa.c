@@ -651,9 +651,8 @@ static int sqa_sample(void *impl, const struct bm *bm, double beta, long count,
     if (count <= 0) return qv_seterr("sampler sqa: count must be positive");
     if (bm_check_finite(bm)) return -1;
     struct sched defs;
-    /* The schedule in force: the one passed, else the workbench's current schedule. */
+    /* The schedule in force: the one passed (sampler_sample fills in the workbench's). */
     const struct sched *s = ctx ? ctx->schedule : NULL;
-    if (!s && ctx && ctx->app) s = ctx->app->st.schedule;
     if (!s || s->n < 2) {
         sched_init(&defs);
         if (sched_forward(&defs, q->anneal_time) < 0) return -1;

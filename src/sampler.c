@@ -182,10 +182,15 @@ int sampler_sample(struct sampler *s, const struct bm *bm, double beta, long cou
         return qv_seterr("sample: beta must be a finite number >= 0, got %g", beta);
     if (count <= 0) return qv_seterr("sample: the number of samples must be positive, got %ld", count);
     if (bm_check_finite(bm)) return -1;
+    struct sample_ctx c = {0};
+    if (ctx) c = *ctx;
+    if (c.app && sampler_ctx_fill(c.app, s, &c)) return -1;
+    if (s->vt->needs_client && !c.client)
+        return qv_seterr("sampler %s: not connected (`qpu config` or `qpu emulate`)", s->vt->name);
     double t0 = qv_now();
     out->info[0] = 0;
     out->beta_eff = NAN;
-    int rc = s->vt->sample(s->impl, bm, beta, count, ctx, out);
+    int rc = s->vt->sample(s->impl, bm, beta, count, &c, out);
     if (rc) return rc;
     out->seconds = qv_now() - t0;
     return 0;

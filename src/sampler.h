@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 
 struct sched;
+struct sapi_client;
 struct cJSON;
 struct sess_io;
 
@@ -33,6 +34,9 @@ void samples_free(struct samples *s);
 /* Fill s->energy[k] = E(z_k) under bm (every sampler does this before returning). */
 void samples_energies(const struct bm *bm, struct samples *s);
 
+/* What a sample() call may use besides the problem.  Samplers read only these fields; when a
+ * caller gives `app`, sampler_sample fills what it left NULL from the workbench (the current
+ * schedule, the qpu module's connection, app->cancel) before the sampler sees the context. */
 struct sample_ctx {
     void (*progress)(void *ud, double done, double total);   /* may be NULL */
     void *ud;
@@ -40,7 +44,9 @@ struct sample_ctx {
     int threads;                  /* 0 = default (both cores where it pays) */
     const struct sched *schedule; /* anneal schedule for sqa/qpu (NULL = their default) */
     const uint8_t *initial;       /* reverse anneal initial states [count × n] or NULL */
-    struct qv_app *app;           /* for log lines/events; may be NULL (tests) */
+    struct sapi_client *client;   /* samplers with needs_client: the SAPI connection (not owned) */
+    struct qv_app *app;           /* output channel only (qv_printf/qv_emit: log lines, β_eff
+                                     events); samplers never read its state.  May be NULL */
 };
 
 struct sampler_vtab {
@@ -60,6 +66,7 @@ struct sampler_vtab {
     /* Optional persistence of chains/estimates in sessions (NULL = nothing to save). */
     int  (*save)(void *impl, struct cJSON *sec, struct sess_io *io);
     int  (*load)(void *impl, const struct cJSON *sec, struct sess_io *io);
+    bool needs_client;            /* sample() needs ctx->client (a SAPI connection) */
 };
 
 struct sampler {
@@ -109,6 +116,10 @@ uint64_t sampler_seed(uint64_t master);
 /* The current sampler app->st.sampler, created as the default (gibbs, sampler_seed) on first
  * use — the one creation path.  NULL only on error. */
 struct sampler *sampler_current(struct qv_app *app);
+/* Fill what ctx left NULL from the workbench: schedule = app->st.schedule, cancel =
+ * &app->cancel, and for a sampler that needs_client the qpu module's connection (qpu_client).
+ * -1 with error when that connection cannot be made. */
+int sampler_ctx_fill(struct qv_app *app, const struct sampler *s, struct sample_ctx *ctx);
 /* (cmd_sampler.c) */
 /* The `sample N [--beta B]` handler: one function, meant to be extended (decode digits). */
 int cmd_sample_run(struct qv_app *app, const struct cmd_args *a);

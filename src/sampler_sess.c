@@ -2,6 +2,7 @@
  * app->st.sampler, created as the default on first use, and its session section (name, options
  * as describe() text, seed, and the sampler's own persistent state: chains, β_eff). */
 #include "app.h"
+#include "qpu_conn.h"
 #include "sampler.h"
 #include "session.h"
 
@@ -19,6 +20,15 @@ struct sampler *sampler_current(struct qv_app *app)
 {
     if (!app->st.sampler) app->st.sampler = sampler_new("gibbs", sampler_seed(app->st.seed));
     return app->st.sampler;
+}
+
+int sampler_ctx_fill(struct qv_app *app, const struct sampler *s, struct sample_ctx *ctx)
+{
+    if (!ctx->schedule) ctx->schedule = app->st.schedule;
+    if (!ctx->cancel) ctx->cancel = &app->cancel;
+    if (s->vt->needs_client && !ctx->client && !(ctx->client = qpu_client(app)))
+        return qv_preferr("sampler %s", s->vt->name);
+    return 0;
 }
 
 static int sampler_mod_save(struct qv_app *app, const struct qv_state *st, cJSON *sec,
