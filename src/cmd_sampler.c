@@ -20,20 +20,6 @@ static void state_changed(struct qv_app *app)
     qv_emit(app, &ev);
 }
 
-/* A fresh sampler of the same kind and options as s (no chains), seeded with seed. */
-static struct sampler *sampler_copy_config(const struct sampler *s, uint64_t seed)
-{
-    struct sampler *c = sampler_new(s->vt->name, seed);
-    if (!c) return NULL;
-    char desc[1024];
-    s->vt->describe(s->impl, desc, sizeof desc);
-    if (sampler_set_desc(c, desc)) {
-        sampler_free(c);
-        return NULL;
-    }
-    return c;
-}
-
 static void print_info(struct qv_app *app, const struct sampler *s)
 {
     char desc[1024];
@@ -46,30 +32,41 @@ static void print_info(struct qv_app *app, const struct sampler *s)
 
 /* ---------------------------------------------------------------- sampler use / set */
 
-/* Every option any registered sampler accepts (the parser needs them declared); the sampler
- * itself then rejects keys it does not know, naming the ones it accepts.  Samplers added to the
- * registry add their keys here. */
-static const struct cmd_opt use_opts[] = {
-    {"chains", CMD_OPT_STR, "gibbs: persistent chains"},
-    {"sweeps", CMD_OPT_STR, "sweeps (per call, per read or per β step)"},
-    {"thin", CMD_OPT_STR, "gibbs, pt: sweeps between successive samples"},
-    {"burnin", CMD_OPT_STR, "gibbs, pt: sweeps before the first sample"},
-    {"threads", CMD_OPT_STR, "worker threads (0 = automatic)"},
-    {"sweeps_per_beta", CMD_OPT_STR, "sa: sweeps at each β"},
-    {"schedule", CMD_OPT_STR, "sa: geometric | linear"},
-    {"beta_range", CMD_OPT_STR, "sa: target | auto | LO,HI"},
-    {"accept", CMD_OPT_STR, "sa: metropolis | gibbs"},
-    {"replicas", CMD_OPT_STR, "pt: temperatures in the ladder"},
-    {"beta_low", CMD_OPT_STR, "pt: hottest β as a fraction of the target"},
-    {"systems", CMD_OPT_STR, "pt: independent runs"},
-    {"population", CMD_OPT_STR, "pa, ais: members per run"},
-    {"runs", CMD_OPT_STR, "pa, ais: independent runs"},
-    {"steps", CMD_OPT_STR, "pa, ais: β steps"},
-    {"solver", CMD_OPT_STR, "sqa, qpu: solver name"}, {"beta_eff", CMD_OPT_STR, "sqa, qpu: fixed β_eff or auto"},
-    {"trotter", CMD_OPT_STR, "sqa: Trotter slices"}, {"sweeps_per_us", CMD_OPT_STR, "sqa: MC sweeps per µs early in the anneal"}, {"anneal_time", CMD_OPT_STR, "sqa: forward anneal µs without a schedule"}, {"noise", CMD_OPT_STR, "sqa: control noise σ on h, J"}, {"temperature", CMD_OPT_STR, "sqa: temperature mK"}, {"beta_every", CMD_OPT_STR, "sqa: re-estimate β_eff every K calls"}, {"local", CMD_OPT_STR, "sqa: local moves 1/0"}, {"cluster", CMD_OPT_STR, "sqa: imaginary-time cluster moves 1/0"}, {"reinit", CMD_OPT_STR, "sqa: reverse anneal reinitialise 1/0/-1"}, {"table", CMD_OPT_STR, "sqa: A(s)/B(s) table"},
-    {"annealing_time", CMD_OPT_STR, "qpu: anneal µs without a schedule"}, {"max_reads", CMD_OPT_STR, "qpu: reads per job"}, {"label", CMD_OPT_STR, "qpu: problem label"},
-    {NULL, 0, NULL},
-};
+/* Every option any registered sampler accepts (the parser needs them declared), built from the
+ * samplers' own key lists before main() runs — the command table is static, and a sampler added
+ * to the registry brings its keys with it.  Each key's help names the samplers that accept it
+ * and gives the first one's line; the sampler itself then rejects keys it does not know, naming
+ * the ones it accepts. */
+#define USE_OPTS_MAX 64
+static struct cmd_opt use_opts[USE_OPTS_MAX + 1];
+static char use_help[USE_OPTS_MAX][192];
+
+__attribute__((constructor)) static void use_opts_build(void)
+{
+    int n = 0;
+    for (int r = 0; sampler_registry[r]; r++) {
+        const struct sampler_vtab *vt = sampler_registry[r];
+        for (int k = 0; vt->keys && vt->keys[k]; k++) {
+            int i = 0;
+            while (i < n && strcmp(use_opts[i].name, vt->keys[k])) i++;
+            if (i == n) {
+                if (n == USE_OPTS_MAX) return;   /* test_sampler_iface checks every key is here */
+                use_opts[n] = (struct cmd_opt){vt->keys[k], CMD_OPT_STR, use_help[n]};
+                snprintf(use_help[n], sizeof use_help[n], "%s: %s", vt->name,
+                         vt->key_help ? vt->key_help[k] : "");
+                n++;
+                continue;
+            }
+            /* "gibbs: help" → "gibbs, pt: help" */
+            char *colon = strstr(use_help[i], ": ");
+            char rest[192];
+            snprintf(rest, sizeof rest, "%s", colon ? colon : "");
+            *colon = 0;
+            size_t o = strlen(use_help[i]);
+            snprintf(use_help[i] + o, sizeof use_help[i] - o, ", %s%s", vt->name, rest);
+        }
+    }
+}
 
 static int run_use(struct qv_app *app, const struct cmd_args *a)
 {
@@ -95,7 +92,7 @@ static int run_set(struct qv_app *app, const struct cmd_args *a)
         return qv_error(app, "sampler set: needs KEY VALUE pairs, got %d words", a->npos);
     struct sampler *s = sampler_current(app);
     /* validate on a copy first so that a bad pair leaves the sampler unchanged */
-    struct sampler *c = sampler_copy_config(s, s->seed);
+    struct sampler *c = sampler_clone_config(s, s->seed);
     if (!c) return qv_error(app, "sampler set: %s", qv_errmsg());
     for (int i = 0; i < a->npos; i += 2)
         if (sampler_set(c, a->pos[i], a->pos[i + 1])) {
@@ -234,7 +231,7 @@ static int run_check(struct qv_app *app, const struct cmd_args *a)
         return qv_error(app, "sampler check: the prior has %d units; too many to enumerate", bm->n);
     }
     /* a fresh copy: the check must not disturb the current sampler's persistent chains */
-    struct sampler *s = sampler_copy_config(cur, cur->seed ^ 0xC4ECull);
+    struct sampler *s = sampler_clone_config(cur, cur->seed ^ 0xC4ECull);
     if (!s) {
         bm_free(bm);
         return qv_error(app, "sampler check: %s", qv_errmsg());

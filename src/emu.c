@@ -663,27 +663,11 @@ static cJSON *anneal_problem(struct emu_server *e, const struct emu_problem *p, 
     if (!S->smp) {
         struct sampler *ns = sampler_new(e->sampler, e->seed + 1000003u * (uint64_t)(p->solver + 1));
         if (!ns) goto done;
-        if (!strcmp(ns->vt->name, "sqa")) {
-            /* fixing sqa's β_eff to the β we pass makes it program (h, J) exactly as scaled */
-            if (sampler_set(ns, "solver", S->spec) || sampler_set(ns, "beta_eff", "1")) {
-                sampler_free(ns);
-                goto done;
-            }
-        }
-        if (!strcmp(ns->vt->name, "sa")) sampler_set(ns, "sweeps", "200");
-        if (!strcmp(ns->vt->name, "gibbs")) sampler_set(ns, "burnin", "200");
-        sampler_set(ns, "threads", "0");   /* the client is blocked waiting: use the cores */
-        qv_clearerr();
         ((struct emu_solver *)S)->smp = ns;
     }
     smp = S->smp;
-    double beta = !strcmp(smp->vt->name, "sqa") ? 1.0 : beta_fo;
-    if (!strcmp(smp->vt->name, "gibbs")) {
-        char buf[32];
-        snprintf(buf, sizeof buf, "%ld", jp.num_reads);
-        sampler_set(smp, "chains", buf);
-        qv_clearerr();
-    }
+    double beta = beta_fo;   /* the sampler's stand_in hook knows its own settings (sampler.h) */
+    if (sampler_stand_in(smp, S->spec, jp.num_reads, &beta)) goto done;
     if (jp.initial) {
         init = qv_mallocarray((size_t)jp.num_reads * (size_t)nact + 1, 1);
         for (int a = 0; a < nact; a++) {

@@ -72,6 +72,19 @@ static void *qpu_create(uint64_t seed)
     return q;
 }
 
+static void *qpu_clone(const void *impl, uint64_t seed)
+{
+    const struct qpu *o = impl;
+    struct qpu *q = qpu_create(seed);
+    memcpy(q->solver, o->solver, sizeof q->solver);
+    q->annealing_time = o->annealing_time;
+    q->beta_fixed = o->beta_fixed;
+    q->chains = o->chains;
+    q->max_reads = o->max_reads;
+    memcpy(q->label, o->label, sizeof q->label);
+    return q;
+}
+
 static void map_free(struct qpu *q)
 {
     free(q->node_wire); free(q->edge_coupler);
@@ -490,6 +503,7 @@ const struct sampler_vtab samp_qpu_vtab = {
     .keys = qpu_keys,
     .key_help = qpu_help,
     .create = qpu_create,
+    .clone_config = qpu_clone,
     .set = qpu_set,
     .describe = qpu_describe,
     .sample = qpu_sample,

@@ -101,6 +101,26 @@ static void *sqa_create(uint64_t seed)
     return q;
 }
 
+static void *sqa_clone(const void *impl, uint64_t seed)
+{
+    const struct sqa *o = impl;
+    struct sqa *q = sqa_create(seed);
+    q->trotter = o->trotter;
+    q->sweeps_per_us = o->sweeps_per_us;
+    q->anneal_time = o->anneal_time;
+    q->noise = o->noise;
+    q->temperature = o->temperature;
+    q->beta_eff_fixed = o->beta_eff_fixed;
+    q->beta_every = o->beta_every;
+    q->local = o->local;
+    q->cluster = o->cluster;
+    q->reinit = o->reinit;
+    q->threads = o->threads;
+    memcpy(q->solver, o->solver, sizeof q->solver);
+    memcpy(q->table, o->table, sizeof q->table);
+    return q;
+}
+
 static void sqa_drop_state(struct sqa *q)
 {
     free(q->last);
@@ -161,6 +181,17 @@ static int sqa_set(void *impl, const char *key, const char *val)
     } else {
         return qv_seterr("sampler sqa: unknown option --%s", key);
     }
+    return 0;
+}
+
+/* In the emulator: follow the emulated solver's A(s), B(s) and temperature with β_eff fixed to
+ * 1, and sample at β = 1, so that the problem is programmed exactly as the client scaled it. */
+static int sqa_stand_in(void *impl, const char *solver, long reads, double *beta)
+{
+    struct sqa *q = impl;
+    if (strcmp(q->solver, solver) || q->beta_eff_fixed != 1)
+        if (sqa_set(impl, "solver", solver) || sqa_set(impl, "beta_eff", "1")) return -1;
+    *beta = 1;
     return 0;
 }
 
@@ -825,6 +856,8 @@ const struct sampler_vtab samp_sqa_vtab = {
     .keys = sqa_keys,
     .key_help = sqa_help,
     .create = sqa_create,
+    .clone_config = sqa_clone,
+    .stand_in = sqa_stand_in,
     .set = sqa_set,
     .describe = sqa_describe,
     .sample = sqa_sample,

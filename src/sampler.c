@@ -131,6 +131,22 @@ struct sampler *sampler_new(const char *name, uint64_t seed)
     return s;
 }
 
+struct sampler *sampler_clone_config(const struct sampler *s, uint64_t seed)
+{
+    void *impl = s->vt->clone_config(s->impl, seed);
+    if (!impl) return NULL;
+    struct sampler *c = qv_calloc(1, sizeof *c);
+    c->vt = s->vt;
+    c->impl = impl;
+    c->seed = seed;
+    return c;
+}
+
+int sampler_stand_in(struct sampler *s, const char *solver, long reads, double *beta)
+{
+    return s->vt->stand_in ? s->vt->stand_in(s->impl, solver, reads, beta) : 0;
+}
+
 void sampler_free(struct sampler *s)
 {
     if (!s) return;

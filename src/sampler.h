@@ -55,6 +55,8 @@ struct sampler_vtab {
     const char *const *keys;      /* accepted option names, NULL-terminated */
     const char *const *key_help;  /* one line per key, same order */
     void *(*create)(uint64_t seed);
+    /* A new instance with impl's options and none of its state (chains, β_eff, caches). */
+    void *(*clone_config)(const void *impl, uint64_t seed);
     /* Set an option from text; -1 with error "sampler gibbs: --sweeps: must be a positive integer". */
     int  (*set)(void *impl, const char *key, const char *val);
     /* Describe current options "sweeps=1 chains=100 …" into buf. */
@@ -67,6 +69,10 @@ struct sampler_vtab {
     int  (*save)(void *impl, struct cJSON *sec, struct sess_io *io);
     int  (*load)(void *impl, const struct cJSON *sec, struct sess_io *io);
     bool needs_client;            /* sample() needs ctx->client (a SAPI connection) */
+    /* Optional: set this instance up to stand in for the QPU solver `solver` (a solver_load
+     * spec) answering `reads` reads per job in the SAPI emulator.  *beta holds the freeze-out
+     * β of the emulated anneal; a sampler that emulates the anneal itself replaces it. */
+    int  (*stand_in)(void *impl, const char *solver, long reads, double *beta);
 };
 
 struct sampler {
@@ -80,6 +86,10 @@ extern const struct sampler_vtab *const sampler_registry[];   /* NULL-terminated
 const struct sampler_vtab *sampler_lookup(const char *name);
 struct sampler *sampler_new(const char *name, uint64_t seed);  /* NULL + error if unknown */
 void sampler_free(struct sampler *s);
+/* The stand_in hook (no-op when the sampler has none); -1 with error. */
+int  sampler_stand_in(struct sampler *s, const char *solver, long reads, double *beta);
+/* A fresh sampler of s's kind and options, without its chains or estimates, seeded with seed. */
+struct sampler *sampler_clone_config(const struct sampler *s, uint64_t seed);
 int  sampler_set(struct sampler *s, const char *key, const char *val);
 /* Apply "key=value key=value …" (describe() text, as sessions store it); -1 at the first bad
  * pair, which may leave earlier pairs applied. */
