@@ -13,7 +13,6 @@
  * anneal_schedule) else annealing_time.  Reverse anneals take initial_state from ctx->initial or
  * the persistent chains (the previous call's samples), `chains` jobs per call. */
 #include "anneal.h"
-#include "app.h"
 #include "beta.h"
 #include "graph.h"
 #include "rng.h"
@@ -435,18 +434,19 @@ static int qpu_sample(void *impl, const struct bm *bm, double beta, long count,
     snprintf(out->info, sizeof out->info, "%s: %d job%s, QPU access %.1f ms (programming %.1f ms), "
              "scale %.3g, %ld clipped, beta_eff %.3g",
              sp->name, njobs, njobs == 1 ? "" : "s", acc / 1000, prog / 1000, scale, clipped, q->beta_eff);
-    if (ctx && ctx->app && (q->calls <= 3 || q->calls % 100 == 0))
-        qv_printf(ctx->app, "qpu call %ld: %s; last job: programming %.0f us, anneal %.2f us/read, "
-                  "readout %.2f us/read, access %.0f us", q->calls, sp->name, tsum.qpu_programming_time,
-                  tsum.qpu_anneal_time_per_sample, tsum.qpu_readout_time_per_sample, tsum.qpu_access_time);
-    if (ctx && ctx->app) {
-        struct qv_event ev = {.kind = QV_EV_SAMPLER, .beta_eff = q->beta_eff, .beta_err = q->beta_err};
-        ev.qpu.programming = tsum.qpu_programming_time;
-        ev.qpu.anneal = tsum.qpu_anneal_time_per_sample;
-        ev.qpu.readout = tsum.qpu_readout_time_per_sample;
-        ev.qpu.access = acc;
-        ev.qpu.total_real = tsum.total_real_time;
-        qv_emit(ctx->app, &ev);
+    if (ctx && ctx->note && (q->calls <= 3 || q->calls % 100 == 0)) {
+        char line[256];
+        snprintf(line, sizeof line, "qpu call %ld: %s; last job: programming %.0f us, anneal %.2f "
+                 "us/read, readout %.2f us/read, access %.0f us", q->calls, sp->name,
+                 tsum.qpu_programming_time, tsum.qpu_anneal_time_per_sample,
+                 tsum.qpu_readout_time_per_sample, tsum.qpu_access_time);
+        ctx->note(ctx->out_ud, line);
+    }
+    if (ctx && ctx->report) {
+        struct sampler_report r = {q->beta_eff, q->beta_err, tsum.qpu_programming_time,
+                                   tsum.qpu_anneal_time_per_sample,
+                                   tsum.qpu_readout_time_per_sample, acc, tsum.total_real_time};
+        ctx->report(ctx->out_ud, &r);
     }
     rc = 0;
 out_ans:

@@ -24,7 +24,6 @@
 #include "samp_kernel.h"
 #include "anneal.h"
 #include "session.h"
-#include "app.h"
 #include "beta.h"
 #include "schedule.h"
 #include "solver.h"
@@ -783,14 +782,9 @@ static int sqa_sample(void *impl, const struct bm *bm, double beta, long count,
              q->trotter, nsteps, sched_duration(s) - s->pt[0].t, spc.temperature_mk, beff, q->beta_eff,
              q->beta_err, scale, clipped ? ", clipped " : "", clipped ? "yes" : "", q->noise,
              reverse ? ", reverse from " : "", reverse ? initsrc : "");
-    if (ctx && ctx->app) {
-        struct qv_event ev;
-        memset(&ev, 0, sizeof ev);
-        ev.kind = QV_EV_SAMPLER;
-        ev.beta_eff = q->beta_eff;
-        ev.beta_err = q->beta_err;
-        ev.qpu = (struct qv_qpu_timing){NAN, sched_duration(s), NAN, NAN, NAN};
-        qv_emit(ctx->app, &ev);
+    if (ctx && ctx->report) {
+        struct sampler_report r = {q->beta_eff, q->beta_err, NAN, sched_duration(s), NAN, NAN, NAN};
+        ctx->report(ctx->out_ud, &r);
     }
     return 0;
 }

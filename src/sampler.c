@@ -201,6 +201,7 @@ int sampler_sample(struct sampler *s, const struct bm *bm, double beta, long cou
     struct sample_ctx c = {0};
     if (ctx) c = *ctx;
     if (c.app && sampler_ctx_fill(c.app, s, &c)) return -1;
+    c.app = NULL;   /* samplers see only the fields */
     if (s->vt->needs_client && !c.client)
         return qv_seterr("sampler %s: not connected (`qpu config` or `qpu emulate`)", s->vt->name);
     double t0 = qv_now();

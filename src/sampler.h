@@ -34,6 +34,12 @@ void samples_free(struct samples *s);
 /* Fill s->energy[k] = E(z_k) under bm (every sampler does this before returning). */
 void samples_energies(const struct bm *bm, struct samples *s);
 
+/* What a physical sampler reports after a call (sample_ctx.report). */
+struct sampler_report {
+    double beta_eff, beta_err;    /* the estimate it now holds, its one-sigma error (NAN) */
+    double programming, anneal, readout, access, total_real;   /* µs per job/read, NAN unknown */
+};
+
 /* What a sample() call may use besides the problem.  Samplers read only these fields; when a
  * caller gives `app`, sampler_sample fills what it left NULL from the workbench (the current
  * schedule, the qpu module's connection, app->cancel) before the sampler sees the context. */
@@ -45,8 +51,13 @@ struct sample_ctx {
     const struct sched *schedule; /* anneal schedule for sqa/qpu (NULL = their default) */
     const uint8_t *initial;       /* reverse anneal initial states [count × n] or NULL */
     struct sapi_client *client;   /* samplers with needs_client: the SAPI connection (not owned) */
-    struct qv_app *app;           /* output channel only (qv_printf/qv_emit: log lines, β_eff
-                                     events); samplers never read its state.  May be NULL */
+    /* Output, each may be NULL: a diagnostic line for the log, and a physical sampler's β_eff
+     * and timing after a call (for the status line and the TUI). */
+    void (*note)(void *out_ud, const char *line);
+    void (*report)(void *out_ud, const struct sampler_report *r);
+    void *out_ud;
+    struct qv_app *app;           /* the workbench, or NULL: sampler_sample fills the fields
+                                     above from it; samplers never see it */
 };
 
 struct sampler_vtab {
@@ -127,7 +138,8 @@ uint64_t sampler_seed(uint64_t master);
  * use — the one creation path.  NULL only on error. */
 struct sampler *sampler_current(struct qv_app *app);
 /* Fill what ctx left NULL from the workbench: schedule = app->st.schedule, cancel =
- * &app->cancel, and for a sampler that needs_client the qpu module's connection (qpu_client).
+ * &app->cancel, note/report to the app's log and QV_EV_SAMPLER events, and for a sampler that
+ * needs_client the qpu module's connection (qpu_client).
  * -1 with error when that connection cannot be made. */
 int sampler_ctx_fill(struct qv_app *app, const struct sampler *s, struct sample_ctx *ctx);
 /* (cmd_sampler.c) */

@@ -22,10 +22,27 @@ struct sampler *sampler_current(struct qv_app *app)
     return app->st.sampler;
 }
 
+static void ctx_note(void *ud, const char *line)
+{
+    qv_printf(ud, "%s", line);
+}
+
+static void ctx_report(void *ud, const struct sampler_report *r)
+{
+    struct qv_event ev = {.kind = QV_EV_SAMPLER, .beta_eff = r->beta_eff, .beta_err = r->beta_err};
+    ev.qpu = (struct qv_qpu_timing){r->programming, r->anneal, r->readout, r->access, r->total_real};
+    qv_emit(ud, &ev);
+}
+
 int sampler_ctx_fill(struct qv_app *app, const struct sampler *s, struct sample_ctx *ctx)
 {
     if (!ctx->schedule) ctx->schedule = app->st.schedule;
     if (!ctx->cancel) ctx->cancel = &app->cancel;
+    if (!ctx->note && !ctx->report) {
+        ctx->note = ctx_note;
+        ctx->report = ctx_report;
+        ctx->out_ud = app;
+    }
     if (s->vt->needs_client && !ctx->client && !(ctx->client = qpu_client(app)))
         return qv_preferr("sampler %s", s->vt->name);
     return 0;

@@ -142,6 +142,49 @@ static void test_stand_in(void **state)
     sampler_free(q);
 }
 
+/* A physical sampler's report reaches the workbench as a QV_EV_SAMPLER event when the caller
+ * gives only `app` (as training does): sqa's default forward anneal lasts its anneal_time. */
+struct evcount { int sampler_events; double anneal, beta_eff; };
+
+static void count_event(void *ud, const struct qv_event *ev)
+{
+    struct evcount *c = ud;
+    if (ev->kind != QV_EV_SAMPLER) return;
+    c->sampler_events++;
+    c->anneal = ev->qpu.anneal;
+    c->beta_eff = ev->beta_eff;
+}
+
+static void quiet_log(void *ud, enum qv_level level, const char *line) { (void)ud; (void)level; (void)line; }
+
+static void test_report_reaches_app(void **state)
+{
+    (void)state;
+    struct qv_app app;
+    app_init(&app, &qv_workbench);
+    struct evcount c = {0};
+    app.sink = (struct qv_sink){quiet_log, count_event, &c};
+    struct bm *bm = bm_new(graph_chimera(1, 1, 4));
+    assert_int_equal(bm_random(bm, 0.5, 9), 0);
+    struct sampler *q = sampler_new("sqa", 4);
+    assert_int_equal(sampler_set_desc(q, "anneal_time=7 trotter=4"), 0);
+    struct samples out;
+    samples_init(&out);
+    struct sample_ctx ctx = {.app = &app};
+    assert_int_equal(sampler_sample(q, bm, 1.0, 20, &ctx, &out), 0);
+    assert_int_equal(c.sampler_events, 1);
+    assert_float_equal(c.anneal, 7.0, 1e-12);
+    assert_true(isfinite(c.beta_eff) && c.beta_eff > 0);
+    struct sampler *g = sampler_new("gibbs", 4);   /* classical: no report at all */
+    assert_int_equal(sampler_sample(g, bm, 1.0, 20, &ctx, &out), 0);
+    assert_int_equal(c.sampler_events, 1);
+    samples_free(&out);
+    sampler_free(g);
+    sampler_free(q);
+    bm_free(bm);
+    app_free(&app);
+}
+
 /* `sampler use NAME` accepts every key of every sampler, with the values describe() prints. */
 static void test_use_declares_every_key(void **state)
 {
@@ -186,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_clone_has_no_state),
         cmocka_unit_test(test_stand_in),
         cmocka_unit_test(test_use_declares_every_key),
+        cmocka_unit_test(test_report_reaches_app),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
