@@ -5,13 +5,14 @@
  * with ThreadSanitizer, where any data race or use-after-free fails the run; here we check that
  * every command ran whole and the job succeeded.  A job that reaches no safe point makes a
  * state command fail with one error line after the wait, while flag commands (echo, train
- * pause|resume) still run at once. */
+ * pause|resume) still run at once; a paused job hands the state over while it waits. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,49 @@ static void test_info_while_tour_and_train(void **state)
     app_free(&app);
 }
 
+/* A paused job hands over the state while it waits: commands run at once, then `train stop`
+ * ends it early. */
+static void test_paused_job_yields(void **state)
+{
+    (void)state;
+    struct qv_app app;
+    struct tally ty;
+    setup_app(&app, &ty);
+    if (cmd_run_line(&app, "seed 4; data load mnist", false) != 0) {
+        app_free(&app);
+        skip();
+    }
+    assert_int_equal(cmd_run_line(&app, "data split 300 100 100; prior new chimera 1 1 4; "
+                                        "model new --hidden 16", false), 0);
+    struct job j = {.app = &app, .line = "train 200"};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, job_main, &j), 0);
+    for (;;) {   /* training under way (train clears pause and cancel when it starts) */
+        pthread_mutex_lock(&ty.mu);
+        long e = ty.epochs;
+        pthread_mutex_unlock(&ty.mu);
+        if (e >= 1 || atomic_load(&j.done)) break;
+        sched_yield();
+    }
+    assert_false(atomic_load(&j.done));
+    assert_int_equal(run_locked(&app, "train pause", 1), 0);
+    assert_int_equal(run_locked(&app, "sampler info", 30), 0);   /* the step in flight ends */
+    pthread_mutex_lock(&ty.mu);
+    long paused_at = ty.epochs;
+    pthread_mutex_unlock(&ty.mu);
+    for (int i = 0; i < 5; i++)   /* a paused job that kept the lock would time these out */
+        assert_int_equal(run_locked(&app, "sampler info; model info", 2), 0);
+    pthread_mutex_lock(&ty.mu);
+    assert_int_equal(ty.epochs, paused_at);   /* and it stayed paused */
+    pthread_mutex_unlock(&ty.mu);
+    assert_int_equal(run_locked(&app, "train stop", 1), 0);
+    pthread_join(th, NULL);
+    assert_true(ty.epochs < 200);
+    assert_true(ty.sampler_hdr >= 5);
+    assert_int_equal(ty.errors, 0);
+    app_free(&app);
+}
+
 /* A job holding the state without a safe point: a state command waits, then fails with one
  * error line and changes nothing; flag commands run at once. */
 struct holder { struct qv_app *app; atomic_int go, release; };
@@ -165,6 +209,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_busy_job),
+        cmocka_unit_test(test_paused_job_yields),
         cmocka_unit_test(test_info_while_tour_and_train),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
