@@ -1,13 +1,10 @@
 /* cmd_prior.c — the `prior` command group (new chimera|pegasus|zephyr|bernoulli|edges, cut,
- * random, export, import, info, logz) and the "prior" session module, which stores the graph
- * and parameters as one blob (bm_serialize) plus a small JSON section.  The prior lives in
+ * random, export, import, info, logz); its session section is in prior_sess.c.  The prior lives in
  * app->st.prior (a Boltzmann machine) or, for the factorised baseline, app->st.prior_bernoulli_n. */
 #include "cmd.h"
 #include "bm.h"
 #include "sampler.h"
-#include "session.h"
 
-#include <cjson/cJSON.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>

@@ -1,14 +1,10 @@
-/* cmd_sampler.c — the `sampler` command group (use, set, info, list, reset, check), the top-level
- * `sample N` command, and the "sampler" session module (name, options and persistent chains).
- * The current sampler lives in app->st.sampler; sampler_current() creates the default (gibbs)
- * on first use. */
+/* cmd_sampler.c — the `sampler` command group (use, set, info, list, reset, check) and the
+ * top-level `sample N` command.  The current sampler lives in app->st.sampler; sampler_current()
+ * (sampler_sess.c, with the session section) creates the default on first use. */
 #include "cmd.h"
 #include "sampler.h"
-#include "samp_kernel.h"
-#include "session.h"
 #include "train.h"
 
-#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

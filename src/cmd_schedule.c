@@ -1,5 +1,5 @@
 /* cmd_schedule.c — the `schedule` command group (build, edit, show, validate, save/load anneal
- * schedules; pick the solver whose limits apply), the "schedule" session module, and the
+ * schedules; pick the solver whose limits apply; session section: schedule_sess.c), and the
  * `sampler beta` command (β_eff of the current sampler's samples by maximum pseudo-likelihood,
  * with the freeze-out estimate of the schedule).  The current schedule is app->st.schedule. */
 #include "cmd.h"
@@ -10,7 +10,6 @@
 #include "session.h"
 #include "solver.h"
 
-#include <cjson/cJSON.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <limits.h>
