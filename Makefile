@@ -3,7 +3,7 @@
 #   make test   install what is missing, build (with ASan/UBSan), run every test
 # Other targets: make all (release build), make bench, make fuzz, make clean,
 #   make lint (structure checks: scripts/lint.py), make tsan (ThreadSanitizer build of the
-#   TUI/worker tests, in $(BUILD)/tsan; make test runs them too).
+#   workbench and the TUI/worker tests, in $(BUILD)/tsan; make test runs them too).
 
 CC      ?= cc
 BUILD   ?= build
@@ -62,7 +62,7 @@ run: deps
 	./$(BUILD)/rel/qvae $(ARGS)
 
 test: deps-test lint
-	@$(MAKE) --no-print-directory $(BUILD)/rel/qvae $(BUILD)/san/qvae $(TEST_BIN) $(TSAN_BIN)
+	@$(MAKE) --no-print-directory $(BUILD)/rel/qvae $(BUILD)/san/qvae $(TEST_BIN) $(TSAN_BIN) $(BUILD)/tsan/qvae
 	@BUILD=$(BUILD) tests/run.sh
 
 check: test
@@ -75,8 +75,8 @@ lint:
 	@scripts/lint.py
 
 tsan: deps-test
-	@$(MAKE) --no-print-directory $(TSAN_BIN)
-	@BUILD=$(BUILD) tests/run.sh tsan_
+	@$(MAKE) --no-print-directory $(TSAN_BIN) $(BUILD)/tsan/qvae
+	@BUILD=$(BUILD) tests/run.sh tsan
 
 fuzz: deps-fuzz
 	@fuzz/run.sh
@@ -87,6 +87,10 @@ $(BUILD)/san/libqvae.a: $(SAN_OBJ)
 	@mkdir -p $(@D); rm -f $@; ar rcs $@ $^
 $(BUILD)/tsan/libqvae.a: $(TSAN_OBJ)
 	@mkdir -p $(@D); rm -f $@; ar rcs $@ $^
+# The workbench itself under ThreadSanitizer (tests/sh_tui_tsan.sh drives it in tmux).
+$(BUILD)/tsan/qvae: $(TSAN_UI) $(BUILD)/tsan/ui/main.o $(BUILD)/tsan/libqvae.a
+	@echo "  CC  $@"
+	$(Q)$(CC) $(TSAN_CFLAGS) -o $@ $(TSAN_UI) $(BUILD)/tsan/ui/main.o $(BUILD)/tsan/libqvae.a $(PKG_LIBS)
 
 $(BUILD)/rel/qvae: $(REL_UI) $(BUILD)/rel/libqvae.a
 	@echo "  CC  $@"
