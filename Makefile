@@ -1,7 +1,10 @@
 # qvae — plain GNU Makefile.  Two commands are all a newcomer needs:
 #   make run    install what is missing, build, start the workbench on the embedded MNIST digits
 #   make test   install what is missing, build (with ASan/UBSan), run every test
-# Other targets: make all (release build), make bench, make fuzz, make lint-size, make clean.
+# Other targets: make all (release build), make bench, make fuzz, make clean,
+#   make lint (structure checks: scripts/lint.py), make lint-size (file and function lengths),
+#   make tsan (ThreadSanitizer build of the workbench and the TUI/worker tests, in $(BUILD)/tsan;
+#   make test runs them too).
 
 CC      ?= cc
 BUILD   ?= build
@@ -22,6 +25,7 @@ WARN    := -std=c11 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wpointer-arith
 DEFS    := -D_GNU_SOURCE -DQVAE_HOME='"$(CURDIR)"'
 REL_CFLAGS := -O2 -march=native -g $(WARN) $(DEFS)
 SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined $(WARN) $(DEFS) -DQVAE_SANITIZE=1
+TSAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=thread $(WARN) $(DEFS)
 
 SRC     := $(sort $(wildcard src/*.c))
 UI_SRC  := $(sort $(wildcard ui/*.c))
@@ -34,9 +38,16 @@ SAN_OBJ := $(SRC:src/%.c=$(BUILD)/san/src/%.o)
 REL_UI  := $(UI_SRC:ui/%.c=$(BUILD)/rel/ui/%.o)
 SAN_UI  := $(UI_SRC:ui/%.c=$(BUILD)/san/ui/%.o)
 TEST_BIN := $(TESTS:tests/%.c=$(BUILD)/san/tests/%)
+# The tests that run threads against the engine (the TUI's queue and job rules) also run under
+# ThreadSanitizer: the whole library is built a third time in $(BUILD)/tsan.
+TSAN_TESTS := tests/test_tui_queue.c tests/test_tui_race.c
+TSAN_OBJ := $(SRC:src/%.c=$(BUILD)/tsan/src/%.o)
+TSAN_UI  := $(filter-out $(BUILD)/tsan/ui/main.o,$(UI_SRC:ui/%.c=$(BUILD)/tsan/ui/%.o))
+TSAN_BIN := $(TSAN_TESTS:tests/%.c=$(BUILD)/tsan/tests/%)
+.SECONDARY: $(TSAN_OBJ) $(TSAN_UI)
 BENCH_BIN := $(BENCHES:bench/%.c=$(BUILD)/rel/bench/%)
 
-.PHONY: all run test check bench fuzz lint-size deps deps-test deps-bench deps-fuzz clean san
+.PHONY: all run test check bench fuzz lint lint-size tsan deps deps-test deps-bench deps-fuzz clean san
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/rel/qvae
@@ -51,8 +62,8 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	./$(BUILD)/rel/qvae $(ARGS)
 
-test: deps-test
-	@$(MAKE) --no-print-directory $(BUILD)/rel/qvae $(BUILD)/san/qvae $(TEST_BIN)
+test: deps-test lint
+	@$(MAKE) --no-print-directory $(BUILD)/rel/qvae $(BUILD)/san/qvae $(TEST_BIN) $(TSAN_BIN) $(BUILD)/tsan/qvae
 	@BUILD=$(BUILD) tests/run.sh
 
 check: test
@@ -60,6 +71,13 @@ check: test
 bench: deps-bench
 	@$(MAKE) --no-print-directory $(BUILD)/rel/qvae $(BENCH_BIN)
 	@BUILD=$(BUILD) bench/run.sh
+
+lint:
+	@scripts/lint.py
+
+tsan: deps-test
+	@$(MAKE) --no-print-directory $(TSAN_BIN) $(BUILD)/tsan/qvae
+	@BUILD=$(BUILD) tests/run.sh tsan
 
 fuzz: deps-fuzz
 	@fuzz/run.sh
@@ -72,6 +90,12 @@ $(BUILD)/rel/libqvae.a: $(REL_OBJ)
 	@mkdir -p $(@D); rm -f $@; ar rcs $@ $^
 $(BUILD)/san/libqvae.a: $(SAN_OBJ)
 	@mkdir -p $(@D); rm -f $@; ar rcs $@ $^
+$(BUILD)/tsan/libqvae.a: $(TSAN_OBJ)
+	@mkdir -p $(@D); rm -f $@; ar rcs $@ $^
+# The workbench itself under ThreadSanitizer (tests/sh_tui_tsan.sh drives it in tmux).
+$(BUILD)/tsan/qvae: $(TSAN_UI) $(BUILD)/tsan/ui/main.o $(BUILD)/tsan/libqvae.a
+	@echo "  CC  $@"
+	$(Q)$(CC) $(TSAN_CFLAGS) -o $@ $(TSAN_UI) $(BUILD)/tsan/ui/main.o $(BUILD)/tsan/libqvae.a $(PKG_LIBS)
 
 $(BUILD)/rel/qvae: $(REL_UI) $(BUILD)/rel/libqvae.a
 	@echo "  CC  $@"
@@ -88,6 +112,10 @@ $(BUILD)/san/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC  $@"
 	$(Q)$(CC) $(SAN_CFLAGS) $(PKG_CFLAGS) -iquote src -iquote ui -MMD -MP -c $< -o $@
+$(BUILD)/tsan/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC  $@"
+	$(Q)$(CC) $(TSAN_CFLAGS) $(PKG_CFLAGS) -iquote src -iquote ui -MMD -MP -c $< -o $@
 
 # Tests link the sanitizer library plus the UI objects except main (pure UI functions are tested).
 SAN_UI_NOMAIN := $(filter-out $(BUILD)/san/ui/main.o,$(SAN_UI))
@@ -95,6 +123,11 @@ $(BUILD)/san/tests/%: tests/%.c $(BUILD)/san/libqvae.a $(SAN_UI_NOMAIN)
 	@mkdir -p $(@D)
 	@echo "  CC  $@"
 	$(Q)$(CC) $(SAN_CFLAGS) $(PKG_CFLAGS) -iquote src -iquote ui -iquote tests -o $@ $< $(SAN_UI_NOMAIN) $(BUILD)/san/libqvae.a $(PKG_LIBS) $(TEST_LIBS)
+
+$(BUILD)/tsan/tests/%: tests/%.c $(BUILD)/tsan/libqvae.a $(TSAN_UI)
+	@mkdir -p $(@D)
+	@echo "  CC  $@"
+	$(Q)$(CC) $(TSAN_CFLAGS) $(PKG_CFLAGS) -iquote src -iquote ui -iquote tests -o $@ $< $(TSAN_UI) $(BUILD)/tsan/libqvae.a $(PKG_LIBS) $(TEST_LIBS)
 
 $(BUILD)/rel/bench/%: bench/%.c $(BUILD)/rel/libqvae.a
 	@mkdir -p $(@D)
@@ -104,4 +137,4 @@ $(BUILD)/rel/bench/%: bench/%.c $(BUILD)/rel/libqvae.a
 clean:
 	rm -rf $(BUILD)
 
--include $(REL_OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(REL_UI:.o=.d) $(SAN_UI:.o=.d)
+-include $(REL_OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(REL_UI:.o=.d) $(SAN_UI:.o=.d) $(TSAN_OBJ:.o=.d) $(TSAN_UI:.o=.d)

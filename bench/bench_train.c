@@ -40,7 +40,7 @@ struct result { double ips, cpu_ips, sgemm, sample, total; };
 static int run_c(int blocks, int blas, int sweeps, long steps, struct result *r)
 {
     struct qv_app app;
-    app_init(&app);
+    app_init(&app, &qv_workbench);
     app.sink.log = quiet_log;
     openblas_set_num_threads(blas);
     const int threads = blocks > blas ? blocks : blas;

@@ -1,49 +1,14 @@
-/* app.c — workbench state lifetime, the output sink, and the module registry. */
+/* app.c — workbench state lifetime, the state lock, and the output sink.  The modules that put
+ * objects into the state are listed by the front end (modules.c), not known here. */
 #include "app.h"
-#include "emu.h"
-#include "sapi.h"
 
-#include <cjson/cJSON.h>
+#include <errno.h>
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* The "core" module carries the master seed. */
-static int core_save(struct qv_app *app, const struct qv_state *st, cJSON *sec, struct sess_io *io)
-{
-    char buf[32];
-    snprintf(buf, sizeof buf, "%llu", (unsigned long long)st->seed);
-    cJSON_AddStringToObject(sec, "seed", buf);   /* string: JSON numbers lose 64-bit precision */
-    return 0;
-}
-
-static int core_load(struct qv_app *app, struct qv_state *st, const cJSON *sec, struct sess_io *io)
-{
-    const cJSON *s = cJSON_GetObjectItemCaseSensitive(sec, "seed");
-    if (!cJSON_IsString(s)) return qv_seterr("core: missing seed");
-    st->seed = strtoull(s->valuestring, NULL, 10);
-    return 0;
-}
-
-static const struct qv_module core_module = {"core", core_save, core_load, NULL};
-
-extern const struct qv_module prior_module;
-extern const struct qv_module sampler_module;
-extern const struct qv_module data_module;
-extern const struct qv_module dvae_module, trainer_module;
-extern const struct qv_module schedule_module;
-/* Load order matters: data before model, prior before sampler and model. */
-const struct qv_module *const qv_modules[] = {
-    &core_module,
-    &data_module,
-    &prior_module,
-    &sampler_module,
-    &schedule_module,
-    &dvae_module, &trainer_module,   /* model, then its optimiser state */
-    NULL,
-};
 
 static void default_log(void *ud, enum qv_level level, const char *line)
 {
@@ -61,9 +26,10 @@ static void state_defaults(struct qv_state *st)
     st->seed = 1;
 }
 
-void app_init(struct qv_app *app)
+void app_init(struct qv_app *app, const struct qv_registry *reg)
 {
     memset(app, 0, sizeof *app);
+    app->reg = reg;
     state_defaults(&app->st);
     app->sink.log = default_log;
     snprintf(app->session_name, sizeof app->session_name, "scratch");
@@ -72,25 +38,83 @@ void app_init(struct qv_app *app)
     else snprintf(app->session_dir, sizeof app->session_dir, "%s/sessions", qv_home());
     atomic_store(&app->cancel, 0);
     atomic_store(&app->pause, 0);
+    pthread_mutex_init(&app->st_lock, NULL);
+    atomic_store(&app->job_active, false);
+    atomic_store(&app->st_waiting, 0);
+    atomic_store(&app->st_reclaim, false);
 }
 
 void app_state_free(struct qv_app *app, struct qv_state *st)
 {
     /* Free in reverse load order: dependants before what they depend on. */
+    const struct qv_module *const *m = app->reg ? app->reg->modules : NULL;
     int n = 0;
-    while (qv_modules[n]) n++;
+    while (m && m[n]) n++;
     for (int i = n - 1; i >= 0; i--)
-        if (qv_modules[i]->free) qv_modules[i]->free(st);
+        if (m[i]->free) m[i]->free(st);
     state_defaults(st);
 }
 
 void app_free(struct qv_app *app)
 {
     app_state_free(app, &app->st);
-    sapi_client_free(app->sapi);   /* QPU connection and emulator (qpu module, not in sessions) */
-    app->sapi = NULL;
-    emu_stop(app->emu);
-    app->emu = NULL;
+    if (app->reg && app->reg->teardown) app->reg->teardown(app);   /* outside sessions */
+    pthread_mutex_destroy(&app->st_lock);
+}
+
+/* ---- the state lock ---- */
+
+void app_job_begin(struct qv_app *app)
+{
+    pthread_mutex_lock(&app->st_lock);
+    app->job_owner = pthread_self();
+    atomic_store(&app->job_active, true);   /* publishes job_owner */
+}
+
+void app_job_end(struct qv_app *app)
+{
+    atomic_store(&app->job_active, false);
+    pthread_mutex_unlock(&app->st_lock);
+}
+
+int app_state_lock(struct qv_app *app, double timeout)
+{
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);   /* pthread_mutex_timedlock's clock */
+    double whole = floor(timeout);
+    dl.tv_sec += (time_t)whole;
+    dl.tv_nsec += (long)((timeout - whole) * 1e9);
+    if (dl.tv_nsec >= 1000000000L) { dl.tv_sec++; dl.tv_nsec -= 1000000000L; }
+    while (atomic_load(&app->st_reclaim))   /* the job is taking its turn back: let it */
+        sched_yield();
+    atomic_fetch_add(&app->st_waiting, 1);
+    int rc = pthread_mutex_timedlock(&app->st_lock, &dl);
+    atomic_fetch_sub(&app->st_waiting, 1);
+    if (rc == ETIMEDOUT) return qv_seterr("the running job is busy (no safe point for %g s); try again", timeout);
+    if (rc) return qv_seterr("state lock: %s", strerror(rc));
+    return 0;
+}
+
+void app_state_unlock(struct qv_app *app)
+{
+    pthread_mutex_unlock(&app->st_lock);
+}
+
+/* A safe point of the job: when another thread waits for the state, hand it the lock and take
+ * it back once that thread is done.  Only the job's own thread yields (helper threads of
+ * qv_parallel also poll qv_cancelled, and do not hold the lock). */
+static void job_yield(struct qv_app *app)
+{
+    if (!app || !atomic_load(&app->job_active) || atomic_load(&app->st_waiting) == 0) return;
+    if (!pthread_equal(app->job_owner, pthread_self())) return;
+    pthread_mutex_unlock(&app->st_lock);
+    while (atomic_load(&app->st_waiting) > 0)   /* the waiter has the lock (or gave up) … */
+        sched_yield();
+    /* … and we wait for it to finish; a waiter arriving now lets us go first, so that a
+     * front end asking in a loop cannot starve the job */
+    atomic_store(&app->st_reclaim, true);
+    pthread_mutex_lock(&app->st_lock);
+    atomic_store(&app->st_reclaim, false);
 }
 
 /* ---- output ---- */
@@ -144,6 +168,7 @@ int qv_fail(struct qv_app *app)
 
 void qv_emit(struct qv_app *app, const struct qv_event *ev)
 {
+    job_yield(app);
     if (app && app->sink.event) app->sink.event(app->sink.ud, ev);
 }
 
@@ -161,12 +186,15 @@ void qv_progress(struct qv_app *app, const char *job, double done, double total,
 
 bool qv_cancelled(struct qv_app *app)
 {
+    job_yield(app);
     return app && atomic_load(&app->cancel) != 0;
 }
 
 bool qv_wait_if_paused(struct qv_app *app)
 {
+    job_yield(app);
     while (app && atomic_load(&app->pause) && !atomic_load(&app->cancel)) {
+        job_yield(app);
         struct timespec ts = {0, 20 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }

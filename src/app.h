@@ -1,6 +1,6 @@
 /* app.h — the workbench state that commands act on, the output sink through which the engine
- * talks to whichever front end runs it (batch printer or TUI), and the module registry that
- * gives sessions, reset and teardown one place each.
+ * talks to whichever front end runs it (batch printer or TUI), and the module interface that
+ * gives sessions, reset and teardown one place each (the list itself: modules.c).
  *
  * Ownership: struct qv_app owns every object reachable from app->st; each module frees what it
  * put there in its .free hook.  Front ends own the sink.  The engine never draws: it calls
@@ -13,6 +13,7 @@
 #include "qv.h"
 #include <stdatomic.h>
 #include <limits.h>
+#include <pthread.h>
 
 struct cJSON;
 struct qv_app;
@@ -79,6 +80,7 @@ struct qv_state {
     struct dataset *data;          /* data module */
     struct bm *prior;              /* prior module: Boltzmann machine (NULL for bernoulli) */
     int prior_bernoulli_n;         /* >0 when the prior is a factorised Bernoulli of n units */
+#define QV_PRIOR_BERNOULLI_MAX (1 << 24)
     char prior_desc[128];          /* "chimera 6 6 4", "bernoulli 288", … (for sessions/status) */
     struct sampler *sampler;       /* sampler module (current sampler with its options/chains) */
     struct dvae *model;            /* dvae module */
@@ -99,12 +101,35 @@ struct qv_app {
     struct sapi_client *sapi;      /* QPU connection (not part of a session: holds a token) */
     struct emu_server *emu;        /* emulator started by `qpu emulate` */
     void *ui;                      /* front end private data */
+    const struct qv_registry *reg; /* modules whose hooks free the state (app_init; not owned) */
+    /* The state lock (see app_job_begin).  job_owner is valid while job_active. */
+    pthread_mutex_t st_lock;
+    pthread_t job_owner;
+    atomic_bool job_active;
+    atomic_int st_waiting;         /* threads waiting in app_state_lock */
+    atomic_bool st_reclaim;        /* the job is taking the lock back after a yield */
 };
 
-void app_init(struct qv_app *app);
+/* reg: the modules whose hooks free the state, and the teardown (&qv_workbench for the
+ * workbench; NULL for none).  Not owned. */
+void app_init(struct qv_app *app, const struct qv_registry *reg);
 void app_free(struct qv_app *app);
 /* Free only the session-carried state (app->st) and reset it to defaults. */
 void app_state_free(struct qv_app *app, struct qv_state *st);
+
+/* The state lock: how a front end lets a few commands (CMD_WHILEJOB) run on its own thread
+ * while a long job runs on a worker against the same app->st.
+ *
+ * The worker holds the lock for its whole job (app_job_begin … app_job_end) and lets it go
+ * only at its safe points — qv_cancelled, qv_wait_if_paused, qv_emit, qv_progress — where
+ * every pointer in app->st is valid and no command is half done.  Another thread that wants
+ * to read or change app->st takes the lock with app_state_lock, which makes the worker yield at
+ * its next safe point; it fails after `timeout` seconds with "the running job is busy" when the
+ * worker reaches none (a long wait on the network).  Without a job both are uncontended. */
+void app_job_begin(struct qv_app *app);
+void app_job_end(struct qv_app *app);
+int  app_state_lock(struct qv_app *app, double timeout);
+void app_state_unlock(struct qv_app *app);
 
 /* Output.  qv_error() prefixes "error: " only in the sink's rendering (level ERROR); it
  * returns -1 so handlers can `return qv_error(app, …)`.  qv_fail() reports qv_errmsg(). */
@@ -129,6 +154,14 @@ struct qv_module {
     int  (*load)(struct qv_app *app, struct qv_state *st, const struct cJSON *sec, struct sess_io *io);
     void (*free)(struct qv_state *st);
 };
-extern const struct qv_module *const qv_modules[];   /* NULL-terminated, in load order */
+/* A front end's set of modules, and the release of what lives in app outside sessions
+ * (connections, servers; may be NULL) at app_free. */
+struct qv_registry {
+    const struct qv_module *const *modules;   /* NULL-terminated, in load order */
+    void (*teardown)(struct qv_app *app);
+};
+/* The workbench's (modules.c). */
+extern const struct qv_module *const qv_modules[];
+extern const struct qv_registry qv_workbench;
 
 #endif

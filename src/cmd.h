@@ -48,6 +48,8 @@ enum cmd_flags {
     CMD_LONG     = 1 << 0,  /* may run for long: the TUI runs it on the worker thread */
     CMD_WHILEJOB = 1 << 1,  /* allowed while a long job runs (train stop, view, help …) */
     CMD_HIDDEN   = 1 << 2,  /* not listed by `help` */
+    CMD_NOSTATE  = 1 << 3,  /* touches no app->st (flags, views, help): runs during a job
+                               without waiting for the state lock (app.h) */
 };
 
 struct cmd_entry {

@@ -33,7 +33,7 @@ const struct cmd_entry cmd_help_entry = {
     .help = "Without arguments lists every command with a one-line summary.  With a command (a\n"
             "unique prefix is enough) shows its usage, long help, options and subcommands.",
     .min_pos = 0, .max_pos = -1, .complete = CMD_COMPLETE_COMMAND, .run = run_help,
-    .flags = CMD_WHILEJOB,
+    .flags = CMD_WHILEJOB | CMD_NOSTATE,
 };
 
 static int run_seed(struct qv_app *app, const struct cmd_args *a)
@@ -71,7 +71,7 @@ static int run_echo(struct qv_app *app, const struct cmd_args *a)
 const struct cmd_entry cmd_echo_entry = {
     .name = "echo", .usage = "echo [TEXT …]", .summary = "print text (useful in scripts)",
     .help = "Prints its arguments separated by single spaces.",
-    .min_pos = 0, .max_pos = -1, .run = run_echo, .flags = CMD_WHILEJOB,
+    .min_pos = 0, .max_pos = -1, .run = run_echo, .flags = CMD_WHILEJOB | CMD_NOSTATE,
 };
 
 static int run_version(struct qv_app *app, const struct cmd_args *a)
@@ -91,7 +91,7 @@ const struct cmd_entry cmd_version_entry = {
             "build and the kernel set it runs (a CPU OpenBLAS does not know gets AVX2/AVX-512 kernels "
             "chosen by qvae; OPENBLAS_CORETYPE overrides), and whether denormal floats are "
             "flushed to zero (they are: a trained model has many, and they slow x86 cores down).",
-    .min_pos = 0, .max_pos = 0, .run = run_version, .flags = CMD_WHILEJOB,
+    .min_pos = 0, .max_pos = 0, .run = run_version, .flags = CMD_WHILEJOB | CMD_NOSTATE,
 };
 
 static int run_quit(struct qv_app *app, const struct cmd_args *a)
@@ -103,11 +103,11 @@ const struct cmd_entry cmd_quit_entry = {
     .name = "quit", .usage = "quit", .summary = "leave qvae (a running job is stopped first)",
     .help = "In a script, stops reading further commands.  A running training is stopped cleanly\n"
             "first (its last checkpoint is kept).",
-    .min_pos = 0, .max_pos = 0, .run = run_quit, .flags = CMD_WHILEJOB,
+    .min_pos = 0, .max_pos = 0, .run = run_quit, .flags = CMD_WHILEJOB | CMD_NOSTATE,
 };
 
 const struct cmd_entry cmd_exit_entry = {
     .name = "exit", .usage = "exit", .summary = "same as quit",
     .help = "Same as `quit`.",
-    .min_pos = 0, .max_pos = 0, .run = run_quit, .flags = CMD_WHILEJOB | CMD_HIDDEN,
+    .min_pos = 0, .max_pos = 0, .run = run_quit, .flags = CMD_WHILEJOB | CMD_NOSTATE | CMD_HIDDEN,
 };

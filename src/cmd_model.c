@@ -418,14 +418,14 @@ static const struct cmd_entry train_sub[] = {
      .help = "Ends the running `train` after the current step (Ctrl-C does the same).  The last\n"
              "end-of-epoch checkpoint stays in the session; a later `train N` continues from the\n"
              "trainer's position.",
-     .max_pos = 0, .run = run_train_stop, .flags = CMD_WHILEJOB},
+     .max_pos = 0, .run = run_train_stop, .flags = CMD_WHILEJOB | CMD_NOSTATE},
     {.name = "pause", .usage = "train pause", .summary = "pause the running training",
      .help = "Holds the running `train` between steps without losing anything; `train resume`\n"
              "continues it, `train stop` ends it.",
-     .max_pos = 0, .run = run_train_pause, .flags = CMD_WHILEJOB},
+     .max_pos = 0, .run = run_train_pause, .flags = CMD_WHILEJOB | CMD_NOSTATE},
     {.name = "resume", .usage = "train resume", .summary = "resume a paused training",
      .help = "Continues a `train` held by `train pause`; the result equals an uninterrupted run.",
-     .max_pos = 0, .run = run_train_resume, .flags = CMD_WHILEJOB},
+     .max_pos = 0, .run = run_train_resume, .flags = CMD_WHILEJOB | CMD_NOSTATE},
     {NULL},
 };
 

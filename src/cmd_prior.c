@@ -1,20 +1,16 @@
 /* cmd_prior.c — the `prior` command group (new chimera|pegasus|zephyr|bernoulli|edges, cut,
- * random, export, import, info, logz) and the "prior" session module, which stores the graph
- * and parameters as one blob (bm_serialize) plus a small JSON section.  The prior lives in
+ * random, export, import, info, logz); its session section is in prior_sess.c.  The prior lives in
  * app->st.prior (a Boltzmann machine) or, for the factorised baseline, app->st.prior_bernoulli_n. */
 #include "cmd.h"
 #include "bm.h"
 #include "sampler.h"
-#include "session.h"
 
-#include <cjson/cJSON.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define PRIOR_BERNOULLI_MAX (1 << 24)
 
 static void prior_changed(struct qv_app *app)
 {
@@ -111,7 +107,7 @@ static int run_new_edges(struct qv_app *app, const struct cmd_args *a)
 static int run_new_bernoulli(struct qv_app *app, const struct cmd_args *a)
 {
     int n = 0;
-    if (pos_int(app, a, 0, "N", 1, PRIOR_BERNOULLI_MAX, &n)) return -1;
+    if (pos_int(app, a, 0, "N", 1, QV_PRIOR_BERNOULLI_MAX, &n)) return -1;
     bm_free(app->st.prior);
     app->st.prior = NULL;
     app->st.prior_bernoulli_n = n;
@@ -399,68 +395,3 @@ const struct cmd_entry cmd_prior_entry = {
             "a Chimera, Pegasus, Zephyr or edge-list graph (samplers see the Ising form h, J).",
     .sub = prior_sub,
 };
-
-/* ---------------------------------------------------------------- session module */
-
-static int prior_save(struct qv_app *app, const struct qv_state *st, cJSON *sec, struct sess_io *io)
-{
-    if (st->prior) {
-        unsigned char *buf;
-        size_t len;
-        if (bm_serialize(st->prior, &buf, &len) < 0) return -1;
-        int rc = sess_blob_put(io, "prior", buf, len);
-        free(buf);
-        if (rc < 0) return -1;
-        cJSON_AddStringToObject(sec, "type", "bm");
-        cJSON_AddNumberToObject(sec, "units", st->prior->n);
-    } else if (st->prior_bernoulli_n > 0) {
-        cJSON_AddStringToObject(sec, "type", "bernoulli");
-        cJSON_AddNumberToObject(sec, "units", st->prior_bernoulli_n);
-    } else {
-        cJSON_AddStringToObject(sec, "type", "none");
-    }
-    cJSON_AddStringToObject(sec, "desc", st->prior_desc);
-    return 0;
-}
-
-static int prior_load(struct qv_app *app, struct qv_state *st, const cJSON *sec, struct sess_io *io)
-{
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(sec, "type");
-    const cJSON *units = cJSON_GetObjectItemCaseSensitive(sec, "units");
-    const cJSON *desc = cJSON_GetObjectItemCaseSensitive(sec, "desc");
-    if (!cJSON_IsString(type)) return qv_seterr("prior: missing type");
-    if (!strcmp(type->valuestring, "none")) return 0;
-    if (!strcmp(type->valuestring, "bernoulli")) {
-        if (!cJSON_IsNumber(units) || units->valuedouble < 1 || units->valuedouble > PRIOR_BERNOULLI_MAX ||
-            units->valuedouble != (int)units->valuedouble)
-            return qv_seterr("prior: bad bernoulli unit count");
-        st->prior_bernoulli_n = (int)units->valuedouble;
-        snprintf(st->prior_desc, sizeof st->prior_desc, "bernoulli %d", st->prior_bernoulli_n);
-        return 0;
-    }
-    if (strcmp(type->valuestring, "bm")) return qv_seterr("prior: unknown type '%s'", type->valuestring);
-    void *data;
-    size_t len;
-    if (sess_blob_get(io, "prior", &data, &len) < 0) return -1;
-    struct bm *bm = bm_deserialize(data, len);
-    free(data);
-    if (!bm) return qv_preferr("prior");
-    if (cJSON_IsNumber(units) && units->valuedouble != bm->n) {
-        bm_free(bm);
-        return qv_seterr("prior: unit count does not match the stored graph");
-    }
-    st->prior = bm;
-    snprintf(st->prior_desc, sizeof st->prior_desc, "%s",
-             cJSON_IsString(desc) ? desc->valuestring : bm->g->desc);
-    return 0;
-}
-
-static void prior_free_state(struct qv_state *st)
-{
-    bm_free(st->prior);
-    st->prior = NULL;
-    st->prior_bernoulli_n = 0;
-    st->prior_desc[0] = 0;
-}
-
-const struct qv_module prior_module = {"prior", prior_save, prior_load, prior_free_state};

@@ -1,64 +1,19 @@
-/* cmd_sampler.c — the `sampler` command group (use, set, info, list, reset, check), the top-level
- * `sample N` command, and the "sampler" session module (name, options and persistent chains).
- * The current sampler lives in app->st.sampler; sampler_current() creates the default (gibbs)
- * on first use. */
+/* cmd_sampler.c — the `sampler` command group (use, set, info, list, reset, check) and the
+ * top-level `sample N` command.  The current sampler lives in app->st.sampler; sampler_current()
+ * (sampler_sess.c, with the session section) creates the default on first use. */
 #include "cmd.h"
 #include "sampler.h"
-#include "samp_kernel.h"
-#include "session.h"
 #include "train.h"
 
-#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The sampler's seed derives from the master seed at creation ("SAMP" mixed in). */
-static uint64_t sampler_seed(const struct qv_app *app)
-{
-    return app->st.seed ^ 0x53414D5000000000ull;
-}
-
-struct sampler *sampler_current(struct qv_app *app)
-{
-    if (!app->st.sampler) app->st.sampler = sampler_new("gibbs", sampler_seed(app));
-    return app->st.sampler;
-}
-
 static void state_changed(struct qv_app *app)
 {
     struct qv_event ev = {.kind = QV_EV_STATE};
     qv_emit(app, &ev);
-}
-
-/* Apply "k=v k=v …" (a describe() string) to s. */
-static int apply_desc(struct sampler *s, const char *desc)
-{
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s", desc);
-    char *save = NULL;
-    for (char *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-        char *eq = strchr(tok, '=');
-        if (!eq) continue;   /* "(no options…)" */
-        *eq = 0;
-        if (sampler_set(s, tok, eq + 1)) return -1;
-    }
-    return 0;
-}
-
-/* A fresh sampler of the same kind and options as s (no chains), seeded with seed. */
-static struct sampler *sampler_copy_config(const struct sampler *s, uint64_t seed)
-{
-    struct sampler *c = sampler_new(s->vt->name, seed);
-    if (!c) return NULL;
-    char desc[1024];
-    s->vt->describe(s->impl, desc, sizeof desc);
-    if (apply_desc(c, desc)) {
-        sampler_free(c);
-        return NULL;
-    }
-    return c;
 }
 
 static void print_info(struct qv_app *app, const struct sampler *s)
@@ -73,34 +28,45 @@ static void print_info(struct qv_app *app, const struct sampler *s)
 
 /* ---------------------------------------------------------------- sampler use / set */
 
-/* Every option any registered sampler accepts (the parser needs them declared); the sampler
- * itself then rejects keys it does not know, naming the ones it accepts.  Samplers added to the
- * registry add their keys here. */
-static const struct cmd_opt use_opts[] = {
-    {"chains", CMD_OPT_STR, "gibbs: persistent chains", NULL},
-    {"sweeps", CMD_OPT_STR, "sweeps (per call, per read or per β step)", NULL},
-    {"thin", CMD_OPT_STR, "gibbs, pt: sweeps between successive samples", NULL},
-    {"burnin", CMD_OPT_STR, "gibbs, pt: sweeps before the first sample", NULL},
-    {"threads", CMD_OPT_STR, "worker threads (0 = automatic)", NULL},
-    {"sweeps_per_beta", CMD_OPT_STR, "sa: sweeps at each β", NULL},
-    {"schedule", CMD_OPT_STR, "sa: geometric | linear", NULL},
-    {"beta_range", CMD_OPT_STR, "sa: target | auto | LO,HI", NULL},
-    {"accept", CMD_OPT_STR, "sa: metropolis | gibbs", NULL},
-    {"replicas", CMD_OPT_STR, "pt: temperatures in the ladder", NULL},
-    {"beta_low", CMD_OPT_STR, "pt: hottest β as a fraction of the target", NULL},
-    {"systems", CMD_OPT_STR, "pt: independent runs", NULL},
-    {"population", CMD_OPT_STR, "pa, ais: members per run", NULL},
-    {"runs", CMD_OPT_STR, "pa, ais: independent runs", NULL},
-    {"steps", CMD_OPT_STR, "pa, ais: β steps", NULL},
-    {"solver", CMD_OPT_STR, "sqa, qpu: solver name", NULL}, {"beta_eff", CMD_OPT_STR, "sqa, qpu: fixed β_eff or auto", NULL},
-    {"trotter", CMD_OPT_STR, "sqa: Trotter slices", NULL}, {"sweeps_per_us", CMD_OPT_STR, "sqa: MC sweeps per µs early in the anneal", NULL}, {"anneal_time", CMD_OPT_STR, "sqa: forward anneal µs without a schedule", NULL}, {"noise", CMD_OPT_STR, "sqa: control noise σ on h, J", NULL}, {"temperature", CMD_OPT_STR, "sqa: temperature mK", NULL}, {"beta_every", CMD_OPT_STR, "sqa: re-estimate β_eff every K calls", NULL}, {"local", CMD_OPT_STR, "sqa: local moves 1/0", NULL}, {"cluster", CMD_OPT_STR, "sqa: imaginary-time cluster moves 1/0", NULL}, {"reinit", CMD_OPT_STR, "sqa: reverse anneal reinitialise 1/0/-1", NULL}, {"table", CMD_OPT_STR, "sqa: A(s)/B(s) table", NULL},
-    {"annealing_time", CMD_OPT_STR, "qpu: anneal µs without a schedule", NULL}, {"max_reads", CMD_OPT_STR, "qpu: reads per job", NULL}, {"label", CMD_OPT_STR, "qpu: problem label", NULL},
-    {NULL, 0, NULL, NULL},
-};
+/* Every option any registered sampler accepts (the parser needs them declared), built from the
+ * samplers' own key lists before main() runs — the command table is static, and a sampler added
+ * to the registry brings its keys with it.  Each key's help names the samplers that accept it
+ * and gives the first one's line; the sampler itself then rejects keys it does not know, naming
+ * the ones it accepts. */
+#define USE_OPTS_MAX 64
+static struct cmd_opt use_opts[USE_OPTS_MAX + 1];
+static char use_help[USE_OPTS_MAX][192];
+
+__attribute__((constructor)) static void use_opts_build(void)
+{
+    int n = 0;
+    for (int r = 0; sampler_registry[r]; r++) {
+        const struct sampler_vtab *vt = sampler_registry[r];
+        for (int k = 0; vt->keys && vt->keys[k]; k++) {
+            int i = 0;
+            while (i < n && strcmp(use_opts[i].name, vt->keys[k])) i++;
+            if (i == n) {
+                if (n == USE_OPTS_MAX) return;   /* test_sampler_iface checks every key is here */
+                use_opts[n] = (struct cmd_opt){vt->keys[k], CMD_OPT_STR, use_help[n], NULL};
+                snprintf(use_help[n], sizeof use_help[n], "%s: %s", vt->name,
+                         vt->key_help ? vt->key_help[k] : "");
+                n++;
+                continue;
+            }
+            /* "gibbs: help" → "gibbs, pt: help" */
+            char *colon = strstr(use_help[i], ": ");
+            char rest[192];
+            snprintf(rest, sizeof rest, "%s", colon ? colon : "");
+            *colon = 0;
+            size_t o = strlen(use_help[i]);
+            snprintf(use_help[i] + o, sizeof use_help[i] - o, ", %s%s", vt->name, rest);
+        }
+    }
+}
 
 static int run_use(struct qv_app *app, const struct cmd_args *a)
 {
-    struct sampler *s = sampler_new(a->pos[0], sampler_seed(app));
+    struct sampler *s = sampler_new(a->pos[0], sampler_seed(app->st.seed));
     if (!s) return qv_error(app, "sampler use: %s", qv_errmsg());
     for (int i = 0; i < a->nopt; i++)
         if (sampler_set(s, a->opt[i].opt->name, a->opt[i].val)) {
@@ -122,7 +88,7 @@ static int run_set(struct qv_app *app, const struct cmd_args *a)
         return qv_error(app, "sampler set: needs KEY VALUE pairs, got %d words", a->npos);
     struct sampler *s = sampler_current(app);
     /* validate on a copy first so that a bad pair leaves the sampler unchanged */
-    struct sampler *c = sampler_copy_config(s, s->seed);
+    struct sampler *c = sampler_clone_config(s, s->seed);
     if (!c) return qv_error(app, "sampler set: %s", qv_errmsg());
     for (int i = 0; i < a->npos; i += 2)
         if (sampler_set(c, a->pos[i], a->pos[i + 1])) {
@@ -261,7 +227,7 @@ static int run_check(struct qv_app *app, const struct cmd_args *a)
         return qv_error(app, "sampler check: the prior has %d units; too many to enumerate", bm->n);
     }
     /* a fresh copy: the check must not disturb the current sampler's persistent chains */
-    struct sampler *s = sampler_copy_config(cur, cur->seed ^ 0xC4ECull);
+    struct sampler *s = sampler_clone_config(cur, cur->seed ^ 0xC4ECull);
     if (!s) {
         bm_free(bm);
         return qv_error(app, "sampler check: %s", qv_errmsg());
@@ -459,57 +425,3 @@ const struct cmd_entry cmd_sample_entry = {
             "with --png, written as a PNG grid.",
     .min_pos = 1, .max_pos = 1, .opts = sample_opts, .run = cmd_sample_run, .flags = CMD_LONG,
 };
-
-/* ---------------------------------------------------------------- session module */
-
-static int sampler_mod_save(struct qv_app *app, const struct qv_state *st, cJSON *sec,
-                            struct sess_io *io)
-{
-    const struct sampler *s = st->sampler;
-    if (!s) return 0;
-    char desc[1024], seed[32];
-    s->vt->describe(s->impl, desc, sizeof desc);
-    snprintf(seed, sizeof seed, "%llu", (unsigned long long)s->seed);
-    cJSON_AddStringToObject(sec, "name", s->vt->name);
-    cJSON_AddStringToObject(sec, "options", desc);
-    cJSON_AddStringToObject(sec, "seed", seed);
-    if (s->vt->save) {
-        cJSON *state = cJSON_AddObjectToObject(sec, "state");
-        if (!state || s->vt->save(s->impl, state, io)) return -1;
-    }
-    return 0;
-}
-
-static int sampler_mod_load(struct qv_app *app, struct qv_state *st, const cJSON *sec,
-                            struct sess_io *io)
-{
-    const cJSON *jn = cJSON_GetObjectItemCaseSensitive(sec, "name");
-    if (!jn) return 0;   /* no sampler in this session */
-    const cJSON *jo = cJSON_GetObjectItemCaseSensitive(sec, "options");
-    const cJSON *js = cJSON_GetObjectItemCaseSensitive(sec, "seed");
-    if (!cJSON_IsString(jn) || !cJSON_IsString(jo) || !cJSON_IsString(js))
-        return qv_seterr("sampler: malformed session section");
-    struct sampler *s = sampler_new(jn->valuestring, strtoull(js->valuestring, NULL, 10));
-    if (!s) return -1;
-    if (apply_desc(s, jo->valuestring)) {
-        sampler_free(s);
-        return qv_preferr("sampler (session)");
-    }
-    const cJSON *state = cJSON_GetObjectItemCaseSensitive(sec, "state");
-    if (state && s->vt->load && s->vt->load(s->impl, state, io)) {
-        sampler_free(s);
-        return -1;
-    }
-    sampler_free(st->sampler);
-    st->sampler = s;
-    return 0;
-}
-
-static void sampler_mod_free(struct qv_state *st)
-{
-    sampler_free(st->sampler);
-    st->sampler = NULL;
-}
-
-const struct qv_module sampler_module = {"sampler", sampler_mod_save, sampler_mod_load,
-                                         sampler_mod_free};

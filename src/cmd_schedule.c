@@ -1,5 +1,5 @@
 /* cmd_schedule.c — the `schedule` command group (build, edit, show, validate, save/load anneal
- * schedules; pick the solver whose limits apply), the "schedule" session module, and the
+ * schedules; pick the solver whose limits apply; session section: schedule_sess.c), and the
  * `sampler beta` command (β_eff of the current sampler's samples by maximum pseudo-likelihood,
  * with the freeze-out estimate of the schedule).  The current schedule is app->st.schedule. */
 #include "cmd.h"
@@ -10,7 +10,6 @@
 #include "session.h"
 #include "solver.h"
 
-#include <cjson/cJSON.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <limits.h>
@@ -660,40 +659,3 @@ const char cmd_sampler_beta_help[] =
     "by maximum pseudo-likelihood with a bootstrap error bar, and prints the freeze-out\n"
     "estimate of the schedule.  A correct classical sampler gives β_eff ≈ β; a physical\n"
     "one (sqa, qpu) shows how well its β_eff rescaling works.";
-
-/* ---------------------------------------------------------------- session module */
-
-static int sched_mod_save(struct qv_app *app, const struct qv_state *st, cJSON *sec, struct sess_io *io)
-{
-    if (!st->schedule) return 0;
-    cJSON *o = sched_to_cjson(st->schedule);
-    cJSON *it = o->child;
-    while (it) {
-        cJSON *next = it->next;
-        cJSON_AddItemToObject(sec, it->string, cJSON_DetachItemViaPointer(o, it));
-        it = next;
-    }
-    cJSON_Delete(o);
-    return 0;
-}
-
-static int sched_mod_load(struct qv_app *app, struct qv_state *st, const cJSON *sec, struct sess_io *io)
-{
-    if (!cJSON_GetObjectItemCaseSensitive(sec, "anneal_schedule")) return 0;
-    struct sched *s = sched_new();
-    if (sched_from_cjson(s, sec)) {
-        sched_free(s);
-        return qv_preferr("schedule");
-    }
-    sched_free(st->schedule);
-    st->schedule = s;
-    return 0;
-}
-
-static void sched_mod_free(struct qv_state *st)
-{
-    sched_free(st->schedule);
-    st->schedule = NULL;
-}
-
-const struct qv_module schedule_module = {"schedule", sched_mod_save, sched_mod_load, sched_mod_free};

@@ -110,7 +110,7 @@ const struct cmd_entry cmd_view_entry = {
             "shows every panel that fits.  The function keys of the workbench run view commands (F1\n"
             "lists which).  In scripts and `qvae -c` the command is accepted and does nothing.",
     .min_pos = 0, .max_pos = 1, .opts = view_opts, .complete = CMD_COMPLETE_PANEL,
-    .run = run_view, .flags = CMD_WHILEJOB,
+    .run = run_view, .flags = CMD_WHILEJOB | CMD_NOSTATE,
 };
 
 /* --- tour -------------------------------------------------------------------------------- */

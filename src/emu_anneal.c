@@ -134,31 +134,18 @@ static int active_build(const struct emu_solver *S, const struct emu_problem *p,
     return 0;
 }
 
-/* The solver's annealer, created on first use.  sqa with β_eff fixed to the β we pass programs
- * (h, J) exactly as scaled (sampler.h convention). */
-static struct sampler *annealer(struct emu_server *e, int si, long num_reads)
+/* The solver's annealer, created on first use, set up by its own stand_in hook (sampler.h) to
+ * answer num_reads reads for this solver; *beta: the freeze-out β of the emulated anneal, which a
+ * sampler that emulates the anneal itself (sqa) replaces. */
+static struct sampler *annealer(struct emu_server *e, int si, long num_reads, double *beta)
 {
     struct emu_solver *S = &e->sv[si];
     if (!S->smp) {
         struct sampler *ns = sampler_new(e->sampler, e->seed + 1000003u * (uint64_t)(si + 1));
         if (!ns) return NULL;
-        if (!strcmp(ns->vt->name, "sqa")
-            && (sampler_set(ns, "solver", S->spec) || sampler_set(ns, "beta_eff", "1"))) {
-            sampler_free(ns);
-            return NULL;
-        }
-        if (!strcmp(ns->vt->name, "sa")) sampler_set(ns, "sweeps", "200");
-        if (!strcmp(ns->vt->name, "gibbs")) sampler_set(ns, "burnin", "200");
-        sampler_set(ns, "threads", "0");   /* the client is blocked waiting: use the cores */
-        qv_clearerr();
         S->smp = ns;
     }
-    if (!strcmp(S->smp->vt->name, "gibbs")) {
-        char buf[32];
-        snprintf(buf, sizeof buf, "%ld", num_reads);
-        sampler_set(S->smp, "chains", buf);
-        qv_clearerr();
-    }
+    if (sampler_stand_in(S->smp, S->spec, num_reads, beta)) return NULL;
     return S->smp;
 }
 
@@ -232,9 +219,9 @@ static cJSON *anneal_problem(struct emu_server *e, const struct emu_problem *p, 
     const struct anneal_table *tab = anneal_table_for(sp);
     double beta_fo = tab ? anneal_beta_phys(sp->temperature_mk) * anneal_B(tab, 0.612) / 2 : 6.0;
     qv_clearerr();
-    struct sampler *smp = annealer(e, p->solver, jp.num_reads);
+    double beta = beta_fo;
+    struct sampler *smp = annealer(e, p->solver, jp.num_reads, &beta);
     if (!smp) goto done;
-    double beta = !strcmp(smp->vt->name, "sqa") ? 1.0 : beta_fo;
     if (jp.initial) {
         init = qv_mallocarray((size_t)jp.num_reads * (size_t)A.nact + 1, 1);
         for (int a = 0; a < A.nact; a++) {

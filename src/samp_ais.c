@@ -26,6 +26,7 @@ const struct sampler_vtab samp_ais_vtab = {
     .keys = ais_keys,
     .key_help = ais_help,
     .create = ais_create,
+    .clone_config = samp_pop_clone,
     .set = samp_pop_set,
     .describe = samp_pop_describe,
     .sample = samp_pop_sample,

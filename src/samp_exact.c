@@ -25,6 +25,11 @@ static void *exact_create(uint64_t seed)
     return e;
 }
 
+static void *exact_clone(const void *impl, uint64_t seed)
+{
+    return exact_create(seed);   /* no options */
+}
+
 static int exact_set(void *impl, const char *key, const char *val)
 {
     return qv_seterr("sampler exact: no options (got --%s)", key);
@@ -72,6 +77,7 @@ const struct sampler_vtab samp_exact_vtab = {
     .keys = exact_keys,
     .key_help = exact_help,
     .create = exact_create,
+    .clone_config = exact_clone,
     .set = exact_set,
     .describe = exact_describe,
     .sample = exact_sample,

@@ -48,6 +48,18 @@ static void *gibbs_create(uint64_t seed)
     return g;
 }
 
+static void *gibbs_clone(const void *impl, uint64_t seed)
+{
+    const struct gibbs *o = impl;
+    struct gibbs *g = gibbs_create(seed);
+    g->chains = o->chains;
+    g->sweeps = o->sweeps;
+    g->thin = o->thin;
+    g->burnin = o->burnin;
+    g->threads = o->threads;
+    return g;
+}
+
 static void gibbs_drop(struct gibbs *g)
 {
     free(g->z);
@@ -79,6 +91,15 @@ static int gibbs_set(void *impl, const char *key, const char *val)
         return qv_seterr("sampler gibbs: unknown option --%s", key);
     }
     return 0;
+}
+
+/* In the emulator: one chain per read, burnt in longer than the default. */
+static int gibbs_stand_in(void *impl, const char *solver, long reads, double *beta)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%ld", reads);
+    ((struct gibbs *)impl)->burnin = 200;
+    return gibbs_set(impl, "chains", buf);
 }
 
 static void gibbs_describe(void *impl, char *buf, size_t n)
@@ -282,6 +303,8 @@ const struct sampler_vtab samp_gibbs_vtab = {
     .keys = gibbs_keys,
     .key_help = gibbs_help,
     .create = gibbs_create,
+    .clone_config = gibbs_clone,
+    .stand_in = gibbs_stand_in,
     .set = gibbs_set,
     .describe = gibbs_describe,
     .sample = gibbs_sample,

@@ -107,6 +107,7 @@ void pa_engine_lane(const struct pa_engine *P, long g, uint8_t *out);
 void pa_engine_free(struct pa_engine *P);
 /* The pa and ais sampler objects (one implementation, resample on/off). */
 void *samp_pop_create(uint64_t seed, bool resample);
+void *samp_pop_clone(const void *impl, uint64_t seed);   /* options, not runs */
 int  samp_pop_set(void *impl, const char *key, const char *val);
 void samp_pop_describe(void *impl, char *buf, size_t n);
 int  samp_pop_sample(void *impl, const struct bm *bm, double beta, long count,

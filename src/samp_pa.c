@@ -284,6 +284,18 @@ void *samp_pop_create(uint64_t seed, bool resample)
     return p;
 }
 
+void *samp_pop_clone(const void *impl, uint64_t seed)
+{
+    const struct pa_samp *o = impl;
+    struct pa_samp *p = samp_pop_create(seed, o->resample);
+    p->population = o->population;
+    p->runs = o->runs;
+    p->steps = o->steps;
+    p->sweeps = o->sweeps;
+    p->threads = o->threads;
+    return p;
+}
+
 static void *pa_create(uint64_t seed)
 {
     return samp_pop_create(seed, true);
@@ -368,6 +380,7 @@ const struct sampler_vtab samp_pa_vtab = {
     .keys = pa_keys,
     .key_help = pa_help,
     .create = pa_create,
+    .clone_config = samp_pop_clone,
     .set = samp_pop_set,
     .describe = samp_pop_describe,
     .sample = samp_pop_sample,

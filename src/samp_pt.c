@@ -45,6 +45,19 @@ static void *pt_create(uint64_t seed)
     return p;
 }
 
+static void *pt_clone(const void *impl, uint64_t seed)
+{
+    const struct pt *o = impl;
+    struct pt *p = pt_create(seed);
+    p->replicas = o->replicas;
+    p->systems = o->systems;
+    p->burnin = o->burnin;
+    p->thin = o->thin;
+    p->threads = o->threads;
+    p->beta_low = o->beta_low;
+    return p;
+}
+
 static int pt_set(void *impl, const char *key, const char *val)
 {
     struct pt *p = impl;
@@ -307,6 +320,7 @@ const struct sampler_vtab samp_pt_vtab = {
     .keys = pt_keys,
     .key_help = pt_help,
     .create = pt_create,
+    .clone_config = pt_clone,
     .set = pt_set,
     .describe = pt_describe,
     .sample = pt_sample,

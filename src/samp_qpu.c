@@ -13,7 +13,6 @@
  * anneal_schedule) else annealing_time.  Reverse anneals take initial_state from ctx->initial or
  * the persistent chains (the previous call's samples), `chains` jobs per call. */
 #include "anneal.h"
-#include "app.h"
 #include "beta.h"
 #include "graph.h"
 #include "rng.h"
@@ -69,6 +68,19 @@ static void *qpu_create(uint64_t seed)
     q->beta_eff = q->beta_err = NAN;
     snprintf(q->label, sizeof q->label, "qvae");
     rng_init(&q->rng, seed, 0x9b0);
+    return q;
+}
+
+static void *qpu_clone(const void *impl, uint64_t seed)
+{
+    const struct qpu *o = impl;
+    struct qpu *q = qpu_create(seed);
+    memcpy(q->solver, o->solver, sizeof q->solver);
+    q->annealing_time = o->annealing_time;
+    q->beta_fixed = o->beta_fixed;
+    q->chains = o->chains;
+    q->max_reads = o->max_reads;
+    memcpy(q->label, o->label, sizeof q->label);
     return q;
 }
 
@@ -238,24 +250,6 @@ out:
     return rc;
 }
 
-static struct sapi_client *client_for(const struct sample_ctx *ctx)
-{
-    struct qv_app *app = ctx ? ctx->app : NULL;
-    if (app && app->sapi) return app->sapi;
-    if (!app) { qv_seterr("qpu: not connected (no application context)"); return NULL; }
-    struct sapi_config cfg;
-    if (dwconf_load(&cfg, NULL, NULL)) return NULL;
-    app->sapi = sapi_client_new(&cfg);
-    memset(cfg.token, 0, sizeof cfg.token);
-    return app->sapi;
-}
-
-static void client_log(void *ud, const char *line)
-{
-    struct qv_app *app = ud;
-    if (app) qv_warn(app, "%s", line);
-}
-
 /* ---------------------------------------------------------------- sample */
 
 static int qpu_sample(void *impl, const struct bm *bm, double beta, long count,
@@ -264,9 +258,8 @@ static int qpu_sample(void *impl, const struct bm *bm, double beta, long count,
     struct qpu *q = impl;
     double t0 = qv_now();
     if (count < 1) return qv_seterr("sampler qpu: count must be positive");
-    struct sapi_client *c = client_for(ctx);
-    if (!c) return -1;
-    if (ctx && ctx->app) sapi_client_set_log(c, client_log, ctx->app);
+    struct sapi_client *c = ctx ? ctx->client : NULL;   /* sampler_sample checked it */
+    if (!c) return qv_seterr("sampler qpu: not connected");
     const struct solver_props *sp = q->solver[0] ? sapi_solver(c, q->solver) : sapi_current_solver(c);
     if (!sp) return -1;
 
@@ -325,9 +318,8 @@ static int qpu_sample(void *impl, const struct bm *bm, double beta, long count,
     free(h); free(J);
 
     /* parameters */
-    /* the caller's schedule, else the workbench's current one (`schedule …`) */
+    /* the caller's schedule (sampler_sample fills in the workbench's current one) */
     const struct sched *sc = ctx ? ctx->schedule : NULL;
-    if (!sc && ctx && ctx->app) sc = ctx->app->st.schedule;
     bool reverse = sc && sc->n >= 2 && sched_is_reverse(sc);
     long per_job_max = q->max_reads > 0 ? q->max_reads : sp->num_reads_range[1];
     double anneal_t = sc && sc->n >= 2 ? sched_duration(sc) : q->annealing_time > 0 ? q->annealing_time : sp->default_annealing_time;
@@ -375,7 +367,7 @@ static int qpu_sample(void *impl, const struct bm *bm, double beta, long count,
     /* the caller's cancel flag (train stop, Ctrl-C) aborts the wait and cancels the problems */
     sapi_client_set_cancel(c, ctx ? ctx->cancel : NULL);
     if (sapi_sample(c, jobs, njobs, ans)) {
-        sapi_client_set_cancel(c, ctx && ctx->app ? &ctx->app->cancel : NULL);
+        sapi_client_set_cancel(c, NULL);   /* never keep the caller's flag */
         goto out;
     }
 
@@ -442,22 +434,23 @@ static int qpu_sample(void *impl, const struct bm *bm, double beta, long count,
     snprintf(out->info, sizeof out->info, "%s: %d job%s, QPU access %.1f ms (programming %.1f ms), "
              "scale %.3g, %ld clipped, beta_eff %.3g",
              sp->name, njobs, njobs == 1 ? "" : "s", acc / 1000, prog / 1000, scale, clipped, q->beta_eff);
-    if (ctx && ctx->app && (q->calls <= 3 || q->calls % 100 == 0))
-        qv_printf(ctx->app, "qpu call %ld: %s; last job: programming %.0f us, anneal %.2f us/read, "
-                  "readout %.2f us/read, access %.0f us", q->calls, sp->name, tsum.qpu_programming_time,
-                  tsum.qpu_anneal_time_per_sample, tsum.qpu_readout_time_per_sample, tsum.qpu_access_time);
-    if (ctx && ctx->app) {
-        struct qv_event ev = {.kind = QV_EV_SAMPLER, .beta_eff = q->beta_eff, .beta_err = q->beta_err};
-        ev.qpu.programming = tsum.qpu_programming_time;
-        ev.qpu.anneal = tsum.qpu_anneal_time_per_sample;
-        ev.qpu.readout = tsum.qpu_readout_time_per_sample;
-        ev.qpu.access = acc;
-        ev.qpu.total_real = tsum.total_real_time;
-        qv_emit(ctx->app, &ev);
+    if (ctx && ctx->note && (q->calls <= 3 || q->calls % 100 == 0)) {
+        char line[256];
+        snprintf(line, sizeof line, "qpu call %ld: %s; last job: programming %.0f us, anneal %.2f "
+                 "us/read, readout %.2f us/read, access %.0f us", q->calls, sp->name,
+                 tsum.qpu_programming_time, tsum.qpu_anneal_time_per_sample,
+                 tsum.qpu_readout_time_per_sample, tsum.qpu_access_time);
+        ctx->note(ctx->out_ud, line);
+    }
+    if (ctx && ctx->report) {
+        struct sampler_report r = {q->beta_eff, q->beta_err, tsum.qpu_programming_time,
+                                   tsum.qpu_anneal_time_per_sample,
+                                   tsum.qpu_readout_time_per_sample, acc, tsum.total_real_time};
+        ctx->report(ctx->out_ud, &r);
     }
     rc = 0;
 out_ans:
-    sapi_client_set_cancel(c, ctx && ctx->app ? &ctx->app->cancel : NULL);   /* never keep the caller's flag */
+    sapi_client_set_cancel(c, NULL);   /* never keep the caller's flag */
     for (int k = 0; k < njobs; k++) sapi_answer_free(&ans[k]);
 out:
     for (int k = 0; k < njobs; k++) cJSON_Delete(params[k]);
@@ -510,6 +503,7 @@ const struct sampler_vtab samp_qpu_vtab = {
     .keys = qpu_keys,
     .key_help = qpu_help,
     .create = qpu_create,
+    .clone_config = qpu_clone,
     .set = qpu_set,
     .describe = qpu_describe,
     .sample = qpu_sample,
@@ -517,6 +511,7 @@ const struct sampler_vtab samp_qpu_vtab = {
     .destroy = qpu_destroy,
     .save = qpu_save,
     .load = qpu_load,
+    .needs_client = true,
 };
 
 /* ---------------------------------------------------------------- --fit-solver */

@@ -49,6 +49,28 @@ static void *sa_create(uint64_t seed)
     return s;
 }
 
+static void *sa_clone(const void *impl, uint64_t seed)
+{
+    const struct sa *o = impl;
+    struct sa *s = sa_create(seed);
+    s->sweeps = o->sweeps;
+    s->sweeps_per_beta = o->sweeps_per_beta;
+    s->threads = o->threads;
+    s->linear = o->linear;
+    s->rule = o->rule;
+    s->range = o->range;
+    s->lo = o->lo;
+    s->hi = o->hi;
+    return s;
+}
+
+/* In the emulator: a longer anneal than the default, at the freeze-out β it is given. */
+static int sa_stand_in(void *impl, const char *solver, long reads, double *beta)
+{
+    ((struct sa *)impl)->sweeps = 200;
+    return 0;
+}
+
 static int sa_set(void *impl, const char *key, const char *val)
 {
     struct sa *s = impl;
@@ -212,6 +234,8 @@ const struct sampler_vtab samp_sa_vtab = {
     .keys = sa_keys,
     .key_help = sa_help,
     .create = sa_create,
+    .clone_config = sa_clone,
+    .stand_in = sa_stand_in,
     .set = sa_set,
     .describe = sa_describe,
     .sample = sa_sample,

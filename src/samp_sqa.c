@@ -24,7 +24,6 @@
 #include "samp_kernel.h"
 #include "anneal.h"
 #include "session.h"
-#include "app.h"
 #include "beta.h"
 #include "schedule.h"
 #include "solver.h"
@@ -101,6 +100,26 @@ static void *sqa_create(uint64_t seed)
     return q;
 }
 
+static void *sqa_clone(const void *impl, uint64_t seed)
+{
+    const struct sqa *o = impl;
+    struct sqa *q = sqa_create(seed);
+    q->trotter = o->trotter;
+    q->sweeps_per_us = o->sweeps_per_us;
+    q->anneal_time = o->anneal_time;
+    q->noise = o->noise;
+    q->temperature = o->temperature;
+    q->beta_eff_fixed = o->beta_eff_fixed;
+    q->beta_every = o->beta_every;
+    q->local = o->local;
+    q->cluster = o->cluster;
+    q->reinit = o->reinit;
+    q->threads = o->threads;
+    memcpy(q->solver, o->solver, sizeof q->solver);
+    memcpy(q->table, o->table, sizeof q->table);
+    return q;
+}
+
 static void sqa_drop_state(struct sqa *q)
 {
     free(q->last);
@@ -161,6 +180,17 @@ static int sqa_set(void *impl, const char *key, const char *val)
     } else {
         return qv_seterr("sampler sqa: unknown option --%s", key);
     }
+    return 0;
+}
+
+/* In the emulator: follow the emulated solver's A(s), B(s) and temperature with β_eff fixed to
+ * 1, and sample at β = 1, so that the problem is programmed exactly as the client scaled it. */
+static int sqa_stand_in(void *impl, const char *solver, long reads, double *beta)
+{
+    struct sqa *q = impl;
+    if (strcmp(q->solver, solver) || q->beta_eff_fixed != 1)
+        if (sqa_set(impl, "solver", solver) || sqa_set(impl, "beta_eff", "1")) return -1;
+    *beta = 1;
     return 0;
 }
 
@@ -651,9 +681,8 @@ static int sqa_sample(void *impl, const struct bm *bm, double beta, long count,
     if (count <= 0) return qv_seterr("sampler sqa: count must be positive");
     if (bm_check_finite(bm)) return -1;
     struct sched defs;
-    /* The schedule in force: the one passed, else the workbench's current schedule. */
+    /* The schedule in force: the one passed (sampler_sample fills in the workbench's). */
     const struct sched *s = ctx ? ctx->schedule : NULL;
-    if (!s && ctx && ctx->app) s = ctx->app->st.schedule;
     if (!s || s->n < 2) {
         sched_init(&defs);
         if (sched_forward(&defs, q->anneal_time) < 0) return -1;
@@ -753,14 +782,9 @@ static int sqa_sample(void *impl, const struct bm *bm, double beta, long count,
              q->trotter, nsteps, sched_duration(s) - s->pt[0].t, spc.temperature_mk, beff, q->beta_eff,
              q->beta_err, scale, clipped ? ", clipped " : "", clipped ? "yes" : "", q->noise,
              reverse ? ", reverse from " : "", reverse ? initsrc : "");
-    if (ctx && ctx->app) {
-        struct qv_event ev;
-        memset(&ev, 0, sizeof ev);
-        ev.kind = QV_EV_SAMPLER;
-        ev.beta_eff = q->beta_eff;
-        ev.beta_err = q->beta_err;
-        ev.qpu = (struct qv_qpu_timing){NAN, sched_duration(s), NAN, NAN, NAN};
-        qv_emit(ctx->app, &ev);
+    if (ctx && ctx->report) {
+        struct sampler_report r = {q->beta_eff, q->beta_err, NAN, sched_duration(s), NAN, NAN, NAN};
+        ctx->report(ctx->out_ud, &r);
     }
     return 0;
 }
@@ -826,6 +850,8 @@ const struct sampler_vtab samp_sqa_vtab = {
     .keys = sqa_keys,
     .key_help = sqa_help,
     .create = sqa_create,
+    .clone_config = sqa_clone,
+    .stand_in = sqa_stand_in,
     .set = sqa_set,
     .describe = sqa_describe,
     .sample = sqa_sample,

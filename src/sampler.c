@@ -1,10 +1,10 @@
 /* sampler.c — the sampler registry, the `samples` batch type, the generic sampler object
  * (create / set options / sample / free) and the log Z dispatcher bm_logz (exact, pa, ais). */
 #include "sampler.h"
-#include "samp_kernel.h"
 #include "qv.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +12,10 @@ extern const struct sampler_vtab samp_exact_vtab, samp_gibbs_vtab, samp_sa_vtab,
     samp_pa_vtab, samp_ais_vtab;
 extern const struct sampler_vtab samp_sqa_vtab;
 extern const struct sampler_vtab samp_qpu_vtab;
+/* Population annealing / AIS estimate of log Z (samp_pa.c).  Declared here as well as in
+ * samp_kernel.h: the interface must not include the kernels, which include the interface. */
+int samp_pa_logz(const struct bm *bm, double beta, const struct logz_opts *o,
+                 struct logz_result *r, bool resample);
 
 const struct sampler_vtab *const sampler_registry[] = {
     &samp_gibbs_vtab,
@@ -119,6 +123,22 @@ struct sampler *sampler_new(const char *name, uint64_t seed)
     return s;
 }
 
+struct sampler *sampler_clone_config(const struct sampler *s, uint64_t seed)
+{
+    void *impl = s->vt->clone_config(s->impl, seed);
+    if (!impl) return NULL;
+    struct sampler *c = qv_calloc(1, sizeof *c);
+    c->vt = s->vt;
+    c->impl = impl;
+    c->seed = seed;
+    return c;
+}
+
+int sampler_stand_in(struct sampler *s, const char *solver, long reads, double *beta)
+{
+    return s->vt->stand_in ? s->vt->stand_in(s->impl, solver, reads, beta) : 0;
+}
+
 void sampler_free(struct sampler *s)
 {
     if (!s) return;
@@ -147,6 +167,20 @@ int sampler_set(struct sampler *s, const char *key, const char *val)
     return s->vt->set(s->impl, key, val);
 }
 
+int sampler_set_desc(struct sampler *s, const char *desc)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", desc);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        char *eq = strchr(tok, '=');
+        if (!eq) continue;   /* "(no options…)" */
+        *eq = 0;
+        if (sampler_set(s, tok, eq + 1)) return -1;
+    }
+    return 0;
+}
+
 int sampler_sample(struct sampler *s, const struct bm *bm, double beta, long count,
                    const struct sample_ctx *ctx, struct samples *out)
 {
@@ -156,10 +190,16 @@ int sampler_sample(struct sampler *s, const struct bm *bm, double beta, long cou
         return qv_seterr("sample: beta must be a finite number >= 0, got %g", beta);
     if (count <= 0) return qv_seterr("sample: the number of samples must be positive, got %ld", count);
     if (bm_check_finite(bm)) return -1;
+    struct sample_ctx c = {0};
+    if (ctx) c = *ctx;
+    if (c.app && sampler_ctx_fill(c.app, s, &c)) return -1;
+    c.app = NULL;   /* samplers see only the fields */
+    if (s->vt->needs_client && !c.client)
+        return qv_seterr("sampler %s: not connected (`qpu config` or `qpu emulate`)", s->vt->name);
     double t0 = qv_now();
     out->info[0] = 0;
     out->beta_eff = NAN;
-    int rc = s->vt->sample(s->impl, bm, beta, count, ctx, out);
+    int rc = s->vt->sample(s->impl, bm, beta, count, &c, out);
     if (rc) return rc;
     out->seconds = qv_now() - t0;
     return 0;

@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 
 struct sched;
+struct sapi_client;
 struct cJSON;
 struct sess_io;
 
@@ -33,6 +34,15 @@ void samples_free(struct samples *s);
 /* Fill s->energy[k] = E(z_k) under bm (every sampler does this before returning). */
 void samples_energies(const struct bm *bm, struct samples *s);
 
+/* What a physical sampler reports after a call (sample_ctx.report). */
+struct sampler_report {
+    double beta_eff, beta_err;    /* the estimate it now holds, its one-sigma error (NAN) */
+    double programming, anneal, readout, access, total_real;   /* µs per job/read, NAN unknown */
+};
+
+/* What a sample() call may use besides the problem.  Samplers read only these fields; when a
+ * caller gives `app`, sampler_sample fills what it left NULL from the workbench (the current
+ * schedule, the qpu module's connection, app->cancel) before the sampler sees the context. */
 struct sample_ctx {
     void (*progress)(void *ud, double done, double total);   /* may be NULL */
     void *ud;
@@ -40,7 +50,14 @@ struct sample_ctx {
     int threads;                  /* 0 = default (both cores where it pays) */
     const struct sched *schedule; /* anneal schedule for sqa/qpu (NULL = their default) */
     const uint8_t *initial;       /* reverse anneal initial states [count × n] or NULL */
-    struct qv_app *app;           /* for log lines/events; may be NULL (tests) */
+    struct sapi_client *client;   /* samplers with needs_client: the SAPI connection (not owned) */
+    /* Output, each may be NULL: a diagnostic line for the log, and a physical sampler's β_eff
+     * and timing after a call (for the status line and the TUI). */
+    void (*note)(void *out_ud, const char *line);
+    void (*report)(void *out_ud, const struct sampler_report *r);
+    void *out_ud;
+    struct qv_app *app;           /* the workbench, or NULL: sampler_sample fills the fields
+                                     above from it; samplers never see it */
 };
 
 struct sampler_vtab {
@@ -49,6 +66,8 @@ struct sampler_vtab {
     const char *const *keys;      /* accepted option names, NULL-terminated */
     const char *const *key_help;  /* one line per key, same order */
     void *(*create)(uint64_t seed);
+    /* A new instance with impl's options and none of its state (chains, β_eff, caches). */
+    void *(*clone_config)(const void *impl, uint64_t seed);
     /* Set an option from text; -1 with error "sampler gibbs: --sweeps: must be a positive integer". */
     int  (*set)(void *impl, const char *key, const char *val);
     /* Describe current options "sweeps=1 chains=100 …" into buf. */
@@ -60,6 +79,11 @@ struct sampler_vtab {
     /* Optional persistence of chains/estimates in sessions (NULL = nothing to save). */
     int  (*save)(void *impl, struct cJSON *sec, struct sess_io *io);
     int  (*load)(void *impl, const struct cJSON *sec, struct sess_io *io);
+    bool needs_client;            /* sample() needs ctx->client (a SAPI connection) */
+    /* Optional: set this instance up to stand in for the QPU solver `solver` (a solver_load
+     * spec) answering `reads` reads per job in the SAPI emulator.  *beta holds the freeze-out
+     * β of the emulated anneal; a sampler that emulates the anneal itself replaces it. */
+    int  (*stand_in)(void *impl, const char *solver, long reads, double *beta);
 };
 
 struct sampler {
@@ -73,7 +97,14 @@ extern const struct sampler_vtab *const sampler_registry[];   /* NULL-terminated
 const struct sampler_vtab *sampler_lookup(const char *name);
 struct sampler *sampler_new(const char *name, uint64_t seed);  /* NULL + error if unknown */
 void sampler_free(struct sampler *s);
+/* The stand_in hook (no-op when the sampler has none); -1 with error. */
+int  sampler_stand_in(struct sampler *s, const char *solver, long reads, double *beta);
+/* A fresh sampler of s's kind and options, without its chains or estimates, seeded with seed. */
+struct sampler *sampler_clone_config(const struct sampler *s, uint64_t seed);
 int  sampler_set(struct sampler *s, const char *key, const char *val);
+/* Apply "key=value key=value …" (describe() text, as sessions store it); -1 at the first bad
+ * pair, which may leave earlier pairs applied. */
+int  sampler_set_desc(struct sampler *s, const char *desc);
 int  sampler_sample(struct sampler *s, const struct bm *bm, double beta, long count,
                     const struct sample_ctx *ctx, struct samples *out);
 
@@ -97,12 +128,21 @@ struct logz_result {
 int bm_logz(const struct bm *bm, double beta, const char *method, const struct logz_opts *o,
             struct logz_result *r);
 
-/* --- added by the sampler module (cmd_sampler.c) --- */
+/* --- the sampler module of the workbench state (sampler_sess.c) --- */
 struct qv_app;
 struct cmd_args;
-/* The current sampler app->st.sampler, created as the default (gibbs, seeded from the master
- * seed) on first use.  NULL only on error. */
+/* The seed of a sampler created by the workbench, from the master seed (`seed N`): the default
+ * sampler and `sampler use` both use it, so results never depend on which command made it. */
+uint64_t sampler_seed(uint64_t master);
+/* The current sampler app->st.sampler, created as the default (gibbs, sampler_seed) on first
+ * use — the one creation path.  NULL only on error. */
 struct sampler *sampler_current(struct qv_app *app);
+/* Fill what ctx left NULL from the workbench: schedule = app->st.schedule, cancel =
+ * &app->cancel, note/report to the app's log and QV_EV_SAMPLER events, and for a sampler that
+ * needs_client the qpu module's connection (qpu_client).
+ * -1 with error when that connection cannot be made. */
+int sampler_ctx_fill(struct qv_app *app, const struct sampler *s, struct sample_ctx *ctx);
+/* (cmd_sampler.c) */
 /* The `sample N [--beta B]` handler: one function, meant to be extended (decode digits). */
 int cmd_sample_run(struct qv_app *app, const struct cmd_args *a);
 

@@ -151,9 +151,7 @@ static void neg_stats(const struct bm *bm, const struct samples *s, double *mean
 
 static int ensure_sampler(struct qv_app *app)
 {
-    if (app->st.sampler) return 0;
-    app->st.sampler = sampler_new("gibbs", app->st.seed);
-    return app->st.sampler ? 0 : -1;
+    return sampler_current(app) ? 0 : -1;   /* the one creation path and seed rule */
 }
 
 /* log Z of the prior for reporting: exact up to 20 units, else a small population annealing run. */

@@ -31,6 +31,14 @@ for t in "$BUILD"/san/tests/test_*; do
   export QVAE_TMP="$tmp/$n"; mkdir -p "$QVAE_TMP"
   run_one "$n" "$t"
 done
+# the same tests built with ThreadSanitizer (make tsan): any report fails the test
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:exitcode=66:second_deadlock_stack=1}
+for t in "$BUILD"/tsan/tests/test_*; do
+  [ -x "$t" ] || continue
+  n=tsan_$(basename "$t"); [ -n "$pat" ] && [[ $n != *$pat* ]] && continue
+  export QVAE_TMP="$tmp/$n"; mkdir -p "$QVAE_TMP"
+  run_one "$n" env OPENBLAS_NUM_THREADS=1 "$t"
+done
 for t in tests/sh_*.sh; do
   [ -f "$t" ] || continue
   n=$(basename "$t" .sh); [ -n "$pat" ] && [[ $n != *$pat* ]] && continue

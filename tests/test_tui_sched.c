@@ -24,7 +24,7 @@ static void test_editor(void **state)
 {
     (void)state;
     struct qv_app app;
-    app_init(&app);
+    app_init(&app, &qv_workbench);
     app.st.schedule = sched_new();
     assert_int_equal(sched_forward(app.st.schedule, 20), 0);
     struct tui *t = calloc(1, sizeof *t);

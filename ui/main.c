@@ -51,7 +51,7 @@ int main(int argc, char **argv)
     nn_fp_flush_denormals();   /* before any thread: workers inherit it (nn.h) */
     setlocale(LC_ALL, "");
     struct qv_app app;
-    app_init(&app);
+    app_init(&app, &qv_workbench);
     frontend_sink_init(&app);
     frontend_install_sigint(&app);
 

@@ -213,11 +213,11 @@ bool panel_sched_key(struct tui *t, int key)
         t->dirty = true;
         return true;
     }
-    struct sched *s = t->app->st.schedule;
-    if (t->job_running) {
+    if (t->job_running) {   /* before touching app->st: the worker holds it */
         tui_set_msg(t, true, "schedule: a job is running; edit after it ends (Esc leaves the editor)");
         return true;
     }
+    struct sched *s = t->app->st.schedule;
     if (!s) {
         if (key == 'f') {
             if (edit_cmd(t, "schedule forward 20") == 0)

@@ -110,8 +110,9 @@ static void sink_event(void *ud, const struct qv_event *ev)
 static void *worker_main(void *arg)
 {
     struct tui *t = arg;
-    int rc = cmd_run_line(t->app, t->job_line, t->job_keep_going);
-    tq_push_snapshot(&t->q, tui_snapshot_take(t->app));
+    struct tui_snapshot *snap = NULL;
+    int rc = tui_job_body(t->app, t->job_line, t->job_keep_going, &snap);
+    tq_push_snapshot(&t->q, snap);
     tq_push_jobend(&t->q, rc);
     return NULL;
 }
@@ -191,43 +192,25 @@ static void request_quit(struct tui *t)
 static void dispatch(struct tui *t, const char *line)
 {
     struct qv_app *app = t->app;
-    char **pieces = NULL;
-    int np = cmd_split_line(line, &pieces);
-    if (np < 0) {
+    struct tui_line_kind k;
+    if (tui_line_classify(line, &k) < 0) {
         qv_error(app, "%s", qv_errmsg());
         return;
     }
-    bool is_long = false, all_while = true, has_quit = false;
-    char blocked[128] = "";
-    for (int i = 0; i < np; i++) {
-        const struct cmd_entry *e = cmd_lookup_line(pieces[i]);
-        if (e) {
-            if (e->flags & CMD_LONG) is_long = true;
-            if (!(e->flags & CMD_WHILEJOB) && all_while) {
-                all_while = false;
-                snprintf(blocked, sizeof blocked, "%s", pieces[i] + strspn(pieces[i], " \t"));
-            }
-            if (!strcmp(e->name, "quit") || !strcmp(e->name, "exit")) has_quit = true;
-        }
-        free(pieces[i]);
-    }
-    free(pieces);
-    qv_clearerr();
-    if (np == 0)
+    if (k.empty)
         return;
     if (t->job_running) {
-        if (has_quit) { request_quit(t); return; }
-        if (!all_while) {
-            blocked[strcspn(blocked, " \t")] = 0;
+        if (k.has_quit) { request_quit(t); return; }
+        if (!k.all_while) {
             qv_error(app, "%s: wait for the running %s to finish, or stop it with Ctrl-C / train stop "
-                          "(meanwhile: train pause|resume|stop, view, help)", blocked, t->job_name);
+                          "(meanwhile: train pause|resume|stop, view, help)", k.blocked, t->job_name);
             return;
         }
-        if (cmd_run_line(app, line, false) == CMD_QUIT)
+        if (tui_run_during_job(app, line, &k, TUI_STATE_WAIT) == CMD_QUIT)
             request_quit(t);
         return;
     }
-    if (is_long) {
+    if (k.is_long) {
         start_job(t, line, NULL, false);
         return;
     }

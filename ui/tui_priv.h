@@ -76,6 +76,28 @@ struct tui_snapshot {
 struct tui_snapshot *tui_snapshot_take(struct qv_app *app);
 void tui_snapshot_free(struct tui_snapshot *s);
 
+/* --- job rules (tui_job.c) --------------------------------------------------------------- */
+
+struct tui_line_kind {
+    bool empty;                  /* nothing to run */
+    bool is_long;                /* a CMD_LONG command: runs on the worker */
+    bool all_while;              /* every command is CMD_WHILEJOB */
+    bool needs_state;            /* some command reads or changes app->st (not CMD_NOSTATE) */
+    bool has_quit;
+    char blocked[64];            /* the first command not allowed during a job */
+};
+/* Classify a command line by its commands' flags; -1 with error when it does not split. */
+int tui_line_classify(const char *line, struct tui_line_kind *k);
+/* The worker: run the line holding the state lock; *snap (if given) receives the state at the
+ * end, taken under the lock. */
+int tui_job_body(struct qv_app *app, const char *line, bool keep_going, struct tui_snapshot **snap);
+/* Run a line of CMD_WHILEJOB commands on this thread while a job runs: under the state lock
+ * when it needs the state; one error line and nothing run when the job reaches no safe point
+ * within `wait` seconds. */
+#define TUI_STATE_WAIT 5.0
+int tui_run_during_job(struct qv_app *app, const char *line, const struct tui_line_kind *k,
+                       double wait);
+
 /* --- UI-thread data ---------------------------------------------------------------------- */
 
 enum tui_series_id { SER_ELBO, SER_REC, SER_KL, SER_VAL_ELBO, SER_VAL_Z, SER_VAL_LL, SER_N };
