@@ -25,13 +25,17 @@ def read(root, rel):
 def module_graph(root):
     """Modules of src/ and the modules each one uses.  A module is a header and the sources
     that implement it: x.h with x.c and x_*.c (app.h: app.c; sampler.h: sampler.c;
-    cmd.h: cmd.c, cmd_*.c).  A source whose prefix names no header is its own module.  An edge
+    cmd.h: cmd.c, cmd_*.c), and its private header x_priv.h or x_int.h.  A source whose prefix names no header is its own module.  An edge
     M → N means a file of M includes N's header."""
     files = src_files(root)
     headers = {f[:-2] for f in files if f.endswith(".h")}
 
     def module_of(f):
         base = f[:-2]
+        # a module's private header (x_priv.h, x_int.h) is part of module x
+        for suffix in ("_priv", "_int"):
+            if base.endswith(suffix) and base[:-len(suffix)] in headers:
+                return base[:-len(suffix)]
         if base in headers:
             return base
         # the longest header name that prefixes the file name followed by '_'
@@ -48,7 +52,7 @@ def module_graph(root):
         for inc in INCLUDE.findall(read(root, "src/" + f)):
             if not inc.endswith(".h") or inc[:-2] not in headers:
                 continue   # system headers and ui/ headers are not src/ modules
-            n = inc[:-2]
+            n = module_of(inc)
             if n != m:
                 graph[m].setdefault(n, f)   # remember one file that makes the edge
     return graph
