@@ -141,6 +141,10 @@ static int run_model_new(struct qv_app *app, const struct cmd_args *a)
         return qv_error(app, "model new: %s", qv_errmsg());
     if (cmd_has(a, "act") && nn_act_parse(cmd_str(a, "act", "tanh"), &c.act) < 0)
         return qv_error(app, "model new: %s", qv_errmsg());
+    if (cmd_has(a, "relax-beta")) {
+        c.relax_beta = (float)cmd_float(a, "relax-beta", 0);
+        if (!(c.relax_beta > 0)) return qv_error(app, "model new: --relax-beta must be > 0");
+    }
     if (cmd_has(a, "relax") && dvae_relax_parse(cmd_str(a, "relax", "gumbolt"), &c.relax) < 0)
         return qv_error(app, "model new: %s", qv_errmsg());
     double tau = cmd_float(a, "tau", 0.5);
@@ -190,7 +194,9 @@ static int run_model_new(struct qv_app *app, const struct cmd_args *a)
 static const struct cmd_opt model_new_opts[] = {
     {"hidden", CMD_OPT_LIST, "hidden widths of the encoder, input side first (default 512,256); the decoder mirrors them", NULL},
     {"act", CMD_OPT_STR, "activation: tanh (default), relu, leaky", NULL},
-    {"relax", CMD_OPT_STR, "relaxation of the discrete latents: gumbolt (default) or st (straight-through)", "gumbolt|st"},
+    {"relax", CMD_OPT_STR, "relaxation of the discrete latents: gumbolt (default), st (straight-through), "
+                           "or the overlapping power, exp, spike-exp (DVAE#)", "gumbolt|st|power|exp|spike-exp"},
+    {"relax-beta", CMD_OPT_FLOAT, "sharpness β of power (30), exp (12), spike-exp (5)", NULL},
     {"tau", CMD_OPT_FLOAT, "relaxation temperature (default 0.5)", NULL},
     {"kl", CMD_OPT_STR, "a BM prior's term: relaxed (GumBolt proxy at ζ, default) or analytic (exact KL)", "relaxed|analytic"},
     {"groups", CMD_OPT_LIST, "hierarchical posterior: L latent groups (default 1; a BM prior's colour "
@@ -209,7 +215,7 @@ static const struct cmd_opt model_new_opts[] = {
 
 static const struct cmd_entry model_sub[] = {
     {.name = "new",
-     .usage = "model new [--hidden 512,256] [--act tanh] [--relax gumbolt|st] [--tau 0.5] [--kl relaxed|analytic] [--groups 1] [--bn] [--conv 32:4:2:1,64:4:2:1] [--no-center]",
+     .usage = "model new [--hidden 512,256] [--act tanh] [--relax gumbolt|st|power|exp|spike-exp] [--relax-beta B] [--tau 0.5] [--kl relaxed|analytic] [--groups 1] [--bn] [--conv 32:4:2:1,64:4:2:1] [--no-center]",
      .summary = "build a discrete VAE for the current prior and data",
      .help = "Encoder MLP (pixels → hidden → one logit per latent unit), GumBolt concrete relaxation\n"
              "with temperature τ, decoder MLP (latents → hidden reversed → pixel logits).  The number\n"
@@ -321,6 +327,11 @@ static int run_train(struct qv_app *app, const struct cmd_args *a)
         return qv_error(app, "train: %s", qv_errmsg());
     if (cmd_has(a, "kl") && dvae_kl_parse(cmd_str(a, "kl", "relaxed"), &kl_new) < 0)
         return qv_error(app, "train: %s", qv_errmsg());
+    if (m && rx_new != rx_was &&
+        (relax_is_mixture((enum relax_kind)rx_new) || relax_is_mixture((enum relax_kind)rx_was)))
+        return qv_error(app, "train: --relax switches between gumbolt and st; the model was built for %s "
+                             "(`model new --relax %s` builds another)", dvae_relax_name(rx_was),
+                        dvae_relax_name(rx_new));
     if ((cmd_has(a, "tau") || cmd_has(a, "relax") || cmd_has(a, "kl")) && !m)
         return qv_error(app, "train: no model (`model new` first)");
     if (cmd_has(a, "kl") && m->cfg.prior != DVAE_PRIOR_BM)
@@ -409,7 +420,8 @@ static const struct cmd_opt train_opts_tab[] = {
     {"threads", CMD_OPT_INT, "data-parallel threads per step (default: the trainer's; new: min(CPUs, 4, batch/25))", NULL},
     {"tau", CMD_OPT_FLOAT, "set the model's relaxation temperature from here on (saved with the model)", NULL},
     {"kl", CMD_OPT_STR, "set a BM prior's term from here on: relaxed or analytic (saved with the model)", "relaxed|analytic"},
-    {"relax", CMD_OPT_STR, "set the relaxation from here on: gumbolt or st (saved with the model)", "gumbolt|st"},
+    {"relax", CMD_OPT_STR, "set the relaxation from here on: gumbolt or st (saved with the model)",
+     "gumbolt|st|power|exp|spike-exp"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -432,7 +444,7 @@ static const struct cmd_entry train_sub[] = {
 const struct cmd_entry cmd_train_entry = {
     .name = "train",
     .usage = "train EPOCHS [--lr 3e-3] [--batch 100] [--kl-warmup E] [--seed S] [--sweeps K] [--tau T]"
-             " [--kl relaxed|analytic] [--relax gumbolt|st] [--iw K]",
+             " [--kl relaxed|analytic] [--relax gumbolt|st|power|exp|spike-exp] [--iw K]",
     .summary = "train the model for EPOCHS more epochs (train stop|pause|resume)",
     .help = "Continues from the trainer's position: `train 2; train 2` equals `train 4`, also across\n"
             "`session save` / `session load`.  Each step: a batch in a fixed order per (seed, epoch),\n"
@@ -449,6 +461,7 @@ const struct cmd_entry cmd_train_entry = {
             "--tau T lowers (or raises) the GumBolt temperature for this and later training: a last\n"
             "phase at a lower τ narrows the gap between the relaxed ELBO and the discrete model.\n"
             "--kl relaxed|analytic and --relax gumbolt|st switch how a BM prior is charged and how the\n"
+            "(a model built with a mixture relaxation, power|exp|spike-exp, keeps it)\n"
             "latents are relaxed from here on (see `help model new`).\n"
             "--iw K trains on the importance-weighted bound log (1/K) Σ_k p(x,ζ_k)/q(ζ_k|x) with K\n"
             "relaxed samples per image (Burda et al.; the prior term per sample, so a Bernoulli prior\n"

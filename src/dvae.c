@@ -95,6 +95,10 @@ static int dvae_carve(struct dvae *m, struct nn_arena *a)
     m->dl = nn_arena_take(a, (size_t)bm_ * c->n);
     m->lx = nn_arena_take(a, (size_t)bm_ * c->n);
     m->dacc = nn_arena_take(a, (size_t)bm_ * c->n);
+    const bool mix = relax_is_mixture((enum relax_kind)c->relax);
+    m->dzdl = mix ? nn_arena_take(a, (size_t)bm_ * c->n) : NULL;
+    m->ubuf = mix ? nn_arena_take(a, (size_t)bm_ * c->n) : NULL;
+    m->mfm = mix ? nn_arena_take(a, (size_t)bm_ * c->n) : NULL;
     m->dlg = nn_arena_take(a, (size_t)bm_ * c->n);
     for (int s = 0; s < DVAE_MAX_SHARDS; s++) m->cwork[s] = m->nwork ? nn_arena_take(a, m->nwork) : NULL;
     m->g1 = nn_arena_take(a, (size_t)bm_ * widest);
@@ -103,6 +107,8 @@ static int dvae_carve(struct dvae *m, struct nn_arena *a)
     m->rowv = (double *)rv;
     rv = nn_arena_take(a, 2 * (size_t)bm_);
     m->rowk = (double *)rv;
+    rv = nn_arena_take(a, 2 * (size_t)bm_);
+    m->rowp = (double *)rv;
     m->widest = widest;
     return 0;
 }
@@ -216,9 +222,20 @@ static struct dvae *dvae_alloc(const struct dvae_config *c)
                   c->groups);
         return NULL;
     }
+    struct relax rx;
+    if (relax_init(&rx, (enum relax_kind)c->relax,
+                   c->relax_beta > 0 ? c->relax_beta : relax_default_beta((enum relax_kind)c->relax)) < 0) {
+        qv_preferr("model");
+        return NULL;
+    }
+    if (c->relax_beta > 0 && !relax_is_mixture((enum relax_kind)c->relax)) {
+        qv_seterr("model: --relax-beta applies to power, exp and spike-exp (gumbolt and st use --tau)");
+        return NULL;
+    }
     struct dvae *m = qv_calloc(1, sizeof *m);
     m->cfg = *c;
     m->cfg.group_of = NULL;
+    m->rx = rx;
     m->xmean = qv_calloc((size_t)c->D, sizeof(float));
     if (dvae_partition(m, c->group_of) < 0 || dvae_arena_build(m) < 0) {
         dvae_free(m);
@@ -257,7 +274,10 @@ void dvae_free(struct dvae *m)
     free(m->gunits);
     free(m->xmean);
     free(m->bnrun);
-    for (int s = 0; s < DVAE_MAX_SHARDS; s++) free(m->bnstat[s]);
+    for (int s = 0; s < DVAE_MAX_SHARDS; s++) {
+        free(m->bnstat[s]);
+        free(m->mfscr[s]);
+    }
     free(m);
 }
 
@@ -338,9 +358,11 @@ void dvae_describe(const struct dvae *m, char *buf, size_t n)
     if (m->ngroup > 1 || c->center || c->bn)
         snprintf(post, sizeof post, "; %d latent group%s%s%s", m->ngroup, m->ngroup > 1 ? "s" : "",
                  c->center ? ", centred input" : "", c->bn ? ", batch norm" : "");
-    snprintf(buf, n, "%s %s %s tau=%g%s %s prior, %zu parameters%s", arch, nn_act_name(c->act),
-             dvae_relax_name(c->relax), (double)c->tau, bm && c->kl == DVAE_KL_ANALYTIC ? " kl=analytic" : "",
-             bm ? "boltzmann" : "bernoulli", np, post);
+    char rx[48];
+    if (dvae_mixture(m)) snprintf(rx, sizeof rx, "%s beta=%g", dvae_relax_name(c->relax), m->rx.beta);
+    else snprintf(rx, sizeof rx, "%s tau=%g", dvae_relax_name(c->relax), (double)c->tau);
+    snprintf(buf, n, "%s %s %s%s %s prior, %zu parameters%s", arch, nn_act_name(c->act), rx,
+             bm && c->kl == DVAE_KL_ANALYTIC ? " kl=analytic" : "", bm ? "boltzmann" : "bernoulli", np, post);
 }
 
 void dvae_noise(struct rng *r, float *g, size_t n)
@@ -391,14 +413,26 @@ void dvae_prior_logp(const struct dvae *m, const struct bm *bm, int B, const flo
     }
 }
 
-const char *dvae_relax_name(enum dvae_relax r) { return r == DVAE_RELAX_ST ? "st" : "gumbolt"; }
+const char *dvae_relax_name(enum dvae_relax r) { return relax_name((enum relax_kind)r); }
 
 int dvae_relax_parse(const char *s, enum dvae_relax *out)
 {
-    if (strcmp(s, "gumbolt") == 0) *out = DVAE_RELAX_GUMBOLT;
-    else if (strcmp(s, "st") == 0) *out = DVAE_RELAX_ST;
-    else return qv_seterr("--relax: unknown relaxation '%s' (gumbolt, st)", s);
+    enum relax_kind k;
+    if (relax_parse(s, &k) < 0) return -1;
+    *out = (enum dvae_relax)k;
     return 0;
+}
+
+bool dvae_mixture(const struct dvae *m) { return relax_is_mixture(m->rx.kind); }
+
+int dvae_noise_planes(const struct dvae *m) { return dvae_mixture(m) ? 2 : 1; }
+
+void dvae_noise_rows(const struct dvae *m, struct rng *r, float *noise, size_t rows)
+{
+    const size_t k = rows * (size_t)m->cfg.n;
+    dvae_noise(r, noise, k);
+    if (dvae_mixture(m))
+        for (size_t i = 0; i < k; i++) noise[k + i] = rng_uniformf(r);
 }
 
 const char *dvae_kl_name(enum dvae_kl k) { return k == DVAE_KL_ANALYTIC ? "analytic" : "relaxed"; }

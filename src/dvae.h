@@ -22,6 +22,8 @@
 #include "nn_bn.h"
 #include "nn_conv.h"
 #include "bm.h"
+#include "bm_mf.h"
+#include "relax.h"
 
 #define DVAE_MAX_HIDDEN 4
 #define DVAE_MAX_SHARDS 8
@@ -36,7 +38,14 @@ enum dvae_prior { DVAE_PRIOR_BERNOULLI, DVAE_PRIOR_BM };
  *           the prior term see exactly the latents evaluation scores (no information can pass
  *           through continuous values of ζ); the backward pass uses ∂ζ/∂l of the GumBolt ζ at the
  *           same noise (biased, as every straight-through estimator). */
-enum dvae_relax { DVAE_RELAX_GUMBOLT, DVAE_RELAX_ST };
+/*  power, exp, spike-exp   the overlapping (mixture) relaxations of DVAE#/DVAE++/DVAE (relax.h),
+ *           sharpness --relax-beta: ζ from the mixture (1−q) r(ζ|0) + q r(ζ|1), the implicit
+ *           gradient, the mixture's log-density in the prior term, and for a BM prior the relaxed
+ *           Boltzmann prior p(ζ) = Z(ζ)/Z · Π r(ζ_i|0) with log Z(ζ) by mean field (bm_mf.h), so the
+ *           importance-weighted bound is a proper bound (DVAE#).  The enum values equal relax.h's. */
+enum dvae_relax { DVAE_RELAX_GUMBOLT = RELAX_GUMBOLT, DVAE_RELAX_ST = RELAX_ST,
+                  DVAE_RELAX_POWER = RELAX_POWER, DVAE_RELAX_EXP = RELAX_EXP,
+                  DVAE_RELAX_SPIKE_EXP = RELAX_SPIKE_EXP };
 const char *dvae_relax_name(enum dvae_relax r);
 int dvae_relax_parse(const char *s, enum dvae_relax *out);   /* -1 + error "--relax: …" */
 /* How a BM prior's term is charged during training (a Bernoulli prior always uses its closed form):
@@ -57,7 +66,9 @@ struct dvae_config {
     int hidden[DVAE_MAX_HIDDEN];    /* encoder widths, input side first; decoder mirrors them */
     enum nn_act act;
     enum dvae_relax relax;
-    float tau;                      /* relaxation temperature */
+    float tau;                      /* relaxation temperature (gumbolt, st) */
+    float relax_beta;               /* mixture relaxations' β (0: relax.h's default) */
+    int mf_sweeps;                  /* mean-field sweeps of the relaxed BM prior (0: 5) */
     enum dvae_kl kl;                /* BM prior term: GumBolt proxy at ζ, or analytic at q */
     enum dvae_prior prior;
     int bmax;                       /* largest batch the work buffers hold */
@@ -142,6 +153,14 @@ struct dvae {
     size_t nbn;                           /* floats of batch-norm statistics (0 without bn) */
     float *bnrun;                         /* [nbn] owned: running means/variances (saved) */
     float *bnstat[DVAE_MAX_SHARDS];       /* [nbn] owned: block s's statistics of the last pass */
+    struct relax rx;                      /* the mixture relaxation (relax_is_mixture) */
+    float *dzdl;                          /* [bmax × n] mixture: ∂ζ/∂l of the sample */
+    float *ubuf;                          /* [bmax × n] mixture: u = σ(−g); then ∂logp̃/∂ζ */
+    float *mfm;                           /* [bmax × n] BM: mean-field marginals; Bernoulli:
+                                           * ∂log p(ζ)/∂a per row */
+    double *mfscr[DVAE_MAX_SHARDS];       /* owned: block s's mean-field scratch (BM, mixture) */
+    size_t mfscr_len;                     /* doubles each (bm_mf_scratch_size of the last prior) */
+    double *rowp;                         /* [bmax] per-row scratch: log p(ζ) (mixture) */
     size_t nwork;                         /* floats of convolution work per block */
     float *cwork[DVAE_MAX_SHARDS];        /* [nwork] block s's convolution work (in the arena) */
     float *prior_a, *g_prior_a;           /* Bernoulli prior logits [n] (NULL for a BM prior) */
@@ -188,6 +207,12 @@ void dvae_describe(const struct dvae *m, char *buf, size_t n);
 
 /* Logistic noise g = log u − log(1−u), u uniform strictly inside (0,1): n floats. */
 void dvae_noise(struct rng *r, float *g, size_t n);
+/* Noise planes a pass reads: 1 (logistic noise [rows × n]) or, for a mixture relaxation, 2 (then
+ * uniforms ρ [rows × n] that pick ζ₀ follow the whole first plane). */
+int dvae_noise_planes(const struct dvae *m);
+/* Fills noise [planes × rows × n] for `rows` rows (the first plane exactly as dvae_noise). */
+void dvae_noise_rows(const struct dvae *m, struct rng *r, float *noise, size_t rows);
+bool dvae_mixture(const struct dvae *m);   /* the relaxation is power, exp or spike-exp */
 
 /* Data-parallel training passes: dvae_batch_run cuts a batch into `shards` row blocks
  * (1..DVAE_MAX_SHARDS), runs them on up to `threads` threads — each block with single-threaded
@@ -201,7 +226,7 @@ int dvae_set_parallel(struct dvae *m, int shards, int threads);
 struct dvae_batch {
     int B;                     /* rows, ≤ cfg.bmax */
     const float *x;            /* [B × D] binary pixels */
-    const float *noise;        /* [B × n] logistic noise (dvae_noise) */
+    const float *noise;        /* [planes × B × n] noise (dvae_noise_rows) */
     double kl_weight;          /* β (KL warm-up) */
     bool grad;                 /* compute gradients into m->grads (overwritten) */
     bool discrete;             /* forward only: binary z = [l + g > 0] instead of ζ (the τ → 0
@@ -252,10 +277,13 @@ const float *dvae_encode(struct dvae *m, int B, const float *x, float *q);
 /* The posterior's forward pass over rows [r0, r0 + nb) (K rows per image; images x [nb/K × D]):
  * every row's logits into m->lx and its relaxed sample into zeta [nb × n] (row r0 first): with
  * dnoise NULL, ζ = σ((l + noise)/τ) or, hard, z = [l + noise > 0] from float logistic noise
- * [nb × n]; with dnoise (double logistic noise [nb × n]), z = [l + dnoise > 0] in double.  Group
+ * [nb × n] — or, with rho (uniforms [nb × n]) for a mixture relaxation, ζ from the mixture with
+ * u = σ(−noise) and its ∂ζ/∂l in m->dzdl; with dnoise (double logistic noise [nb × n]),
+ * z = [l + dnoise > 0] in double.  Group
  * 0's encoder runs once per image, later groups once per row.  sc: the block's scratch. */
 void dvae_post_forward(struct dvae *m, int r0, int nb, int K, const float *x, const float *noise,
-                       const double *dnoise, bool hard, float *zeta, const struct dvae_scr *sc);
+                       const float *rho, const double *dnoise, bool hard, float *zeta,
+                       const struct dvae_scr *sc);
 /* Its backward pass.  dz [nb × n] holds ∂loss/∂ζ from the decoder and the prior term
  * (overwritten), dl [nb × n] the explicit ∂loss/∂l (updated in place to the total); ζ, noise and
  * hard as the forward pass had them (x: the block's images [nb/K × D]) (the chain ζ → l uses the relaxed ζ, recomputed from the

@@ -26,13 +26,16 @@ struct blk {
     const struct bm *bm;
     const struct dvae_batch *io;
     int r0, nb, K, e0, ni, n, D;
+    int shard;        /* the block's index: its scratch buffers */
     bool isbm;
     bool on_q;        /* analytic KL of a BM prior: the prior term at q = σ(l), ζ feeds the decoder only */
     bool hard;        /* binary z = [l + g > 0] in the forward pass (discrete pass, straight-through) */
     bool per_sample;  /* the prior term is a function of the sample ζ (its gradient reaches ζ) */
+    bool mix;         /* a mixture relaxation's sample (log-densities, relaxed BM prior) */
     float sB, kb;            /* 1/B; β/B */
     const float *x;          /* [ni × D] this block's images */
     const float *noise;      /* [nb × n] logistic noise */
+    const float *rho;        /* [nb × n] mixture: the uniforms that pick ζ₀ (else NULL) */
     const float *l;          /* [nb × n] logits per row (set by post_forward) */
     float *zeta, *dzeta, *dl;                 /* [nb × n] */
     float *g1, *g2;                           /* [nb × widest] */
@@ -42,7 +45,7 @@ struct blk {
 };
 
 static void blk_init(struct blk *b, struct dvae *m, const struct bm *bm, const struct dvae_batch *io,
-                     int r0, int nb, float *g, const struct dvae_scr *sc)
+                     int r0, int nb, int shard, float *g, const struct dvae_scr *sc)
 {
     const struct dvae_config *c = &m->cfg;
     memset(b, 0, sizeof *b);
@@ -67,6 +70,8 @@ static void blk_init(struct blk *b, struct dvae *m, const struct bm *bm, const s
     const size_t rn = (size_t)r0 * b->n, rw = (size_t)r0 * m->widest;
     b->x = io->x + (size_t)b->e0 * b->D;
     b->noise = io->noise + rn;
+    b->mix = dvae_mixture(m) && !b->hard;
+    b->rho = b->mix ? io->noise + (size_t)io->B * b->n + rn : NULL;
     b->zeta = m->zeta + rn;
     b->dzeta = m->dzeta + rn;
     b->dl = m->dl + rn;
@@ -76,13 +81,14 @@ static void blk_init(struct blk *b, struct dvae *m, const struct bm *bm, const s
     b->klr = m->rowk + r0;
     b->g = g;
     b->sc = *sc;
+    b->shard = shard;
 }
 
 /* the posterior: every row's logits l [nb × n] (group 0's encoder once per image, later groups
  * per row) and the relaxation ζ = σ((l + g)/τ), or its τ → 0 limit z = [l + g > 0] */
 static void post_forward(struct blk *b)
 {
-    dvae_post_forward(b->m, b->r0, b->nb, b->K, b->x, b->noise, NULL, b->hard, b->zeta, &b->sc);
+    dvae_post_forward(b->m, b->r0, b->nb, b->K, b->x, b->noise, b->rho, NULL, b->hard, b->zeta, &b->sc);
     b->l = b->m->lx + (size_t)b->r0 * b->n;
 }
 
@@ -178,10 +184,47 @@ static double prior_row_bm(const struct blk *b, int r, float *dE)
     return kl;
 }
 
+/* A mixture relaxation's prior term for all rows of the block, per sample: log q(ζ|x) − log p(ζ)
+ * with the mixture's log-density (relax_logq) and, for a Bernoulli prior, the factorial mixture
+ * at the prior's logits a; for a BM prior the relaxed Boltzmann prior p(ζ) = Z(ζ)/Z Π r(ζ_i|0)
+ * without log Z, log Z(ζ) by mean field (bm_mf_logp).  Gradients (× β/B): dl = ∂/∂l, dzeta =
+ * ∂/∂ζ; per row into m->mfm the BM's mean-field marginals (positive phase) or the Bernoulli
+ * prior's ∂log p(ζ)/∂a. */
+static void prior_forward_mix(struct blk *b, double *lp)
+{
+    struct dvae *m = b->m;
+    const int n = b->n, nb = b->nb;
+    const size_t rn = (size_t)b->r0 * n, bn = (size_t)nb * n;
+    float *gpz = m->ubuf + rn, *mfm = m->mfm + rn;   /* u is spent once ζ is drawn */
+    double *lq = m->rowk + b->r0;                     /* log q per row, then the prior term */
+    relax_logq(&m->rx, nb, n, b->l, b->zeta, lq, b->dl, b->dzeta);
+    if (b->isbm) {
+        bm_mf_logp(b->bm, &m->rx, m->cfg.mf_sweeps > 0 ? m->cfg.mf_sweeps : BM_MF_SWEEPS, nb, b->zeta,
+                   lp, mfm, gpz, m->mfscr[b->shard]);
+    } else {
+        for (int r = 0; r < nb; r++)   /* the factorial mixture at the prior's logits */
+            relax_logq(&m->rx, 1, n, m->prior_a, b->zeta + (size_t)r * n, lp + r, mfm + (size_t)r * n,
+                       gpz + (size_t)r * n);
+    }
+    const float kb = b->kb;
+    for (size_t i = 0; i < bn; i++) {
+        b->dzeta[i] = kb * (b->dzeta[i] - gpz[i]);
+        b->dl[i] = kb * b->dl[i];
+    }
+    for (int r = 0; r < nb; r++) {
+        lq[r] -= lp[r];
+        if (b->io->ex_elbo) b->io->ex_elbo[b->r0 + r] = b->rec[r] - lq[r];
+    }
+}
+
 /* The prior term per row into klr [nb], its per-row gradients wrt ζ (dzeta) and l (dl) scaled by
  * β/B, and io->ex_elbo.  g2 is free until the decoder backward: the BM term's dE scratch. */
 static void prior_forward(struct blk *b)
 {
+    if (b->mix && b->per_sample) {
+        prior_forward_mix(b, b->m->rowp + b->r0);
+        return;
+    }
     float spa = 0.0f;
     if (!b->isbm)
         for (int i = 0; i < b->n; i++) spa += nn_fsoftplus(b->m->prior_a[i]);
@@ -255,8 +298,10 @@ static void prior_params(struct blk *b, double *bmacc)
         const int (*ed)[2] = (const int (*)[2])bm->g->edges;
         memset(bmacc, 0, sizeof(double) * (size_t)(n + bm->ne));
         double *acw = bmacc + n;
+        /* the sample's statistics: ζ, q (analytic), or a relaxed prior's mean-field marginals */
+        const float *src = b->on_q ? b->dzeta : b->mix && b->per_sample ? b->m->mfm + (size_t)b->r0 * n : b->zeta;
         for (int r = 0; r < b->nb; r++) {
-            const float *zr = (b->on_q ? b->dzeta : b->zeta) + (size_t)r * n;
+            const float *zr = src + (size_t)r * n;
             const double w = om[r];   /* 1 when K = 1: the products are then exact copies */
             for (int i = 0; i < n; i++) bmacc[i] += w * zr[i];
             for (long k = 0; k < bm->ne; k++) acw[k] += w * zr[ed[k][0]] * zr[ed[k][1]];
@@ -269,6 +314,11 @@ static void prior_params(struct blk *b, double *bmacc)
     for (int r = 0; r < b->nb; r++) {
         const float *lr = b->l + (size_t)r * n, *zr = b->zeta + (size_t)r * n;
         const float kw = b->kb * (float)om[r];
+        if (b->mix && b->per_sample) {   /* −∂log p(ζ)/∂a of the factorial mixture */
+            const float *ga = b->m->mfm + (size_t)(b->r0 + r) * n;
+            for (int i = 0; i < n; i++) gpa[i] -= kw * ga[i];
+            continue;
+        }
         for (int i = 0; i < n; i++)
             gpa[i] += kw * (nn_fsigmoid(a[i]) - (b->per_sample ? zr[i] : nn_fsigmoid(lr[i])));
     }
@@ -299,10 +349,11 @@ static void post_backward(struct blk *b, const float *dy)
  * bmacc [n + ne].  sums: KL, reconstruction and per-image bound summed over the block.  Gradients
  * are scaled by 1/B, so the blocks of a batch add up to the whole-batch gradient. */
 static void run_rows(struct dvae *m, const struct bm *bm, const struct dvae_batch *io, int r0,
-                     int nb, float *g, double *bmacc, double sums[3], const struct dvae_scr *sc)
+                     int nb, int shard, float *g, double *bmacc, double sums[3],
+                     const struct dvae_scr *sc)
 {
     struct blk b;
-    blk_init(&b, m, bm, io, r0, nb, g, sc);
+    blk_init(&b, m, bm, io, r0, nb, shard, g, sc);
     post_forward(&b);
     dec_forward(&b);
     prior_forward(&b);
@@ -331,7 +382,7 @@ static void shard_job(void *p, long s)
     /* batch norm: a training pass normalises each block by its own rows */
     const struct dvae_scr sc = {.stats = c->io->grad && c->m->nbn ? c->m->bnstat[s] : NULL,
                                 .work = c->m->cwork[s]};
-    run_rows(c->m, c->bm, c->io, r0, r1 - r0, c->m->sgrad[s], c->m->sbm[s], c->sums[s], &sc);
+    run_rows(c->m, c->bm, c->io, r0, r1 - r0, (int)s, c->m->sgrad[s], c->m->sbm[s], c->sums[s], &sc);
 }
 
 /* Part `part` of `parts` of the flat parameter vector, [*lo, *hi), cut on multiples of `align`
@@ -467,6 +518,16 @@ int dvae_batch_run(struct dvae *m, const struct bm *bm, struct dvae_batch *io)
         for (int s = 0; s < S; s++)
             if (!m->sbm[s]) m->sbm[s] = qv_malloc(sizeof(double) * (size_t)m->sbm_len);
 
+    if (isbm && dvae_mixture(m) && m->mfscr_len != bm_mf_scratch_size(bm)) {
+        for (int s = 0; s < DVAE_MAX_SHARDS; s++) {
+            free(m->mfscr[s]);
+            m->mfscr[s] = NULL;
+        }
+        m->mfscr_len = bm_mf_scratch_size(bm);
+    }
+    if (isbm && dvae_mixture(m))
+        for (int s = 0; s < S; s++)
+            if (!m->mfscr[s]) m->mfscr[s] = qv_malloc(sizeof(double) * m->mfscr_len);
     struct shard_ctx sc = {.m = m, .bm = bm, .io = io, .S = S, .K = K};
     const int T = QV_MIN(m->nthread, S);
     int blas = T > 1 ? nn_blas_threads(1) : 0;

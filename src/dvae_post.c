@@ -66,10 +66,37 @@ static void group_relax(const struct dvae *m, int g, int nb, const float *l, con
     }
 }
 
-/* dvae_post_forward at relaxation temperature 1/inv_tau. */
-static void post_forward(struct dvae *m, int r0, int nb, int K, const float *x, const float *noise,
-                         const double *dnoise, bool hard, float inv_tau, float *zeta, const struct dvae_scr *sc)
+/* Mixture relaxation of group g's units (all units when g < 0) in rows [0, nb) of the block:
+ * z = [u < q] with u = σ(−noise) (the same z as [l + noise > 0]), ζ₀ from ρ; ∂ζ/∂l into dzdl. */
+static void mix_relax(const struct dvae *m, int g, int nb, const float *l, const float *noise,
+                      const float *rho, float *zeta, float *dzdl, float *ubuf)
 {
+    const int n = m->cfg.n;
+    if (g < 0) {
+        const size_t bn = (size_t)nb * n;
+        for (size_t i = 0; i < bn; i++) ubuf[i] = nn_fsigmoid(-noise[i]);
+        relax_sample(&m->rx, nb, n, l, ubuf, rho, zeta, dzdl);
+        return;
+    }
+    for (int r = 0; r < nb; r++) {
+        const size_t o = (size_t)r * n;
+        for (int j = m->gstart[g]; j < m->gstart[g + 1]; j++) {
+            const size_t i = o + (size_t)m->gunits[j];
+            double d;
+            zeta[i] = (float)relax_sample1(&m->rx, l[i], nn_fsigmoid(-noise[i]), rho[i], &d);
+            dzdl[i] = (float)d;
+        }
+    }
+}
+
+/* dvae_post_forward at relaxation temperature 1/inv_tau (GumBolt; rho selects the mixture). */
+static void post_forward(struct dvae *m, int r0, int nb, int K, const float *x, const float *noise,
+                         const float *rho, const double *dnoise, bool hard, float inv_tau,
+                         float *zeta, const struct dvae_scr *sc)
+{
+    const bool mix = rho && !hard && !dnoise;
+    float *dzdl = mix ? m->dzdl + (size_t)r0 * m->cfg.n : NULL;
+    float *ubuf = mix ? m->ubuf + (size_t)r0 * m->cfg.n : NULL;
     const int n = m->cfg.n, L = m->ngroup, ni = nb / K, e0 = r0 / K;
     float *l = m->lx + (size_t)r0 * n;
     for (int g = 0; g < L; g++) {
@@ -85,9 +112,14 @@ static void post_forward(struct dvae *m, int r0, int nb, int K, const float *x, 
             else
                 for (int j = 0; j < ng; j++) dst[m->gunits[m->gstart[g] + j]] = src[j];
         }
-        if (L > 1) group_relax(m, g, nb, l, noise, dnoise, hard, inv_tau, zeta);
+        if (L > 1 && mix) mix_relax(m, g, nb, l, noise, rho, zeta, dzdl, ubuf);
+        else if (L > 1) group_relax(m, g, nb, l, noise, dnoise, hard, inv_tau, zeta);
     }
     if (L > 1) return;
+    if (mix) {
+        mix_relax(m, -1, nb, l, noise, rho, zeta, dzdl, ubuf);
+        return;
+    }
     /* one group: the whole block at once, vectorised */
     const size_t bn = (size_t)nb * n;
     if (dnoise || hard) {
@@ -101,9 +133,10 @@ static void post_forward(struct dvae *m, int r0, int nb, int K, const float *x, 
 }
 
 void dvae_post_forward(struct dvae *m, int r0, int nb, int K, const float *x, const float *noise,
-                       const double *dnoise, bool hard, float *zeta, const struct dvae_scr *sc)
+                       const float *rho, const double *dnoise, bool hard, float *zeta,
+                       const struct dvae_scr *sc)
 {
-    post_forward(m, r0, nb, K, x, noise, dnoise, hard, 1.0f / m->cfg.tau, zeta, sc);
+    post_forward(m, r0, nb, K, x, noise, rho, dnoise, hard, 1.0f / m->cfg.tau, zeta, sc);
 }
 
 /* Chains group g's ζ gradient (dz, complete once the later groups are done) to its logits, adds
@@ -115,9 +148,14 @@ static float *group_chain(struct dvae *m, int g, int r0, int nb, int K, const fl
     const int n = m->cfg.n, a = m->gstart[g], ng = m->gstart[g + 1] - a;
     const float inv_tau = 1.0f / m->cfg.tau;
     const float *l = m->lx + (size_t)r0 * n;
+    const float *dzdl = dvae_mixture(m) && !hard ? m->dzdl + (size_t)r0 * n : NULL;
     for (int r = 0; r < nb; r++)
         for (int j = a; j < a + ng; j++) {
             const size_t i = (size_t)r * n + (size_t)m->gunits[j];
+            if (dzdl) {   /* the mixture's implicit ∂ζ/∂l */
+                dl[i] += dz[i] * dzdl[i];
+                continue;
+            }
             float z = hard ? nn_fsigmoid((l[i] + noise[i]) * inv_tau) : zeta[i];
             dl[i] += dz[i] * z * (1.0f - z) * inv_tau;
         }
@@ -171,7 +209,7 @@ const float *dvae_encode(struct dvae *m, int B, const float *x, float *q)
     float *zero = qv_calloc((size_t)B * n, sizeof(float));
     float *qq = q ? q : qv_malloc(sizeof(float) * (size_t)B * n);
     const struct dvae_scr sc = {.work = m->cwork[0]};
-    post_forward(m, 0, B, 1, x, zero, NULL, false, 1.0f, qq, &sc);
+    post_forward(m, 0, B, 1, x, zero, NULL, NULL, false, 1.0f, qq, &sc);
     if (!q) free(qq);
     free(zero);
     return m->lx;
@@ -190,7 +228,7 @@ void dvae_post_sample(struct dvae *m, const float *x, int K, struct rng *r, floa
         dn[i] = log(u) - log1p(-u);
     }
     const struct dvae_scr sc = {.work = m->cwork[0]};
-    dvae_post_forward(m, 0, K, K, x, NULL, dn, true, z, &sc);
+    dvae_post_forward(m, 0, K, K, x, NULL, NULL, dn, true, z, &sc);
     const float *l = m->lx;
     for (int k = 0; k < K; k++) {
         double s = 0.0;

@@ -22,6 +22,7 @@ static int model_save(struct qv_app *app, const struct qv_state *st, cJSON *sec,
     for (int i = 0; i < c->nhidden; i++) cJSON_AddItemToArray(h, cJSON_CreateNumber(c->hidden[i]));
     cJSON_AddStringToObject(sec, "act", nn_act_name(c->act));
     cJSON_AddStringToObject(sec, "relax", dvae_relax_name(c->relax));
+    if (dvae_mixture(m)) cJSON_AddNumberToObject(sec, "relax_beta", m->rx.beta);
     cJSON_AddNumberToObject(sec, "tau", c->tau);
     cJSON_AddStringToObject(sec, "kl", dvae_kl_name(c->kl));
     cJSON_AddStringToObject(sec, "prior", c->prior == DVAE_PRIOR_BM ? "boltzmann" : "bernoulli");
@@ -143,6 +144,11 @@ static int model_load(struct qv_app *app, struct qv_state *st, const cJSON *sec,
     c.n = (int)v;
     if (json_num(sec, "tau", &v)) return -1;
     c.tau = (float)v;
+    const cJSON *rb = cJSON_GetObjectItemCaseSensitive(sec, "relax_beta");
+    if (rb) {
+        if (!cJSON_IsNumber(rb) || !(rb->valuedouble > 0)) return qv_seterr("model: bad 'relax_beta'");
+        c.relax_beta = (float)rb->valuedouble;
+    }
     const cJSON *rx = cJSON_GetObjectItemCaseSensitive(sec, "relax");
     if (rx && (!cJSON_IsString(rx) || dvae_relax_parse(rx->valuestring, &c.relax)))
         return qv_seterr("model: bad 'relax' (gumbolt or st)");

@@ -178,7 +178,7 @@ int train_val_elbo(struct qv_app *app, int split, long limit, double logz, doubl
     if (N <= 0) return qv_seterr("the %s split is empty", data_split_name((enum data_split)split));
     const int cap = QV_MIN(m->cfg.bmax, 100), n = m->cfg.n, D = m->cfg.D;
     float *x = qv_malloc(sizeof(float) * (size_t)cap * D);
-    float *noise = qv_malloc(sizeof(float) * (size_t)cap * n);
+    float *noise = qv_malloc(sizeof(float) * (size_t)cap * n * dvae_noise_planes(m));
     long *idx = qv_malloc(sizeof(long) * (size_t)cap);
     struct rng r;
     rng_init(&r, app->st.trainer ? app->st.trainer->seed : app->st.seed, TR_VAL);
@@ -188,7 +188,7 @@ int train_val_elbo(struct qv_app *app, int split, long limit, double logz, doubl
         int nb = (int)QV_MIN((long)cap, N - i0);
         for (int b = 0; b < nb; b++) idx[b] = i0 + b;
         data_batch(ds, (enum data_split)split, idx, nb, 0, x);
-        dvae_noise(&r, noise, (size_t)nb * n);
+        dvae_noise_rows(m, &r, noise, (size_t)nb);
         /* one batch of images and noise serves both passes */
         struct dvae_batch io = {.B = nb, .x = x, .noise = noise, .kl_weight = 1.0};
         if (dvae_batch_run(m, app->st.prior, &io) < 0) { rc = -1; break; }
@@ -246,7 +246,7 @@ struct loop {
     int n, D, B, K;
     long ntrain, nbatch;
     float *x;                   /* [B × D] the step's images */
-    float *noise;               /* [B·K × n] relaxation noise, K rows per image */
+    float *noise;               /* [planes × B·K × n] relaxation noise, K rows per image */
     long *perm;                 /* [ntrain] the epoch's data order */
     double *nmean, *ncorr;      /* BM: negative-phase ⟨z_i⟩ [n], ⟨z_u z_v⟩ [ne] */
     double *gb, *gw;            /* BM: gradients wrt b [n], W [ne] */
@@ -349,7 +349,7 @@ static void loop_init(struct loop *L, struct qv_app *app, const struct train_opt
     L->nbatch = L->ntrain / L->B;
     const size_t n = (size_t)L->n;
     L->x = qv_malloc(sizeof(float) * (size_t)L->B * L->D);
-    L->noise = qv_malloc(sizeof(float) * (size_t)L->B * L->K * n);
+    L->noise = qv_malloc(sizeof(float) * (size_t)L->B * L->K * n * dvae_noise_planes(L->m));
     L->perm = qv_malloc(sizeof(long) * (size_t)L->ntrain);
     L->act = qv_malloc(sizeof(float) * 2 * n);
     L->qbuf = qv_malloc(sizeof(float) * (size_t)L->B * n);
@@ -546,7 +546,7 @@ static int train_step(struct loop *L, long e)
     const struct train_opts *o = L->o;
     data_batch(L->ds, DATA_TRAIN, L->perm + t->batch_pos * L->B, L->B, e, L->x);
     struct rng save_rng = t->rng;   /* a refused step leaves the noise stream where it was */
-    dvae_noise(&t->rng, L->noise, (size_t)L->B * L->K * L->n);
+    dvae_noise_rows(L->m, &t->rng, L->noise, (size_t)L->B * L->K);
     /* this call's progress: its steps, or its clock under --time */
     const double p = o->max_seconds > 0 ? (qv_now() - L->t_start) / o->max_seconds
                                         : (double)L->done_steps / (double)QV_MAX(L->total_steps, 1);

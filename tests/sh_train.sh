@@ -10,7 +10,8 @@
 #    metrics.csv keeps its width);
 #  - eval ll / eval units print their figures; generated digits land in grids/;
 #  - a metrics.csv that cannot be written costs one warning line, not the run;
-#  - --groups (hierarchical posterior), centring, --bn and --conv: saved, resumed bit for bit, bad input;
+#  - --groups (hierarchical posterior), centring, --bn, --conv and the mixture relaxations (power
+#    with the relaxed Boltzmann prior): saved, resumed bit for bit, bad input;
 #    a session saved before them loads as a one-group, uncentred model;
 #  - --lr-schedule, --kl-frac, --val-every, and `model best` restoring the best-validation epoch;
 #  - bad input: no data, no model, prior size mismatch, K = 0, a NaN step (the checkpoint on disk
@@ -139,6 +140,16 @@ echo "$out" | grep -q '2 latent groups, centred input, batch norm' || fail "grou
 cmp -s $S/ga/model-weights.*.bin $S/gb/model-weights.*.bin || fail "resumed 2-group run differs"
 cmp -s $S/ga/model-bn_running.*.bin $S/gb/model-bn_running.*.bin || fail "resumed batch-norm statistics differ"
 grep -q '"group_of"' $S/ga/session.json || fail "partition not saved"
+# --relax power|exp|spike-exp: saved (with β) and resumed bit for bit; bad input
+bad "$SETUP_BM; model new --relax power --relax-beta 0.5" 'model new: model: --relax-beta'
+bad "$SETUP_BM; model new --relax gumbolt --relax-beta 5" 'model new: model: --relax-beta applies to power, exp and spike-exp'
+bad "$SETUP_BM; model new --hidden 64 --relax power; train 1 --relax gumbolt" 'train: --relax switches between gumbolt and st'
+PW="$SETUP_BM; model new --hidden 64 --relax power --relax-beta 20 --groups 2"
+run "$PW; session save pa; train 2 --quiet --threads 2 --iw 2" >/dev/null
+run "$PW; session save pb; train 1 --quiet --threads 2 --iw 2" >/dev/null
+out=$(run "session load pb; model info; train 1 --quiet --iw 2")
+echo "$out" | grep -q 'tanh power beta=20 boltzmann' || fail "power relaxation not restored: $out"
+cmp -s $S/pa/model-weights.*.bin $S/pb/model-weights.*.bin || fail "resumed power-relaxation run differs"
 # --conv: saved and resumed bit for bit; bad geometry
 bad "$SETUP_BE; model new --conv 8:4:2" 'model new: --conv: .* a layer is CHANNELS:KERNEL:STRIDE:PAD'
 bad "$SETUP_BE; model new --conv 8:40:2:1" 'model new: model: --conv layer 1'
@@ -179,7 +190,7 @@ out=$(run "session load sp; model info; model best; session save rb")
 echo "$out" | grep -q 'model best: parameters of epoch 1 restored' || fail "model best: $out"
 cmp -s $S/e1/model-weights.*.bin $S/rb/model-weights.*.bin || fail "model best did not restore epoch 1's weights"
 cmp -s $S/e1/prior-prior.*.bin $S/rb/prior-prior.*.bin || fail "model best did not restore epoch 1's prior"
-bad "$SETUP_BM; model new --relax rebar" "model new: --relax: unknown value 'rebar' (one of gumbolt|st)"
+bad "$SETUP_BM; model new --relax rebar" "model new: --relax: unknown value 'rebar' (one of gumbolt|st|power|exp|spike-exp)"
 
 # --- --iw K: importance-weighted training trains other weights, and resumes exactly ---------------
 # (batch 100 × 6 samples is more than the 500 rows a new model's buffers hold: train grows them,

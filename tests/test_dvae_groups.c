@@ -12,6 +12,10 @@
  *  - batch norm (--bn): gradients against central differences of the training-mode loss (each
  *    data-parallel block normalised by its own rows), the same bits on 1 and 2 threads, running
  *    statistics that follow the batches, and the batch-1 error;
+ *  - the overlapping relaxations (power, exp) with the relaxed priors (a Bernoulli prior's factorial
+ *    mixture; a BM prior's mean-field Z(ζ), at enough sweeps for the envelope theorem): the IW
+ *    bound's value and its gradients against a reference that draws ζ by inverting the mixture CDF
+ *    at the sample's own CDF level (so its pathwise derivative is the implicit one);
  *  - convolutions (--conv, 4×4 images): gradients against central differences, with and without
  *    batch norm, K = 1 and 3, 1 and 2 blocks;
  *  - bad partitions and the analytic KL with groups are refused with clear errors. */
@@ -441,6 +445,131 @@ static void test_bn_batch1(void **state)
     dvae_free(m);
 }
 
+/* ---- mixture relaxations ------------------------------------------------------------------- */
+struct mix_ref { const struct bm *bm; int G, K; const float *x; double beta; const double *lev; };
+
+/* ζ with F(ζ; σ(l)) = level, by bisection in double (F increases in ζ). */
+static double inv_cdf(const struct relax *rx, double l, double level)
+{
+    double lo = 0.0, hi = 1.0;
+    for (int it = 0; it < 200; it++) {
+        double mid = 0.5 * (lo + hi);
+        if (relax_cdf1(rx, l, mid) < level) lo = mid;
+        else hi = mid;
+    }
+    return 0.5 * (lo + hi);
+}
+
+static double mix_loss(struct dvae *m, void *ctx)
+{
+    const struct mix_ref *r = ctx;
+    const int n = m->cfg.n, D = m->cfg.D;
+    double loss = 0.0, *scr = malloc(sizeof(double) * (r->bm ? bm_mf_scratch_size(r->bm) : 1));
+    for (int e = 0; e < r->G; e++) {
+        double t[8], mx = -INFINITY, s = 0.0;
+        for (int k = 0; k < r->K; k++) {
+            const int b = e * r->K + k;
+            const float *x = r->x + (size_t)e * D;
+            double in[D_ + MAXN], lg[MAXN], l[MAXN], z[MAXN];
+            float zf[MAXN];
+            for (int g = 0; g < m->ngroup; g++) {
+                for (int i = 0; i < D; i++) in[i] = x[i] - (double)m->xmean[i];
+                for (int j = 0; j < m->gstart[g]; j++) in[D + j] = z[m->gunits[j]];
+                ref_net(&m->enc[g], in, lg);
+                for (int j = m->gstart[g]; j < m->gstart[g + 1]; j++) {
+                    const int u = m->gunits[j];
+                    l[u] = lg[j - m->gstart[g]];
+                    z[u] = inv_cdf(&m->rx, l[u], r->lev[(size_t)b * n + u]);
+                }
+            }
+            double kl = 0.0, lp = 0.0;
+            for (int i = 0; i < n; i++) {
+                kl += relax_logq1(&m->rx, l[i], z[i], NULL, NULL);
+                zf[i] = (float)z[i];
+                if (!r->bm) lp += relax_logq1(&m->rx, m->prior_a[i], z[i], NULL, NULL);
+            }
+            if (r->bm) assert_int_equal(bm_mf_logp(r->bm, &m->rx, m->cfg.mf_sweeps, 1, zf, &lp, NULL, NULL, scr), 0);
+            t[k] = ref_rec(m, x, z) - r->beta * (kl - lp);
+            mx = fmax(mx, t[k]);
+        }
+        for (int k = 0; k < r->K; k++) s += exp(t[k] - mx);
+        loss -= (mx + log(s / r->K)) / r->G;
+    }
+    free(scr);
+    if (r->bm) {
+        double lz;
+        assert_int_equal(bm_logz_exact(r->bm, 1.0, &lz), 0);
+        loss += r->beta * lz;
+    }
+    return loss;
+}
+
+static void check_mix(enum dvae_prior prior, enum dvae_relax kind, int L, int K, int shards)
+{
+    const int n = prior == DVAE_PRIOR_BM ? 8 : 9, G = 4, B = G * K;
+    const double beta = 0.7;
+    struct dvae_config c;
+    dvae_config_default(&c);
+    c.D = D_; c.n = n; c.nhidden = 2; c.hidden[0] = 7; c.hidden[1] = 5; c.prior = prior;
+    c.bmax = 64; c.groups = L; c.group_of = L == 3 ? part3 : NULL; c.center = true;
+    c.relax = kind;
+    /* moderate sharpness: ζ stays well inside (0, 1) in float, where FD steps resolve ζ(l) */
+    c.relax_beta = kind == DVAE_RELAX_POWER ? 3.0f : 6.0f;
+    c.mf_sweeps = 400;                                       /* converged: the envelope theorem */
+    struct dvae *m = dvae_new(&c, 42);
+    assert_non_null(m);
+    assert_int_equal(dvae_set_parallel(m, shards, shards), 0);
+    struct rng r;
+    rng_init(&r, 21, 0);
+    if (m->prior_a)
+        for (int i = 0; i < n; i++) m->prior_a[i] = (float)(2 * rng_uniform(&r) - 1);
+    struct bm *bm = prior == DVAE_PRIOR_BM ? tiny_bm(1, 1, 4, 9, 0.8) : NULL;
+    float x[4 * D_], noise[2 * 12 * MAXN];
+    for (int i = 0; i < G * D_; i++) x[i] = rng_uniform(&r) < 0.35 ? 1.0f : 0.0f;
+    assert_int_equal(dvae_noise_planes(m), 2);
+    dvae_noise_rows(m, &r, noise, (size_t)B);
+    /* ρ inside [0.2, 0.8]: ζ₀ = ρ^β then stays ≥ 0.008 from either end, where the reference's
+     * float ζ (bm_mf_logp takes floats) still resolves the finite-difference steps (with ρ over all
+     * of (0, 1), power's ζ within ~1e-7 of 1 rounds to 1.0f and the reference loses its slope) */
+    for (int i = 0; i < B * n; i++) noise[B * n + i] = 0.2f + 0.6f * noise[B * n + i];
+    double neg_mean[8], neg_corr[16], g_b[8], g_w[16];
+    if (bm) assert_int_equal(bm_marginals_exact(bm, 1.0, neg_mean, neg_corr), 0);
+    struct dvae_batch io = {.B = B, .iw = K, .x = x, .noise = noise, .kl_weight = beta, .grad = true,
+                            .neg_mean = neg_mean, .neg_corr = neg_corr, .g_b = g_b, .g_w = g_w};
+    assert_int_equal(dvae_batch_run(m, bm, &io), 0);
+    assert_true(io.grads_finite);
+    float *g = malloc(sizeof(float) * m->nparams);
+    memcpy(g, m->grads, sizeof(float) * m->nparams);
+    /* the sample's CDF levels: the reference keeps them while the parameters move */
+    double lev[12 * MAXN];
+    for (int i = 0; i < B * n; i++) lev[i] = relax_cdf1(&m->rx, m->lx[i], m->zeta[i]);
+    struct mix_ref ref = {.bm = bm, .G = G, .K = K, .x = x, .beta = beta, .lev = lev};
+    struct mix_ref r1 = ref;
+    r1.beta = 1.0;
+    struct dvae_batch v = {.B = B, .iw = K, .x = x, .noise = noise, .kl_weight = 1.0};
+    assert_int_equal(dvae_batch_run(m, bm, &v), 0);
+    double want = -mix_loss(m, &r1);
+    if (bm) {
+        double lz;
+        assert_int_equal(bm_logz_exact(bm, 1.0, &lz), 0);
+        want += lz;
+    }
+    print_message("%s, %s prior, %d group(s), K=%d: bound %.5f, reference %.5f\n", dvae_relax_name(kind),
+                  bm ? "BM" : "Bernoulli", m->ngroup, K, v.elbo, want);
+    assert_true(fabs(v.elbo - want) < 2e-3);
+    double worst, rel = fd_compare(m, bm, g, g_b, g_w, mix_loss, &ref, &worst);
+    print_message("  %d block(s): gradient relative error %.2e (worst scaled %.2f)\n", shards, rel, worst);
+    assert_true(rel < 2e-2);
+    assert_true(worst < 1.0);
+    free(g);
+    bm_free(bm);
+    dvae_free(m);
+}
+
+static void test_mix_power_bernoulli_iw(void **s) { (void)s; check_mix(DVAE_PRIOR_BERNOULLI, DVAE_RELAX_POWER, 3, 3, 1); }
+static void test_mix_power_bm(void **s) { (void)s; check_mix(DVAE_PRIOR_BM, DVAE_RELAX_POWER, 1, 1, 1); }
+static void test_mix_exp_bm_groups_iw(void **s) { (void)s; check_mix(DVAE_PRIOR_BM, DVAE_RELAX_EXP, 2, 3, 2); }
+
 static void test_bad_partitions(void **state)
 {
     (void)state;
@@ -487,6 +616,9 @@ int main(void)
         cmocka_unit_test(test_conv_bernoulli),
         cmocka_unit_test(test_conv_bn_bm_iw),
         cmocka_unit_test(test_conv_bad),
+        cmocka_unit_test(test_mix_power_bernoulli_iw),
+        cmocka_unit_test(test_mix_power_bm),
+        cmocka_unit_test(test_mix_exp_bm_groups_iw),
         cmocka_unit_test(test_bad_partitions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
