@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "anneal.h"
+#include "simd.h"
 #include "beta.h"
 #include "rng.h"
 #include "sampler.h"
@@ -422,5 +423,20 @@ int main(void)
         cmocka_unit_test(test_quench_energy),
         cmocka_unit_test(test_reverse_anneal),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int fails = cmocka_run_group_tests(tests, NULL, NULL);
+    /* The physics tests again on every other SIMD path this CPU runs (test_simd checks that the
+     * paths give identical samples; this checks the distributions themselves). */
+    const struct CMUnitTest physics[] = {
+        cmocka_unit_test(test_slow_anneal_boltzmann),
+        cmocka_unit_test(test_quench_energy),
+        cmocka_unit_test(test_reverse_anneal),
+    };
+    const struct simd_kernels *first = simd_kernels();
+    for (int isa = 0; isa < SIMD_NISA; isa++) {
+        if (!first || (enum simd_isa)isa == first->isa || simd_select((enum simd_isa)isa)) continue;
+        char name[64];
+        snprintf(name, sizeof name, "physics on the %s path", simd_isa_name((enum simd_isa)isa));
+        fails += _cmocka_run_group_tests(name, physics, QV_ARRAY_LEN(physics), NULL, NULL);
+    }
+    return fails;
 }
