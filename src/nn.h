@@ -99,7 +99,7 @@ extern _Thread_local bool nn_profile;
 extern _Thread_local double nn_sgemm_seconds;
 
 /* ---- vectorisable scalar math ---------------------------------------------------------------- */
-/* exp: simd.h's (Cephes' expf, about 2 ulp; the samplers use the same function) */
+/* exp: simd.h's (≤ 1 ulp; the samplers use the same function) */
 static inline float nn_fexp(float x) { return simd_expf(x); }
 
 static inline float nn_flog(float x)   /* x > 0, normal */
