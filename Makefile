@@ -23,7 +23,7 @@ DEFS    := -D_GNU_SOURCE -DQVAE_HOME='"$(CURDIR)"'
 # ARCH: the instruction set of everything except the SIMD kernels (native = the build machine's;
 # ARCH=x86-64-v2 or x86-64 for a binary to run on other x86 CPUs).  The kernels do not follow it.
 ARCH    ?= native
-REL_CFLAGS := -O2 -march=$(ARCH) -g $(WARN) $(DEFS)
+REL_CFLAGS := -O2 -march=$(ARCH) -g $(WARN) $(DEFS) -DQVAE_ARCH='"$(ARCH)"'
 SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined $(WARN) $(DEFS) -DQVAE_SANITIZE=1
 
 # SIMD kernels (src/simd.h): each file of SIMD_KERN is compiled once per instruction set with
