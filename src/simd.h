@@ -38,6 +38,9 @@ typedef int32_t  simd_vi __attribute__((vector_size(SIMD_NL * 4)));
 typedef uint32_t simd_vu __attribute__((vector_size(SIMD_NL * 4)));
 
 #define SIMD_INLINE static inline __attribute__((always_inline))
+/* Before a loop over the vectors of a block or worldline (a compile-time count ≤ 16): unrolled
+ * completely, the vectors stay in registers (GCC's -O2 leaves such loops rolled, in memory). */
+#define SIMD_UNROLL _Pragma("GCC unroll 16")
 
 /* Loads and stores through memcpy: any alignment, no aliasing questions; compiles to one move. */
 SIMD_INLINE simd_v simd_load(const float *p) { simd_v v; memcpy(&v, p, sizeof v); return v; }
@@ -83,6 +86,24 @@ SIMD_INLINE simd_vi simd_bitmask(uint32_t bits)
     for (int l = 0; l < SIMD_NL; l++) sel[l] = 1 << l;
     return (sel & (int32_t)bits) == sel;
 }
+
+/* Lanes moved by one across a pair of vectors (a ring of slices held in registers):
+ * simd_from_left(p, c) = {p[NL−1], c[0], …, c[NL−2]}, simd_from_right(c, q) = {c[1], …, c[NL−1], q[0]}. */
+#if SIMD_NL == 16
+#define SIMD_IOTA {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}
+#define SIMD_IDX_L {15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30}
+#define SIMD_IDX_R {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+#elif SIMD_NL == 8
+#define SIMD_IOTA {0, 1, 2, 3, 4, 5, 6, 7}
+#define SIMD_IDX_L {7, 8, 9, 10, 11, 12, 13, 14}
+#define SIMD_IDX_R {1, 2, 3, 4, 5, 6, 7, 8}
+#else
+#define SIMD_IOTA {0, 1, 2, 3}
+#define SIMD_IDX_L {3, 4, 5, 6}
+#define SIMD_IDX_R {1, 2, 3, 4}
+#endif
+SIMD_INLINE simd_v simd_from_left(simd_v p, simd_v c) { return __builtin_shuffle(p, c, (simd_vi)SIMD_IDX_L); }
+SIMD_INLINE simd_v simd_from_right(simd_v c, simd_v q) { return __builtin_shuffle(c, q, (simd_vi)SIMD_IDX_R); }
 
 /* m ? a : b per lane, m a comparison result (all ones / all zeros per lane). */
 SIMD_INLINE simd_v simd_sel(simd_vi m, simd_v a, simd_v b)

@@ -29,6 +29,7 @@ SIMD_INLINE void sweep_body(const struct sk_model *m, float *restrict z, uint32_
 {
     simd_vu s[SIMD_NB][4];
     simd_v bt[SIMD_NB];
+    SIMD_UNROLL
     for (int h = 0; h < SIMD_NB; h++) {
         simd_xoshiro_load(s[h], rs, h);
         bt[h] = simd_load(beta + h * SIMD_NL);
@@ -46,6 +47,7 @@ SIMD_INLINE void sweep_body(const struct sk_model *m, float *restrict z, uint32_
             const int i = order[idx];
             /* two partial sums halve the dependency chain (degree 15 on Pegasus) */
             simd_v acc[SIMD_NB], acc2[SIMD_NB];
+            SIMD_UNROLL
             for (int h = 0; h < SIMD_NB; h++) {
                 acc[h] = simd_set1(b[i]);
                 acc2[h] = simd_set1(0.0f);
@@ -55,6 +57,7 @@ SIMD_INLINE void sweep_body(const struct sk_model *m, float *restrict z, uint32_
             for (; k + 1 < ke; k += 2) {
                 const simd_v w = simd_set1(wadj[k]), w2 = simd_set1(wadj[k + 1]);
                 const float *zn = z + (size_t)adj[k] * SIMD_W, *zn2 = z + (size_t)adj[k + 1] * SIMD_W;
+                SIMD_UNROLL
                 for (int h = 0; h < SIMD_NB; h++) {
                     acc[h] = simd_madd_exact(w, simd_load(zn + h * SIMD_NL), acc[h]);
                     acc2[h] = simd_madd_exact(w2, simd_load(zn2 + h * SIMD_NL), acc2[h]);
@@ -63,10 +66,12 @@ SIMD_INLINE void sweep_body(const struct sk_model *m, float *restrict z, uint32_
             if (k < ke) {
                 const simd_v w = simd_set1(wadj[k]);
                 const float *zn = z + (size_t)adj[k] * SIMD_W;
+                SIMD_UNROLL
                 for (int h = 0; h < SIMD_NB; h++)
                     acc[h] = simd_madd_exact(w, simd_load(zn + h * SIMD_NL), acc[h]);
             }
             float *restrict zi = z + (size_t)i * SIMD_W;
+            SIMD_UNROLL
             for (int h = 0; h < SIMD_NB; h++) {
                 const simd_v x = bt[h] * (acc[h] + acc2[h]);
                 const simd_v u = simd_uniform(simd_xoshiro_next(s[h]), true);
@@ -82,6 +87,7 @@ SIMD_INLINE void sweep_body(const struct sk_model *m, float *restrict z, uint32_
             }
         }
     }
+    SIMD_UNROLL
     for (int h = 0; h < SIMD_NB; h++) simd_xoshiro_store(s[h], rs, h);
 }
 

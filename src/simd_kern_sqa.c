@@ -15,6 +15,7 @@ struct gen { simd_vu s[SIMD_NB][4]; };
 /* SIMD_W uniforms in [0, 1): lane l of one step of every generator. */
 SIMD_INLINE void draw16(struct gen *g, float *out)
 {
+    SIMD_UNROLL
     for (int h = 0; h < SIMD_NB; h++)
         simd_store(out + h * SIMD_NL, simd_uniform(simd_xoshiro_next(g->s[h]), false));
 }
@@ -43,34 +44,35 @@ SIMD_INLINE bool cluster_flip(float u, float a, float sk, float F)
     return u * (1.0f + simd_expf(-2.0f * a * sk * F)) < 1.0f;
 }
 
-/* Local heat-bath moves of slice parity `par` of one worldline si [P] with fields f [P]:
- * ΔS of flipping slice k is 2 s_k (K (s_{k−1} + s_{k+1}) − a f_k) (periodic in k).
- * pad [P + 2] is scratch for the ring's neighbours. */
-SIMD_INLINE void local_vec(float *restrict si, float *restrict pad, const simd_v *fv,
-                           const simd_v *uv, int nv, int par, float a, float K)
+/* Local heat-bath moves of slice parity `par` of one worldline held in registers, sv [nv]
+ * (slice k = lane k mod SIMD_NL of vector k / SIMD_NL), fields fv [nv]: ΔS of flipping slice k is
+ * 2 s_k (K (s_{k−1} + s_{k+1}) − a f_k), periodic in k. */
+SIMD_INLINE void local_vec(simd_v *sv, const simd_v *fv, const simd_v *uv, int nv, int par,
+                           float a, float K)
 {
-    const int P = nv * SIMD_NL;
-    pad[0] = si[P - 1];
-    memcpy(pad + 1, si, (size_t)P * sizeof *si);
-    pad[P + 1] = si[0];
     /* lanes of parity par (SIMD_NL is even, so lane parity = slice parity) */
     const simd_vi pm = simd_bitmask(par ? 0xAAAAAAAAu : 0x55555555u);
+    simd_v nb[MAXV];
+    SIMD_UNROLL
+    for (int v = 0; v < nv; v++)   /* neighbours from the state before this half-sweep */
+        nb[v] = simd_from_left(sv[(v + nv - 1) % nv], sv[v]) + simd_from_right(sv[v], sv[(v + 1) % nv]);
+    SIMD_UNROLL
     for (int v = 0; v < nv; v++) {
-        const simd_v sk = simd_load(pad + 1 + v * SIMD_NL);
-        const simd_v nb = simd_load(pad + v * SIMD_NL) + simd_load(pad + 2 + v * SIMD_NL);
-        const simd_v dS = 2.0f * sk * (K * nb - a * fv[v]);
+        const simd_v dS = 2.0f * sv[v] * (K * nb[v] - a * fv[v]);
         const simd_vi flip = pm & (uv[v] * (1.0f + simd_exp(dS)) < 1.0f);
-        simd_store(si + v * SIMD_NL, simd_sel(flip, -sk, sk));
+        sv[v] = simd_sel(flip, -sv[v], sv[v]);
     }
 }
 
 /* Σ of the slices of a worldline in a fixed order: slices k ≡ l (mod SIMD_W) summed in k order
  * per lane l, then a fixed pairwise tree over the SIMD_W lanes. */
-static float sum_all(const simd_v *fv, int nv)
+SIMD_INLINE float sum_all(const simd_v *fv, int nv)
 {
     float t[SIMD_W];
+    SIMD_UNROLL
     for (int h = 0; h < SIMD_NB; h++) {
         simd_v acc = fv[h];
+        SIMD_UNROLL
         for (int v = h + SIMD_NB; v < nv; v += SIMD_NB) acc += fv[v];
         simd_store(t + h * SIMD_NL, acc);
     }
@@ -79,22 +81,48 @@ static float sum_all(const simd_v *fv, int nv)
     return t[0];
 }
 
+/* Inclusive prefix sums cum[k] = f_0 + … + f_k of a worldline's fields fv [nv] by Hillis–Steele
+ * (log2 P steps, each adding the value d = 1, 2, 4, … slices back, lane by lane): the same
+ * additions in the same order on every path, and no chain of P dependent additions. */
+SIMD_INLINE void prefix_vec(const simd_v *fv, int nv, float *cum)
+{
+    const simd_vi iota = SIMD_IOTA;
+    const simd_v zero = simd_set1(0.0f);
+    simd_v c[MAXV];
+    SIMD_UNROLL
+    for (int v = 0; v < nv; v++) c[v] = fv[v];
+    SIMD_UNROLL
+    for (int j = 0; j < 6; j++) {
+        const int d = 1 << j;
+        if (d >= nv * SIMD_NL) break;
+        simd_v back[MAXV];   /* slices k − d (0 before slice 0) */
+        SIMD_UNROLL
+        for (int v = 0; v < nv; v++) {
+            if (d < SIMD_NL)   /* lane l: slice l − d of this vector or NL + l − d of the one before */
+                back[v] = __builtin_shuffle(v ? c[v - 1] : zero, c[v], iota + (SIMD_NL - d));
+            else
+                back[v] = v >= d / SIMD_NL ? c[v - d / SIMD_NL] : zero;
+        }
+        SIMD_UNROLL
+        for (int v = 0; v < nv; v++) c[v] += back[v];
+    }
+    SIMD_UNROLL
+    for (int v = 0; v < nv; v++) simd_store(cum + v * SIMD_NL, c[v]);
+}
+
 /* The imaginary-time cluster move of one worldline on the vector path (see samp_sqa.c):
  * bonds between equal neighbouring slices with probability pbond, then a heat-bath flip of every
  * segment (or of the whole worldline when no bond is missing). */
-SIMD_INLINE void cluster_vec(const struct sqa_sweep *s, float *restrict si, const simd_v *fv,
-                             int nv, struct gen *g, struct ubuf *ub)
+SIMD_INLINE void cluster_vec(const struct sqa_sweep *s, float *restrict si, const simd_v *sv,
+                             const simd_v *fv, int nv, struct gen *g, struct ubuf *ub)
 {
     const int P = nv * SIMD_NL;
     const uint64_t full = P == 64 ? ~0ULL : (1ULL << P) - 1;
-    float *restrict pad = s->pad;
-    memcpy(pad, si + 1, (size_t)(P - 1) * sizeof *si);
-    pad[P - 1] = si[0];
     uint64_t keep = 0;   /* bit k: bond between slices k and k+1 (mod P) */
+    SIMD_UNROLL
     for (int v = 0; v < nv; v++) {
         const simd_v u = simd_uniform(simd_xoshiro_next(g->s[v % SIMD_NB]), false);
-        const simd_vi kb = (simd_load(si + v * SIMD_NL) == simd_load(pad + v * SIMD_NL)) &
-                           (u < s->pbond);
+        const simd_vi kb = (sv[v] == simd_from_right(sv[v], sv[(v + 1) % nv])) & (u < s->pbond);
         keep |= (uint64_t)simd_movemask(kb) << (v * SIMD_NL);
     }
     const uint64_t brk = ~keep & full;
@@ -102,14 +130,13 @@ SIMD_INLINE void cluster_vec(const struct sqa_sweep *s, float *restrict si, cons
     if (!brk) {   /* one cluster: the whole worldline */
         const float sk = si[0];
         if (cluster_flip(unif(g, ub), a, sk, sum_all(fv, nv)))
+            SIMD_UNROLL
             for (int v = 0; v < nv; v++) simd_store(si + v * SIMD_NL, simd_set1(-sk));
         return;
     }
     /* segments end at the missing bonds; a segment's field is a difference of prefix sums */
-    float *restrict f = s->f, *restrict cum = pad;
-    for (int v = 0; v < nv; v++) simd_store(f + v * SIMD_NL, fv[v]);
-    float c = 0;
-    for (int k = 0; k < P; k++) cum[k] = c += f[k];
+    float *restrict cum = s->pad;
+    prefix_vec(fv, nv, cum);
     float xs[64 + SIMD_W];
     uint64_t ms[64];
     int nseg = 0;
@@ -130,6 +157,7 @@ SIMD_INLINE void cluster_vec(const struct sqa_sweep *s, float *restrict si, cons
     uint64_t flip = 0;
     for (int j0 = 0; j0 < nseg; j0 += SIMD_W) {   /* one uniform per segment, SIMD_W at a time */
         uint32_t acc = 0;
+        SIMD_UNROLL
         for (int h = 0; h < SIMD_NB; h++) {
             const simd_v u = simd_uniform(simd_xoshiro_next(g->s[h]), false);
             const simd_v x = simd_load(xs + j0 + h * SIMD_NL);
@@ -139,6 +167,7 @@ SIMD_INLINE void cluster_vec(const struct sqa_sweep *s, float *restrict si, cons
             flip |= ms[j] & (0 - (uint64_t)(acc & 1));
     }
     const simd_vi sign = (simd_vi)simd_set1(-0.0f);
+    SIMD_UNROLL
     for (int v = 0; v < nv; v++) {
         const simd_vi mk = simd_bitmask((uint32_t)(flip >> (v * SIMD_NL)));
         float *p = si + v * SIMD_NL;
@@ -148,10 +177,12 @@ SIMD_INLINE void cluster_vec(const struct sqa_sweep *s, float *restrict si, cons
 
 SIMD_INLINE void gen_load(struct gen *g, const uint32_t *rs)
 {
+    SIMD_UNROLL
     for (int h = 0; h < SIMD_NB; h++) simd_xoshiro_load(g->s[h], rs, h);
 }
 SIMD_INLINE void gen_store(const struct gen *g, uint32_t *rs)
 {
+    SIMD_UNROLL
     for (int h = 0; h < SIMD_NB; h++) simd_xoshiro_store(g->s[h], rs, h);
 }
 
@@ -169,19 +200,27 @@ SIMD_INLINE void sweep_vec(const struct sqa_sweep *s, int nv)
     for (int i = 0; i < s->n; i++) {
         float *restrict si = s->sp + (size_t)i * P;
         simd_v fv[MAXV];
+        SIMD_UNROLL
         for (int v = 0; v < nv; v++) fv[v] = simd_set1(s->h[i]);
         for (long e = s->adj_start[i]; e < s->adj_start[i + 1]; e++) {
             const simd_v Jv = simd_set1(s->Jadj[e]);
             const float *restrict sj = s->sp + (size_t)s->adj[e] * P;
+            SIMD_UNROLL
             for (int v = 0; v < nv; v++) fv[v] = simd_madd_exact(Jv, simd_load(sj + v * SIMD_NL), fv[v]);
         }
+        simd_v sv[MAXV];
+        SIMD_UNROLL
+        for (int v = 0; v < nv; v++) sv[v] = simd_load(si + v * SIMD_NL);
         if (do_local) {
             simd_v uv[MAXV];
+            SIMD_UNROLL
             for (int v = 0; v < nv; v++) uv[v] = simd_uniform(simd_xoshiro_next(g.s[v % SIMD_NB]), false);
-            local_vec(si, s->pad, fv, uv, nv, 0, s->a, s->K);
-            local_vec(si, s->pad, fv, uv, nv, 1, s->a, s->K);
+            local_vec(sv, fv, uv, nv, 0, s->a, s->K);
+            local_vec(sv, fv, uv, nv, 1, s->a, s->K);
+            SIMD_UNROLL
+            for (int v = 0; v < nv; v++) simd_store(si + v * SIMD_NL, sv[v]);
         }
-        if (s->cluster) cluster_vec(s, si, fv, nv, &g, &ub);
+        if (s->cluster) cluster_vec(s, si, sv, fv, nv, &g, &ub);
     }
     gen_store(&g, s->rs);
 }
