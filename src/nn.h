@@ -151,7 +151,25 @@ static inline nn_vf nn_vsel(nn_vi m, nn_vf a, nn_vf b)
 static inline nn_vf nn_vmax0(nn_vf x) { return nn_vsel(x > 0.0f, x, nn_vset1(0.0f)); }
 static inline nn_vf nn_vabs(nn_vf x) { return (nn_vf)((nn_vi)x & 0x7fffffff); }
 
-SIMD_DEF_EXP(nn_vexp, nn_vf, nn_vi)   /* simd.h's exp on NN_VL lanes: the bits of nn_fexp */
+/* a > b ? a : b, a < b ? a : b per lane (maxps / minps) */
+static inline nn_vf nn_vmax(nn_vf a, nn_vf b)
+{
+#ifdef __AVX__
+    return (nn_vf)_mm256_max_ps((__m256)a, (__m256)b);
+#else
+    return (nn_vf)_mm_max_ps((__m128)a, (__m128)b);
+#endif
+}
+static inline nn_vf nn_vmin(nn_vf a, nn_vf b)
+{
+#ifdef __AVX__
+    return (nn_vf)_mm256_min_ps((__m256)a, (__m256)b);
+#else
+    return (nn_vf)_mm_min_ps((__m128)a, (__m128)b);
+#endif
+}
+/* simd.h's exp on NN_VL lanes: the bits of nn_fexp */
+SIMD_DEF_EXP(nn_vexp, nn_vf, nn_vi, nn_vmax, nn_vmin)
 
 static inline nn_vf nn_vlog(nn_vf x)   /* x > 0, normal */
 {

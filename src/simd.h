@@ -87,6 +87,28 @@ SIMD_INLINE simd_vi simd_bitmask(uint32_t bits)
     return (sel & (int32_t)bits) == sel;
 }
 
+/* a > b ? a : b and a < b ? a : b per lane (one instruction; NaN in b passes through). */
+SIMD_INLINE simd_v simd_max(simd_v a, simd_v b)
+{
+#if SIMD_NL == 16
+    return (simd_v)_mm512_max_ps((__m512)a, (__m512)b);
+#elif SIMD_NL == 8
+    return (simd_v)_mm256_max_ps((__m256)a, (__m256)b);
+#else
+    return (simd_v)_mm_max_ps((__m128)a, (__m128)b);
+#endif
+}
+SIMD_INLINE simd_v simd_min(simd_v a, simd_v b)
+{
+#if SIMD_NL == 16
+    return (simd_v)_mm512_min_ps((__m512)a, (__m512)b);
+#elif SIMD_NL == 8
+    return (simd_v)_mm256_min_ps((__m256)a, (__m256)b);
+#else
+    return (simd_v)_mm_min_ps((__m128)a, (__m128)b);
+#endif
+}
+
 /* Lanes moved by one across a pair of vectors (a ring of slices held in registers):
  * simd_from_left(p, c) = {p[NL−1], c[0], …, c[NL−2]}, simd_from_right(c, q) = {c[1], …, c[NL−1], q[0]}. */
 #if SIMD_NL == 16
@@ -117,15 +139,14 @@ SIMD_INLINE simd_v simd_sel(simd_vi m, simd_v a, simd_v b)
  * float → int conversion, so NaN needs no special case and stays NaN); x = n·ln2 + r with ln2
  * split in two constants (Cephes), so r is exact to ~1e-11; e^r by Cephes' degree-6 polynomial;
  * 2^n built in the exponent bits.  At most 1 ulp from the exact value on the whole range
- * (test_simd).  SIMD_DEF_EXP(name, VF, VI) defines `static inline VF name(VF x)` for a float
- * vector type VF and the int32 vector type VI of the same length (a one-lane vector gives the
- * scalar version, bit for bit the same as every lane of the vector ones). */
-#define SIMD_DEF_EXP(name, VF, VI)                                                                 \
+ * (test_simd).  SIMD_DEF_EXP(name, VF, VI, MAX, MIN) defines `static inline VF name(VF x)` for a float
+ * vector type VF and the int32 vector type VI of the same length, given MAX(a, b) = a > b ? a : b
+ * and MIN(a, b) = a < b ? a : b per lane (x86's maxps/minps: the second operand when either is
+ * NaN); a one-lane vector gives the scalar version, bit for bit every lane of the vector ones. */
+#define SIMD_DEF_EXP(name, VF, VI, MAX, MIN)                                                       \
     SIMD_INLINE VF name(VF x)                                                                      \
     {                                                                                              \
-        const VI lo = x < -87.0f, hi = x > 88.0f;                                                  \
-        x = (VF)(((VI)x & ~(lo | hi)) | ((VI)((VF){0} - 87.0f) & lo) |                             \
-                 ((VI)((VF){0} + 88.0f) & hi));                                                    \
+        x = MIN((VF){0} + 88.0f, MAX((VF){0} - 87.0f, x));   /* NaN passes through */           \
         const VF y = x * 1.44269504088896341f + 12582912.0f;                                       \
         const VF nf = y - 12582912.0f;                                                             \
         VF r = x - nf * 0.693359375f;                                                              \
@@ -140,11 +161,13 @@ SIMD_INLINE simd_v simd_sel(simd_vi m, simd_v a, simd_v b)
         return p * (VF)((((VI)y - 0x4B400000) + 127) << 23);                                       \
     }
 
-SIMD_DEF_EXP(simd_exp, simd_v, simd_vi)
+SIMD_DEF_EXP(simd_exp, simd_v, simd_vi, simd_max, simd_min)
 
 typedef float   simd_f1 __attribute__((vector_size(4)));
 typedef int32_t simd_i1 __attribute__((vector_size(4)));
-SIMD_DEF_EXP(simd_exp_v1, simd_f1, simd_i1)
+SIMD_INLINE simd_f1 simd_max1(simd_f1 a, simd_f1 b) { return (simd_f1){a[0] > b[0] ? a[0] : b[0]}; }
+SIMD_INLINE simd_f1 simd_min1(simd_f1 a, simd_f1 b) { return (simd_f1){a[0] < b[0] ? a[0] : b[0]}; }
+SIMD_DEF_EXP(simd_exp_v1, simd_f1, simd_i1, simd_max1, simd_min1)
 /* The scalar exp: the same operations on one lane, so scalar and vector code agree bit for bit. */
 SIMD_INLINE float simd_expf(float x) { return simd_exp_v1((simd_f1){x})[0]; }
 
