@@ -1,10 +1,11 @@
 /* simd_kern_sqa.c — the sweep of the sqa sampler (path-integral Monte Carlo, samp_sqa.c) in
  * explicit vector code over the Trotter slices of a spin; compiled once per instruction set like
  * simd_kern.c.  P a multiple of SIMD_W up to 64 (16 and 32 are the usual choices) runs on whole
- * vectors, with the imaginary-time bonds and segments as 64-bit slice masks; any other P runs the
- * scalar ring walk.  Both are written so that every path computes the same bits: the same
- * arithmetic per slice, and sums in a fixed order (sequential prefix sums, a fixed tree for a
- * whole worldline). */
+ * vectors held in registers (neighbouring slices by lane shuffles), with the imaginary-time bonds
+ * and segments as 64-bit slice masks; any other P runs the scalar ring walk.  Both are written
+ * so that every path computes the same bits: the same arithmetic per slice, and sums in a fixed
+ * order (Hillis–Steele prefix sums on the vector path, sequential ones on the ring walk, a fixed
+ * tree for a whole worldline). */
 #include "simd_sqa.h"
 
 #define MAXV (64 / SIMD_NL)   /* native vectors per worldline on the vector path: P ≤ 64 */
