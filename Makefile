@@ -20,14 +20,14 @@ TEST_LIBS  = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN    := -std=c11 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wpointer-arith -Wstrict-prototypes
 DEFS    := -D_GNU_SOURCE -DQVAE_HOME='"$(CURDIR)"'
-# ARCH: the instruction set of everything except the SIMD kernels (native = the build machine's;
-# ARCH=x86-64-v2 or x86-64 for a binary to run on other x86 CPUs).  The kernels do not follow it.
-ARCH    ?= native
-REL_CFLAGS := -O2 -march=$(ARCH) -g $(WARN) $(DEFS) -DQVAE_ARCH='"$(ARCH)"'
+# MARCH: the instruction set of everything except the SIMD kernels (native = the build machine's;
+# MARCH=x86-64-v2 or x86-64 for a binary to run on other x86 CPUs).  The kernels do not follow it.
+MARCH   ?= native
+REL_CFLAGS := -O2 -march=$(MARCH) -g $(WARN) $(DEFS) -DQVAE_ARCH='"$(MARCH)"'
 SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined $(WARN) $(DEFS) -DQVAE_SANITIZE=1
 
 # SIMD kernels (src/simd.h): each file of SIMD_KERN is compiled once per instruction set with
-# its own -march, whatever ARCH is, and simd.c picks one path at run time from cpuid (QVAE_ISA
+# its own -march, whatever MARCH is, and simd.c picks one path at run time from cpuid (QVAE_ISA
 # forces one).  x86-64-v3 = AVX2 + FMA + BMI2 (Haswell, Zen); x86-64-v4 = AVX-512 F/BW/DQ/VL/CD.
 SIMD_ISAS := sse2 avx2 avx512
 SIMD_ARCH_sse2   := -march=x86-64 -mtune=generic

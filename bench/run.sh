@@ -1,6 +1,6 @@
 #!/bin/bash
 # make bench: runs every benchmark program (bench/bench_*.c, built like the release: -O2
-# -march=$ARCH, SIMD kernels per instruction set) and every benchmark script (bench/bench_*.sh).
+# -march=$MARCH, SIMD kernels per instruction set) and every benchmark script (bench/bench_*.sh).
 # Each prints its own figures and peer ratios; the machine (CPU model, SIMD path, OpenBLAS
 # kernels, CPUs) is printed before each, and the sampler/sqa/train figures carry it per line.
 set -u

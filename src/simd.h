@@ -109,23 +109,42 @@ SIMD_INLINE simd_v simd_min(simd_v a, simd_v b)
 #endif
 }
 
-/* Lanes moved by one across a pair of vectors (a ring of slices held in registers):
- * simd_from_left(p, c) = {p[NL−1], c[0], …, c[NL−2]}, simd_from_right(c, q) = {c[1], …, c[NL−1], q[0]}. */
+/* Lanes moved across a pair of vectors (a ring of slices held in registers), by constant lane
+ * lists (__builtin_shufflevector: GCC ≥ 12 and Clang):
+ *   simd_shift_in(p, c, d) = {p[NL−d], …, p[NL−1], c[0], …, c[NL−1−d]}   (d = 1, 2, 4, 8 < NL)
+ *   simd_from_right(c, q)  = {c[1], …, c[NL−1], q[0]}. */
 #if SIMD_NL == 16
-#define SIMD_IOTA {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}
-#define SIMD_IDX_L {15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30}
-#define SIMD_IDX_R {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+#define SIMD_SH1 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30
+#define SIMD_SH2 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29
+#define SIMD_SH4 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27
+#define SIMD_SH8 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23
+#define SIMD_SHR 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16
 #elif SIMD_NL == 8
-#define SIMD_IOTA {0, 1, 2, 3, 4, 5, 6, 7}
-#define SIMD_IDX_L {7, 8, 9, 10, 11, 12, 13, 14}
-#define SIMD_IDX_R {1, 2, 3, 4, 5, 6, 7, 8}
+#define SIMD_SH1 7, 8, 9, 10, 11, 12, 13, 14
+#define SIMD_SH2 6, 7, 8, 9, 10, 11, 12, 13
+#define SIMD_SH4 4, 5, 6, 7, 8, 9, 10, 11
+#define SIMD_SHR 1, 2, 3, 4, 5, 6, 7, 8
 #else
-#define SIMD_IOTA {0, 1, 2, 3}
-#define SIMD_IDX_L {3, 4, 5, 6}
-#define SIMD_IDX_R {1, 2, 3, 4}
+#define SIMD_SH1 3, 4, 5, 6
+#define SIMD_SH2 2, 3, 4, 5
+#define SIMD_SHR 1, 2, 3, 4
 #endif
-SIMD_INLINE simd_v simd_from_left(simd_v p, simd_v c) { return __builtin_shuffle(p, c, (simd_vi)SIMD_IDX_L); }
-SIMD_INLINE simd_v simd_from_right(simd_v c, simd_v q) { return __builtin_shuffle(c, q, (simd_vi)SIMD_IDX_R); }
+SIMD_INLINE simd_v simd_shift_in(simd_v p, simd_v c, int d)
+{
+    switch (d) {
+    case 1: return __builtin_shufflevector(p, c, SIMD_SH1);
+    case 2: return __builtin_shufflevector(p, c, SIMD_SH2);
+#if SIMD_NL > 4
+    case 4: return __builtin_shufflevector(p, c, SIMD_SH4);
+#endif
+#if SIMD_NL > 8
+    case 8: return __builtin_shufflevector(p, c, SIMD_SH8);
+#endif
+    default: return c;   /* not reached: d is a power of two below SIMD_NL */
+    }
+}
+SIMD_INLINE simd_v simd_from_left(simd_v p, simd_v c) { return simd_shift_in(p, c, 1); }
+SIMD_INLINE simd_v simd_from_right(simd_v c, simd_v q) { return __builtin_shufflevector(c, q, SIMD_SHR); }
 
 /* m ? a : b per lane, m a comparison result (all ones / all zeros per lane). */
 SIMD_INLINE simd_v simd_sel(simd_vi m, simd_v a, simd_v b)

@@ -87,7 +87,6 @@ SIMD_INLINE float sum_all(const simd_v *fv, int nv)
  * additions in the same order on every path, and no chain of P dependent additions. */
 SIMD_INLINE void prefix_vec(const simd_v *fv, int nv, float *cum)
 {
-    const simd_vi iota = SIMD_IOTA;
     const simd_v zero = simd_set1(0.0f);
     simd_v c[MAXV];
     SIMD_UNROLL
@@ -100,7 +99,7 @@ SIMD_INLINE void prefix_vec(const simd_v *fv, int nv, float *cum)
         SIMD_UNROLL
         for (int v = 0; v < nv; v++) {
             if (d < SIMD_NL)   /* lane l: slice l − d of this vector or NL + l − d of the one before */
-                back[v] = __builtin_shuffle(v ? c[v - 1] : zero, c[v], iota + (SIMD_NL - d));
+                back[v] = simd_shift_in(v ? c[v - 1] : zero, c[v], d);
             else
                 back[v] = v >= d / SIMD_NL ? c[v - d / SIMD_NL] : zero;
         }
