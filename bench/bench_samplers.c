@@ -92,9 +92,10 @@ static void spin_rate(const char *graph, const char *samp)
             double w = bench_median(wall, 5), c = bench_median(cpu, 5);
             double upd = (double)chains * bm->n * (double)sweeps;
             double ns_cpu = c * 1e9 / upd;
-            char speed[48] = "";
+            char speed[64] = "";
             if (threads == 1) wall1 = w;
-            else snprintf(speed, sizeof speed, "  2 threads = %.2fx one (wall)", wall1 / w);
+            else snprintf(speed, sizeof speed, "  2 threads = %.2fx one (wall; machine %.2fx)",
+                          wall1 / w, bench_ideal_scaling());
             printf("%-5s %-3s %-6s %d thr  %6.3f ns/update/thread (cpu)  wall %6.3f ns/update  "
                    "vs cpu_sa 11 ns: %3.0fx%s  %s\n", samp, graph, simd_isa_name((enum simd_isa)isa),
                    threads, ns_cpu, w * 1e9 / upd, 11.0 / ns_cpu, speed, bench_tag(threads));

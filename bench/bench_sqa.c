@@ -84,9 +84,10 @@ int main(int argc, char **argv)
             for (int rep = 0; rep < 3; rep++) wall[rep] = run(bm, t, reads, &sc, &sweeps, &cpu[rep]);
             double w = bench_median(wall, 3), c = bench_median(cpu, 3);
             double upd = (double)reads * (double)sweeps * bm->n * 32.0;
-            char speed[48] = "";
+            char speed[64] = "";
             if (t == 1) wall1 = w;
-            else snprintf(speed, sizeof speed, "  2 threads = %.2fx one (wall)", wall1 / w);
+            else snprintf(speed, sizeof speed, "  2 threads = %.2fx one (wall; machine %.2fx)",
+                          wall1 / w, bench_ideal_scaling());
             if (dflt && isa == (int)dflt->isa) sqa_rate[t] = upd / (w * 1e9);
             printf("  %-6s %d thr: %ld sweeps/read, %6.3f ns/spin-slice update (cpu), wall %6.3f%s  %s\n",
                    simd_isa_name((enum simd_isa)isa), t, sweeps, c * 1e9 / upd, w * 1e9 / upd, speed,

@@ -13,19 +13,43 @@
 #include "simd_sqa.h"
 #include "samp_kernel.h"
 
+#include <stdlib.h>
+
 #define SIMD_STR2(x) #x
 #define SIMD_STR(x) SIMD_STR2(x)
 
 _Static_assert(SK_W == SIMD_W, "a sampler block is one SIMD vector of lanes");
+
+/* acc + (lanes of zb set ? w : 0): with AVX-512 a neighbour's block state can be read as its
+ * 16-bit lane mask (2 bytes instead of a 64-byte line: a P16 block's states then fit in L1)
+ * and added under that mask; the same sums as w·z + acc with z ∈ {0, 1}, so the same bits. */
+#if SIMD_NL == 16
+#define SK_BITS 1
+SIMD_INLINE simd_v add_masked(simd_v acc, uint16_t zb, simd_v w)
+{
+    return (simd_v)_mm512_mask_add_ps((__m512)acc, (__mmask16)zb, (__m512)acc, (__m512)w);
+}
+#else
+#define SK_BITS 0
+SIMD_INLINE simd_v add_masked(simd_v acc, uint16_t zb, simd_v w)   /* never called: zb is NULL */
+{
+    (void)zb;
+    (void)w;
+    __builtin_unreachable();
+    return acc;
+}
+#endif
 
 /* One sweep-set of a block.  Per unit i (colour classes in turn): field x = β·(b_i + Σ W_ij z_j)
  * over SIMD_W lanes, one uniform u per lane, then
  *   heat-bath:   z_i = [u·(1 + e^{−x}) < 1]   (u < σ(x) without a division)
  *   Metropolis:  flip z_i iff u < e^{d}, d = −βΔE = x (0→1) or −x (1→0).
  * A block is SIMD_NB native vectors; every loop over h is unrolled, so the block's RNG state
- * and fields live in registers. */
+ * and fields live in registers.  With zb (AVX-512 only: SIMD_NB = 1) the neighbours' states are
+ * read from their lane masks zb [n], kept in step with z. */
 SIMD_INLINE void sweep_body(const struct sk_model *m, float *restrict z, uint32_t *restrict rs,
-                            const float *restrict beta, int metropolis, int nsweeps)
+                            const float *restrict beta, int metropolis, int nsweeps,
+                            uint16_t *restrict zb)
 {
     simd_vu s[SIMD_NB][4];
     simd_v bt[SIMD_NB];
@@ -54,6 +78,14 @@ SIMD_INLINE void sweep_body(const struct sk_model *m, float *restrict z, uint32_
             }
             long k = as[i];
             const long ke = as[i + 1];
+            if (zb) {
+                for (; k + 1 < ke; k += 2) {
+                    acc[0] = add_masked(acc[0], zb[adj[k]], simd_set1(wadj[k]));
+                    acc2[0] = add_masked(acc2[0], zb[adj[k + 1]], simd_set1(wadj[k + 1]));
+                }
+                if (k < ke) acc[0] = add_masked(acc[0], zb[adj[k]], simd_set1(wadj[k]));
+                k = ke;
+            }
             for (; k + 1 < ke; k += 2) {
                 const simd_v w = simd_set1(wadj[k]), w2 = simd_set1(wadj[k + 1]);
                 const float *zn = z + (size_t)adj[k] * SIMD_W, *zn2 = z + (size_t)adj[k + 1] * SIMD_W;
@@ -84,6 +116,7 @@ SIMD_INLINE void sweep_body(const struct sk_model *m, float *restrict z, uint32_
                     znew = (simd_v)((simd_vi)one & (u * (one + simd_exp(-x)) < 1.0f));
                 }
                 simd_store(zi + h * SIMD_NL, znew);
+                if (zb) zb[i] = (uint16_t)simd_movemask(znew != 0.0f);
             }
         }
     }
@@ -91,12 +124,19 @@ SIMD_INLINE void sweep_body(const struct sk_model *m, float *restrict z, uint32_
     for (int h = 0; h < SIMD_NB; h++) simd_xoshiro_store(s[h], rs, h);
 }
 
-/* Separate bodies for the two rules: `metropolis` is a constant inside each. */
+/* Separate bodies for the two rules and state readings: constants inside each. */
 static void sweep(const struct sk_model *m, float *z, uint32_t *rs, const float *beta,
                   int metropolis, int nsweeps)
 {
-    if (metropolis) sweep_body(m, z, rs, beta, 1, nsweeps);
-    else sweep_body(m, z, rs, beta, 0, nsweeps);
+    const int n = m->n;
+    uint16_t *zb = SK_BITS ? malloc((size_t)n * sizeof *zb) : NULL;   /* NULL: read floats */
+    if (zb)
+        for (int i = 0; i < n; i++) zb[i] = (uint16_t)simd_movemask(simd_load(z + (size_t)i * SIMD_W) != 0.0f);
+    if (zb && metropolis) sweep_body(m, z, rs, beta, 1, nsweeps, zb);
+    else if (zb) sweep_body(m, z, rs, beta, 0, nsweeps, zb);
+    else if (metropolis) sweep_body(m, z, rs, beta, 1, nsweeps, NULL);
+    else sweep_body(m, z, rs, beta, 0, nsweeps, NULL);
+    free(zb);
 }
 
 /* E(z) = −Σ_i z_i (b_i + ½ Σ_j W_ij z_j) per lane, in double (each edge counted from both ends,
