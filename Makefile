@@ -23,18 +23,38 @@ TEST_LIBS  = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN    := -std=c11 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wpointer-arith -Wstrict-prototypes
 DEFS    := -D_GNU_SOURCE -DQVAE_HOME='"$(CURDIR)"'
-REL_CFLAGS := -O2 -march=native -g $(WARN) $(DEFS)
+# MARCH: the instruction set of everything except the SIMD kernels (native = the build machine's;
+# MARCH=x86-64-v2 or x86-64 for a binary to run on other x86 CPUs).  The kernels do not follow it.
+MARCH   ?= native
+REL_CFLAGS := -O2 -march=$(MARCH) -g $(WARN) $(DEFS) -DQVAE_ARCH='"$(MARCH)"'
 SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined $(WARN) $(DEFS) -DQVAE_SANITIZE=1
 TSAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=thread $(WARN) $(DEFS)
 
-SRC     := $(sort $(wildcard src/*.c))
+# SIMD kernels (src/simd.h): each file of SIMD_KERN is compiled once per instruction set with
+# its own -march, whatever MARCH is, and simd.c picks one path at run time from cpuid (QVAE_ISA
+# forces one).  x86-64-v3 = AVX2 + FMA + BMI2 (Haswell, Zen); x86-64-v4 = AVX-512 F/BW/DQ/VL/CD.
+SIMD_ISAS := sse2 avx2 avx512
+SIMD_ARCH_sse2   := -march=x86-64 -mtune=generic
+SIMD_ARCH_avx2   := -march=x86-64-v3 -mtune=generic
+SIMD_ARCH_avx512 := -march=x86-64-v4 -mtune=generic -mprefer-vector-width=512
+SIMD_ENUM_sse2 := SIMD_SSE2
+SIMD_ENUM_avx2 := SIMD_AVX2
+SIMD_ENUM_avx512 := SIMD_AVX512
+SIMD_KERN := src/simd_kern.c src/simd_kern_sqa.c
+# The sampler sweeps run optimised and uninstrumented in the sanitizer build too (samp_kernel.c
+# checks every index they read instead); the sqa sweep stays instrumented there.
+SIMD_SAN_FAST := src/simd_kern.c
+KERN_FLAGS = -O2 -g $(WARN) $(DEFS) $(SIMD_ARCH_$(1)) -DSIMD_ISA_NAME=$(1) -DSIMD_ISA_ENUM=$(SIMD_ENUM_$(1))
+
+SRC     := $(filter-out $(SIMD_KERN),$(sort $(wildcard src/*.c)))
 UI_SRC  := $(sort $(wildcard ui/*.c))
 TESTS   := $(sort $(wildcard tests/test_*.c))
 BENCHES := $(sort $(wildcard bench/bench_*.c))
 FUZZERS := $(sort $(wildcard fuzz/fuzz_*.c))
 
-REL_OBJ := $(SRC:src/%.c=$(BUILD)/rel/src/%.o)
-SAN_OBJ := $(SRC:src/%.c=$(BUILD)/san/src/%.o)
+KERN_OBJ = $(foreach i,$(SIMD_ISAS),$(SIMD_KERN:src/%.c=$(BUILD)/$(1)/src/%_$(i).o))
+REL_OBJ := $(SRC:src/%.c=$(BUILD)/rel/src/%.o) $(call KERN_OBJ,rel)
+SAN_OBJ := $(SRC:src/%.c=$(BUILD)/san/src/%.o) $(call KERN_OBJ,san)
 REL_UI  := $(UI_SRC:ui/%.c=$(BUILD)/rel/ui/%.o)
 SAN_UI  := $(UI_SRC:ui/%.c=$(BUILD)/san/ui/%.o)
 TEST_BIN := $(TESTS:tests/%.c=$(BUILD)/san/tests/%)
@@ -116,6 +136,19 @@ $(BUILD)/tsan/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC  $@"
 	$(Q)$(CC) $(TSAN_CFLAGS) $(PKG_CFLAGS) -iquote src -iquote ui -MMD -MP -c $< -o $@
+
+# One rule per (kernel file, instruction set, build).
+define KERN_RULE
+$(BUILD)/rel/src/$(1)_$(2).o: src/$(1).c
+	@mkdir -p $$(@D)
+	@echo "  CC  $$@"
+	$(Q)$(CC) $(call KERN_FLAGS,$(2)) $(PKG_CFLAGS) -iquote src -MMD -MP -c $$< -o $$@
+$(BUILD)/san/src/$(1)_$(2).o: src/$(1).c
+	@mkdir -p $$(@D)
+	@echo "  CC  $$@"
+	$(Q)$(CC) $(call KERN_FLAGS,$(2)) -DQVAE_SANITIZE=1 $(if $(filter src/$(1).c,$(SIMD_SAN_FAST)),,-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined) $(PKG_CFLAGS) -iquote src -MMD -MP -c $$< -o $$@
+endef
+$(foreach k,$(SIMD_KERN:src/%.c=%),$(foreach i,$(SIMD_ISAS),$(eval $(call KERN_RULE,$(k),$(i)))))
 
 # Tests link the sanitizer library plus the UI objects except main (pure UI functions are tested).
 SAN_UI_NOMAIN := $(filter-out $(BUILD)/san/ui/main.o,$(SAN_UI))

@@ -9,6 +9,7 @@
  * the CPU-time column (process CPU time / updates × threads) is the per-thread cost. */
 #include "sampler.h"
 #include "rng.h"
+#include "bench_env.h"
 
 #include <limits.h>
 #include <math.h>
@@ -66,32 +67,45 @@ static double timed(struct sampler *s, const struct bm *bm, long count, int thre
     return t;
 }
 
-static double best_single_ns = INFINITY;   /* gibbs C16, 1 thread (for the NumPy ratio) */
+static double best_single_ns = INFINITY;   /* gibbs C16, 1 thread, default path (NumPy ratio) */
 
-static void spin_rate(const char *graph, const char *samp, int threads)
+/* One sampler on one graph, on every SIMD path this CPU runs, 1 and 2 threads: median of 5 calls
+ * (the machine is shared) of the process CPU time per update (the per-thread cost, which other
+ * people's load distorts least) and of the wall time (for the 2-thread speed-up). */
+static void spin_rate(const char *graph, const char *samp)
 {
     struct bm *bm = model(graph);
     long chains = 256, sweeps = 200;
     char cs[32], ss[32];
     snprintf(cs, sizeof cs, "%ld", chains);
     snprintf(ss, sizeof ss, "%ld", sweeps);
-    struct sampler *s = !strcmp(samp, "gibbs") ? make("gibbs", "chains", cs, "burnin", "0")
-                                               : make("sa", "sweeps", ss, NULL, NULL);
-    if (!strcmp(samp, "gibbs")) sampler_set(s, "sweeps", ss);
-    double cpu, best = INFINITY, bestcpu = INFINITY;
-    for (int rep = 0; rep < 5; rep++) {   /* best of 5: the machine is shared */
-        double t = timed(s, bm, chains, threads, &cpu);
-        best = fmin(best, t);
-        bestcpu = fmin(bestcpu, cpu);
+    const struct simd_kernels *dflt = simd_kernels();
+    for (int isa = SIMD_NISA - 1; isa >= 0; isa--) {
+        if (simd_select((enum simd_isa)isa)) continue;
+        double wall1 = NAN;
+        for (int threads = 1; threads <= 2; threads++) {
+            struct sampler *s = !strcmp(samp, "gibbs") ? make("gibbs", "chains", cs, "burnin", "0")
+                                                       : make("sa", "sweeps", ss, NULL, NULL);
+            if (!strcmp(samp, "gibbs")) sampler_set(s, "sweeps", ss);
+            double wall[5], cpu[5];
+            for (int rep = 0; rep < 5; rep++) wall[rep] = timed(s, bm, chains, threads, &cpu[rep]);
+            double w = bench_median(wall, 5), c = bench_median(cpu, 5);
+            double upd = (double)chains * bm->n * (double)sweeps;
+            double ns_cpu = c * 1e9 / upd;
+            char speed[64] = "";
+            if (threads == 1) wall1 = w;
+            else snprintf(speed, sizeof speed, "  2 threads = %.2fx one (wall; machine %.2fx)",
+                          wall1 / w, bench_ideal_scaling());
+            printf("%-5s %-3s %-6s %d thr  %6.3f ns/update/thread (cpu)  wall %6.3f ns/update  "
+                   "vs cpu_sa 11 ns: %3.0fx%s  %s\n", samp, graph, simd_isa_name((enum simd_isa)isa),
+                   threads, ns_cpu, w * 1e9 / upd, 11.0 / ns_cpu, speed, bench_tag(threads));
+            if (!strcmp(samp, "gibbs") && !strcmp(graph, "C16") && threads == 1 && dflt &&
+                isa == (int)dflt->isa)
+                best_single_ns = ns_cpu;
+            sampler_free(s);
+        }
     }
-    double upd = (double)chains * bm->n * (double)sweeps;
-    double per_thread_wall = best * threads * 1e9 / upd, per_thread_cpu = bestcpu * 1e9 / upd;
-    printf("%-5s %-4s %d thread%s  %7.2f updates/ns   %.3f ns/update/thread (cpu %.3f)   "
-           "vs cpu_sa 11 ns: %.0fx\n", samp, graph, threads, threads > 1 ? "s" : " ",
-           upd / (best * 1e9), per_thread_wall, per_thread_cpu, 11.0 / per_thread_cpu);
-    if (!strcmp(samp, "gibbs") && !strcmp(graph, "C16") && threads == 1)
-        best_single_ns = per_thread_cpu;
-    sampler_free(s);
+    if (dflt) simd_select(dflt->isa);
     bm_free(bm);
 }
 
@@ -110,8 +124,8 @@ static void pcd(void)
             t += timed(s, bm, 100, 0, &cpu);
             c += cpu;
         }
-        printf("pcd   C(6,6,4) 100 chains x %2d sweeps: %.3f ms per call (cpu %.3f ms)\n", sw,
-               t / reps * 1e3, c / reps * 1e3);
+        printf("pcd   C(6,6,4) 100 chains x %2d sweeps: %.3f ms per call (cpu %.3f ms)  %s\n", sw,
+               t / reps * 1e3, c / reps * 1e3, bench_tag(qv_ncpu()));
         sampler_free(s);
     }
     bm_free(bm);
@@ -129,7 +143,8 @@ static void pa_logz(void)
             exit(1);
         }
         printf("pa    C(6,6,4) log Z = %.4f +- %.4f  population %6ld: %.3f s wall (cpu %.3f s)  "
-               "%s\n", r.logz, r.err, pop, r.seconds, cpu_now() - c0, r.info);
+               "%s  %s\n", r.logz, r.err, pop, r.seconds, cpu_now() - c0, r.info,
+               bench_tag(qv_ncpu()));
         if (r.err <= 0.05) {
             printf("pa    C(6,6,4) log Z at 0.05-nat precision: %.3f s\n", r.seconds);
             /* check the error bar against a much larger run */
@@ -179,17 +194,19 @@ static void numpy_peer(void)
         return;
     }
     printf("numpy peer: block Gibbs C16, 256 chains: %.3f ns/update (cpu, 1 thread) — qvae gibbs "
-           "%.3f ns/update (cpu): %.1fx faster\n", ns, best_single_ns, ns / best_single_ns);
+           "%.3f ns/update (cpu): %.1fx faster  %s\n", ns, best_single_ns, ns / best_single_ns,
+           bench_tag(1));
 }
 
 int main(void)
 {
-    printf("classical samplers (gcc -O2 -march=native; best of 5 calls; machine shared)\n");
+    bench_print_env();
+    printf("classical samplers: ns per spin update per thread, every SIMD path side by side "
+           "(median of 5 calls; machine shared)\n");
     const char *graphs[] = {"C16", "P16"};
     const char *samps[] = {"gibbs", "sa"};
     for (int g = 0; g < 2; g++)
-        for (int s = 0; s < 2; s++)
-            for (int t = 1; t <= 2; t++) spin_rate(graphs[g], samps[s], t);
+        for (int s = 0; s < 2; s++) spin_rate(graphs[g], samps[s]);
     pcd();
     numpy_peer();
     pa_logz();

@@ -9,7 +9,9 @@
 #include "schedule.h"
 #include "rng.h"
 #include "qv.h"
+#include "bench_env.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +52,7 @@ static double run(struct bm *bm, int threads, long reads, const struct sched *sc
 
 int main(int argc, char **argv)
 {
-    long reads = argc > 1 ? atol(argv[1]) : 16;
+    long reads = argc > 1 ? atol(argv[1]) : 8;
     if (reads < 2) reads = 2;
     struct graph *g = graph_chimera(16, 16, 4);
     if (!g) { fprintf(stderr, "bench_sqa: %s\n", qv_errmsg()); return 1; }
@@ -67,20 +69,32 @@ int main(int argc, char **argv)
     struct sched sc;
     sched_init(&sc);
     sched_forward(&sc, 20);
-    printf("sqa on Chimera C16 (%d qubits, %ld couplers), P = 32, 20 µs forward anneal, %ld reads\n",
-           bm->n, bm->ne, reads);
-    double base = 0, sqa_rate[3] = {0};
-    for (int t = 1; t <= 2; t++) {
-        long sweeps = 0;
-        double cpu = 0;
-        double dt = run(bm, t, reads, &sc, &sweeps, &cpu);
-        double upd = (double)reads * (double)sweeps * bm->n * 32.0;
-        double rate = upd / (dt * 1e9);
-        if (t == 1) base = rate;
-        sqa_rate[t] = rate;
-        printf("  threads %d: %ld sweeps/read, %.3f s wall, %.3f spin-slice updates/ns (%.2fx one thread); "
-               "per CPU-ns %.3f (%.3f CPU s)\n", t, sweeps, dt, rate, rate / base, upd / (cpu * 1e9), cpu);
+    bench_print_env();
+    printf("sqa on Chimera C16 (%d qubits, %ld couplers), P = 32, 20 µs forward anneal, %ld reads; "
+           "ns per spin-slice update per thread (process CPU time; median of 3 calls), every SIMD "
+           "path side by side\n", bm->n, bm->ne, reads);
+    double sqa_rate[3] = {0};
+    const struct simd_kernels *dflt = simd_kernels();
+    for (int isa = SIMD_NISA - 1; isa >= 0; isa--) {
+        if (simd_select((enum simd_isa)isa)) continue;
+        double wall1 = NAN;
+        for (int t = 1; t <= 2; t++) {
+            long sweeps = 0;
+            double wall[3], cpu[3];
+            for (int rep = 0; rep < 3; rep++) wall[rep] = run(bm, t, reads, &sc, &sweeps, &cpu[rep]);
+            double w = bench_median(wall, 3), c = bench_median(cpu, 3);
+            double upd = (double)reads * (double)sweeps * bm->n * 32.0;
+            char speed[64] = "";
+            if (t == 1) wall1 = w;
+            else snprintf(speed, sizeof speed, "  2 threads = %.2fx one (wall; machine %.2fx)",
+                          wall1 / w, bench_ideal_scaling());
+            if (dflt && isa == (int)dflt->isa) sqa_rate[t] = upd / (w * 1e9);
+            printf("  %-6s %d thr: %ld sweeps/read, %6.3f ns/spin-slice update (cpu), wall %6.3f%s  %s\n",
+                   simd_isa_name((enum simd_isa)isa), t, sweeps, c * 1e9 / upd, w * 1e9 / upd, speed,
+                   bench_tag(t));
+        }
     }
+    if (dflt) simd_select(dflt->isa);
     /* reference: simulated annealing (Metropolis) on the same problem, 1000 sweeps per read */
     for (int t = 1; t <= 2; t++) {
         struct sampler *sa = sampler_new("sa", 7);
@@ -95,8 +109,8 @@ int main(int argc, char **argv)
         if (sampler_sample(sa, bm, 1.0, rd, &ctx, &out)) { fprintf(stderr, "bench_sqa: %s\n", qv_errmsg()); return 1; }
         double dt = qv_now() - t0;
         double rate = (double)rd * 1000.0 * bm->n / (dt * 1e9);
-        printf("  reference sa (1000 Metropolis sweeps), threads %d: %.3f spin updates/ns; sqa/sa = %.2f\n", t,
-               rate, sqa_rate[t] / rate);
+        printf("  reference sa (1000 Metropolis sweeps), threads %d: %.3f spin updates/ns; sqa/sa = %.2f  %s\n", t,
+               rate, sqa_rate[t] / rate, bench_tag(t));
         samples_free(&out);
         sampler_free(sa);
     }

@@ -13,6 +13,7 @@
 #include "nn.h"
 #include "sampler.h"
 #include "train.h"
+#include "bench_env.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -112,6 +113,7 @@ int main(int argc, char **argv)
     char blasinfo[256];
     nn_blas_describe(blasinfo, sizeof blasinfo);
     printf("%s\n", blasinfo);
+    bench_print_env();
     printf("%-35s %10s %10s %8s %8s %8s\n", "config", "img/s", "img/cpu-s", "sgemm", "sampler", "rest");
     const int sweeps_list[2] = {1, 40};
     for (int si = 0; si < 2; si++) {
@@ -126,9 +128,9 @@ int main(int argc, char **argv)
                 snprintf(label, sizeof label, "qvae   %d thread%s%s %2d sweep%s", th, th > 1 ? "s" : " ",
                          mode ? " (BLAS)" : "", sw, sw > 1 ? "s" : " ");
                 if (run_c(blocks, blas, sw, steps, &r) == 0) {
-                    printf("%-35s %10.0f %10.0f %7.0f%% %7.0f%% %7.0f%%\n", label, r.ips,
+                    printf("%-35s %10.0f %10.0f %7.0f%% %7.0f%% %7.0f%%  %s\n", label, r.ips,
                            th == 1 ? r.cpu_ips : NAN, 100 * r.sgemm, 100 * r.sample,
-                           100 * (1 - r.sgemm - r.sample));
+                           100 * (1 - r.sgemm - r.sample), bench_tag(th));
                     best_c = fmax(best_c, r.ips);
                     if (th == 1) best_c_cpu = r.cpu_ips;
                 } else {
@@ -144,7 +146,8 @@ int main(int argc, char **argv)
                           sw > 1 ? "s" : " ");
             double ips, cips;
             if (run_torch(th, sw, steps, &ips, &cips) == 0) {
-                printf("%-35s %10.0f %10.0f\n", label, ips, th == 1 ? cips : NAN);
+                printf("%-35s %10.0f %10.0f %26s  %s\n", label, ips, th == 1 ? cips : NAN, "",
+                       bench_tag(th ? th : qv_ncpu()));
                 best_t = fmax(best_t, ips);
                 if (th == 1) best_t_cpu = cips;
             } else {

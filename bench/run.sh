@@ -1,6 +1,8 @@
 #!/bin/bash
-# make bench: runs every benchmark program (bench/bench_*.c, built with -O2 -march=native) and
-# every benchmark script (bench/bench_*.sh).  Each prints its own figures and peer ratios.
+# make bench: runs every benchmark program (bench/bench_*.c, built like the release: -O2
+# -march=$MARCH, SIMD kernels per instruction set) and every benchmark script (bench/bench_*.sh).
+# Each prints its own figures and peer ratios; the machine (CPU model, SIMD path, OpenBLAS
+# kernels, CPUs) is printed before each, and the sampler/sqa/train figures carry it per line.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -15,11 +17,20 @@ if [ -z "${OPENBLAS_CORETYPE:-}" ] && [ -x "$QVAE_BIN" ]; then
   core=$("$QVAE_BIN" -c version 2>/dev/null | sed -n 's/.*; kernels \([A-Za-z0-9]*\) (chosen by qvae.*/\1/p')
   [ -n "$core" ] && { export OPENBLAS_CORETYPE=$core; echo "OpenBLAS kernels: $core (chosen by qvae; OpenBLAS's own detection falls back to older ones on this CPU)"; }
 fi
+# One line: CPU model, the SIMD path qvae uses, OpenBLAS's kernels, CPUs.
+machine() {
+  local v cpu
+  v=$("$QVAE_BIN" -c version 2>&1) || return 0
+  cpu=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n1)
+  echo "machine: ${cpu:-unknown CPU}; SIMD path $(echo "$v" | sed -n 's/^SIMD kernels: \([a-z0-9]*\).*/\1/p');" \
+       "OpenBLAS $(echo "$v" | sed -n 's/^BLAS: .*; kernels \([A-Za-z0-9]*\).*/\1/p'); $(nproc) CPUs"
+}
 pat=${1:-}
 for b in "$BUILD"/rel/bench/bench_* bench/bench_*.sh; do
   [ -e "$b" ] || continue
   n=$(basename "$b"); [ -n "$pat" ] && [[ $n != *$pat* ]] && continue
   echo "=== $n"
+  machine
   case "$b" in *.sh) bash "$b" ;; *) "$b" ;; esac
   echo
 done

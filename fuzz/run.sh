@@ -23,12 +23,21 @@ mkdir -p "$OUT/obj"
 # library objects: instrumented for coverage, no libFuzzer main
 objs=()
 for s in src/*.c; do
-  o="$OUT/obj/$(basename "${s%.c}").o"
-  objs+=("$o")
-  if [ ! -f "$o" ] || [ "$s" -nt "$o" ] || [ -n "$(find src -name '*.h' -newer "$o" 2>/dev/null | head -1)" ]; then
-    echo "fuzz: cc $s"
-    $CC $CFLAGS $SAN -fsanitize=fuzzer-no-link -c "$s" -o "$o"
-  fi
+  # the SIMD kernels are compiled once per instruction set (as in the Makefile)
+  case $s in src/simd_kern*.c) isas="sse2:x86-64:SIMD_SSE2 avx2:x86-64-v3:SIMD_AVX2 avx512:x86-64-v4:SIMD_AVX512" ;; *) isas=- ;; esac
+  for i in $isas; do
+    isa= kflags=()
+    if [ "$i" != - ]; then
+      IFS=: read -r isa march en <<< "$i"
+      kflags=(-march="$march" -DSIMD_ISA_NAME="$isa" -DSIMD_ISA_ENUM="$en")
+    fi
+    o="$OUT/obj/$(basename "${s%.c}")${isa:+_$isa}.o"
+    objs+=("$o")
+    if [ ! -f "$o" ] || [ "$s" -nt "$o" ] || [ -n "$(find src -name '*.h' -newer "$o" 2>/dev/null | head -1)" ]; then
+      echo "fuzz: cc $s $isa"
+      $CC $CFLAGS $SAN -fsanitize=fuzzer-no-link "${kflags[@]}" -c "$s" -o "$o"
+    fi
+  done
 done
 
 names=("$@")

@@ -1,6 +1,7 @@
 /* cmd_core.c — commands that belong to no engine module: help, seed, echo, version, quit. */
 #include "cmd.h"
 #include "nn.h"
+#include "simd.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -74,6 +75,10 @@ const struct cmd_entry cmd_echo_entry = {
     .min_pos = 0, .max_pos = -1, .run = run_echo, .flags = CMD_WHILEJOB | CMD_NOSTATE,
 };
 
+#ifndef QVAE_ARCH
+#define QVAE_ARCH "x86-64 (the compiler's default)"
+#endif
+
 static int run_version(struct qv_app *app, const struct cmd_args *a)
 {
     char blas[256];
@@ -82,6 +87,18 @@ static int run_version(struct qv_app *app, const struct cmd_args *a)
     qv_printf(app, "%s", blas);
     qv_printf(app, "denormal floats: %s",
               nn_fp_denormals_flushed() ? "flushed to zero (faster; nn.h)" : "IEEE (kept)");
+    char have[64] = "";
+    for (int i = 0; i < SIMD_NISA; i++)
+        if (simd_cpu_has((enum simd_isa)i))
+            snprintf(have + strlen(have), sizeof have - strlen(have), "%s%s", *have ? " " : "",
+                     simd_isa_name((enum simd_isa)i));
+    const struct simd_kernels *k = simd_kernels();
+    qv_printf(app, "SIMD kernels: %s (this CPU runs %s; QVAE_ISA=sse2|avx2|avx512 forces one); "
+              "other code compiled for -march=%s", k ? k->name : "none", have, QVAE_ARCH);
+    if (!k) {
+        qv_seterr("%s", simd_isa_error());
+        return qv_fail(app);
+    }
     return 0;
 }
 
@@ -89,8 +106,10 @@ const struct cmd_entry cmd_version_entry = {
     .name = "version", .usage = "version", .summary = "print the qvae version",
     .help = "Prints the qvae version (also stored in every saved session) and the BLAS in use: OpenBLAS's "
             "build and the kernel set it runs (a CPU OpenBLAS does not know gets AVX2/AVX-512 kernels "
-            "chosen by qvae; OPENBLAS_CORETYPE overrides), and whether denormal floats are "
-            "flushed to zero (they are: a trained model has many, and they slow x86 cores down).",
+            "chosen by qvae; OPENBLAS_CORETYPE overrides), whether denormal floats are "
+            "flushed to zero (they are: a trained model has many, and they slow x86 cores down), and "
+            "the SIMD path of the sampler kernels: the best this CPU runs, or the one the environment "
+            "variable QVAE_ISA (sse2, avx2, avx512) names; an error if the CPU cannot run it.",
     .min_pos = 0, .max_pos = 0, .run = run_version, .flags = CMD_WHILEJOB | CMD_NOSTATE,
 };
 

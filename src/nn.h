@@ -10,12 +10,14 @@
  *
  * The elementwise math below (exp, log, sigmoid, softplus, tanh) is written with arithmetic and
  * bit operations only, no libm calls, so that loops over it vectorise at -O2 (libm calls do not
- * vectorise without -ffast-math).  Accuracy: exp about 2 ulp, the others within ~2e-7 absolute. */
+ * vectorise without -ffast-math).  Accuracy: exp ≤ 1 ulp (simd.h's, shared with the samplers),
+ * the others within ~2e-7 absolute. */
 #ifndef QV_NN_H
 #define QV_NN_H
 
 #include "qv.h"
 #include "rng.h"
+#include "simd.h"
 #include <string.h>
 
 enum nn_act { NN_ACT_LINEAR, NN_ACT_TANH, NN_ACT_RELU, NN_ACT_LEAKY };
@@ -98,30 +100,8 @@ extern _Thread_local bool nn_profile;
 extern _Thread_local double nn_sgemm_seconds;
 
 /* ---- vectorisable scalar math ---------------------------------------------------------------- */
-static inline float nn_fexp(float x)
-{
-    /* Cephes expf: x = n·ln2 + r, |r| ≤ ln2/2, e^r by a degree-6 polynomial, 2^n by exponent bits. */
-    x = x < -87.0f ? -87.0f : x;
-    x = x > 88.0f ? 88.0f : x;
-    /* NaN stays NaN through r below, but must not reach the float → int conversion */
-    float fx = (x == x ? x : 0.0f) * 1.44269504088896341f;
-    fx = fx + (fx >= 0.0f ? 0.5f : -0.5f);
-    int32_t n = (int32_t)fx;                      /* round half away from zero */
-    float nf = (float)n;
-    float r = x - nf * 0.693359375f;
-    r = r + nf * 2.12194440e-4f;
-    float y = 1.9875691500e-4f;
-    y = y * r + 1.3981999507e-3f;
-    y = y * r + 8.3334519073e-3f;
-    y = y * r + 4.1665795894e-2f;
-    y = y * r + 1.6666665459e-1f;
-    y = y * r + 5.0000001201e-1f;
-    y = y * r * r + r + 1.0f;
-    int32_t bits = (n + 127) << 23;
-    float p;
-    memcpy(&p, &bits, sizeof p);
-    return y * p;
-}
+/* exp: simd.h's (≤ 1 ulp; the samplers use the same function) */
+static inline float nn_fexp(float x) { return simd_expf(x); }
 
 static inline float nn_flog(float x)   /* x > 0, normal */
 {
@@ -172,26 +152,25 @@ static inline nn_vf nn_vsel(nn_vi m, nn_vf a, nn_vf b)
 static inline nn_vf nn_vmax0(nn_vf x) { return nn_vsel(x > 0.0f, x, nn_vset1(0.0f)); }
 static inline nn_vf nn_vabs(nn_vf x) { return (nn_vf)((nn_vi)x & 0x7fffffff); }
 
-static inline nn_vf nn_vexp(nn_vf x)
+/* a > b ? a : b, a < b ? a : b per lane (maxps / minps) */
+static inline nn_vf nn_vmax(nn_vf a, nn_vf b)
 {
-    x = nn_vsel(x < -87.0f, nn_vset1(-87.0f), x);
-    x = nn_vsel(x > 88.0f, nn_vset1(88.0f), x);
-    nn_vf fx = nn_vsel(x == x, x, nn_vset1(0.0f)) * 1.44269504088896341f;
-    fx = fx + nn_vsel(fx >= 0.0f, nn_vset1(0.5f), nn_vset1(-0.5f));
-    nn_vi n = __builtin_convertvector(fx, nn_vi);
-    nn_vf nf = __builtin_convertvector(n, nn_vf);
-    nn_vf r = x - nf * 0.693359375f;
-    r = r + nf * 2.12194440e-4f;
-    nn_vf y = nn_vset1(1.9875691500e-4f);
-    y = y * r + 1.3981999507e-3f;
-    y = y * r + 8.3334519073e-3f;
-    y = y * r + 4.1665795894e-2f;
-    y = y * r + 1.6666665459e-1f;
-    y = y * r + 5.0000001201e-1f;
-    y = y * r * r + r + 1.0f;
-    nn_vi bits = (n + 127) << 23;
-    return y * (nn_vf)bits;
+#ifdef __AVX__
+    return (nn_vf)_mm256_max_ps((__m256)a, (__m256)b);
+#else
+    return (nn_vf)_mm_max_ps((__m128)a, (__m128)b);
+#endif
 }
+static inline nn_vf nn_vmin(nn_vf a, nn_vf b)
+{
+#ifdef __AVX__
+    return (nn_vf)_mm256_min_ps((__m256)a, (__m256)b);
+#else
+    return (nn_vf)_mm_min_ps((__m128)a, (__m128)b);
+#endif
+}
+/* simd.h's exp on NN_VL lanes: the bits of nn_fexp */
+SIMD_DEF_EXP(nn_vexp, nn_vf, nn_vi, nn_vmax, nn_vmin)
 
 static inline nn_vf nn_vlog(nn_vf x)   /* x > 0, normal */
 {

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -473,11 +474,87 @@ struct par_arg {
     long lo, hi;
 };
 
+static void par_run(const struct par_arg *a)
+{
+    for (long j = a->lo; j < a->hi; j++) a->fn(a->ctx, j);
+}
+
 static void *par_main(void *p)
 {
-    struct par_arg *a = p;
-    for (long j = a->lo; j < a->hi; j++) a->fn(a->ctx, j);
+    par_run(p);
     return NULL;
+}
+
+/* A pool of worker threads kept for the process: starting and joining threads costs ~20-50 µs a
+ * call, and a training step makes four parallel calls (blocks, reduction, Adam, the PCD
+ * sampler).  One caller at a time uses the pool (try-lock); a second one meanwhile (another
+ * thread, or a job calling qv_parallel itself) starts threads of its own as before.  Workers
+ * block every signal (the UI's SIGWINCH must reach the thread that reads the terminal) and
+ * sleep on a condition variable between calls. */
+#define PAR_POOL_MAX 64
+static struct {
+    pthread_mutex_t use;        /* held by the caller whose work the pool runs */
+    pthread_mutex_t m;
+    pthread_cond_t go, done;
+    int nworkers;
+    unsigned long gen;          /* bumped per call: workers run args[1 + their index] */
+    int nargs, pending;
+    const struct par_arg *args;
+} par_pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+              PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, NULL};
+
+static void *par_worker(void *p)
+{
+    const int me = (int)(intptr_t)p;   /* runs args[me + 1] */
+    unsigned long seen = 0;
+    pthread_mutex_lock(&par_pool.m);
+    for (;;) {
+        while (par_pool.gen == seen) pthread_cond_wait(&par_pool.go, &par_pool.m);
+        seen = par_pool.gen;
+        if (me + 1 >= par_pool.nargs) continue;
+        const struct par_arg *a = &par_pool.args[me + 1];
+        pthread_mutex_unlock(&par_pool.m);
+        par_run(a);
+        pthread_mutex_lock(&par_pool.m);
+        if (--par_pool.pending == 0) pthread_cond_signal(&par_pool.done);
+    }
+    return NULL;
+}
+
+/* Grow the pool to n workers (the caller holds par_pool.use); false if a thread would not start. */
+static bool par_pool_grow(int n)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);   /* inherited by the workers */
+    bool ok = true;
+    while (par_pool.nworkers < n && ok) {
+        pthread_t t;
+        ok = pthread_create(&t, NULL, par_worker, (void *)(intptr_t)par_pool.nworkers) == 0;
+        if (ok) {
+            pthread_detach(t);
+            pthread_mutex_lock(&par_pool.m);
+            par_pool.nworkers++;
+            pthread_mutex_unlock(&par_pool.m);
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return ok;
+}
+
+static void par_spawn(int nthreads, struct par_arg *args)
+{
+    pthread_t *tid = qv_mallocarray((size_t)nthreads, sizeof *tid);
+    bool *started = qv_calloc((size_t)nthreads, sizeof *started);
+    for (int t = 1; t < nthreads; t++)
+        started[t] = pthread_create(&tid[t], NULL, par_main, &args[t]) == 0;
+    par_run(&args[0]);
+    for (int t = 1; t < nthreads; t++) {
+        if (started[t]) pthread_join(tid[t], NULL);
+        else par_run(&args[t]);   /* could not start a thread: do its share here */
+    }
+    free(started);
+    free(tid);
 }
 
 void qv_parallel(int nthreads, long njobs, void (*fn)(void *ctx, long job), void *ctx)
@@ -487,19 +564,32 @@ void qv_parallel(int nthreads, long njobs, void (*fn)(void *ctx, long job), void
         for (long j = 0; j < njobs; j++) fn(ctx, j);
         return;
     }
-    pthread_t *tid = qv_mallocarray((size_t)nthreads, sizeof *tid);
     struct par_arg *args = qv_mallocarray((size_t)nthreads, sizeof *args);
-    bool *started = qv_calloc((size_t)nthreads, sizeof *started);
-    for (int t = 0; t < nthreads; t++) {
+    for (int t = 0; t < nthreads; t++)
         args[t] = (struct par_arg){fn, ctx, njobs * t / nthreads, njobs * (t + 1) / nthreads};
-        if (t > 0) started[t] = pthread_create(&tid[t], NULL, par_main, &args[t]) == 0;
+    if (nthreads - 1 > PAR_POOL_MAX || pthread_mutex_trylock(&par_pool.use) != 0) {
+        par_spawn(nthreads, args);
+        free(args);
+        return;
     }
-    par_main(&args[0]);
-    for (int t = 1; t < nthreads; t++) {
-        if (started[t]) pthread_join(tid[t], NULL);
-        else par_main(&args[t]);   /* could not start a thread: do its share here */
+    if (!par_pool_grow(nthreads - 1)) {
+        pthread_mutex_unlock(&par_pool.use);
+        par_spawn(nthreads, args);
+        free(args);
+        return;
     }
-    free(started);
+    pthread_mutex_lock(&par_pool.m);
+    par_pool.args = args;
+    par_pool.nargs = nthreads;
+    par_pool.pending = nthreads - 1;
+    par_pool.gen++;
+    pthread_cond_broadcast(&par_pool.go);
+    pthread_mutex_unlock(&par_pool.m);
+    par_run(&args[0]);
+    pthread_mutex_lock(&par_pool.m);
+    while (par_pool.pending > 0) pthread_cond_wait(&par_pool.done, &par_pool.m);
+    par_pool.args = NULL;
+    pthread_mutex_unlock(&par_pool.m);
+    pthread_mutex_unlock(&par_pool.use);
     free(args);
-    free(tid);
 }

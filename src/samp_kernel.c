@@ -1,11 +1,7 @@
-/* samp_kernel.c — the lane-parallel Monte Carlo kernel shared by the classical samplers: model
- * flattening, per-lane xoshiro128+ streams, heat-bath / Metropolis sweeps by colour class, lane
- * energies, a parallel-for over blocks, and D-Wave's default SA β range.  See samp_kernel.h.
- *
- * Speed notes: every inner loop runs over exactly SK_W lanes with no data-dependent branches so
- * that gcc -O2 -march=native turns it into SIMD code; exp() is a range reduction to 2^n · 2^f
- * with a degree-6 polynomial (relative error < 2e-7, far below what any test can see); the
- * heat-bath acceptance u < 1/(1+e^{−x}) is evaluated as u·(1+e^{−x}) < 1 to avoid a division. */
+/* samp_kernel.c — the lane-parallel Monte Carlo engine shared by the classical samplers: model
+ * flattening, per-lane xoshiro128+ seeding, the sweeps and lane energies (through the SIMD
+ * kernel table of simd.h: simd_kern.c, one copy per instruction set), thread counts, and
+ * D-Wave's default SA β range.  See samp_kernel.h. */
 #include "samp_kernel.h"
 #include "qv.h"
 
@@ -37,6 +33,8 @@ int sk_model_init(struct sk_model *m, const struct bm *bm)
     if (!bm || !bm->g) return qv_seterr("sampler: no Boltzmann machine");
     if (bm->n <= 0) return qv_seterr("sampler: the Boltzmann machine has no units");
     if (bm_check_finite(bm)) return -1;
+    m->kern = simd_kernels();
+    if (!m->kern) return qv_seterr("sampler: %s", simd_isa_error());
     const struct graph *g = bm->g;
     int n = bm->n;
     m->n = n;
@@ -156,14 +154,10 @@ void sk_copy_lane(int n, const float *zs, int ls, float *zd, int ld)
 
 /* ---------------------------------------------------------------- sweeps */
 
-/* The sweep and energy loops are the hot path of every sampler test (≥ 10^5 samples × hundreds
- * of sweeps per case); instrumented at -O1 they run ~40× slower than the release build, which
- * would put the sanitizer test suite far over its time budget.  In the sanitizer build they are
- * therefore compiled optimised and uninstrumented, and instead sk_model_init checks every index
- * of the flattened model they read (sk_model_check, below); all other sampler code stays
- * instrumented. */
+/* The sweep and energy loops (simd_kern.c) run compiled optimised and uninstrumented even in the
+ * sanitizer build (instrumented they run ~40× slower, far over the test suite's time budget);
+ * instead sk_model_init checks there every index of the flattened model they read. */
 #if defined(QVAE_SANITIZE) && QVAE_SANITIZE
-#define SK_HOT __attribute__((no_sanitize("address", "undefined"), optimize("O2", "tree-vectorize")))
 static void sk_model_check(const struct sk_model *m)
 {
     if (m->n <= 0 || m->ncolors <= 0 || m->cstart[0] != 0 || m->cstart[m->ncolors] != m->n ||
@@ -175,153 +169,17 @@ static void sk_model_check(const struct sk_model *m)
     for (long k = 0; k < 2 * m->ne; k++)
         if (m->adj[k] < 0 || m->adj[k] >= m->n) abort();
 }
-#else
-#define SK_HOT
 #endif
-
-/* e^x for x in [−87, 87] (clamped): x·log2e = n + f, |f| ≤ 1/2, 2^f by its Taylor series to
- * degree 6 (error < 1.3e-7 relative), 2^n assembled in the exponent bits. */
-#ifdef __FMA__
-#define SK_FMA(a, b, c) __builtin_fmaf(a, b, c)   /* one rounding, same in every lane */
-#else
-#define SK_FMA(a, b, c) ((a) * (b) + (c))
-#endif
-
-SK_HOT static inline float sk_exp(float x)
-{
-    float t = x * 1.44269504088896341f;
-    t = t > -125.0f ? t : -125.0f;            /* maxps / minps: keeps 2^n a normal float */
-    t = t < 125.0f ? t : 125.0f;
-    float y = t + 12582912.0f;               /* 1.5·2^23: rounds t to the nearest integer */
-    float nf = y - 12582912.0f;
-    float f = (t - nf) * 0.693147180559945309f;
-    float p = SK_FMA(f, 1.38888889e-3f, 8.33333333e-3f);
-    p = SK_FMA(f, p, 4.16666667e-2f);
-    p = SK_FMA(f, p, 1.66666667e-1f);
-    p = SK_FMA(f, p, 0.5f);
-    p = SK_FMA(f, p, 1.0f);
-    p = SK_FMA(f, p, 1.0f);
-    int32_t yi;
-    __builtin_memcpy(&yi, &y, 4);
-    int32_t e = (yi - 0x4B400000 + 127) << 23;  /* n + 127 in the exponent field */
-    float sc;
-    __builtin_memcpy(&sc, &e, 4);
-    return p * sc;
-}
-
-SK_HOT static inline __attribute__((always_inline)) void
-sweep_impl(const struct sk_model *m, float *restrict z, uint32_t *restrict rs,
-           const float *restrict beta, int metropolis, int nsweeps)
-{
-    uint32_t s0[SK_W], s1[SK_W], s2[SK_W], s3[SK_W];
-    float bt[SK_W];
-    for (int l = 0; l < SK_W; l++) {
-        s0[l] = rs[l]; s1[l] = rs[SK_W + l]; s2[l] = rs[2 * SK_W + l]; s3[l] = rs[3 * SK_W + l];
-        bt[l] = beta[l];
-    }
-    const int *restrict order = m->order;
-    const long *restrict as = m->adj_start;
-    const int *restrict adj = m->adj;
-    const float *restrict wadj = m->wadj;
-    const float *restrict b = m->b;
-    for (int sw = 0; sw < nsweeps; sw++) {
-        for (int c = 0; c < m->ncolors; c++) {
-            for (int idx = m->cstart[c]; idx < m->cstart[c + 1]; idx++) {
-                int i = order[idx];
-                /* field b_i + Σ_j W_ij z_j in two interleaved partial sums, halving the
-                 * dependency chain of the additions (degree 15 on Pegasus) */
-                float acc[SK_W], acc2[SK_W];
-                float bi = b[i];
-                for (int l = 0; l < SK_W; l++) {
-                    acc[l] = bi;
-                    acc2[l] = 0.0f;
-                }
-                long k = as[i], ke = as[i + 1];
-                for (; k + 1 < ke; k += 2) {
-                    float w = wadj[k], w2 = wadj[k + 1];
-                    const float *restrict zn = z + (size_t)adj[k] * SK_W;
-                    const float *restrict zn2 = z + (size_t)adj[k + 1] * SK_W;
-                    for (int l = 0; l < SK_W; l++) {
-                        acc[l] = SK_FMA(w, zn[l], acc[l]);
-                        acc2[l] = SK_FMA(w2, zn2[l], acc2[l]);
-                    }
-                }
-                if (k < ke) {
-                    float w = wadj[k];
-                    const float *restrict zn = z + (size_t)adj[k] * SK_W;
-                    for (int l = 0; l < SK_W; l++) acc[l] = SK_FMA(w, zn[l], acc[l]);
-                }
-                for (int l = 0; l < SK_W; l++) acc[l] += acc2[l];
-                float *restrict zi = z + (size_t)i * SK_W;
-                for (int l = 0; l < SK_W; l++) {
-                    uint32_t r = s0[l] + s3[l];             /* xoshiro128+ */
-                    uint32_t t = s1[l] << 9;
-                    s2[l] ^= s0[l];
-                    s3[l] ^= s1[l];
-                    s1[l] ^= s2[l];
-                    s0[l] ^= s3[l];
-                    s2[l] ^= t;
-                    s3[l] = (s3[l] << 11) | (s3[l] >> 21);
-                    float u = ((float)(int32_t)(r >> 8) + 0.5f) * 0x1p-24f;   /* (0,1) */
-                    float x = bt[l] * acc[l];   /* β·(field): log-odds of z_i = 1 */
-                    if (metropolis) {
-                        /* −βΔE of flipping z_i: +x for 0→1, −x for 1→0 */
-                        float zo = zi[l];
-                        float d = x - 2.0f * x * zo;
-                        zi[l] = u < sk_exp(d) ? 1.0f - zo : zo;
-                    } else {
-                        zi[l] = u * (1.0f + sk_exp(-x)) < 1.0f ? 1.0f : 0.0f;
-                    }
-                }
-            }
-        }
-    }
-    for (int l = 0; l < SK_W; l++) {
-        rs[l] = s0[l]; rs[SK_W + l] = s1[l]; rs[2 * SK_W + l] = s2[l]; rs[3 * SK_W + l] = s3[l];
-    }
-}
-
-SK_HOT static void sweep_hb(const struct sk_model *m, float *restrict z, uint32_t *restrict rs,
-                            const float *restrict beta, int nsweeps)
-{
-    sweep_impl(m, z, rs, beta, 0, nsweeps);
-}
-
-SK_HOT static void sweep_mh(const struct sk_model *m, float *restrict z, uint32_t *restrict rs,
-                            const float *restrict beta, int nsweeps)
-{
-    sweep_impl(m, z, rs, beta, 1, nsweeps);
-}
 
 void sk_sweep(const struct sk_model *m, float *restrict z, uint32_t *restrict rs,
               const float *restrict beta, enum sk_rule rule, int nsweeps)
 {
-    if (rule == SK_METROPOLIS) sweep_mh(m, z, rs, beta, nsweeps);
-    else sweep_hb(m, z, rs, beta, nsweeps);
-}
-
-SK_HOT static void energy_impl(const struct sk_model *m, const float *restrict z,
-                               double *restrict e)
-{
-    double acc[SK_W] = {0};
-    for (int i = 0; i < m->n; i++) {
-        /* unit i contributes −z_i (b_i + ½ Σ_j W_ij z_j): each edge counted from both ends */
-        double f[SK_W];
-        for (int l = 0; l < SK_W; l++) f[l] = 0.0;
-        for (long k = m->adj_start[i]; k < m->adj_start[i + 1]; k++) {
-            double w = m->wd[k];
-            const float *zn = z + (size_t)m->adj[k] * SK_W;
-            for (int l = 0; l < SK_W; l++) f[l] += w * (double)zn[l];
-        }
-        const float *zi = z + (size_t)i * SK_W;
-        for (int l = 0; l < SK_W; l++) acc[l] -= (double)zi[l] * (m->bd[i] + 0.5 * f[l]);
-    }
-    for (int l = 0; l < SK_W; l++) e[l] = acc[l];
+    m->kern->sweep(m, z, rs, beta, rule == SK_METROPOLIS, nsweeps);
 }
 
 void sk_energy(const struct sk_model *m, const float *restrict z, double *restrict e)
 {
-    energy_impl(m, z, e);
+    m->kern->energy(m, z, e);
 }
 
 /* ---------------------------------------------------------------- threads */

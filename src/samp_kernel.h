@@ -1,7 +1,8 @@
 /* samp_kernel.h — the shared Monte Carlo engine of the classical samplers (gibbs, sa, pt, pa,
  * ais): a Boltzmann machine flattened for speed, blocks of SK_W chains updated together in
- * float lanes (one chain per lane, auto-vectorised by the compiler), a per-lane xoshiro128+
- * random stream, a fast exp, and a small parallel-for over blocks.
+ * float lanes (one chain per lane, one SIMD vector: the kernels are simd_kern.c, chosen per CPU
+ * at run time, bit-identical on every path), a per-lane xoshiro128+ random stream, and a small
+ * parallel-for over blocks.
  *
  * Layout of a block of SK_W chains ("lanes"): z[i*SK_W + l] ∈ {0.0f, 1.0f} is unit i of lane l
  * (binary convention of bm.h), rs[r*SK_W + l] (r = 0..3) is lane l's 128-bit RNG state.
@@ -15,10 +16,11 @@
 #define QV_SAMP_KERNEL_H
 #include "sampler.h"
 #include "rng.h"
+#include "simd.h"
 
 #include <stdio.h>
 
-#define SK_W 16   /* lanes per block: one AVX-512 register of floats, two AVX2 ones */
+#define SK_W SIMD_W   /* lanes per block: one AVX-512 register of floats, two AVX2 ones */
 
 /* The model as the kernel sees it.  Parameters are float (relative rounding 6e-8). */
 struct sk_model {
@@ -32,8 +34,10 @@ struct sk_model {
     float *wadj;       /* [2 ne] W of that adjacency */
     float *b;          /* [n] */
     double *bd, *wd;   /* [n], [2 ne]: the same parameters in double, for exact energies */
+    const struct simd_kernels *kern;   /* the SIMD path in use when the model was built */
 };
-/* Build from bm (checks finiteness; uses the graph's colouring when proper, else a greedy one). */
+/* Build from bm (checks finiteness; uses the graph's colouring when proper, else a greedy one;
+ * fails if QVAE_ISA names a SIMD path this CPU cannot run). */
 int  sk_model_init(struct sk_model *m, const struct bm *bm);
 /* Refresh b / W only (same graph): cheap, for PCD where parameters move every call. */
 void sk_model_update(struct sk_model *m, const struct bm *bm);

@@ -22,6 +22,7 @@
  * at the schedule's freeze-out estimate and is re-estimated by MPL (beta.h) on the programmed
  * problem every `beta_every` calls.  Reads run in parallel (read r uses random stream r). */
 #include "samp_kernel.h"
+#include "simd_sqa.h"
 #include "anneal.h"
 #include "session.h"
 #include "beta.h"
@@ -35,7 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RW 16          /* lanes of the vector RNG */
+#define RW SIMD_W      /* lanes of the vector RNG */
 #define CHAIN 16       /* reads per chain when reverse anneals do not reinitialise */
 
 struct sqa {
@@ -209,54 +210,7 @@ static void sqa_describe(void *impl, char *buf, size_t n)
 
 /* ---------------------------------------------------------------- numerics */
 
-/* e^x, x clamped to ±80: x·log2(e) = n + f with n = round(x·log2 e) by the 1.5·2^23 trick and
- * |f| ≤ 1/2, e^{f ln 2} by its Taylor series to degree 6, 2^n assembled in the exponent bits.
- * Relative error ~2e-7; branch-free and call-free so loops over slices vectorise. */
-static inline float fexp(float x)
-{
-    float t = x * 1.442695041f;
-    t = t < -80.0f ? -80.0f : t;
-    t = t > 80.0f ? 80.0f : t;
-    float y = t + 12582912.0f;
-    float nf = y - 12582912.0f;
-    float f = (t - nf) * 0.6931471806f;
-    float p = 1.0f / 720.0f;
-    p = p * f + 1.0f / 120.0f;
-    p = p * f + 1.0f / 24.0f;
-    p = p * f + 1.0f / 6.0f;
-    p = p * f + 0.5f;
-    p = p * f + 1.0f;
-    p = p * f + 1.0f;
-    int32_t yi;
-    memcpy(&yi, &y, 4);
-    int32_t e = (yi - 0x4B400000 + 127) << 23;
-    float sc;
-    memcpy(&sc, &e, 4);
-    return p * sc;
-}
-
-/* RW-lane xoshiro128+ (one lane per vector element): fills out[RW] with uniforms in [0, 1). */
-static inline void vrng(uint32_t *restrict s, float *restrict out)
-{
-    uint32_t *s0 = s, *s1 = s + RW, *s2 = s + 2 * RW, *s3 = s + 3 * RW;
-    for (int l = 0; l < RW; l++) {
-        uint32_t r = s0[l] + s3[l];
-        uint32_t t = s1[l] << 9;
-        s2[l] ^= s0[l];
-        s3[l] ^= s1[l];
-        s1[l] ^= s2[l];
-        s0[l] ^= s3[l];
-        s2[l] ^= t;
-        s3[l] = (s3[l] << 11) | (s3[l] >> 21);
-        out[l] = (float)(r >> 8) * 0x1p-24f;
-    }
-}
-
-static void vrng_fill(uint32_t *s, float *out, int n)
-{
-    for (int i = 0; i < n; i += RW) vrng(s, out + i);
-}
-
+/* Seed a read's lane RNG (SIMD_W lanes of xoshiro128+, simd.h) from its stream. */
 static void vrng_seed(uint32_t *s, uint64_t seed, uint64_t stream)
 {
     struct rng r;
@@ -265,121 +219,6 @@ static void vrng_seed(uint32_t *s, uint64_t seed, uint64_t stream)
         s[i] = (uint32_t)(rng_u64(&r) >> 32);
         if (!s[i]) s[i] = 0x9E3779B9u;
     }
-}
-
-/* ---- bit-mask helpers for the imaginary-time cluster move (P ≤ 64 slices) ----
- * A worldline's bonds, segments and flips are 64-bit masks over the slices; the AVX2 paths
- * handle P a multiple of 8, the scalar ones any P. */
-#ifdef __AVX2__
-#include <immintrin.h>
-static inline __m256 lane_mask(unsigned bits8)
-{
-    const __m256i sel = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
-    __m256i b = _mm256_and_si256(_mm256_set1_epi32((int)bits8), sel);
-    return _mm256_castsi256_ps(_mm256_cmpeq_epi32(b, sel));
-}
-#endif
-
-/* Bit k set: the bond between slices k and k+1 (mod P) is absent (unequal spins, or not drawn
- * with probability pb).  tmp: scratch of P floats. */
-static inline uint64_t bond_breaks(const float *si, const float *u, float pb, int P, float *tmp)
-{
-    uint64_t keep = 0;
-    const uint64_t full = P == 64 ? ~0ULL : (1ULL << P) - 1;
-#ifdef __AVX2__
-    if (P % 8 == 0) {
-        memcpy(tmp, si + 1, (size_t)(P - 1) * sizeof *tmp);
-        tmp[P - 1] = si[0];
-        const __m256 vpb = _mm256_set1_ps(pb);
-        for (int k = 0; k < P; k += 8) {
-            __m256 eq = _mm256_cmp_ps(_mm256_loadu_ps(si + k), _mm256_loadu_ps(tmp + k), _CMP_EQ_OQ);
-            __m256 lt = _mm256_cmp_ps(_mm256_loadu_ps(u + k), vpb, _CMP_LT_OQ);
-            keep |= (uint64_t)(unsigned)_mm256_movemask_ps(_mm256_and_ps(eq, lt)) << k;
-        }
-        return ~keep & full;
-    }
-#endif
-    (void)tmp;
-    for (int k = 0; k < P; k++) {
-        int k1 = k + 1 == P ? 0 : k + 1;
-        keep |= (uint64_t)((si[k] == si[k1]) & (u[k] < pb)) << k;
-    }
-    return ~keep & full;
-}
-
-/* Σ f[k] over the slices in mask m. */
-static inline float masked_sum(const float *f, uint64_t m, int P)
-{
-#ifdef __AVX2__
-    if (P % 8 == 0) {
-        __m256 acc = _mm256_setzero_ps();
-        for (int k = 0; k < P; k += 8)
-            acc = _mm256_add_ps(acc, _mm256_and_ps(lane_mask((unsigned)(m >> k) & 0xff), _mm256_loadu_ps(f + k)));
-        __m128 lo = _mm256_castps256_ps128(acc), hi = _mm256_extractf128_ps(acc, 1);
-        lo = _mm_add_ps(lo, hi);
-        lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-        lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
-        return _mm_cvtss_f32(lo);
-    }
-#endif
-    float F = 0;
-    for (int k = 0; k < P; k++)
-        if (m >> k & 1) F += f[k];
-    return F;
-}
-
-/* Inclusive prefix sums cum[k] = f[0] + … + f[k]. */
-static inline void prefix_sum(const float *f, float *cum, int P)
-{
-#ifdef __AVX2__
-    if (P % 8 == 0) {
-        const __m256i i1 = _mm256_setr_epi32(0, 0, 1, 2, 3, 4, 5, 6);
-        const __m256i i2 = _mm256_setr_epi32(0, 0, 0, 1, 2, 3, 4, 5);
-        const __m256i i4 = _mm256_setr_epi32(0, 0, 0, 0, 0, 1, 2, 3);
-        const __m256 z = _mm256_setzero_ps();
-        __m256 carry = z;
-        for (int k = 0; k < P; k += 8) {
-            __m256 x = _mm256_loadu_ps(f + k);
-            x = _mm256_add_ps(x, _mm256_blend_ps(_mm256_permutevar8x32_ps(x, i1), z, 0x01));
-            x = _mm256_add_ps(x, _mm256_blend_ps(_mm256_permutevar8x32_ps(x, i2), z, 0x03));
-            x = _mm256_add_ps(x, _mm256_blend_ps(_mm256_permutevar8x32_ps(x, i4), z, 0x0F));
-            x = _mm256_add_ps(x, carry);
-            _mm256_storeu_ps(cum + k, x);
-            carry = _mm256_permutevar8x32_ps(x, _mm256_set1_epi32(7));
-        }
-        return;
-    }
-#endif
-    float c = 0;
-    for (int k = 0; k < P; k++) cum[k] = c += f[k];
-}
-
-/* Negate the slices in mask m. */
-static inline void flip_masked(float *si, uint64_t m, int P)
-{
-#ifdef __AVX2__
-    if (P % 8 == 0) {
-        const __m256 sign = _mm256_set1_ps(-0.0f);
-        for (int k = 0; k < P; k += 8) {
-            __m256 x = _mm256_loadu_ps(si + k);
-            x = _mm256_xor_ps(x, _mm256_and_ps(lane_mask((unsigned)(m >> k) & 0xff), sign));
-            _mm256_storeu_ps(si + k, x);
-        }
-        return;
-    }
-#endif
-    for (int k = 0; k < P; k++)
-        if (m >> k & 1) si[k] = -si[k];
-}
-
-/* One uniform from the per-read vector stream (refilled RW at a time). */
-static inline float unif(uint32_t *rs, float *buf, int *pos)
-{
-    if (*pos >= RW) {
-        vrng(rs, buf);
-        *pos = 0;
-    }
-    return buf[(*pos)++];
 }
 
 /* One MC step of the plan: coefficients at the s where it happens. */
@@ -446,144 +285,18 @@ struct sqa_work {              /* per-thread scratch */
     float *f, *pad, *u, *u2, *u3;
     uint8_t *bond;
     uint32_t rs[4 * RW];
-    float ubuf[RW];             /* uniforms for unif() */
-    int upos;
 };
 
-/* gcc's -O2 only vectorises loops of compile-time trip counts; P is a run-time option, so let
- * this one function use the normal cost model (epilogues, alias checks). */
-#if defined(__GNUC__) && !defined(__clang__)
-__attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
-#endif
-static inline __attribute__((always_inline)) void
-sweep_impl(const struct sqa_job *J, struct sqa_work *w, const struct step *st, const int P)
-{
-    const struct graph *g = J->g;
-    const int n = J->n;
-    const float a = st->a, K = st->K, pb = st->pbond;
-    float floc[64];   /* a constant P ≤ 64 keeps a spin's slice fields in registers */
-    float *restrict f = P <= 64 ? floc : w->f, *restrict pad = w->pad, *restrict u = w->u;
-    /* Local moves pay only while the slices are loosely coupled; once p_bond ≥ 1/2 a flip inside
-     * a domain costs ≥ e^{−4K} ≈ 1/4 and the cluster move does the work (each move keeps detailed
-     * balance on its own, so choosing by the step's parameters is valid). */
-    const bool do_local = J->q->local && (pb < 0.5f || !J->q->cluster);
-    for (int i = 0; i < n; i++) {
-        float *restrict si = w->sp + (size_t)i * P;
-        for (int k = 0; k < P; k++) f[k] = w->h[i];
-        for (long e = g->adj_start[i]; e < g->adj_start[i + 1]; e++) {
-            const float Jv = w->Jadj[e];
-            const float *restrict sj = w->sp + (size_t)g->adj[e] * P;
-            for (int k = 0; k < P; k++) f[k] += Jv * sj[k];
-        }
-        if (do_local) {
-            vrng_fill(w->rs, u, P);
-            for (int par = 0; par < 2; par++) {
-                pad[0] = si[P - 1];
-                for (int k = 0; k < P; k++) pad[k + 1] = si[k];
-                pad[P + 1] = si[0];
-                for (int k = 0; k < P; k++) {
-                    float sk = pad[k + 1];
-                    float dS = 2.0f * sk * (K * (pad[k] + pad[k + 2]) - a * f[k]);
-                    bool flip = ((k & 1) == par) & (u[k] * (1.0f + fexp(dS)) < 1.0f);
-                    si[k] = flip ? -sk : sk;
-                }
-            }
-        }
-        if (!J->q->cluster) continue;
-        float *restrict u2 = w->u2;
-        if (P <= 64) {
-            vrng_fill(w->rs, u2, P);
-            const uint64_t full = P == 64 ? ~0ULL : (1ULL << P) - 1;
-            uint64_t brk = bond_breaks(si, u2, pb, P, pad);
-            if (!brk) {   /* one cluster: the whole worldline */
-                float F = masked_sum(f, full, P);
-                float sk = si[0];
-                if (unif(w->rs, w->ubuf, &w->upos) * (1.0f + fexp(-2.0f * a * sk * F)) < 1.0f)
-                    for (int k = 0; k < P; k++) si[k] = -sk;
-                continue;
-            }
-            /* Collect every segment's action change, then decide all heat-bath flips in one
-             * vectorisable pass (segments are many early in the anneal). */
-            float xs[64] = {0};
-            uint64_t ms[64];
-            int nseg = 0;
-            float *restrict cum = pad;   /* prefix sums: a segment's field is a difference */
-            prefix_sum(f, cum, P);
-            int first = __builtin_ctzll(brk), prev = first;
-            uint64_t rest = brk & (brk - 1);
-            while (rest) {     /* segment prev+1 .. b */
-                int b = __builtin_ctzll(rest);
-                rest &= rest - 1;
-                xs[nseg] = -2.0f * a * si[b] * (cum[b] - cum[prev]);
-                ms[nseg++] = (full >> (P - (b - prev))) << (prev + 1);
-                prev = b;
-            }
-            /* the segment that wraps: prev+1 .. P−1 and 0 .. first */
-            uint64_t m = full >> (P - 1 - first);
-            if (prev + 1 < P) m |= full >> (prev + 1) << (prev + 1);
-            xs[nseg] = -2.0f * a * si[first] * (cum[P - 1] - cum[prev] + cum[first]);
-            ms[nseg++] = m;
-            vrng_fill(w->rs, u, nseg);
-            uint64_t flip = 0;
-            /* whole RW-lane chunks: a constant trip count vectorises (lanes past nseg unused) */
-            for (int j0 = 0; j0 < nseg; j0 += RW)
-                for (int j = j0; j < j0 + RW; j++) u[j] = u[j] * (1.0f + fexp(xs[j]));
-            for (int j = 0; j < nseg; j++) flip |= ms[j] & (0 - (uint64_t)(u[j] < 1.0f));
-            if (flip) flip_masked(si, flip, P);
-            continue;
-        }
-        const float *u3 = u2 + P;
-        vrng_fill(w->rs, u2, 2 * P);    /* u2[0..P) bonds, u2[P..2P) segment flips */
-        /* P > 64: walk the ring */
-        uint8_t *restrict bond = w->bond;
-        for (int k = 0; k < P - 1; k++) bond[k] = (si[k] == si[k + 1]) & (u2[k] < pb);
-        bond[P - 1] = (si[P - 1] == si[0]) & (u2[P - 1] < pb);
-        int k0 = -1;
-        for (int k = 0; k < P; k++)
-            if (!bond[k]) { k0 = k; break; }
-        if (k0 < 0) {
-            float F = 0;
-            for (int k = 0; k < P; k++) F += f[k];
-            float sk = si[0];
-            if (u3[0] * (1.0f + fexp(-2.0f * a * sk * F)) < 1.0f)
-                for (int k = 0; k < P; k++) si[k] = -sk;
-            continue;
-        }
-        int nseg = 0, k = (k0 + 1) % P;
-        for (int done = 0; done < P;) {
-            float F = 0;
-            int len = 0, kk = k;
-            for (;;) {
-                F += f[kk];
-                len++;
-                bool b = bond[kk];
-                kk = kk + 1 == P ? 0 : kk + 1;
-                if (!b) break;
-            }
-            float sk = si[k];
-            float uu = u3[nseg < P ? nseg : P - 1];
-            nseg++;
-            if (uu * (1.0f + fexp(-2.0f * a * sk * F)) < 1.0f)
-                for (int c = 0, m = k; c < len; c++, m = m + 1 == P ? 0 : m + 1) si[m] = -sk;
-            done += len;
-            k = kk;
-        }
-    }
-}
-
-#if defined(__GNUC__) && !defined(__clang__)
-__attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
-#endif
+/* One sweep of one read, by the SIMD kernel chosen at start (simd_kern_sqa.c). */
 static void sweep(const struct sqa_job *J, struct sqa_work *w, const struct step *st)
 {
-    /* constant P lets the compiler keep a spin's slice fields in registers */
-    switch (J->P) {
-    case 8: sweep_impl(J, w, st, 8); break;
-    case 16: sweep_impl(J, w, st, 16); break;
-    case 32: sweep_impl(J, w, st, 32); break;
-    case 64: sweep_impl(J, w, st, 64); break;
-    default: sweep_impl(J, w, st, J->P); break;
-    }
+    const struct sqa_sweep sw = {
+        .n = J->n, .P = J->P, .adj_start = J->g->adj_start, .adj = J->g->adj,
+        .h = w->h, .Jadj = w->Jadj, .a = st->a, .K = st->K, .pbond = st->pbond,
+        .local = J->q->local != 0, .cluster = J->q->cluster != 0, .sp = w->sp, .rs = w->rs,
+        .f = w->f, .pad = w->pad, .u = w->u, .u2 = w->u2, .bond = w->bond,
+    };
+    simd_kernels()->sqa_sweep(&sw);   /* non-NULL: sqa_sample checked */
 }
 
 /* Program read r's noisy problem into w->h / w->Jadj. */
@@ -633,7 +346,6 @@ static void sqa_job_run(void *p, long job)
         struct rng rg;
         rng_init(&rg, J->seed, (uint64_t)r);
         vrng_seed(w.rs, J->seed ^ 0x5eed5eedULL, (uint64_t)r);
-        w.upos = RW;
         program_read(J, &w, &rg);
         uint8_t *zout = J->out->z + (size_t)r * n;
         if (J->reverse) {
@@ -679,6 +391,7 @@ static int sqa_sample(void *impl, const struct bm *bm, double beta, long count,
     double t_start = qv_now();
     if (!(beta > 0) || !isfinite(beta)) return qv_seterr("sampler sqa: β must be positive (got %g)", beta);
     if (count <= 0) return qv_seterr("sampler sqa: count must be positive");
+    if (!simd_kernels()) return qv_seterr("sampler sqa: %s", simd_isa_error());
     if (bm_check_finite(bm)) return -1;
     struct sched defs;
     /* The schedule in force: the one passed (sampler_sample fills in the workbench's). */

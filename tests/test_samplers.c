@@ -26,6 +26,7 @@
 #include "sampler.h"
 #include "samp_kernel.h"
 #include "rng.h"
+#include "simd.h"
 
 #define NSAMP 100000L
 
@@ -363,5 +364,21 @@ int main(void)
     };
     const char *filter = getenv("QVAE_TEST_FILTER");   /* e.g. "test_kl_*" while developing */
     if (filter && *filter) cmocka_set_test_filter(filter);
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int fails = cmocka_run_group_tests(tests, NULL, NULL);
+    /* The exactness tests again on every other SIMD path this CPU runs (test_simd checks that
+     * the paths give identical samples; this checks the distributions themselves). */
+    const struct CMUnitTest exact[] = {
+        cmocka_unit_test(test_reproducible),
+        cmocka_unit_test(test_kl_chimera),
+        cmocka_unit_test(test_kl_pegasus),
+        cmocka_unit_test(test_kl_zephyr),
+    };
+    const struct simd_kernels *first = simd_kernels();
+    for (int isa = 0; isa < SIMD_NISA; isa++) {
+        if (!first || (enum simd_isa)isa == first->isa || simd_select((enum simd_isa)isa)) continue;
+        char name[64];
+        snprintf(name, sizeof name, "exactness on the %s path", simd_isa_name((enum simd_isa)isa));
+        fails += _cmocka_run_group_tests(name, exact, QV_ARRAY_LEN(exact), NULL, NULL);
+    }
+    return fails;
 }

@@ -15,7 +15,9 @@
  * - Reverse anneal from a high-energy classical state: to s = 0.9 every read comes back to it;
  *   to s = 0.2 almost none does (the state is forgotten: mean Hamming distance ≈ 3 of 6).
  * Also: same seed → same samples for 1 and 2 threads; β_eff bookkeeping (samples.beta_eff,
- * re-estimation, clipping to h_range/j_range); bad options; cancellation. */
+ * re-estimation, clipping to h_range/j_range); bad options; cancellation.
+ * Everything runs with P = 8 (the sweep kernel's scalar ring walk); the slow-anneal, quench and
+ * reverse-anneal physics again with P = 16 (its vector path) on every SIMD path the CPU runs. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -27,6 +29,7 @@
 #include <string.h>
 
 #include "anneal.h"
+#include "simd.h"
 #include "beta.h"
 #include "rng.h"
 #include "sampler.h"
@@ -86,12 +89,15 @@ static double kl_floor(const struct bm *bm, long cnt, double beta)
     return kl;
 }
 
+/* Trotter slices of the tests: 8 runs the kernel's scalar ring walk, 16 its vector path. */
+static const char *trotter = "8";
+
 static struct sampler *sqa_new(uint64_t seed, const char *extra[])
 {
     struct sampler *s = sampler_new("sqa", seed);
     assert_non_null(s);
     assert_int_equal(sampler_set(s, "noise", "0"), 0);
-    assert_int_equal(sampler_set(s, "trotter", "8"), 0);
+    assert_int_equal(sampler_set(s, "trotter", trotter), 0);
     for (int i = 0; extra && extra[i]; i += 2)
         if (sampler_set(s, extra[i], extra[i + 1])) fail_msg("%s", qv_errmsg());
     return s;
@@ -422,5 +428,21 @@ int main(void)
         cmocka_unit_test(test_quench_energy),
         cmocka_unit_test(test_reverse_anneal),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int fails = cmocka_run_group_tests(tests, NULL, NULL);
+    /* The physics tests again with P = 16 (the kernel's vector path) on every SIMD path this CPU
+     * runs (test_simd checks that the paths give identical samples; this checks the
+     * distributions themselves). */
+    const struct CMUnitTest physics[] = {
+        cmocka_unit_test(test_slow_anneal_boltzmann),
+        cmocka_unit_test(test_quench_energy),
+        cmocka_unit_test(test_reverse_anneal),
+    };
+    trotter = "16";
+    for (int isa = 0; isa < SIMD_NISA; isa++) {
+        if (simd_select((enum simd_isa)isa)) continue;
+        char name[64];
+        snprintf(name, sizeof name, "physics, P = 16, %s path", simd_isa_name((enum simd_isa)isa));
+        fails += _cmocka_run_group_tests(name, physics, QV_ARRAY_LEN(physics), NULL, NULL);
+    }
+    return fails;
 }
