@@ -675,6 +675,9 @@ int train_run(struct qv_app *app, const struct train_opts *o)
     if (dvae_reserve(m, o->batch * o->iw) < 0) return qv_error(app, "train: %s", qv_errmsg());
     if (loop_trainer(app, o) < 0) return -1;
     atomic_store(&app->cancel, 0);
+    /* every block runs single-threaded sgemm (dvae_set_parallel); with one block OpenBLAS's own
+     * threads would wait on the other core for these small products (2.4× slower, loaded) */
+    const int blas_prev = nn_blas_threads(1);
     struct loop L;
     loop_init(&L, app, o);
     struct trainer *t = L.t;
@@ -703,5 +706,6 @@ int train_run(struct qv_app *app, const struct train_opts *o)
     t->t_sgemm = nn_sgemm_seconds;
     t->steps_timed = L.done_steps;
     loop_free(&L);
+    nn_blas_threads(blas_prev);
     return status == 2 ? 0 : status;
 }
