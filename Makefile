@@ -40,10 +40,10 @@ SIMD_ARCH_avx512 := -march=x86-64-v4 -mtune=generic -mprefer-vector-width=512
 SIMD_ENUM_sse2 := SIMD_SSE2
 SIMD_ENUM_avx2 := SIMD_AVX2
 SIMD_ENUM_avx512 := SIMD_AVX512
-SIMD_KERN := src/simd_kern.c src/simd_kern_sqa.c
+SIMD_KERN := src/kern_isa.c src/kern_isa_sqa.c
 # The sampler sweeps run optimised and uninstrumented in the sanitizer build too (samp_kernel.c
 # checks every index they read instead); the sqa sweep stays instrumented there.
-SIMD_SAN_FAST := src/simd_kern.c
+SIMD_SAN_FAST := src/kern_isa.c
 KERN_FLAGS = -O2 -g $(WARN) $(DEFS) $(SIMD_ARCH_$(1)) -DSIMD_ISA_NAME=$(1) -DSIMD_ISA_ENUM=$(SIMD_ENUM_$(1))
 
 SRC     := $(filter-out $(SIMD_KERN),$(sort $(wildcard src/*.c)))
@@ -61,7 +61,7 @@ TEST_BIN := $(TESTS:tests/%.c=$(BUILD)/san/tests/%)
 # The tests that run threads against the engine (the TUI's queue and job rules) also run under
 # ThreadSanitizer: the whole library is built a third time in $(BUILD)/tsan.
 TSAN_TESTS := tests/test_tui_queue.c tests/test_tui_race.c
-TSAN_OBJ := $(SRC:src/%.c=$(BUILD)/tsan/src/%.o)
+TSAN_OBJ := $(SRC:src/%.c=$(BUILD)/tsan/src/%.o) $(call KERN_OBJ,tsan)
 TSAN_UI  := $(filter-out $(BUILD)/tsan/ui/main.o,$(UI_SRC:ui/%.c=$(BUILD)/tsan/ui/%.o))
 TSAN_BIN := $(TSAN_TESTS:tests/%.c=$(BUILD)/tsan/tests/%)
 .SECONDARY: $(TSAN_OBJ) $(TSAN_UI)
@@ -147,6 +147,10 @@ $(BUILD)/san/src/$(1)_$(2).o: src/$(1).c
 	@mkdir -p $$(@D)
 	@echo "  CC  $$@"
 	$(Q)$(CC) $(call KERN_FLAGS,$(2)) -DQVAE_SANITIZE=1 $(if $(filter src/$(1).c,$(SIMD_SAN_FAST)),,-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined) $(PKG_CFLAGS) -iquote src -MMD -MP -c $$< -o $$@
+$(BUILD)/tsan/src/$(1)_$(2).o: src/$(1).c
+	@mkdir -p $$(@D)
+	@echo "  CC  $$@"
+	$(Q)$(CC) $(call KERN_FLAGS,$(2)) -O1 -fno-omit-frame-pointer -fsanitize=thread $(PKG_CFLAGS) -iquote src -MMD -MP -c $$< -o $$@
 endef
 $(foreach k,$(SIMD_KERN:src/%.c=%),$(foreach i,$(SIMD_ISAS),$(eval $(call KERN_RULE,$(k),$(i)))))
 

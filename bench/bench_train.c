@@ -38,7 +38,7 @@ struct result { double ips, cpu_ips, sgemm, sample, total; };
 
 /* blocks: data-parallel threads of the step (train --threads); blas: OpenBLAS's own threads for a
  * single block (the alternative way to use a second core, kept as a reference row). */
-static int run_c(int blocks, int blas, int sweeps, long steps, struct result *r)
+static int run_c(int blocks, int blas, int sweeps, long steps, const char *mopts, struct result *r)
 {
     struct qv_app app;
     app_init(&app, &qv_workbench);
@@ -47,7 +47,8 @@ static int run_c(int blocks, int blas, int sweeps, long steps, struct result *r)
     const int threads = blocks > blas ? blocks : blas;
     char line[512];
     snprintf(line, sizeof line,
-             "seed 1; data load mnist; prior new chimera 6 6 4; model new --hidden 512,256 --act tanh");
+             "seed 1; data load mnist; prior new chimera 6 6 4; model new --hidden 512,256 --act tanh %s",
+             mopts);
     if (cmd_run_line(&app, line, false) != 0) { app_free(&app); return -1; }
     app.st.sampler = sampler_new("gibbs", 1);
     char v[16];
@@ -127,7 +128,7 @@ int main(int argc, char **argv)
                 char label[64];
                 snprintf(label, sizeof label, "qvae   %d thread%s%s %2d sweep%s", th, th > 1 ? "s" : " ",
                          mode ? " (BLAS)" : "", sw, sw > 1 ? "s" : " ");
-                if (run_c(blocks, blas, sw, steps, &r) == 0) {
+                if (run_c(blocks, blas, sw, steps, "", &r) == 0) {
                     printf("%-35s %10.0f %10.0f %7.0f%% %7.0f%% %7.0f%%  %s\n", label, r.ips,
                            th == 1 ? r.cpu_ips : NAN, 100 * r.sgemm, 100 * r.sample,
                            100 * (1 - r.sgemm - r.sample), bench_tag(th));
@@ -158,6 +159,31 @@ int main(int argc, char **argv)
             printf("ratio qvae/PyTorch at %d sweep%s: best wall %.2fx, single-thread CPU time %.2fx\n", sw,
                    sw > 1 ? "s" : "", best_c / best_t, best_t_cpu > 0 ? best_c_cpu / best_t_cpu : NAN);
     }
+    /* the model family of issue 20 beside the model before it (no centring, one group, GumBolt) */
+    static const char *const family[][2] = {
+        {"before issue 20", "--no-center"},
+        {"--bn", "--bn"},
+        {"--bn --groups 2", "--bn --groups 2"},
+        {"--bn --groups 2 --relax power", "--bn --groups 2 --relax power"},
+        {"--conv 32:4:2:1,64:4:2:1 --bn", "--conv 32:4:2:1,64:4:2:1 --bn"},
+    };
+    printf("\nmodel family (1 PCD sweep, data-parallel blocks = threads):\n");
+    for (int th = 1; th <= max_threads; th++) {
+        double base = NAN;
+        for (size_t k = 0; k < sizeof family / sizeof family[0]; k++) {
+            struct result r;
+            char label[80];
+            snprintf(label, sizeof label, "%s, %d thread%s", family[k][0], th, th > 1 ? "s" : "");
+            if (run_c(th, 1, 1, k == 4 ? steps / 5 + 5 : steps, family[k][1], &r) != 0) {
+                printf("%-45s failed\n", label);
+                continue;
+            }
+            if (k == 0) base = r.ips;
+            printf("%-45s %10.0f img/s  %5.2fx  sgemm %3.0f%%  %s\n", label, r.ips, r.ips / base,
+                   100 * r.sgemm, bench_tag(th));
+        }
+    }
+    printf("(the PyTorch peer runs the model before issue 20 only; a hierarchical peer is still to write)\n");
     char rm[4200];
     snprintf(rm, sizeof rm, "rm -rf '%s'", tmp);
     if (system(rm) != 0) return 0;

@@ -24,7 +24,7 @@ mkdir -p "$OUT/obj"
 objs=()
 for s in src/*.c; do
   # the SIMD kernels are compiled once per instruction set (as in the Makefile)
-  case $s in src/simd_kern*.c) isas="sse2:x86-64:SIMD_SSE2 avx2:x86-64-v3:SIMD_AVX2 avx512:x86-64-v4:SIMD_AVX512" ;; *) isas=- ;; esac
+  case $s in src/kern_isa*.c) isas="sse2:x86-64:SIMD_SSE2 avx2:x86-64-v3:SIMD_AVX2 avx512:x86-64-v4:SIMD_AVX512" ;; *) isas=- ;; esac
   for i in $isas; do
     isa= kflags=()
     if [ "$i" != - ]; then

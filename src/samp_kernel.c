@@ -1,6 +1,6 @@
 /* samp_kernel.c — the lane-parallel Monte Carlo engine shared by the classical samplers: model
  * flattening, per-lane xoshiro128+ seeding, the sweeps and lane energies (through the SIMD
- * kernel table of simd.h: simd_kern.c, one copy per instruction set), thread counts, and
+ * kernel table of simd.h: kern_isa.c, one copy per instruction set), thread counts, and
  * D-Wave's default SA β range.  See samp_kernel.h. */
 #include "samp_kernel.h"
 #include "qv.h"
@@ -154,7 +154,7 @@ void sk_copy_lane(int n, const float *zs, int ls, float *zd, int ld)
 
 /* ---------------------------------------------------------------- sweeps */
 
-/* The sweep and energy loops (simd_kern.c) run compiled optimised and uninstrumented even in the
+/* The sweep and energy loops (kern_isa.c) run compiled optimised and uninstrumented even in the
  * sanitizer build (instrumented they run ~40× slower, far over the test suite's time budget);
  * instead sk_model_init checks there every index of the flattened model they read. */
 #if defined(QVAE_SANITIZE) && QVAE_SANITIZE

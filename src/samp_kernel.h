@@ -1,6 +1,6 @@
 /* samp_kernel.h — the shared Monte Carlo engine of the classical samplers (gibbs, sa, pt, pa,
  * ais): a Boltzmann machine flattened for speed, blocks of SK_W chains updated together in
- * float lanes (one chain per lane, one SIMD vector: the kernels are simd_kern.c, chosen per CPU
+ * float lanes (one chain per lane, one SIMD vector: the kernels are kern_isa.c, chosen per CPU
  * at run time, bit-identical on every path), a per-lane xoshiro128+ random stream, and a small
  * parallel-for over blocks.
  *

@@ -287,7 +287,7 @@ struct sqa_work {              /* per-thread scratch */
     uint32_t rs[4 * RW];
 };
 
-/* One sweep of one read, by the SIMD kernel chosen at start (simd_kern_sqa.c). */
+/* One sweep of one read, by the SIMD kernel chosen at start (kern_isa_sqa.c). */
 static void sweep(const struct sqa_job *J, struct sqa_work *w, const struct step *st)
 {
     const struct sqa_sweep sw = {

@@ -1,5 +1,5 @@
 /* simd.c — the choice of SIMD path: which of the kernel tables compiled into this binary
- * (src/simd_kern.c, built once per instruction set) the CPU can run, and which one is used.
+ * (src/kern_isa.c, built once per instruction set) the CPU can run, and which one is used.
  * The choice is made once, at the first call, from cpuid (GCC's __builtin_cpu_supports, which
  * also checks that the OS saves the wide registers) and the environment variable QVAE_ISA. */
 #include "simd.h"

@@ -8,7 +8,7 @@
  * depends on the width (no FMA contraction: the build is -std=c11, i.e. -ffp-contract=off), so a
  * kernel computes bit-identical results on every path.
  *
- * Dispatch: the kernel translation unit (src/simd_kern.c) is compiled once per instruction set
+ * Dispatch: the kernel translation unit (src/kern_isa.c) is compiled once per instruction set
  * (Makefile: SIMD_ISAS) and exports one struct simd_kernels each; simd_kernels() returns the table
  * chosen once (the best the CPU runs, or QVAE_ISA=sse2|avx2|avx512). */
 #ifndef QV_SIMD_H

@@ -1,5 +1,5 @@
 /* simd_sqa.h — what one sweep of the sqa sampler (samp_sqa.c) hands its kernel
- * (simd_kern_sqa.c, compiled once per instruction set like simd_kern.c), and the naming of the
+ * (kern_isa_sqa.c, compiled once per instruction set like kern_isa.c), and the naming of the
  * per-instruction-set kernel copies. */
 #ifndef QV_SIMD_SQA_H
 #define QV_SIMD_SQA_H

@@ -1,4 +1,4 @@
-/* test_simd.c — the SIMD paths (simd.h, simd_kern.c, simd_kern_sqa.c, issue 21).
+/* test_simd.c — the SIMD paths (simd.h, kern_isa.c, kern_isa_sqa.c, issue 21).
  *
  * Same samples on every path: gibbs (heat-bath), sa (Metropolis), pt, pa and sqa (vector path
  * P = 16, 32, and the ring walk P = 6) give byte-identical samples and energies for a seed on

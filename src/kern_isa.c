@@ -1,4 +1,4 @@
-/* simd_kern.c — the sampler kernels of samp_kernel.h in explicit vector code: heat-bath and
+/* kern_isa.c — the sampler kernels of samp_kernel.h in explicit vector code: heat-bath and
  * Metropolis sweeps of a block of SIMD_W chains, and the block's energies.  This file is
  * compiled once per instruction set (Makefile: SIMD_ISAS, with -DSIMD_ISA_NAME=sse2|avx2|avx512)
  * and each copy exports its table simd_kernels_<name>; simd.c picks one at run time.

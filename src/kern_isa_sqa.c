@@ -1,6 +1,6 @@
-/* simd_kern_sqa.c — the sweep of the sqa sampler (path-integral Monte Carlo, samp_sqa.c) in
+/* kern_isa_sqa.c — the sweep of the sqa sampler (path-integral Monte Carlo, samp_sqa.c) in
  * explicit vector code over the Trotter slices of a spin; compiled once per instruction set like
- * simd_kern.c.  P a multiple of SIMD_W up to 64 (16 and 32 are the usual choices) runs on whole
+ * kern_isa.c.  P a multiple of SIMD_W up to 64 (16 and 32 are the usual choices) runs on whole
  * vectors held in registers (neighbouring slices by lane shuffles), with the imaginary-time bonds
  * and segments as 64-bit slice masks; any other P runs the scalar ring walk.  Both are written
  * so that every path computes the same bits: the same arithmetic per slice, and sums in a fixed
