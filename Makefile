@@ -94,6 +94,7 @@ bench: deps-bench
 
 lint:
 	@scripts/lint.py
+	@scripts/lint-size.sh
 
 tsan: deps-test
 	@$(MAKE) --no-print-directory $(TSAN_BIN) $(BUILD)/tsan/qvae

@@ -254,6 +254,18 @@ const struct cmd_entry cmd_model_entry = {
 
 /* ---- train ---------------------------------------------------------------------------------------- */
 
+/* train --sweeps K: the session's sampler (created by the one path, sampler_current) sweeps K. */
+static int set_sweeps(struct qv_app *app, long k)
+{
+    if (k < 1) return qv_error(app, "train: --sweeps must be a positive integer");
+    struct sampler *s = sampler_current(app);
+    if (!s) return qv_fail(app);
+    char v[32];
+    snprintf(v, sizeof v, "%ld", k);
+    if (sampler_set(s, "sweeps", v) < 0) return qv_error(app, "train: --sweeps: %s", qv_errmsg());
+    return 0;
+}
+
 static int run_train(struct qv_app *app, const struct cmd_args *a)
 {
     long epochs;
@@ -300,17 +312,7 @@ static int run_train(struct qv_app *app, const struct cmd_args *a)
             return qv_error(app, "train: --threads must be 1..%d, got %ld", DVAE_MAX_SHARDS, th);
         o.threads = (int)th;
     }
-    if (cmd_has(a, "sweeps")) {
-        long k = cmd_int(a, "sweeps", 1);
-        if (k < 1) return qv_error(app, "train: --sweeps must be a positive integer");
-        if (!app->st.sampler) {
-            app->st.sampler = sampler_new("gibbs", app->st.seed);
-            if (!app->st.sampler) return qv_fail(app);
-        }
-        char v[32];
-        snprintf(v, sizeof v, "%ld", k);
-        if (sampler_set(app->st.sampler, "sweeps", v) < 0) return qv_error(app, "train: --sweeps: %s", qv_errmsg());
-    }
+    if (cmd_has(a, "sweeps") && set_sweeps(app, cmd_int(a, "sweeps", 1)) < 0) return -1;
     /* --tau, --relax, --kl change the model from here on: all parsed before any is applied, and a
      * train that fails before its first step puts them back */
     struct dvae *m = app->st.model;

@@ -72,6 +72,33 @@ static void resample_run(struct pa_engine *P, long base, const double *w, double
         for (long c = 1; c < cnt[i]; c++) copy_member(P, base + i, base + dead[d++]);
 }
 
+/* Family statistics of a finished PA run: the effective population (mean 1/Σν²) and the
+ * exponential of the family entropy, averaged over the K runs, and the number of families. */
+static void pa_family_stats(struct pa_engine *P)
+{
+    long *fc = qv_calloc((size_t)P->R, sizeof *fc);
+    double ess = 0, ent = 0;
+    long fams = 0;
+    for (long k = 0; k < P->K; k++) {
+        memset(fc, 0, (size_t)P->R * sizeof *fc);
+        for (long i = 0; i < P->R; i++) fc[P->fam[k * P->R + i]]++;
+        double s2 = 0, sf = 0;
+        for (long i = 0; i < P->R; i++) {
+            if (!fc[i]) continue;
+            double nu = (double)fc[i] / (double)P->R;
+            s2 += nu * nu;
+            sf -= nu * log(nu);
+            fams++;
+        }
+        ess += 1.0 / s2 / (double)P->K;
+        ent += exp(sf) / (double)P->K;
+    }
+    free(fc);
+    P->ess = ess;
+    P->fam_entropy = ent;
+    P->families = fams;
+}
+
 int pa_engine_run(struct pa_engine *P, const struct bm *bm)
 {
     if (P->R < 1 || P->K < 1 || P->steps < 1 || P->sweeps < 0)
@@ -151,28 +178,7 @@ int pa_engine_run(struct pa_engine *P, const struct bm *bm)
         for (long k = 0; k < P->K; k++) mean += P->lnz_run[k] / (double)P->K;
         for (long k = 0; k < P->K; k++) var += (P->lnz_run[k] - mean) * (P->lnz_run[k] - mean);
         P->err = P->K > 1 ? sqrt(var / (double)(P->K - 1) / (double)P->K) : NAN;
-        /* family statistics */
-        long *fc = qv_calloc((size_t)P->R, sizeof *fc);
-        double ess = 0, ent = 0;
-        long fams = 0;
-        for (long k = 0; k < P->K; k++) {
-            memset(fc, 0, (size_t)P->R * sizeof *fc);
-            for (long i = 0; i < P->R; i++) fc[P->fam[k * P->R + i]]++;
-            double s2 = 0, sf = 0;
-            for (long i = 0; i < P->R; i++) {
-                if (!fc[i]) continue;
-                double nu = (double)fc[i] / (double)P->R;
-                s2 += nu * nu;
-                sf -= nu * log(nu);
-                fams++;
-            }
-            ess += 1.0 / s2 / (double)P->K;
-            ent += exp(sf) / (double)P->K;
-        }
-        free(fc);
-        P->ess = ess;
-        P->fam_entropy = ent;
-        P->families = fams;
+        pa_family_stats(P);
     } else {
         /* AIS: pool every chain; ln Ẑ = n ln2 + ln mean w, delta-method error sd(w)/(√N mean w) */
         double lse = sk_logsumexp(P->logw, P->T);

@@ -252,36 +252,99 @@ out:
 
 /* ---------------------------------------------------------------- sample */
 
-static int qpu_sample(void *impl, const struct bm *bm, double beta, long count,
-                      const struct sample_ctx *ctx, struct samples *out)
+/* The prior's nodes and edges on the solver's qubits and couplers (cached per solver object and
+ * graph).  -1 + error when the prior does not fit. */
+static int qpu_map(struct qpu *q, const struct bm *bm, const struct solver_props *sp)
 {
-    struct qpu *q = impl;
-    double t0 = qv_now();
-    if (count < 1) return qv_seterr("sampler qpu: count must be positive");
-    struct sapi_client *c = ctx ? ctx->client : NULL;   /* sampler_sample checked it */
-    if (!c) return qv_seterr("sampler qpu: not connected");
-    const struct solver_props *sp = q->solver[0] ? sapi_solver(c, q->solver) : sapi_current_solver(c);
-    if (!sp) return -1;
-
-    /* map (cached per solver object and graph) */
-    if (q->sp != sp || q->g != bm->g || q->g_nv != bm->g->nv || q->g_ne != bm->g->ne) {
+    if (q->sp == sp && q->g == bm->g && q->g_nv == bm->g->nv && q->g_ne == bm->g->ne) return 0;
+    map_free(q);
+    q->node_wire = qv_mallocarray((size_t)bm->n + 1, sizeof *q->node_wire);
+    q->edge_coupler = qv_mallocarray((size_t)bm->ne + 1, sizeof *q->edge_coupler);
+    char rep[600];
+    int mq;
+    long mc;
+    int rc = map_graph(bm->g, sp, q->node_wire, q->edge_coupler, rep, sizeof rep, &mq, &mc);
+    if (rc) {
         map_free(q);
-        q->node_wire = qv_mallocarray((size_t)bm->n + 1, sizeof *q->node_wire);
-        q->edge_coupler = qv_mallocarray((size_t)bm->ne + 1, sizeof *q->edge_coupler);
-        char rep[600];
-        int mq; long mc;
-        int rc = map_graph(bm->g, sp, q->node_wire, q->edge_coupler, rep, sizeof rep, &mq, &mc);
-        if (rc) {
-            map_free(q);
-            if (rc > 0)
-                return qv_seterr("qpu: prior %s does not fit solver %s: %s; use `prior new … --fit-solver`",
-                                 bm->g->desc, sp->name, rep);
-            return -1;
-        }
-        q->sp = sp; q->g = bm->g; q->g_nv = bm->g->nv; q->g_ne = bm->g->ne;
+        if (rc > 0)
+            return qv_seterr("qpu: prior %s does not fit solver %s: %s; use `prior new … --fit-solver`",
+                             bm->g->desc, sp->name, rep);
+        return -1;
     }
+    q->sp = sp; q->g = bm->g; q->g_nv = bm->g->nv; q->g_ne = bm->g->ne;
+    return 0;
+}
 
-    /* β_eff and the programmed problem */
+/* A reverse anneal's initial state for job k: the caller's, else persistent chain k, else random
+ * (qubits outside the prior: 3, "unused"). */
+static cJSON *qpu_initial_state(struct qpu *q, const struct bm *bm, const struct solver_props *sp,
+                                const struct sample_ctx *ctx, int k, long count)
+{
+    cJSON *is = cJSON_CreateArray();
+    int *vals = qv_mallocarray((size_t)sp->num_qubits + 1, sizeof *vals);
+    for (int i = 0; i < sp->num_qubits; i++) vals[i] = 3;
+    for (int i = 0; i < bm->n; i++) {
+        int z;
+        if (ctx->initial) z = ctx->initial[(size_t)(k % count) * bm->n + i];
+        else if (q->last && q->nlast == bm->n && q->clast > 0) z = q->last[(size_t)(k % q->clast) * bm->n + i];
+        else z = (int)(rng_u64(&q->rng) & 1);
+        vals[sp->qubits[q->node_wire[i]]] = z ? 1 : -1;
+    }
+    for (int i = 0; i < sp->num_qubits; i++) cJSON_AddItemToArray(is, cJSON_CreateNumber(vals[i]));
+    free(vals);
+    return is;
+}
+
+/* The answers' raw rows (histograms expanded) → z of the prior's nodes in out (allocated for
+ * count reads); QPU access and programming time summed into acc, prog; the last job's timing in
+ * *tsum.  -1 + error when an answer lacks a prior qubit or holds too few reads. */
+static int qpu_decode(const struct qpu *q, const struct bm *bm, const struct solver_props *sp,
+                      const struct sapi_answer *ans, int njobs, long count, struct samples *out,
+                      double *acc, double *prog, struct sapi_timing *tsum)
+{
+    if (samples_alloc(out, bm->n, count, false)) return -1;
+    long done = 0;
+    for (int k = 0; k < njobs; k++) {
+        const struct sapi_answer *a = &ans[k];
+        int *col = qv_mallocarray((size_t)bm->n + 1, sizeof *col);
+        for (int i = 0; i < bm->n; i++) {
+            int lab = sp->qubits[q->node_wire[i]];
+            col[i] = -1;
+            int lo = 0, hi = a->nact - 1;
+            while (lo <= hi) {
+                int mid = (lo + hi) / 2;
+                if (a->active[mid] == lab) { col[i] = mid; break; }
+                if (a->active[mid] < lab) lo = mid + 1; else hi = mid - 1;
+            }
+            if (col[i] < 0) {
+                free(col);
+                return qv_seterr("qpu: answer does not include qubit %d of the prior", lab);
+            }
+        }
+        for (long r = 0; r < a->nsol && done < count; r++)
+            for (int o = 0; o < a->occ[r] && done < count; o++) {
+                uint8_t *z = out->z + (size_t)done * bm->n;
+                const int8_t *s = a->sol + (size_t)r * a->nact;
+                for (int i = 0; i < bm->n; i++) z[i] = s[col[i]] > 0;
+                done++;
+            }
+        free(col);
+        if (isfinite(a->timing.qpu_access_time)) *acc += a->timing.qpu_access_time;
+        if (isfinite(a->timing.qpu_programming_time)) *prog += a->timing.qpu_programming_time;
+        *tsum = a->timing;
+    }
+    if (done < count) return qv_seterr("qpu: answers hold %ld reads, %ld were asked", done, count);
+    return 0;
+}
+
+/* β_eff (fixed, estimated, or the freeze-out guess) and the problem programmed for target β:
+ * (h, J)·β/β_eff clipped to the solver's ranges, into lin [nq] (NaN elsewhere) and quad [nc], and
+ * the prior's own programmed fields into hp [n], Jp [ne].  Returns the scale; *clipped counts the
+ * clipped values. */
+static double qpu_program(struct qpu *q, const struct bm *bm, const struct solver_props *sp,
+                          double beta, double *lin, double *quad, double *hp, double *Jp,
+                          long *clipped)
+{
     double h_raw_offset;
     double *h = qv_mallocarray((size_t)bm->n + 1, sizeof *h);
     double *J = qv_mallocarray((size_t)bm->ne + 1, sizeof *J);
@@ -293,29 +356,49 @@ static int qpu_sample(void *impl, const struct bm *bm, double beta, long count,
         if (!isfinite(q->beta_eff) || q->beta_eff <= 0) q->beta_eff = 5.0;
         qv_clearerr();
     }
-    double scale = beta / q->beta_eff;
+    const double scale = beta / q->beta_eff;
     const double *jr = sp->j_range;
-    long clipped = 0;
-    double *lin = qv_mallocarray((size_t)sp->nq + 1, sizeof *lin);
-    double *quad = qv_calloc((size_t)sp->nc + 1, sizeof *quad);
-    double *hp = qv_mallocarray((size_t)bm->n + 1, sizeof *hp);
-    double *Jp = qv_mallocarray((size_t)bm->ne + 1, sizeof *Jp);
     for (int i = 0; i < sp->nq; i++) lin[i] = NAN;
     for (int i = 0; i < bm->n; i++) {
         double v = scale * h[i];
-        if (v < sp->h_range[0]) { v = sp->h_range[0]; clipped++; }
-        if (v > sp->h_range[1]) { v = sp->h_range[1]; clipped++; }
+        if (v < sp->h_range[0]) { v = sp->h_range[0]; (*clipped)++; }
+        if (v > sp->h_range[1]) { v = sp->h_range[1]; (*clipped)++; }
         hp[i] = v;
         lin[q->node_wire[i]] = v;
     }
     for (long k = 0; k < bm->ne; k++) {
         double v = scale * J[k];
-        if (v < jr[0]) { v = jr[0]; clipped++; }
-        if (v > jr[1]) { v = jr[1]; clipped++; }
+        if (v < jr[0]) { v = jr[0]; (*clipped)++; }
+        if (v > jr[1]) { v = jr[1]; (*clipped)++; }
         Jp[k] = v;
         quad[q->edge_coupler[k]] += v;
     }
-    free(h); free(J);
+    free(h);
+    free(J);
+    return scale;
+}
+
+static int qpu_sample(void *impl, const struct bm *bm, double beta, long count,
+                      const struct sample_ctx *ctx, struct samples *out)
+{
+    struct qpu *q = impl;
+    double t0 = qv_now();
+    if (count < 1) return qv_seterr("sampler qpu: count must be positive");
+    struct sapi_client *c = ctx ? ctx->client : NULL;   /* sampler_sample checked it */
+    if (!c) return qv_seterr("sampler qpu: not connected");
+    const struct solver_props *sp = q->solver[0] ? sapi_solver(c, q->solver) : sapi_current_solver(c);
+    if (!sp) return -1;
+
+    if (qpu_map(q, bm, sp) < 0) return -1;
+
+    /* β_eff and the programmed problem: lin [nq] (NaN: unused qubit), quad [nc]; hp, Jp the
+     * prior's own fields as programmed */
+    double *lin = qv_mallocarray((size_t)sp->nq + 1, sizeof *lin);
+    double *quad = qv_calloc((size_t)sp->nc + 1, sizeof *quad);
+    double *hp = qv_mallocarray((size_t)bm->n + 1, sizeof *hp);
+    double *Jp = qv_mallocarray((size_t)bm->ne + 1, sizeof *Jp);
+    long clipped = 0;
+    const double scale = qpu_program(q, bm, sp, beta, lin, quad, hp, Jp, &clipped);
 
     /* parameters */
     /* the caller's schedule (sampler_sample fills in the workbench's current one) */
@@ -332,7 +415,6 @@ static int qpu_sample(void *impl, const struct bm *bm, double beta, long count,
     cJSON **params = qv_calloc((size_t)njobs, sizeof *params);
     struct sapi_answer *ans = qv_calloc((size_t)njobs, sizeof *ans);
     int rc = -1;
-    long done = 0;
     char *sched_text = sc && sc->n >= 2 ? sched_to_json(sc) : NULL;
     for (int k = 0; k < njobs; k++) {
         long nr = count / njobs + (k < count % njobs ? 1 : 0);
@@ -343,19 +425,7 @@ static int qpu_sample(void *impl, const struct bm *bm, double beta, long count,
         if (sched_text) cJSON_AddItemToObject(p, "anneal_schedule", cJSON_Parse(sched_text));
         else if (q->annealing_time > 0) cJSON_AddNumberToObject(p, "annealing_time", q->annealing_time);
         if (reverse) {
-            /* initial state: the caller's, else the persistent chain k, else random */
-            cJSON *is = cJSON_CreateArray();
-            int *vals = qv_mallocarray((size_t)sp->num_qubits + 1, sizeof *vals);
-            for (int i = 0; i < sp->num_qubits; i++) vals[i] = 3;
-            for (int i = 0; i < bm->n; i++) {
-                int z;
-                if (ctx->initial) z = ctx->initial[(size_t)(k % count) * bm->n + i];
-                else if (q->last && q->nlast == bm->n && q->clast > 0) z = q->last[(size_t)(k % q->clast) * bm->n + i];
-                else z = (int)(rng_u64(&q->rng) & 1);
-                vals[sp->qubits[q->node_wire[i]]] = z ? 1 : -1;
-            }
-            for (int i = 0; i < sp->num_qubits; i++) cJSON_AddItemToArray(is, cJSON_CreateNumber(vals[i]));
-            free(vals);
+            cJSON *is = qpu_initial_state(q, bm, sp, ctx, k, count);
             cJSON_AddItemToObject(p, "initial_state", is);
             cJSON_AddBoolToObject(p, "reinitialize_state", sc->reinitialize);
         }
@@ -371,45 +441,10 @@ static int qpu_sample(void *impl, const struct bm *bm, double beta, long count,
         goto out;
     }
 
-    /* decode: raw rows (histograms expanded) → z of the prior's nodes */
-    if (samples_alloc(out, bm->n, count, false)) goto out_ans;
     struct sapi_timing tsum;
     sapi_timing_init(&tsum);
     double acc = 0, prog = 0;
-    for (int k = 0; k < njobs; k++) {
-        const struct sapi_answer *a = &ans[k];
-        int *col = qv_mallocarray((size_t)bm->n + 1, sizeof *col);
-        for (int i = 0; i < bm->n; i++) {
-            int lab = sp->qubits[q->node_wire[i]];
-            col[i] = -1;
-            int lo = 0, hi = a->nact - 1;
-            while (lo <= hi) {
-                int mid = (lo + hi) / 2;
-                if (a->active[mid] == lab) { col[i] = mid; break; }
-                if (a->active[mid] < lab) lo = mid + 1; else hi = mid - 1;
-            }
-            if (col[i] < 0) {
-                free(col);
-                qv_seterr("qpu: answer does not include qubit %d of the prior", lab);
-                goto out_ans;
-            }
-        }
-        for (long r = 0; r < a->nsol && done < count; r++)
-            for (int o = 0; o < a->occ[r] && done < count; o++) {
-                uint8_t *z = out->z + (size_t)done * bm->n;
-                const int8_t *s = a->sol + (size_t)r * a->nact;
-                for (int i = 0; i < bm->n; i++) z[i] = s[col[i]] > 0;
-                done++;
-            }
-        free(col);
-        if (isfinite(a->timing.qpu_access_time)) acc += a->timing.qpu_access_time;
-        if (isfinite(a->timing.qpu_programming_time)) prog += a->timing.qpu_programming_time;
-        tsum = a->timing;
-    }
-    if (done < count) {
-        qv_seterr("qpu: answers hold %ld reads, %ld were asked", done, count);
-        goto out_ans;
-    }
+    if (qpu_decode(q, bm, sp, ans, njobs, count, out, &acc, &prog, &tsum)) goto out_ans;
     bm_energy_batch(bm, out->z, count, out->energy);
 
     /* β_eff: MPL on the programmed problem, smoothed in log space */

@@ -34,31 +34,6 @@ void train_opts_default(struct train_opts *o)
     o->val_every = 1;
 }
 
-int train_lrs_parse(const char *s, enum train_lrs *out)
-{
-    if (!strcmp(s, "const")) *out = TRAIN_LRS_CONST;
-    else if (!strcmp(s, "dvae")) *out = TRAIN_LRS_DVAE;
-    else if (!strcmp(s, "cosine")) *out = TRAIN_LRS_COSINE;
-    else return qv_seterr("--lr-schedule: unknown schedule '%s' (const, dvae, cosine)", s);
-    return 0;
-}
-
-const char *train_lrs_name(enum train_lrs s)
-{
-    return s == TRAIN_LRS_DVAE ? "dvae" : s == TRAIN_LRS_COSINE ? "cosine" : "const";
-}
-
-double train_lrs_mult(enum train_lrs s, double p)
-{
-    p = p < 0 ? 0 : p > 1 ? 1 : p;
-    switch (s) {
-    case TRAIN_LRS_DVAE:
-        return p < 0.02 ? 0.1 : p < 0.6 ? 1.0 : p < 0.75 ? 1.0 / 3 : p < 0.95 ? 0.1 : 1.0 / 33;
-    case TRAIN_LRS_COSINE: return 0.5 * (1.0 + cos(M_PI * p));
-    default: return 1.0;
-    }
-}
-
 struct trainer *trainer_new(const struct dvae *m, const struct bm *bm, uint64_t seed)
 {
     struct trainer *t = qv_calloc(1, sizeof *t);

@@ -68,4 +68,38 @@ static inline double fd_compare(struct dvae *m, struct bm *bm, const float *g, c
     return sqrt(c.num / c.den);
 }
 
+static inline struct dvae *tiny_model(enum dvae_prior prior, int n, float tau)
+{
+    struct dvae_config c;
+    dvae_config_default(&c);
+    c.D = 16;
+    c.n = n;
+    c.nhidden = 2;
+    c.hidden[0] = 11;
+    c.hidden[1] = 9;
+    c.tau = tau;
+    c.prior = prior;
+    c.bmax = 64;
+    struct dvae *m = dvae_new(&c, 42);
+    assert_non_null(m);
+    /* non-zero biases and prior logits so every gradient path carries signal */
+    struct rng r;
+    rng_init(&r, 5, 5);
+    for (int i = 0; i < m->enc[0].nl; i++) {
+        for (int j = 0; j < m->enc[0].L[i].out; j++) m->enc[0].L[i].b[j] = (float)(rng_uniform(&r) - 0.5);
+        for (int j = 0; j < m->dec.L[i].out; j++) m->dec.L[i].b[j] = (float)(rng_uniform(&r) - 0.5);
+    }
+    if (m->prior_a)
+        for (int i = 0; i < n; i++) m->prior_a[i] = (float)(2 * rng_uniform(&r) - 1);
+    return m;
+}
+
+static inline void make_batch(int B, int D, int n, float *x, float *noise)
+{
+    struct rng r;
+    rng_init(&r, 11, 0);
+    for (int i = 0; i < B * D; i++) x[i] = rng_uniform(&r) < 0.35 ? 1.0f : 0.0f;
+    dvae_noise(&r, noise, (size_t)B * n);
+}
+
 #endif
