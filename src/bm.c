@@ -110,6 +110,32 @@ void bm_energy_f(const struct bm *bm, const float *z, long count, double *e)
     }
 }
 
+void bm_stats_weighted(const struct bm *bm, const uint8_t *z, const double *logw, long count,
+                       double *mean, double *corr)
+{
+    if (!logw) {
+        bm_stats(bm, z, count, mean, corr);
+        return;
+    }
+    const int n = bm->n;
+    const int (*ed)[2] = (const int (*)[2])bm->g->edges;
+    memset(mean, 0, sizeof(double) * (size_t)n);
+    memset(corr, 0, sizeof(double) * (size_t)bm->ne);
+    double wmax = -INFINITY, wsum = 0;
+    for (long c = 0; c < count; c++) wmax = fmax(wmax, logw[c]);
+    for (long c = 0; c < count; c++) {
+        const double w = exp(logw[c] - wmax);   /* max-shifted: no overflow */
+        const uint8_t *zs = z + (size_t)c * n;
+        for (int i = 0; i < n; i++)
+            if (zs[i]) mean[i] += w;
+        for (long k = 0; k < bm->ne; k++)
+            if (zs[ed[k][0]] & zs[ed[k][1]]) corr[k] += w;
+        wsum += w;
+    }
+    for (int i = 0; i < n; i++) mean[i] /= wsum;
+    for (long k = 0; k < bm->ne; k++) corr[k] /= wsum;
+}
+
 void bm_stats(const struct bm *bm, const uint8_t *z, long count, double *mean, double *corr)
 {
     const int (*ed)[2] = (const int (*)[2])bm->g->edges;

@@ -35,6 +35,9 @@ void   bm_energy_f(const struct bm *bm, const float *z, long count, double *e);
 /* Sufficient statistics averaged over a batch: mean[n] = ⟨z_i⟩, corr[ne] = ⟨z_i z_j⟩. */
 void   bm_stats(const struct bm *bm, const uint8_t *z, long count, double *mean, double *corr);
 void   bm_stats_f(const struct bm *bm, const float *z, long count, double *mean, double *corr);
+/* The same weighted by exp(logw[c]) (PA/AIS samples; NULL: uniform, = bm_stats). */
+void   bm_stats_weighted(const struct bm *bm, const uint8_t *z, const double *logw, long count,
+                         double *mean, double *corr);
 
 /* Exact enumeration (n ≤ BM_EXACT_MAX). logZ at β; probabilities p[2^n] indexed by the state
  * with bit i = z_i; marginals. */

@@ -142,11 +142,6 @@ void sk_get_lane(const struct sk_model *m, const float *z, int l, uint8_t *out)
     for (int i = 0; i < m->n; i++) out[i] = z[(size_t)i * SK_W + l] != 0.0f;
 }
 
-void sk_set_lane(const struct sk_model *m, float *z, int l, const uint8_t *in)
-{
-    for (int i = 0; i < m->n; i++) z[(size_t)i * SK_W + l] = in[i] ? 1.0f : 0.0f;
-}
-
 void sk_copy_lane(int n, const float *zs, int ls, float *zd, int ld)
 {
     for (int i = 0; i < n; i++) zd[(size_t)i * SK_W + ld] = zs[(size_t)i * SK_W + ls];

@@ -57,7 +57,6 @@ void sk_sweep(const struct sk_model *m, float *restrict z, uint32_t *restrict rs
 void sk_energy(const struct sk_model *m, const float *restrict z, double *restrict e);
 /* Copy lane `l` of a block into a uint8 state [n], and back. */
 void sk_get_lane(const struct sk_model *m, const float *z, int l, uint8_t *out);
-void sk_set_lane(const struct sk_model *m, float *z, int l, const uint8_t *in);
 /* Copy lane ls of block zs into lane ld of block zd. */
 void sk_copy_lane(int n, const float *zs, int ls, float *zd, int ld);
 

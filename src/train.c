@@ -101,29 +101,6 @@ static int check_setup(struct qv_app *app, bool need_data)
     return 0;
 }
 
-/* Weighted sufficient statistics of prior samples (PA-style log-weights or uniform). */
-static void neg_stats(const struct bm *bm, const struct samples *s, double *mean, double *corr)
-{
-    const int n = bm->n;
-    memset(mean, 0, sizeof(double) * (size_t)n);
-    memset(corr, 0, sizeof(double) * (size_t)bm->ne);
-    double wmax = -INFINITY, wsum = 0;
-    if (s->logw)
-        for (long c = 0; c < s->count; c++) wmax = fmax(wmax, s->logw[c]);
-    const int (*ed)[2] = (const int (*)[2])bm->g->edges;
-    for (long c = 0; c < s->count; c++) {
-        double w = s->logw ? exp(s->logw[c] - wmax) : 1.0;
-        const uint8_t *z = s->z + (size_t)c * n;
-        for (int i = 0; i < n; i++)
-            if (z[i]) mean[i] += w;
-        for (long k = 0; k < bm->ne; k++)
-            if (z[ed[k][0]] & z[ed[k][1]]) corr[k] += w;
-        wsum += w;
-    }
-    for (int i = 0; i < n; i++) mean[i] /= wsum;
-    for (long k = 0; k < bm->ne; k++) corr[k] /= wsum;
-}
-
 static int ensure_sampler(struct qv_app *app)
 {
     return sampler_current(app) ? 0 : -1;   /* the one creation path and seed rule */
@@ -398,7 +375,7 @@ static int step_negative(struct loop *L)
         qv_error(L->app, "train: step %ld: negative phase: %s", L->t->step + 1, qv_errmsg());
         return -1;
     }
-    neg_stats(L->bm, &L->smp, L->nmean, L->ncorr);
+    bm_stats_weighted(L->bm, L->smp.z, L->smp.logw, L->smp.count, L->nmean, L->ncorr);
     return 0;
 }
 

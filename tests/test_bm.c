@@ -455,6 +455,30 @@ static void test_corrupt_blobs(void **st)
     bm_free(bm);
 }
 
+/* Weighted statistics: a sample of weight e^{log 3} counts as three copies (the shift by the
+ * largest log-weight cancels); no weights is bm_stats. */
+static void test_stats_weighted(void **state)
+{
+    (void)state;
+    struct bm *bm = bm_new(graph_chimera(1, 1, 2));
+    const int n = bm->n;
+    uint8_t z[3 * 4] = {1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 0, 0}, zd[5 * 4];
+    const double logw[3] = {log(3.0) + 700, 700, 700};   /* huge but equal shifts: no overflow */
+    const int copies[3] = {3, 1, 1};
+    int k = 0;
+    for (int s = 0; s < 3; s++)
+        for (int c = 0; c < copies[s]; c++, k++) memcpy(zd + k * n, z + s * n, (size_t)n);
+    double mw[4], cw[4], md[4], cd[4];
+    bm_stats_weighted(bm, z, logw, 3, mw, cw);
+    bm_stats(bm, zd, 5, md, cd);
+    for (int i = 0; i < n; i++) assert_true(fabs(mw[i] - md[i]) < 1e-12);
+    for (long e = 0; e < bm->ne; e++) assert_true(fabs(cw[e] - cd[e]) < 1e-12);
+    bm_stats_weighted(bm, z, NULL, 3, mw, cw);
+    bm_stats(bm, z, 3, md, cd);
+    assert_memory_equal(mw, md, sizeof(double) * (size_t)n);
+    bm_free(bm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -467,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_random_and_blob),
         cmocka_unit_test(test_corrupt_blobs),
         cmocka_unit_test(test_large_exact),
+        cmocka_unit_test(test_stats_weighted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
