@@ -132,34 +132,32 @@ bad "$SETUP_BM; model new --groups 0-10/11-24" 'model new: --groups: units 11-24
 bad "$SETUP_BM; model new --groups 2 --kl analytic" 'analytic KL needs a factorial posterior'
 bad "$SETUP_BM; model new --hidden 64 --groups 2; train 1 --kl analytic" 'train: the analytic KL needs a factorial posterior'
 bad "$SETUP_BE; model new --hidden 64 --bn; train 1 --batch 1" 'batch norm: needs a batch of at least 2 in training mode'
-G2="$SETUP_BM; model new --hidden 64 --groups 2 --bn"
-run "$G2; session save ga; train 2 --quiet --threads 2 --iw 2" >/dev/null
-run "$G2; session save gb; train 1 --quiet --threads 2 --iw 2" >/dev/null
-out=$(run "session load gb; model info; train 1 --quiet --iw 2")
-echo "$out" | grep -q '2 latent groups, centred input, batch norm' || fail "groups/centring/bn not restored: $out"
-cmp -s $S/ga/model-weights.*.bin $S/gb/model-weights.*.bin || fail "resumed 2-group run differs"
+# resumes SETUP A B DESCRIPTION TRAIN-OPTIONS: `train 2` in session A equals `train 1; session save;
+# (new process) session load; train 1` in session B, weights byte for byte; model info after the
+# load must show DESCRIPTION
+resumes() {
+  run "$1; session save $2; train 2 --quiet --threads 2 $5" >/dev/null
+  run "$1; session save $3; train 1 --quiet --threads 2 $5" >/dev/null
+  local out
+  out=$(run "session load $3; model info; train 1 --quiet $5")
+  echo "$out" | grep -q "$4" || fail "'$4' not restored: $out"
+  cmp -s $S/$2/model-weights.*.bin $S/$3/model-weights.*.bin || fail "resumed run ($1) differs"
+}
+resumes "$SETUP_BM; model new --hidden 64 --groups 2 --bn" ga gb '2 latent groups, centred input, batch norm' '--iw 2'
 cmp -s $S/ga/model-bn_running.*.bin $S/gb/model-bn_running.*.bin || fail "resumed batch-norm statistics differ"
 grep -q '"group_of"' $S/ga/session.json || fail "partition not saved"
 # --relax power|exp|spike-exp: saved (with β) and resumed bit for bit; bad input
 bad "$SETUP_BM; model new --relax power --relax-beta 0.5" 'model new: model: --relax-beta'
 bad "$SETUP_BM; model new --relax gumbolt --relax-beta 5" 'model new: model: --relax-beta applies to power, exp and spike-exp'
 bad "$SETUP_BM; model new --hidden 64 --relax power; train 1 --relax gumbolt" 'train: --relax switches between gumbolt and st'
-PW="$SETUP_BM; model new --hidden 64 --relax power --relax-beta 20 --groups 2"
-run "$PW; session save pa; train 2 --quiet --threads 2 --iw 2" >/dev/null
-run "$PW; session save pb; train 1 --quiet --threads 2 --iw 2" >/dev/null
-out=$(run "session load pb; model info; train 1 --quiet --iw 2")
-echo "$out" | grep -q 'tanh power beta=20 boltzmann' || fail "power relaxation not restored: $out"
-cmp -s $S/pa/model-weights.*.bin $S/pb/model-weights.*.bin || fail "resumed power-relaxation run differs"
+resumes "$SETUP_BM; model new --hidden 64 --relax power --relax-beta 20 --groups 2" pa pb \
+  'tanh power beta=20 boltzmann' '--iw 2'
 # --conv: saved and resumed bit for bit; bad geometry
 bad "$SETUP_BE; model new --conv 8:4:2" 'model new: --conv: .* a layer is CHANNELS:KERNEL:STRIDE:PAD'
 bad "$SETUP_BE; model new --conv 8:40:2:1" 'model new: model: --conv layer 1'
 bad "$SETUP_BM; model new --conv 8:4:2:1 --groups 2" 'model new: model: --conv works with one latent group'
-CV="$SETUP_BM; model new --hidden 32 --conv 4:4:2:1,8:4:2:1 --bn; data split 2000 200 200"
-run "$CV; session save ca; train 2 --quiet --threads 2" >/dev/null
-run "$CV; session save cb; train 1 --quiet --threads 2" >/dev/null
-out=$(run "session load cb; model info; train 1 --quiet")
-echo "$out" | grep -q '784-conv4-conv8-32-24 ' || fail "conv model not restored: $out"
-cmp -s $S/ca/model-weights.*.bin $S/cb/model-weights.*.bin || fail "resumed conv run differs"
+resumes "$SETUP_BM; model new --hidden 32 --conv 4:4:2:1,8:4:2:1 --bn; data split 2000 200 200" ca cb \
+  '784-conv4-conv8-32-24 '
 # a session saved before groups and centring existed loads as a one-group, uncentred model
 run "$SETUP_BM; model new --hidden 64 --no-center; session save old; train 1 --quiet" >/dev/null
 python3 - "$S/old/session.json" <<'PY'

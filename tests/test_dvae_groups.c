@@ -195,6 +195,22 @@ static double ref_loss(struct dvae *m, void *ctx)
     return loss;
 }
 
+/* One training pass (the BM's negative phase exact): a copy of the network gradients (caller
+ * frees) and the BM's g_b [8], g_w [16]. */
+static float *grad_pass(struct dvae *m, const struct bm *bm, int B, int K, const float *x,
+                        const float *noise, double beta, double *g_b, double *g_w)
+{
+    double neg_mean[8], neg_corr[16];
+    if (bm) assert_int_equal(bm_marginals_exact(bm, 1.0, neg_mean, neg_corr), 0);
+    struct dvae_batch io = {.B = B, .iw = K, .x = x, .noise = noise, .kl_weight = beta, .grad = true,
+                            .neg_mean = neg_mean, .neg_corr = neg_corr, .g_b = g_b, .g_w = g_w};
+    assert_int_equal(dvae_batch_run(m, bm, &io), 0);
+    assert_true(io.grads_finite);
+    float *g = malloc(sizeof(float) * m->nparams);
+    memcpy(g, m->grads, sizeof(float) * m->nparams);
+    return g;
+}
+
 /* Values and gradients of one configuration against the reference. */
 static void check_groups(enum dvae_prior prior, int L, const int *group_of, int K, int shards)
 {
@@ -230,14 +246,8 @@ static void check_groups(enum dvae_prior prior, int L, const int *group_of, int 
                   m->ngroup, K, v.elbo, want);
     assert_true(fabs(v.elbo - want) < 1e-3);
 
-    double neg_mean[8], neg_corr[16], g_b[8], g_w[16];
-    if (bm) assert_int_equal(bm_marginals_exact(bm, 1.0, neg_mean, neg_corr), 0);
-    struct dvae_batch io = {.B = B, .iw = K, .x = x, .noise = noise, .kl_weight = beta, .grad = true,
-                            .neg_mean = neg_mean, .neg_corr = neg_corr, .g_b = g_b, .g_w = g_w};
-    assert_int_equal(dvae_batch_run(m, bm, &io), 0);
-    assert_true(io.grads_finite);
-    float *g = malloc(sizeof(float) * m->nparams);
-    memcpy(g, m->grads, sizeof(float) * m->nparams);
+    double g_b[8], g_w[16];
+    float *g = grad_pass(m, bm, B, K, x, noise, beta, g_b, g_w);
     double worst, rel = fd_compare(m, bm, g, g_b, g_w, ref_loss, &ref, &worst);
     print_message("  %d block(s): gradient relative error %.2e (worst scaled %.2f)\n", shards, rel, worst);
     assert_true(rel < 1e-2);
@@ -532,14 +542,8 @@ static void check_mix(enum dvae_prior prior, enum dvae_relax kind, int L, int K,
      * float ζ (bm_mf_logp takes floats) still resolves the finite-difference steps (with ρ over all
      * of (0, 1), power's ζ within ~1e-7 of 1 rounds to 1.0f and the reference loses its slope) */
     for (int i = 0; i < B * n; i++) noise[B * n + i] = 0.2f + 0.6f * noise[B * n + i];
-    double neg_mean[8], neg_corr[16], g_b[8], g_w[16];
-    if (bm) assert_int_equal(bm_marginals_exact(bm, 1.0, neg_mean, neg_corr), 0);
-    struct dvae_batch io = {.B = B, .iw = K, .x = x, .noise = noise, .kl_weight = beta, .grad = true,
-                            .neg_mean = neg_mean, .neg_corr = neg_corr, .g_b = g_b, .g_w = g_w};
-    assert_int_equal(dvae_batch_run(m, bm, &io), 0);
-    assert_true(io.grads_finite);
-    float *g = malloc(sizeof(float) * m->nparams);
-    memcpy(g, m->grads, sizeof(float) * m->nparams);
+    double g_b[8], g_w[16];
+    float *g = grad_pass(m, bm, B, K, x, noise, beta, g_b, g_w);
     /* the sample's CDF levels: the reference keeps them while the parameters move */
     double lev[12 * MAXN];
     for (int i = 0; i < B * n; i++) lev[i] = relax_cdf1(&m->rx, m->lx[i], m->zeta[i]);
