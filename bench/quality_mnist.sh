@@ -19,7 +19,9 @@
 # epochs, default 50), WD (weight decay on network kernels, default 1e-4), HIDDEN (default
 # 512,256), KL (a BM prior's term: relaxed, the GumBolt proxy, default; or analytic, the exact
 # KL at q) and RELAX (gumbolt, default; or st, straight-through) and MOPTS (further options) for
-# `model new`.  KL=analytic over 2 hours ended 0.3 nats below the default (README), so the proxy
+# `model new`, SAMPLER (the negative phase as `sampler use` arguments, e.g. "pa --population 1000"
+# or "sqa"; default PCD with SWEEPS sweeps), a run named pegasus[-X] uses a 288-unit Pegasus P4
+# prior.  KL=analytic over 2 hours ended 0.3 nats below the default (README), so the proxy
 # stays the default.
 # Batch 100, Adam.  Why this recipe: at 3e-3 (DVAE#'s base rate, which it pairs with batch norm)
 # this network stalls, and each drop of the rate gains several nats within a few epochs.  KL
@@ -75,7 +77,7 @@ run() {   # name, prior, extra train options, extra model options
   {
     echo "== $name: prior $prior, hidden ${HIDDEN:-512,256}, tau ${TAU:-0.5}, ${RELAX:-gumbolt}, model options [${mopts}], KL warm-up ${KLW:-50} epochs," \
          "wd ${WD:-1e-4}, $threads thread(s), $MIN min budget, lr:%:tau $SCHEDULE, started $(date -u +%H:%M:%S)"
-    nice -n "${NICE:-10}" "$BIN" -c "seed 1; data load mnist; prior new $prior;
+    nice -n "${NICE:-10}" "$BIN" -c "seed 1; data load mnist; prior new $prior; ${SAMPLER:+sampler use $SAMPLER;}
       model new --hidden ${HIDDEN:-512,256} --act tanh --tau ${TAU:-0.5} --relax ${RELAX:-gumbolt} $mopts;
       session save $name;
       $phases model info"
@@ -87,11 +89,15 @@ run() {   # name, prior, extra train options, extra model options
 }
 
 RUNS=${RUNS:-bernoulli chimera}
+# PCD's sweeps per step, unless SAMPLER names another negative phase
+neg=""
+[ -n "${SAMPLER:-}" ] || neg="--sweeps $SWEEPS"
 for n in $RUNS; do
   case $n in
     bernoulli*) run "$n" "bernoulli 288" "" "${MOPTS:-}" & ;;   # KL always closed form: no --kl
-    chimera*)   run "$n" "chimera 6 6 4" "--sweeps $SWEEPS" "--kl ${KL:-relaxed} ${MOPTS:-}" & ;;
-    *) echo "unknown run '$n' (bernoulli[-X] or chimera[-X])"; exit 2 ;;
+    chimera*)   run "$n" "chimera 6 6 4" "$neg" "--kl ${KL:-relaxed} ${MOPTS:-}" & ;;
+    pegasus*)   run "$n" "pegasus 4 --variant full" "$neg" "--kl ${KL:-relaxed} ${MOPTS:-}" & ;;
+    *) echo "unknown run '$n' (bernoulli[-X], chimera[-X] or pegasus[-X])"; exit 2 ;;
   esac
 done
 wait
