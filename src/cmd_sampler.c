@@ -130,19 +130,20 @@ static int run_reset(struct qv_app *app, const struct cmd_args *a)
 /* ---------------------------------------------------------------- sampler check */
 
 /* Plug-in KL(q̂‖p) and total variation of the (weighted) histogram of z against p [2^n]. */
-static void hist_kl_tv(int n, const double *p, const uint8_t *z, const double *logw, long N,
-                       double *kl, double *tv)
+static void hist_kl_tv(int n, const double *p, const struct samples *smp, double *kl, double *tv)
 {
     size_t ns = (size_t)1 << n;
     double *q = qv_calloc(ns, sizeof *q);
+    double *w = qv_mallocarray((size_t)smp->count + 1, sizeof *w);
+    samples_weights(smp, w);
     double tot = 0;
-    for (long s = 0; s < N; s++) {
+    for (long s = 0; s < smp->count; s++) {
         size_t x = 0;
-        for (int i = 0; i < n; i++) x |= (size_t)z[(size_t)s * n + i] << i;
-        double w = logw ? exp(logw[s]) : 1.0;
-        q[x] += w;
-        tot += w;
+        for (int i = 0; i < n; i++) x |= (size_t)smp->z[(size_t)s * n + i] << i;
+        q[x] += w[s];
+        tot += w[s];
     }
+    free(w);
     double k = 0, t = 0;
     for (size_t x = 0; x < ns; x++) {
         double qq = q[x] / tot;
@@ -248,8 +249,9 @@ static int run_check(struct qv_app *app, const struct cmd_args *a)
         rc = qv_error(app, "sampler check: %s", qv_errmsg());
     } else {
         double kl, tv, kl0, tv0;
-        hist_kl_tv(bm->n, p, out.z, out.logw, N, &kl, &tv);
-        hist_kl_tv(bm->n, p, zi, NULL, N, &kl0, &tv0);
+        hist_kl_tv(bm->n, p, &out, &kl, &tv);
+        const struct samples iid = {.n = bm->n, .count = N, .z = zi};   /* unweighted */
+        hist_kl_tv(bm->n, p, &iid, &kl0, &tv0);
         qv_printf(app, "sampler check: %s vs exact enumeration on %s, beta %g, %ld samples",
                   s->vt->name, what, beta, N);
         qv_printf(app, "  KL(empirical || exact) %.5f   total variation %.5f   (%.2f s)", kl, tv,
@@ -306,17 +308,8 @@ int cmd_sample_run(struct qv_app *app, const struct cmd_args *a)
         return qv_error(app, "%s", qv_errmsg());
     }
     /* energy statistics (weighted when the sampler returns weights) */
-    double sw = 0, m = 0, m2 = 0, emin = INFINITY, emax = -INFINITY;
-    for (long k = 0; k < out.count; k++) {
-        double w = out.logw ? exp(out.logw[k]) : 1.0, e = out.energy[k];
-        sw += w;
-        m += w * e;
-        m2 += w * e * e;
-        emin = QV_MIN(emin, e);
-        emax = QV_MAX(emax, e);
-    }
-    m /= sw;
-    double sd = sqrt(QV_MAX(0.0, m2 / sw - m * m));
+    double m, sd, emin, emax;
+    samples_energy_stats(&out, &m, &sd, &emin, &emax);
     /* distinct states: sort row hashes (64-bit FNV-1a; collisions are negligible here) */
     uint64_t *hs = qv_mallocarray((size_t)out.count, sizeof *hs);
     for (long k = 0; k < out.count; k++) {

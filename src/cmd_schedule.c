@@ -498,10 +498,8 @@ int cmd_sampler_beta_run(struct qv_app *app, const struct cmd_args *a)
     if (out.logw) {
         /* importance-weighted samples (ais): the point estimate uses the weights; the bootstrap
          * spread above (unweighted) is kept as a rough error bar */
-        double mx = -INFINITY;
-        for (long k = 0; k < out.count; k++) mx = QV_MAX(mx, out.logw[k]);
         double *w = qv_mallocarray((size_t)out.count, sizeof *w);
-        for (long k = 0; k < out.count; k++) w[k] = exp(out.logw[k] - mx);
+        samples_weights(&out, w);
         double bw;
         if (beta_mpl(bm, out.z, out.count, w, &bw) == 0) br.beta = bw;
         free(w);

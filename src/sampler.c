@@ -235,3 +235,33 @@ int bm_logz(const struct bm *bm, double beta, const char *method, const struct l
     if (!strcmp(method, "ais")) return samp_pa_logz(bm, beta, o, r, false);
     return qv_seterr("logz: unknown method '%s' (exact, pa, ais)", method);
 }
+
+void samples_weights(const struct samples *s, double *w)
+{
+    double mx = -INFINITY;
+    if (s->logw)
+        for (long k = 0; k < s->count; k++) mx = fmax(mx, s->logw[k]);
+    for (long k = 0; k < s->count; k++) w[k] = s->logw ? exp(s->logw[k] - mx) : 1.0;
+}
+
+void samples_energy_stats(const struct samples *s, double *mean, double *sd, double *emin, double *emax)
+{
+    double *w = qv_mallocarray((size_t)s->count + 1, sizeof *w);
+    samples_weights(s, w);
+    double sw = 0, m = 0, m2 = 0, lo = INFINITY, hi = -INFINITY;
+    for (long k = 0; k < s->count; k++) {
+        const double e = s->energy[k];
+        sw += w[k];
+        m += w[k] * e;
+        m2 += w[k] * e * e;
+        lo = fmin(lo, e);
+        hi = fmax(hi, e);
+    }
+    free(w);
+    const bool none = s->count == 0 || !(sw > 0);
+    m = none ? NAN : m / sw;
+    if (mean) *mean = m;
+    if (sd) *sd = none ? NAN : sqrt(fmax(0.0, m2 / sw - m * m));
+    if (emin) *emin = none ? NAN : lo;
+    if (emax) *emax = none ? NAN : hi;
+}

@@ -31,6 +31,12 @@ struct samples {
 void samples_init(struct samples *s);          /* zeroed, beta_eff NAN */
 int  samples_alloc(struct samples *s, int n, long count, bool with_logw);   /* (re)allocates */
 void samples_free(struct samples *s);
+/* The one weighted-statistics routine for sample sets: w [count] ← exp(logw − max logw), or 1
+ * without log-weights (the shift keeps every weight ≤ 1 and their ratios exact). */
+void samples_weights(const struct samples *s, double *w);
+/* Weighted mean and standard deviation of the energies, and their min and max (any may be
+ * NULL); NAN for an empty set. */
+void samples_energy_stats(const struct samples *s, double *mean, double *sd, double *emin, double *emax);
 /* Fill s->energy[k] = E(z_k) under bm (every sampler does this before returning). */
 void samples_energies(const struct bm *bm, struct samples *s);
 

@@ -221,6 +221,29 @@ static void test_use_declares_every_key(void **state)
     app_free(&app);
 }
 
+/* The weighted statistics of a sample set: log-weights of 800 (exp overflows a double without the
+ * shift) give the same mean and spread as the weights 1, e, e²; no weights, the plain figures. */
+static void test_samples_stats(void **state)
+{
+    (void)state;
+    double e[3] = {-2.0, 1.0, 4.0}, lw[3] = {800.0, 801.0, 802.0};
+    struct samples s = {.n = 1, .count = 3, .energy = e, .logw = lw};
+    double m, sd, lo, hi, w[3];
+    samples_weights(&s, w);
+    assert_true(fabs(w[2] - 1.0) < 1e-15 && fabs(w[0] - exp(-2.0)) < 1e-15);
+    samples_energy_stats(&s, &m, &sd, &lo, &hi);
+    const double W = 1 + M_E + M_E * M_E, mref = (-2.0 + M_E * 1.0 + M_E * M_E * 4.0) / W;
+    const double vref = (4.0 + M_E * 1.0 + M_E * M_E * 16.0) / W - mref * mref;
+    assert_true(fabs(m - mref) < 1e-12 && fabs(sd - sqrt(vref)) < 1e-12);
+    assert_true(lo == -2.0 && hi == 4.0);
+    s.logw = NULL;
+    samples_energy_stats(&s, &m, &sd, NULL, NULL);
+    assert_true(fabs(m - 1.0) < 1e-15 && fabs(sd - sqrt(6.0)) < 1e-12);
+    s.count = 0;
+    samples_energy_stats(&s, &m, NULL, NULL, NULL);
+    assert_true(isnan(m));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +253,7 @@ int main(void)
         cmocka_unit_test(test_stand_in),
         cmocka_unit_test(test_use_declares_every_key),
         cmocka_unit_test(test_report_reaches_app),
+        cmocka_unit_test(test_samples_stats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
