@@ -321,25 +321,6 @@ static int run_serve(struct qv_app *app, const struct cmd_args *a)
 
 /* ---------------------------------------------------------------- --fit-solver */
 
-/* Chimera cell (r0, c0) of the chip as the origin of a smaller Chimera prior g: its labels
- * translated into the chip's linear indices (lab[nv]).  True when every qubit works and every
- * edge is a working coupler there. */
-static bool chimera_place(const struct graph *g, const struct solver_props *sp, const int dims[3],
-                          int r0, int c0, const struct sapi_coupler_index *ix, long *lab)
-{
-    for (int i = 0; i < g->nv; i++) {
-        int c[4];
-        if (graph_linear_to_chimera(g->m, g->n, g->t, g->label[i], c)) return false;
-        c[0] += r0;
-        c[1] += c0;
-        lab[i] = graph_chimera_to_linear(dims[0], dims[1], dims[2], c);
-        if (lab[i] < 0 || solver_qubit_index(sp, (int)lab[i]) < 0) return false;
-    }
-    for (long k = 0; k < g->ne; k++)
-        if (sapi_coupler_find(ix, (int)lab[g->edges[k][0]], (int)lab[g->edges[k][1]]) < 0) return false;
-    return true;
-}
-
 /* A Chimera prior smaller than a Chimera chip is moved, whole, onto the first defect-free
  * region (cells scanned row by row from the origin), where it keeps every unit and coupler; the
  * result's labels and dimensions are the chip's, so the sampler maps it as is.  NULL (no error)
@@ -348,20 +329,10 @@ static struct graph *place_on_chip(const struct graph *g, const struct solver_pr
                                    size_t rn)
 {
     int dims[3] = {sp->shape[0], sp->nshape > 1 ? sp->shape[1] : sp->shape[0], sp->nshape > 2 ? sp->shape[2] : 4};
-    if (g->kind != GRAPH_CHIMERA || strcmp(sp->topology, "chimera") || sp->nshape < 1 || g->t > dims[2] ||
-        g->m > dims[0] || g->n > dims[1])
-        return NULL;
-    struct sapi_coupler_index ix;
-    if (sapi_coupler_index_build(sp, &ix)) return NULL;
     long *lab = qv_mallocarray((size_t)g->nv + 1, sizeof *lab);
     struct graph *f = NULL;
     int r0 = 0, c0 = 0;
-    bool found = false;
-    for (r0 = 0; r0 + g->m <= dims[0] && !found; r0++)
-        for (c0 = 0; c0 + g->n <= dims[1] && !found; c0++)
-            found = chimera_place(g, sp, dims, r0, c0, &ix, lab);
-    if (found) {
-        r0--, c0--;   /* the loops stepped past the hit */
+    if (qpu_place_chimera(g, sp, lab, &r0, &c0)) {
         long (*ed)[2] = qv_mallocarray((size_t)g->ne + 1, sizeof *ed);
         for (long k = 0; k < g->ne; k++) {
             ed[k][0] = lab[g->edges[k][0]];
@@ -385,7 +356,6 @@ static struct graph *place_on_chip(const struct graph *g, const struct solver_pr
                  sp->name, r0, c0, g->nv, g->ne);
     }
     free(lab);
-    sapi_coupler_index_free(&ix);
     return f;
 }
 

@@ -41,6 +41,7 @@ struct qpu {
     long calls;
     double beta_eff, beta_err;
     uint8_t *last; long clast; int nlast;
+    char placed[160];           /* where a small Chimera prior was moved (qpu_map_elsewhere), or "" */
     struct rng rng;
     /* mapping cache */
     const struct solver_props *sp;
@@ -89,6 +90,7 @@ static void map_free(struct qpu *q)
     free(q->node_wire); free(q->edge_coupler);
     q->node_wire = NULL; q->edge_coupler = NULL;
     q->sp = NULL; q->g = NULL;
+    q->placed[0] = 0;
 }
 
 static void qpu_reset(void *impl)
@@ -250,10 +252,74 @@ out:
     return rc;
 }
 
+/* Chimera cell (r0, c0) of the chip as the origin of a smaller Chimera prior g: its labels
+ * translated into the chip's linear indices (lab[nv]).  True when every qubit works and every
+ * edge is a working coupler there. */
+static bool chimera_place(const struct graph *g, const struct solver_props *sp, const int dims[3],
+                          int r0, int c0, const struct sapi_coupler_index *ix, long *lab)
+{
+    for (int i = 0; i < g->nv; i++) {
+        int c[4];
+        if (graph_linear_to_chimera(g->m, g->n, g->t, g->label[i], c)) return false;
+        c[0] += r0;
+        c[1] += c0;
+        lab[i] = graph_chimera_to_linear(dims[0], dims[1], dims[2], c);
+        if (lab[i] < 0 || solver_qubit_index(sp, (int)lab[i]) < 0) return false;
+    }
+    for (long k = 0; k < g->ne; k++)
+        if (sapi_coupler_find(ix, (int)lab[g->edges[k][0]], (int)lab[g->edges[k][1]]) < 0) return false;
+    return true;
+}
+
+bool qpu_place_chimera(const struct graph *g, const struct solver_props *sp, long *lab, int *r0, int *c0)
+{
+    const int dims[3] = {sp->shape[0], sp->nshape > 1 ? sp->shape[1] : sp->shape[0],
+                         sp->nshape > 2 ? sp->shape[2] : 4};
+    if (g->kind != GRAPH_CHIMERA || strcmp(sp->topology, "chimera") || sp->nshape < 1 || g->t > dims[2] ||
+        g->m > dims[0] || g->n > dims[1])
+        return false;
+    struct sapi_coupler_index ix;
+    if (sapi_coupler_index_build(sp, &ix)) return false;
+    bool found = false;
+    for (int r = 0; r + g->m <= dims[0] && !found; r++)
+        for (int c = 0; c + g->n <= dims[1] && !found; c++)
+            if ((found = chimera_place(g, sp, dims, r, c, &ix, lab))) {
+                *r0 = r;
+                *c0 = c;
+            }
+    sapi_coupler_index_free(&ix);
+    return found;
+}
+
 /* ---------------------------------------------------------------- sample */
 
+/* A smaller Chimera prior that does not fit where its labels put it (a broken qubit or coupler):
+ * the same prior on the first defect-free cells of the chip (qpu_place_chimera).  0 mapped there,
+ * 1 no such place. */
+static int qpu_map_elsewhere(struct qpu *q, const struct bm *bm, const struct solver_props *sp)
+{
+    long *lab = qv_mallocarray((size_t)bm->n + 1, sizeof *lab);
+    int r0, c0, rc = 1;
+    if (qpu_place_chimera(bm->g, sp, lab, &r0, &c0)) {
+        int *pos = sapi_qubit_pos(sp);
+        struct sapi_coupler_index ix;
+        sapi_coupler_index_build(sp, &ix);
+        for (int i = 0; i < bm->n; i++) q->node_wire[i] = pos[lab[i]];   /* by hardware label */
+        for (long k = 0; k < bm->ne; k++)
+            q->edge_coupler[k] = sapi_coupler_find(&ix, (int)lab[bm->g->edges[k][0]], (int)lab[bm->g->edges[k][1]]);
+        sapi_coupler_index_free(&ix);
+        free(pos);
+        snprintf(q->placed, sizeof q->placed, "placed at Chimera cell (%d, %d) of %s, clear of defects",
+                 r0, c0, sp->name);
+        rc = 0;
+    }
+    free(lab);
+    return rc;
+}
+
 /* The prior's nodes and edges on the solver's qubits and couplers (cached per solver object and
- * graph).  -1 + error when the prior does not fit. */
+ * graph), moved onto defect-free cells when a small Chimera prior hits a defect where it stands.
+ * -1 + error when the prior does not fit. */
 static int qpu_map(struct qpu *q, const struct bm *bm, const struct solver_props *sp)
 {
     if (q->sp == sp && q->g == bm->g && q->g_nv == bm->g->nv && q->g_ne == bm->g->ne) return 0;
@@ -264,6 +330,7 @@ static int qpu_map(struct qpu *q, const struct bm *bm, const struct solver_props
     int mq;
     long mc;
     int rc = map_graph(bm->g, sp, q->node_wire, q->edge_coupler, rep, sizeof rep, &mq, &mc);
+    if (rc > 0) rc = qpu_map_elsewhere(q, bm, sp);
     if (rc) {
         map_free(q);
         if (rc > 0)
@@ -467,8 +534,9 @@ static int qpu_sample(void *impl, const struct bm *bm, double beta, long count,
     out->beta_eff = q->beta_eff;
     out->seconds = qv_now() - t0;
     snprintf(out->info, sizeof out->info, "%s: %d job%s, QPU access %.1f ms (programming %.1f ms), "
-             "scale %.3g, %ld clipped, beta_eff %.3g",
-             sp->name, njobs, njobs == 1 ? "" : "s", acc / 1000, prog / 1000, scale, clipped, q->beta_eff);
+             "scale %.3g, %ld clipped, beta_eff %.3g%s%s",
+             sp->name, njobs, njobs == 1 ? "" : "s", acc / 1000, prog / 1000, scale, clipped, q->beta_eff,
+             q->placed[0] ? "; " : "", q->placed);
     if (ctx && ctx->note && (q->calls <= 3 || q->calls % 100 == 0)) {
         char line[256];
         snprintf(line, sizeof line, "qpu call %ld: %s; last job: programming %.0f us, anneal %.2f "

@@ -139,5 +139,9 @@ struct graph;
  * drawing coordinates and colouring are kept.  report says what was dropped.  NULL + error on a
  * topology mismatch. */
 struct graph *qpu_fit_graph(const struct graph *g, const struct solver_props *sp, char *report, size_t rn);
+/* A Chimera prior g smaller than the Chimera chip sp: the first cell (*r0, *c0), scanning rows
+ * from the origin, where the whole lattice works (every qubit and coupler); lab [g->nv] ← the
+ * chip's linear labels of its nodes there.  false when g is no such prior or no place is clean. */
+bool qpu_place_chimera(const struct graph *g, const struct solver_props *sp, long *lab, int *r0, int *c0);
 
 #endif

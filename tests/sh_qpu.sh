@@ -61,6 +61,11 @@ out=$($Q -c "prior new chimera 2 2 4; qpu emulate; prior new chimera 2 2 4 --fit
 echo "$out" | grep -q "placed on DW_2000Q_5 at Chimera cell $want, where all 32 qubits and 80 couplers work" \
     || fail "C(2,2,4) not placed at $want: $out"
 echo "$out" | grep -q "sample: 10 states of 32 units" || fail "placed prior does not sample: $out"
+# without --fit-solver the sampler moves the prior there by itself (the origin has a dead coupler)
+out=$($Q -c "prior new chimera 2 2 4; prior random; qpu emulate; sampler use qpu; sample 10" 2>&1) \
+    || fail "unplaced prior: $out"
+echo "$out" | grep -q "placed at Chimera cell $want of DW_2000Q_5, clear of defects" \
+    || fail "C(2,2,4) not moved to $want at sampling: $out"
 
 out=$($Q -c "$EMU; prior new chimera 2 2 4 --fit-solver; prior random --scale 0.5; sampler use qpu; sample 40;
              schedule reverse 0.6 3 --ramp 1; sample 30; schedule reverse 0.6 3" 2>&1) || fail "sample: $out"
