@@ -80,13 +80,13 @@ static int run_c(int blocks, int blas, int sweeps, long steps, const char *mopts
 
 /* threads 0: PyTorch's defaults (its OpenBLAS may then run threads of its own beside the one
  * torch.set_num_threads would give); otherwise torch, OpenMP and OpenBLAS all limited to it. */
-static int run_torch(int threads, int sweeps, long steps, double *ips, double *cpu_ips)
+static int run_torch(int threads, int sweeps, long steps, const char *model, double *ips, double *cpu_ips)
 {
     char cmd[1024], env[128] = "";
     if (threads > 0)
         snprintf(env, sizeof env, "OMP_NUM_THREADS=%d OPENBLAS_NUM_THREADS=%d ", threads, threads);
-    snprintf(cmd, sizeof cmd, "%s/usr/bin/python3 %s/bench/peer_dvae_torch.py %d %d %ld 2>/dev/null", env,
-             qv_home(), threads, sweeps, steps);
+    snprintf(cmd, sizeof cmd, "%s/usr/bin/python3 %s/bench/peer_dvae_torch.py %d %d %ld %s 2>/dev/null", env,
+             qv_home(), threads, sweeps, steps, model);
     FILE *p = popen(cmd, "r");
     if (!p) return -1;
     int ok = fscanf(p, "images_per_s %lf cpu_images_per_s %lf", ips, cpu_ips) == 2;
@@ -146,7 +146,7 @@ int main(int argc, char **argv)
             else snprintf(label, sizeof label, "torch  %d thread%s %2d sweep%s", th, th > 1 ? "s" : " ", sw,
                           sw > 1 ? "s" : " ");
             double ips, cips;
-            if (run_torch(th, sw, steps, &ips, &cips) == 0) {
+            if (run_torch(th, sw, steps, "plain", &ips, &cips) == 0) {
                 printf("%-35s %10.0f %10.0f %26s  %s\n", label, ips, th == 1 ? cips : NAN, "",
                        bench_tag(th ? th : qv_ncpu()));
                 best_t = fmax(best_t, ips);
@@ -183,7 +183,17 @@ int main(int argc, char **argv)
                    100 * r.sgemm, bench_tag(th));
         }
     }
-    printf("(the PyTorch peer runs the model before issue 20 only; a hierarchical peer is still to write)\n");
+    /* PyTorch doing the same hierarchical, batch-normalised model (peer_dvae_torch.py bn-g2) */
+    for (int th = 1; th <= max_threads; th++) {
+        struct result r;
+        double ips, cips;
+        if (run_c(th, 1, 1, steps, "--bn --groups 2", &r) != 0 || run_torch(th, 1, steps, "bn-g2", &ips, &cips) != 0) {
+            printf("--bn --groups 2 vs PyTorch, %d thread%s: unavailable\n", th, th > 1 ? "s" : "");
+            continue;
+        }
+        printf("--bn --groups 2, %d thread%s: qvae %.0f img/s, PyTorch %.0f img/s: %.2fx  %s\n", th,
+               th > 1 ? "s" : "", r.ips, ips, r.ips / ips, bench_tag(th));
+    }
     char rm[4200];
     snprintf(rm, sizeof rm, "rm -rf '%s'", tmp);
     if (system(rm) != 0) return 0;

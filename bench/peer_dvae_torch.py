@@ -7,7 +7,13 @@ whose negative phase comes from 100 persistent block-Gibbs chains (2 colour clas
 L2 weight decay 1e-4, batch 100.  Written the way one would in PyTorch: dense masked coupling
 matrix for the chains, autograd for everything else, prior samples as constants.
 
-Usage: peer_dvae_torch.py THREADS SWEEPS [STEPS]   (THREADS 0: PyTorch's defaults)
+With MODEL "bn-g2" it is qvae's `model new --bn --groups 2` instead: batch norm before every tanh
+(momentum 0.2 in PyTorch's convention = DVAE#'s 0.8, eps 1e-2), the encoder cut into two groups by
+the prior's colour classes (Chimera's shores), group 1's encoder seeing [x − mean(x), ζ of group 0],
+log q of each unit at its own logit.
+
+Usage: peer_dvae_torch.py THREADS SWEEPS [STEPS [MODEL]]   (THREADS 0: PyTorch's defaults;
+MODEL plain (default) or bn-g2)
 prints "images_per_s X cpu_images_per_s Y" (wall clock and process CPU time).
 """
 import sys
@@ -54,13 +60,30 @@ def main():
     colour = torch.tensor(colour)
     masks = [colour == c for c in range(2)]
 
-    enc = torch.nn.Sequential(torch.nn.Linear(D, H1), torch.nn.Tanh(), torch.nn.Linear(H1, H2),
-                              torch.nn.Tanh(), torch.nn.Linear(H2, N))
-    dec = torch.nn.Sequential(torch.nn.Linear(N, H2), torch.nn.Tanh(), torch.nn.Linear(H2, H1),
-                              torch.nn.Tanh(), torch.nn.Linear(H1, D))
+    model = sys.argv[4] if len(sys.argv) > 4 else "plain"
+    hier = model == "bn-g2"
+
+    def mlp(sizes):
+        layers = []
+        for i in range(len(sizes) - 1):
+            layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
+            if i < len(sizes) - 2:
+                if hier:
+                    layers.append(torch.nn.BatchNorm1d(sizes[i + 1], eps=1e-2, momentum=0.2))
+                layers.append(torch.nn.Tanh())
+        return torch.nn.Sequential(*layers)
+
+    g0 = torch.nonzero(colour == 0).flatten()   # group 0: one shore; group 1: the other
+    g1 = torch.nonzero(colour == 1).flatten()
+    if hier:
+        encs = [mlp([D, H1, H2, len(g0)]), mlp([D + len(g0), H1, H2, len(g1)])]
+    else:
+        encs = [mlp([D, H1, H2, N])]
+    dec = mlp([N, H2, H1, D])
+    xmean = torch.full((D,), 0.13)
     b = torch.zeros(N, requires_grad=True)
     w = torch.zeros(len(edges), requires_grad=True)
-    params = list(enc.parameters()) + list(dec.parameters()) + [b, w]
+    params = [p for e in encs for p in e.parameters()] + list(dec.parameters()) + [b, w]
     opt = torch.optim.Adam(params, lr=3e-3, weight_decay=1e-4)
     chains = (torch.rand(CH, N) < 0.5).float()
     data = (torch.rand(8, B, D) < 0.13).float()   # binarised-MNIST-like density
@@ -83,9 +106,22 @@ def main():
     def step(x):
         nonlocal chains
         chains = gibbs(chains, sweeps)
-        l = enc(x)
-        u = torch.rand_like(l).clamp(1e-7, 1 - 1e-7)
-        zeta = torch.sigmoid((l + torch.log(u) - torch.log1p(-u)) / tau)
+        def relax(l):
+            u = torch.rand_like(l).clamp(1e-7, 1 - 1e-7)
+            return torch.sigmoid((l + torch.log(u) - torch.log1p(-u)) / tau)
+        if hier:
+            xc = x - xmean
+            l0 = encs[0](xc)
+            z0 = relax(l0)
+            l1 = encs[1](torch.cat([xc, z0], 1))
+            z1 = relax(l1)
+            l = torch.empty(x.shape[0], N)
+            zeta = torch.empty(x.shape[0], N)
+            l = l.index_copy(1, g0, l0).index_copy(1, g1, l1)
+            zeta = zeta.index_copy(1, g0, z0).index_copy(1, g1, z1)
+        else:
+            l = encs[0](x)
+            zeta = relax(l)
         xl = dec(zeta)
         rec = -torch.nn.functional.binary_cross_entropy_with_logits(xl, x, reduction='none').sum(1)
         logq = (zeta * l - torch.nn.functional.softplus(l)).sum(1)
