@@ -4,7 +4,8 @@
 # (b) a Chimera C(6,6,4) Boltzmann-machine prior sampled by PCD (gibbs, 100 persistent chains),
 # by default both at once with one thread each (one BLAS thread), under a wall-clock budget;
 # then report active units and the importance-weighted test log-likelihood (BM: log Z by
-# population annealing, with error bar).
+# population annealing and AIS side by side, the error bar widened to their disagreement; LOGZ=pa
+# for PA alone).
 #
 # Usage: bench/quality_mnist.sh [MINUTES_PER_RUN=120] [K=5000] [NTEST=10000] [SWEEPS=20] [OUTDIR]
 # Environment: QVAE_BIN (binary, default build/rel/qvae), NICE (niceness of the runs, default 10),
@@ -83,7 +84,7 @@ run() {   # name, prior, extra train options, extra model options
       $phases model info"
     echo "== $name: training wall-clock $((SECONDS - t0)) s"
     t0=$SECONDS
-    nice -n "${NICE:-10}" "$BIN" -c "session load $name; eval units; eval ll --k $K --n $NTEST --logz pa --threads $threads"
+    nice -n "${NICE:-10}" "$BIN" -c "session load $name; eval units; eval ll --k $K --n $NTEST --logz ${LOGZ:-both} --threads $threads"
     echo "== $name: evaluation wall-clock $((SECONDS - t0)) s, finished $(date -u +%H:%M:%S)"
   } > "$OUT/$name.log" 2>&1
 }

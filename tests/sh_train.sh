@@ -136,10 +136,10 @@ bad "$SETUP_BE; model new --hidden 64 --bn; train 1 --batch 1" 'batch norm: need
 # (new process) session load; train 1` in session B, weights byte for byte; model info after the
 # load must show DESCRIPTION
 resumes() {
-  run "$1; session save $2; train 2 --quiet --threads 2 $5" >/dev/null
-  run "$1; session save $3; train 1 --quiet --threads 2 $5" >/dev/null
+  run "$1; session save $2; train 2 --quiet --threads 2 ${5:-}" >/dev/null
+  run "$1; session save $3; train 1 --quiet --threads 2 ${5:-}" >/dev/null
   local out
-  out=$(run "session load $3; model info; train 1 --quiet $5")
+  out=$(run "session load $3; model info; train 1 --quiet ${5:-}")
   echo "$out" | grep -q "$4" || fail "'$4' not restored: $out"
   cmp -s $S/$2/model-weights.*.bin $S/$3/model-weights.*.bin || fail "resumed run ($1) differs"
 }
@@ -171,6 +171,12 @@ strip(j); json.dump(j, open(p, "w"))
 PY
 out=$(run "session load old; model info; train 1 --quiet")
 echo "$out" | grep -q 'latent group' && fail "an old session grew groups or centring: $out"
+# eval ll --logz both: PA and AIS side by side, PA's value with the bar widened to their disagreement
+out=$(run "$SETUP_BM; prior random --scale 0.5; eval ll --k 5 --n 20 --logz both")
+echo "$out" | grep -q '^log Z = .* (pa, ' || fail "no PA log Z: $out"
+echo "$out" | grep -q '^log Z = .* (ais, ' || fail "no AIS log Z: $out"
+echo "$out" | grep -q "(PA's value; the bar is the larger of PA's and AIS's spreads and their disagreement" \
+  || fail "no combined log Z: $out"
 # --- recipe controls: lr schedule, KL warm-up as a fraction, validation cadence, best checkpoint --
 bad "$SETUP_BE; train 1 --lr-schedule step" "train: --lr-schedule: unknown value 'step' (one of const|dvae|cosine)"
 bad "$SETUP_BE; train 1 --kl-frac 2" 'train: --kl-frac must be in .0, 1. (a fraction of this run)'
