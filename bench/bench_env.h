@@ -91,11 +91,8 @@ static inline double bench_ideal_scaling(void)
 /* One header line: the machine, the paths it runs, the default. */
 static inline void bench_print_env(void)
 {
-    char have[64] = "";
-    for (int i = 0; i < SIMD_NISA; i++)
-        if (simd_cpu_has((enum simd_isa)i))
-            snprintf(have + strlen(have), sizeof have - strlen(have), "%s%s", *have ? " " : "",
-                     simd_isa_name((enum simd_isa)i));
+    char have[64];
+    simd_cpu_paths(have, sizeof have);
     const struct simd_kernels *k = simd_kernels();
     const char *core = openblas_get_corename();
     printf("machine: %s; SIMD paths %s (default %s); OpenBLAS kernels %s; %d CPUs; "

@@ -87,11 +87,8 @@ static int run_version(struct qv_app *app, const struct cmd_args *a)
     qv_printf(app, "%s", blas);
     qv_printf(app, "denormal floats: %s",
               nn_fp_denormals_flushed() ? "flushed to zero (faster; nn.h)" : "IEEE (kept)");
-    char have[64] = "";
-    for (int i = 0; i < SIMD_NISA; i++)
-        if (simd_cpu_has((enum simd_isa)i))
-            snprintf(have + strlen(have), sizeof have - strlen(have), "%s%s", *have ? " " : "",
-                     simd_isa_name((enum simd_isa)i));
+    char have[64];
+    simd_cpu_paths(have, sizeof have);
     const struct simd_kernels *k = simd_kernels();
     qv_printf(app, "SIMD kernels: %s (this CPU runs %s; QVAE_ISA=sse2|avx2|avx512 forces one); "
               "other code compiled for -march=%s", k ? k->name : "none", have, QVAE_ARCH);

@@ -1,20 +1,28 @@
-/* dvae.h — the discrete VAE: encoder MLP → logits of q(z|x) for n binary latents, a GumBolt
- * concrete relaxation ζ of z, decoder MLP → Bernoulli pixel logits, and a prior that is either a
- * factorised Bernoulli (closed-form KL, learnable logits owned by the model) or a Boltzmann
- * machine (struct bm, owned by the prior module) whose log-partition gradient comes from
- * negative-phase statistics supplied by the caller (any sampler, or exact marginals).
+/* dvae.h — the discrete VAE: encoder networks → logits of q(z|x) for n binary latents (one group,
+ * or a hierarchical posterior of L groups, each conditioned on the earlier groups' samples), a
+ * relaxation ζ of z (GumBolt, straight-through, or DVAE#'s overlapping power/exp/spike-exp
+ * mixtures), a decoder → Bernoulli pixel logits, and a prior that is either a factorised Bernoulli
+ * (learnable logits owned by the model) or a Boltzmann machine (struct bm, owned by the prior
+ * module) whose log-partition gradient comes from negative-phase statistics supplied by the caller
+ * (any sampler, or exact marginals).  Networks: dense layers, optionally batch-normalised, with
+ * optional strided convolutions (dvae_net.c); the posterior: dvae_post.c; one pass: dvae_pass.c.
  *
- * Objective per example (model.md §2, §2b), maximised:
- *   ELBO ≈ log p(x|ζ) − β·KL,  ζ_i = σ((l_i + g_i)/τ),  g_i ~ Logistic(0,1) (= log u − log(1−u))
- *   Bernoulli prior:  KL = Σ_i q_i (l_i − a_i) − softplus(l_i) + softplus(a_i),  q = σ(l)  (exact)
+ * Objective per example (model.md §2, §2b–§2c), maximised:
+ *   ELBO ≈ log p(x|ζ) − β·KL,  GumBolt ζ_i = σ((l_i + g_i)/τ),  g_i ~ Logistic(0,1)
+ *   Bernoulli prior:  KL = Σ_i q_i (l_i − a_i) − softplus(l_i) + softplus(a_i),  q = σ(l)  (exact
+ *                     given the earlier groups' sample)
  *   BM prior:         KL = log q(ζ|x) + E_θ(ζ) + log Z_θ,  log q(ζ|x) = Σ ζ_i l_i − softplus(l_i)
- *                     (--kl relaxed), or the same expression at ζ = q (--kl analytic, exact; enum dvae_kl)
+ *                     (--kl relaxed), or the same expression at ζ = q (--kl analytic, exact; one
+ *                     group only; enum dvae_kl)
+ *   mixture relaxations: per sample log q(ζ|x) − log p(ζ) with the mixture's density and, for a BM,
+ *                     the relaxed prior Z(ζ)/Z · Π r(ζ_i|0) by mean field (bm_mf.h): a proper
+ *                     density, so the importance-weighted bound is a bound
  * with ∂log Z/∂b_i = ⟨z_i⟩, ∂log Z/∂W_ij = ⟨z_i z_j⟩ taken from prior samples (constants).
  *
  * Why GumBolt with τ = 0.5 by default: it evaluates every term at the relaxed ζ, so the BM energy
- * needs no special treatment (unlike spike-and-exponential smoothing), its τ → 0 limit is the
- * discrete ELBO, and GumBolt reports its best results around τ ≈ 0.5 and below; lower τ lowers the
- * relaxation bias but raises gradient variance (the decoder sees nearly binary inputs). */
+ * needs no special treatment, its τ → 0 limit is the discrete ELBO, and GumBolt reports its best
+ * results around τ ≈ 0.5 and below.  The mixtures (DVAE#) keep the relaxed and discrete objectives
+ * within a nat of each other, at 1.2–1.5× the cost per image (bench/results/). */
 #ifndef QV_DVAE_H
 #define QV_DVAE_H
 

@@ -27,6 +27,15 @@ const char *simd_isa_name(enum simd_isa isa)
     return (unsigned)isa < SIMD_NISA ? names[isa] : "?";
 }
 
+void simd_cpu_paths(char *buf, size_t n)
+{
+    size_t o = 0;
+    if (n) buf[0] = 0;
+    for (int i = 0; i < SIMD_NISA && o < n; i++)
+        if (simd_cpu_has((enum simd_isa)i))
+            o += (size_t)snprintf(buf + o, n - o, "%s%s", o ? " " : "", simd_isa_name((enum simd_isa)i));
+}
+
 int simd_isa_parse(const char *s)
 {
     for (int i = 0; i < SIMD_NISA; i++)

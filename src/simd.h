@@ -254,6 +254,8 @@ int simd_isa_parse(const char *s);
 const char *simd_isa_name(enum simd_isa isa);
 /* Does this CPU (and OS: saved vector registers) run the path? */
 bool simd_cpu_has(enum simd_isa isa);
+/* The paths this CPU runs, space-separated ("sse2 avx2 avx512"), into buf [n]. */
+void simd_cpu_paths(char *buf, size_t n);
 /* Non-NULL when QVAE_ISA was set but could not be honoured: "QVAE_ISA: <problem>". */
 const char *simd_isa_error(void);
 
