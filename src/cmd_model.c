@@ -446,7 +446,8 @@ static const struct cmd_entry train_sub[] = {
 const struct cmd_entry cmd_train_entry = {
     .name = "train",
     .usage = "train EPOCHS [--lr 3e-3] [--batch 100] [--kl-warmup E] [--seed S] [--sweeps K] [--tau T]"
-             " [--kl relaxed|analytic] [--relax gumbolt|st|power|exp|spike-exp] [--iw K]",
+             " [--kl relaxed|analytic] [--relax gumbolt|st|power|exp|spike-exp] [--iw K]"
+             " [--lr-schedule const|dvae|cosine] [--kl-frac F] [--val-every N]",
     .summary = "train the model for EPOCHS more epochs (train stop|pause|resume)",
     .help = "Continues from the trainer's position: `train 2; train 2` equals `train 4`, also across\n"
             "`session save` / `session load`.  Each step: a batch in a fixed order per (seed, epoch),\n"

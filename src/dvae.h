@@ -22,7 +22,8 @@
  * Why GumBolt with τ = 0.5 by default: it evaluates every term at the relaxed ζ, so the BM energy
  * needs no special treatment, its τ → 0 limit is the discrete ELBO, and GumBolt reports its best
  * results around τ ≈ 0.5 and below.  The mixtures (DVAE#) keep the relaxed and discrete objectives
- * within a nat of each other, at 1.2–1.5× the cost per image (bench/results/). */
+ * within a nat of each other, at about 1.2× the cost per image (more on the IW bound: a mean-field
+ * prior per sample; bench/results/). */
 #ifndef QV_DVAE_H
 #define QV_DVAE_H
 
