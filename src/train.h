@@ -22,7 +22,6 @@
  *  cosine  (1 + cos πp)/2 */
 enum train_lrs { TRAIN_LRS_CONST, TRAIN_LRS_DVAE, TRAIN_LRS_COSINE };
 int train_lrs_parse(const char *s, enum train_lrs *out);   /* -1 + error "--lr-schedule: …" */
-const char *train_lrs_name(enum train_lrs s);
 double train_lrs_mult(enum train_lrs s, double p);
 
 struct train_opts {

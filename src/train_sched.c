@@ -12,11 +12,6 @@ int train_lrs_parse(const char *s, enum train_lrs *out)
     return 0;
 }
 
-const char *train_lrs_name(enum train_lrs s)
-{
-    return s == TRAIN_LRS_DVAE ? "dvae" : s == TRAIN_LRS_COSINE ? "cosine" : "const";
-}
-
 double train_lrs_mult(enum train_lrs s, double p)
 {
     p = p < 0 ? 0 : p > 1 ? 1 : p;
