@@ -9,8 +9,9 @@ set -eu
 what=${1:-test}
 here=$(cd "$(dirname "$0")/.." && pwd)
 
-pkgs="gcc make pkg-config libc6-dev libncurses-dev libreadline-dev libopenblas-dev libpng-dev \
-libcurl4-openssl-dev libssl-dev ca-certificates libcjson-dev zlib1g-dev libmicrohttpd-dev"
+pkgs="gcc make pkg-config libc6-dev libncurses-dev libreadline-dev libopenblas-dev libpng-dev libcairo2-dev \
+libcurl4-openssl-dev libssl-dev ca-certificates libcjson-dev zlib1g-dev libmicrohttpd-dev \
+libopenmpi-dev openmpi-bin"
 # npm (and node) may come from elsewhere than Debian on some machines; take Debian's only when
 # there is no npm command at all.
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
