@@ -9,6 +9,7 @@
 #include "cmd.h"
 #include "frontend.h"
 #include "nn.h"
+#include "par.h"
 #include "tui.h"
 
 #include <errno.h>
@@ -89,6 +90,13 @@ int main(int argc, char **argv)
         }
     }
 
+    char perr[200];
+    if (par_init(&argc, &argv, perr, sizeof perr)) {   /* MPI only under mpirun (par.h) */
+        fprintf(stderr, "error: %s\n", perr);
+        free(cmds);
+        app_free(&app);
+        return 1;
+    }
     int status = 0;
     if (ncmd > 0) {
         for (int i = 0; i < ncmd; i++) {
@@ -143,5 +151,6 @@ int main(int argc, char **argv)
     }
     free(cmds);
     app_free(&app);
+    par_finalize();
     return status;
 }

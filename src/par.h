@@ -1,0 +1,29 @@
+/* par.h — the process layer: one qvae process, or one rank of an Open MPI job.
+ *
+ * The plain binary never touches MPI: par_init() calls MPI_Init_thread only when the process was
+ * started by mpirun/mpiexec (Open MPI's launcher exports OMPI_COMM_WORLD_SIZE; PMIx launchers
+ * export PMIX_RANK), so `qvae` on a laptop starts as fast as before and needs no launcher.
+ * Inside a job every rank runs the same commands; MPI is called only from the main thread
+ * (MPI_THREAD_FUNNELED), the worker threads of a rank (qv_parallel) never call it.
+ *
+ * Ownership: the layer's state is process-global (MPI's is too); par_init once at start,
+ * par_finalize once at exit.  Functions return 0 or -1 with a message in err (≥ 160 bytes). */
+#ifndef QV_PAR_H
+#define QV_PAR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Starts MPI if launched by mpirun (argc/argv as main's).  0, or -1 with err set. */
+int par_init(int *argc, char ***argv, char *err, size_t errn);
+void par_finalize(void);
+
+bool par_active(void);   /* true inside an MPI job (even of one rank) */
+int par_rank(void);      /* 0 outside a job */
+int par_size(void);      /* 1 outside a job */
+static inline bool par_root(void) { return par_rank() == 0; }
+
+/* Ends every rank of the job with status code (MPI_Abort); outside a job, exit(code). */
+_Noreturn void par_abort(int code);
+
+#endif
