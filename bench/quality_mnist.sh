@@ -22,6 +22,8 @@
 # KL at q) and RELAX (gumbolt, default; or st, straight-through) and MOPTS (further options) for
 # `model new` (default --no-center: the model every figure in the README's table was measured
 # with; MOPTS="" gives the centred default of `model new`, MOPTS="--bn --relax power" the family),
+# CLOCK (what the budget counts: wall, the default, or cpu — the process's CPU time, so runs
+# sharing a busy machine get equal budgets; `train --clock`),
 # SAMPLER (the negative phase as `sampler use` arguments, e.g. "pa --population 1000"
 # or "sqa"; default PCD with SWEEPS sweeps), a run named pegasus[-X] uses a 288-unit Pegasus P4
 # prior.  KL=analytic over 2 hours ended 0.3 nats below the default (README), so the proxy
@@ -74,12 +76,12 @@ run() {   # name, prior, extra train options, extra model options
   local name=$1 prior=$2 extra=$3 mopts=$4 t0=$SECONDS phases="" p lr pct tau iw
   for p in ${SCHEDULE//,/ }; do
     IFS=: read -r lr pct tau iw <<< "$p"
-    phases+="train 1000000 --time $((secs * pct / 100)) --lr $lr --kl-warmup ${KLW:-50}"
+    phases+="train 1000000 --time $((secs * pct / 100)) --clock ${CLOCK:-wall} --lr $lr --kl-warmup ${KLW:-50}"
     phases+=" --wd ${WD:-1e-4} --threads $threads ${tau:+--tau $tau} ${iw:+--iw $iw} $extra; "
   done
   {
     echo "== $name: prior $prior, hidden ${HIDDEN:-512,256}, tau ${TAU:-0.5}, ${RELAX:-gumbolt}, model options [${mopts}], KL warm-up ${KLW:-50} epochs," \
-         "wd ${WD:-1e-4}, $threads thread(s), $MIN min budget, lr:%:tau $SCHEDULE, started $(date -u +%H:%M:%S)"
+         "wd ${WD:-1e-4}, $threads thread(s), $MIN min budget (${CLOCK:-wall} clock), lr:%:tau $SCHEDULE, started $(date -u +%H:%M:%S)"
     nice -n "${NICE:-10}" "$BIN" -c "seed 1; data load mnist; prior new $prior; ${SAMPLER:+sampler use $SAMPLER;}
       model new --hidden ${HIDDEN:-512,256} --act tanh --tau ${TAU:-0.5} --relax ${RELAX:-gumbolt} $mopts;
       session save $name;

@@ -304,6 +304,7 @@ static int run_train(struct qv_app *app, const struct cmd_args *a)
     if (o.max_steps < 0) return qv_error(app, "train: --max-steps must be >= 0");
     o.max_seconds = cmd_float(a, "time", 0);
     if (!(o.max_seconds >= 0)) return qv_error(app, "train: --time must be >= 0 seconds");
+    o.cpu_clock = cmd_has(a, "clock") && !strcmp(cmd_str(a, "clock", "wall"), "cpu");
     o.save = !cmd_has(a, "no-save");
     o.quiet = cmd_has(a, "quiet");
     if (cmd_has(a, "threads")) {
@@ -417,6 +418,7 @@ static const struct cmd_opt train_opts_tab[] = {
     {"log-every", CMD_OPT_INT, "steps per metrics event and metrics.csv row (default 50)", NULL},
     {"max-steps", CMD_OPT_INT, "stop after this many steps (benchmarks; default no limit)", NULL},
     {"time", CMD_OPT_FLOAT, "stop at the first epoch end after this many seconds", NULL},
+    {"clock", CMD_OPT_STR, "what --time and metrics.csv's seconds count: wall (default) or cpu, this process's CPU time (equal budgets on a shared machine)", "wall|cpu"},
     {"no-save", CMD_OPT_FLAG, "do not checkpoint into the session at epoch ends", NULL},
     {"quiet", CMD_OPT_FLAG, "no per-epoch lines", NULL},
     {"threads", CMD_OPT_INT, "data-parallel threads per step (default: the trainer's; new: min(CPUs, 4, batch/25))", NULL},

@@ -456,6 +456,13 @@ double qv_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+double qv_cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 int qv_ncpu(void)
 {
     static atomic_int cached;   /* sysconf reads /sys: once per process is enough */

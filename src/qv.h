@@ -100,7 +100,8 @@ int qv_fsync_dir(const char *dir);
 char *qv_next_line(char **cursor);
 
 uint32_t qv_crc32(const void *data, size_t len);
-double qv_now(void);   /* monotonic seconds */
+double qv_now(void);       /* monotonic seconds */
+double qv_cpu_now(void);   /* this process's CPU seconds, all threads */
 
 /* Online CPUs (read once per process; at least 1). */
 int qv_ncpu(void);

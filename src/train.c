@@ -211,6 +211,7 @@ struct loop {
     double lr;                  /* the step's learning rate (o->lr × the schedule's multiplier) */
     long done_steps, total_steps, end_epoch;
     double t_start, t_sample;
+    double t_budget0;   /* the budget clock at the start (loop_clock) */
     /* the logging window: sums over steps, activity E_q[z_u] moments s1, s2 [n] over rows */
     long win_steps, win_rows;
     double win_elbo, win_rec, win_kl, win_t0;
@@ -318,6 +319,13 @@ static void loop_init(struct loop *L, struct qv_app *app, const struct train_opt
     L->sctx = (struct sample_ctx){.cancel = &app->cancel, .app = app};
     L->total_steps = o->epochs * L->nbatch - L->t->batch_pos;
     L->t_start = L->win_t0 = qv_now();
+    L->t_budget0 = o->cpu_clock ? qv_cpu_now() : L->t_start;
+}
+
+/* Seconds of this call's budget clock: wall time, or the process's CPU time (--clock cpu). */
+static double loop_clock(const struct loop *L)
+{
+    return (L->o->cpu_clock ? qv_cpu_now() : qv_now()) - L->t_budget0;
 }
 
 static void loop_free(struct loop *L)
@@ -483,7 +491,7 @@ static void window_report(struct loop *L, long e)
     ea.ival = nact;
     qv_emit(L->app, &ea);
     csv_row(L, "%ld,%.4f,%.4f,%.4f,%.4f,%.4f,%g,%.1f,,%d,%.3f%s\n", t->step, ev.m.epoch, ev.m.elbo,
-            ev.m.rec, ev.m.kl, L->klw, L->lr, ev.m.ips, nact, now - L->t_start, L->csv_z ? "," : "");
+            ev.m.rec, ev.m.kl, L->klw, L->lr, ev.m.ips, nact, loop_clock(L), L->csv_z ? "," : "");
     L->win_elbo = L->win_rec = L->win_kl = 0;
     L->win_steps = L->win_rows = 0;
     memset(L->s1, 0, sizeof(double) * (size_t)n);
@@ -500,7 +508,7 @@ static int train_step(struct loop *L, long e)
     struct rng save_rng = t->rng;   /* a refused step leaves the noise stream where it was */
     dvae_noise_rows(L->m, &t->rng, L->noise, (size_t)L->B * L->K);
     /* this call's progress: its steps, or its clock under --time */
-    const double p = o->max_seconds > 0 ? (qv_now() - L->t_start) / o->max_seconds
+    const double p = o->max_seconds > 0 ? loop_clock(L) / o->max_seconds
                                         : (double)L->done_steps / (double)QV_MAX(L->total_steps, 1);
     L->lr = o->lr * train_lrs_mult(o->lr_schedule, p);
     if (o->kl_frac > 0) L->klw = QV_MIN(1.0, p / o->kl_frac);
@@ -550,7 +558,7 @@ static void epoch_report(struct loop *L, double val, double valz)
     char zcol[32] = "";
     if (L->csv_z) snprintf(zcol, sizeof zcol, ",%.4f", valz);
     csv_row(L, "%ld,%.4f,,,,,%g,,%.4f,,%.3f%s\n", t->step, (double)t->epoch, L->lr, val,
-            qv_now() - L->t_start, zcol);
+            loop_clock(L), zcol);
     train_emit_grid(L->app, L->smp.z, L->smp.count, t->epoch);
     if (!L->o->quiet) {
         char lzs[96] = "";
@@ -599,7 +607,7 @@ static int epoch_end(struct loop *L)
      * the discrete one is what `eval ll` scores (the gap between them is the relaxation's) */
     double val = NAN, valz = NAN;
     const bool last = t->epoch == L->end_epoch ||
-                      (L->o->max_seconds > 0 && qv_now() - L->t_start >= L->o->max_seconds);
+                      (L->o->max_seconds > 0 && loop_clock(L) >= L->o->max_seconds);
     if (L->ds->split_count[DATA_VALID] > 0 && (last || t->epoch % L->o->val_every == 0)) {
         if (train_val_elbo(app, DATA_VALID, 10000, L->isbm ? t->logz : 0.0, &val, &valz) < 0)
             val = valz = NAN;
@@ -650,7 +658,7 @@ int train_run(struct qv_app *app, const struct train_opts *o)
         }
         if (status != 0) break;
         status = epoch_end(&L);
-        if (status == 0 && o->max_seconds > 0 && qv_now() - L.t_start >= o->max_seconds) break;
+        if (status == 0 && o->max_seconds > 0 && loop_clock(&L) >= o->max_seconds) break;
     }
     nn_profile = false;
     t->t_total = qv_now() - L.t_start;

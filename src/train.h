@@ -42,6 +42,8 @@ struct train_opts {
     bool save;            /* checkpoint into the session at every epoch end (true) */
     long max_steps;       /* stop after this many steps in this call (0 = no limit; benchmarks) */
     double max_seconds;   /* stop at the first epoch end after this many seconds (0 = no limit) */
+    bool cpu_clock;       /* max_seconds (and metrics.csv's seconds) count this process's CPU
+                           * time, not wall time: equal budgets for runs sharing a busy machine */
     bool quiet;           /* no per-epoch text lines */
     int threads;          /* data-parallel blocks = threads per step (0: the trainer's, or the
                            * default for a new one: min(CPUs, 4, batch/25), at least 1) */

@@ -13,7 +13,7 @@
 #  - --groups (hierarchical posterior), centring, --bn, --conv and the mixture relaxations (power
 #    with the relaxed Boltzmann prior): saved, resumed bit for bit, bad input;
 #    a session saved before them loads as a one-group, uncentred model;
-#  - --lr-schedule, --kl-frac, --val-every, and `model best` restoring the best-validation epoch;
+#  - --lr-schedule, --kl-frac, --val-every, --clock cpu, and `model best` restoring the best-validation epoch;
 #  - bad input: no data, no model, prior size mismatch, K = 0, a NaN step (the checkpoint on disk
 #    stays byte-identical), each one clear "error: …" line.
 set -u
@@ -182,6 +182,13 @@ bad "$SETUP_BE; train 1 --lr-schedule step" "train: --lr-schedule: unknown value
 bad "$SETUP_BE; train 1 --kl-frac 2" 'train: --kl-frac must be in .0, 1. (a fraction of this run)'
 bad "$SETUP_BE; train 1 --val-every 0" 'train: --val-every must be at least 1 epoch'
 bad "$SETUP_BE; model best" 'model best: no best-validation parameters kept yet'
+# --time on the CPU clock: stops at the first epoch end after 0.3 s of this process's CPU time,
+# and metrics.csv's seconds column counts that clock (so it has passed 0.3 at the last row)
+bad "$SETUP_BE; train 1 --clock gpu" "train: --clock: unknown value 'gpu' (one of wall|cpu)"
+out=$(run "$SETUP_BE; session save ck; train 100000 --time 0.3 --clock cpu --quiet; model info")
+echo "$out" | grep -q 'trained: .* epochs' || fail "--clock cpu: $out"
+echo "$out" | grep -q 'trained: .* 100000 epochs' && fail "--clock cpu did not stop the run: $out"
+tail -n 1 $S/ck/metrics.csv | awk -F, '{ exit !($11 >= 0.3) }' || fail "--clock cpu: metrics seconds $(tail -n 1 $S/ck/metrics.csv)"
 out=$(run "$SETUP_BE; session save ls; train 2 --lr-schedule dvae --kl-frac 0.3 --val-every 2")
 echo "$out" | grep -q '^epoch 1: .*(not validated)' || fail "--val-every 2 validated epoch 1: $out"
 echo "$out" | grep -q '^epoch 2: .*valid elbo' || fail "the run's last epoch was not validated: $out"
