@@ -81,7 +81,7 @@ double sk_logsumexp(const double *x, long n);
  * of R members each, every run split over the ranks of an MPI job (samp_pa.h): this rank holds
  * members [lo, lo+nl) of each run as local members k·nl .. k·nl+nl−1.  PA resamples each run
  * systematically over the whole job at every step and rebalances; AIS carries log-weights.
- * After pa_engine_run the final states stay bit-packed in zp, with energies e and logw. */
+ * After pa_engine_run the final states stay bit-packed in zb, with energies e and logw. */
 struct pa_engine {
     /* inputs */
     double beta;
@@ -103,8 +103,8 @@ struct pa_engine {
     struct sk_model m;
     long T, nb;              /* members K·R of the whole job; local blocks of SK_W lanes */
     long lo, nl, L;          /* this rank's share of each run; local members K·nl */
-    int W, ranks;            /* 64-bit words per packed state; ranks of the job */
-    uint64_t *zp;            /* [nb·SK_W × W] states: unit i = bit i%64 of word i/64 */
+    int W, ranks;            /* 64-bit words of a packed state (exchanges); ranks of the job */
+    uint16_t *zb;            /* [nb × n] states: bit l of zb[b·n + i] = unit i of lane b·SK_W + l */
     uint32_t *rs;            /* [nb × 4 × SK_W] lane RNG states (block layout above) */
     double *e, *logw;        /* [nb·SK_W] energies; AIS: [L] log-weights (NULL for PA) */
     int *fam;                /* [nb·SK_W] family: the member's index in its run at β = 0 */

@@ -12,9 +12,10 @@
  * slots of culled members, and sends what is left over to the ranks short of their share
  * (pa_plan + one Alltoallv of packed members).  Family ids are global member indices.
  *
- * Memory: a member is its bit-packed state (⌈n/64⌉ words), energy, family and lane RNG — about
- * 68 bytes for 288 units; sweeps unpack one block of SK_W lanes at a time into a per-thread
- * float buffer.  Nothing is O(R²) and nothing is allocated per member.
+ * Memory: a member is its state (n bits: a block keeps one 16-bit lane mask per unit), energy,
+ * family, lane RNG and the step's weight and indices — about 100 bytes for 288 units; sweeps
+ * unpack one block of SK_W lanes at a time into a per-thread float buffer.  Nothing is O(R²)
+ * and nothing is allocated per member.
  *
  * Lane RNG streams come from the member's global identity (stream + k·R + i), never from the
  * rank, so the β = 0 population is the same for any rank count; one rank reproduces the plain
@@ -28,29 +29,41 @@
 
 /* ---------------------------------------------------------------- lanes */
 
-static uint64_t *member_words(const struct pa_engine *P, long l)
+_Static_assert(SK_W == 16, "a block's lanes are the 16 bits of a uint16_t");
+
+/* Block b's floats [n × SK_W] ↔ its lane masks: one 16-bit word per unit. */
+static void unpack_block(const struct pa_engine *P, long b, float *restrict z)
 {
-    return P->zp + (size_t)l * (size_t)P->W;
+    const uint16_t *m = P->zb + (size_t)b * P->m.n;
+    for (int i = 0; i < P->m.n; i++)
+        for (int l = 0; l < SK_W; l++) z[(size_t)i * SK_W + l] = (float)((m[i] >> l) & 1);
 }
 
-static void unpack_block(const struct pa_engine *P, long b, float *z)
+static void pack_block(const struct pa_engine *P, long b, const float *restrict z)
 {
-    int n = P->m.n;
-    for (int l = 0; l < SK_W; l++) {
-        const uint64_t *w = member_words(P, b * SK_W + l);
-        for (int i = 0; i < n; i++) z[(size_t)i * SK_W + l] = (float)((w[i >> 6] >> (i & 63)) & 1);
+    uint16_t *m = P->zb + (size_t)b * P->m.n;
+    for (int i = 0; i < P->m.n; i++) {
+        unsigned v = 0;
+        for (int l = 0; l < SK_W; l++) v |= (unsigned)(z[(size_t)i * SK_W + l] != 0.0f) << l;
+        m[i] = (uint16_t)v;
     }
 }
 
-static void pack_block(const struct pa_engine *P, long b, const float *z)
+/* Local member l's state as W 64-bit words (unit i = bit i%64 of word i/64), and back. */
+void pa_member_get(const struct pa_engine *P, long l, uint64_t *w)
 {
-    int n = P->m.n;
-    for (int l = 0; l < SK_W; l++) {
-        uint64_t *w = member_words(P, b * SK_W + l);
-        memset(w, 0, (size_t)P->W * sizeof *w);
-        for (int i = 0; i < n; i++)
-            w[i >> 6] |= (uint64_t)(z[(size_t)i * SK_W + l] != 0.0f) << (i & 63);
-    }
+    const uint16_t *m = P->zb + (size_t)(l / SK_W) * P->m.n;
+    int ln = (int)(l % SK_W);
+    memset(w, 0, (size_t)P->W * sizeof *w);
+    for (int i = 0; i < P->m.n; i++) w[i >> 6] |= (uint64_t)((m[i] >> ln) & 1) << (i & 63);
+}
+
+static void member_set(struct pa_engine *P, long l, const uint64_t *w)
+{
+    uint16_t *m = P->zb + (size_t)(l / SK_W) * P->m.n;
+    int ln = (int)(l % SK_W);
+    for (int i = 0; i < P->m.n; i++)
+        m[i] = (uint16_t)((m[i] & ~(1u << ln)) | (unsigned)((w[i >> 6] >> (i & 63)) & 1) << ln);
 }
 
 /* The RNG stream of local lane l: its member's global index, or a padding lane's own number. */
@@ -93,7 +106,11 @@ static void step_chunk(void *p, long j)
 
 static void copy_member(struct pa_engine *P, long src, long dst)
 {
-    memcpy(member_words(P, dst), member_words(P, src), (size_t)P->W * sizeof(uint64_t));
+    const uint16_t *ms = P->zb + (size_t)(src / SK_W) * P->m.n;
+    uint16_t *md = P->zb + (size_t)(dst / SK_W) * P->m.n;
+    int ls = (int)(src % SK_W), ld = (int)(dst % SK_W);
+    for (int i = 0; i < P->m.n; i++)
+        md[i] = (uint16_t)((md[i] & ~(1u << ld)) | (unsigned)((ms[i] >> ls) & 1) << ld);
     P->e[dst] = P->e[src];
     P->fam[dst] = P->fam[src];
 }
@@ -171,11 +188,12 @@ static void *grow(unsigned char *p, size_t *cap, size_t need)
     return qv_realloc(p, *cap);
 }
 
+/* Exchange records: the state words, the energy, the family ((W + 2)·8 bytes). */
 static void pack_member(const struct pa_engine *P, long l, unsigned char *q)
 {
     size_t ws = (size_t)P->W * sizeof(uint64_t);
     int64_t f = P->fam[l];
-    memcpy(q, member_words(P, l), ws);
+    pa_member_get(P, l, (uint64_t *)(void *)q);
     memcpy(q + ws, &P->e[l], sizeof(double));
     memcpy(q + ws + sizeof(double), &f, sizeof f);
 }
@@ -184,7 +202,7 @@ static void unpack_member(struct pa_engine *P, const unsigned char *q, long l)
 {
     size_t ws = (size_t)P->W * sizeof(uint64_t);
     int64_t f;
-    memcpy(member_words(P, l), q, ws);
+    member_set(P, l, (const uint64_t *)(const void *)q);
     memcpy(&P->e[l], q + ws, sizeof(double));
     memcpy(&f, q + ws + sizeof(double), sizeof f);
     P->fam[l] = (int)f;
@@ -409,12 +427,12 @@ static int engine_alloc(struct pa_engine *P)
     P->nb = QV_MAX(1, (P->L + SK_W - 1) / SK_W);
     P->W = (n + 63) / 64;
     /* per lane: packed state, RNG, energy, family; per member: weight, 3 indices, AIS logw */
-    size_t per = (size_t)P->W * 8 + 16 + 8 + 4 + 8 + 3 * 8 + 8;
+    size_t per = ((size_t)n + 7) / 8 + 16 + 8 + 4 + 8 + 3 * 8 + 8;
     if (P->R > 0x7fffffff)
         return qv_seterr("population annealing: at most 2147483647 members per run");
     if (!qv_size_ok((size_t)P->nb * SK_W, per, (size_t)1 << 35, "population annealing: population"))
         return -1;
-    P->zp = qv_alloc_aligned((size_t)P->nb * SK_W * (size_t)P->W * sizeof *P->zp);
+    P->zb = qv_alloc_aligned((size_t)P->nb * (size_t)n * sizeof *P->zb);
     P->rs = qv_alloc_aligned((size_t)P->nb * 4 * SK_W * sizeof(uint32_t));
     P->e = qv_calloc((size_t)P->nb * SK_W, sizeof *P->e);
     P->fam = qv_calloc((size_t)P->nb * SK_W, sizeof *P->fam);
@@ -498,13 +516,13 @@ int pa_engine_run(struct pa_engine *P, const struct bm *bm)
 void pa_engine_free(struct pa_engine *P)
 {
     if (P->m.n) sk_model_free(&P->m);
-    free(P->zp);
+    free(P->zb);
     free(P->rs);
     free(P->e);
     free(P->logw);
     free(P->fam);
     free(P->lnz_run);
-    P->zp = NULL;
+    P->zb = NULL;
     P->rs = NULL;
     P->e = P->logw = P->lnz_run = NULL;
     P->fam = NULL;

@@ -44,6 +44,8 @@ int  pa_exchange(const void *sbuf, const long *scnt, void *rbuf, const long *rcn
 /* Every rank gets every rank's records: rbuf = rank 0's rcnt[0] records, then rank 1's, … */
 int  pa_gather_rec(const void *sbuf, void *rbuf, const long *rcnt, size_t rec);
 
+/* Local member l's state as P->W 64-bit words: unit i = bit i%64 of word i/64 (samp_pa.c). */
+void pa_member_get(const struct pa_engine *P, long l, uint64_t *w);
 /* The engine's final states of `count` samples in the order samp_pop_sample interleaves runs,
  * gathered on every rank: out->z, energy, logw (allocated by samples_alloc).  Collective. */
 int  pa_engine_gather(const struct pa_engine *P, long count, struct samples *out);

@@ -44,7 +44,7 @@ int pa_engine_gather(const struct pa_engine *P, long count, struct samples *out)
         if (pa_owner(P->R, size, i) != me) continue;
         long l = k * P->nl + (i - P->lo);
         double lw = P->resample ? P->lnz_run[k] - P->logz : P->logw[l] + n * log(2.0) - P->logz;
-        memcpy(q, P->zp + (size_t)l * (size_t)P->W, ws);
+        pa_member_get(P, l, (uint64_t *)(void *)q);
         memcpy(q + ws, &P->e[l], sizeof(double));
         memcpy(q + ws + sizeof(double), &lw, sizeof lw);
         q += rec;
