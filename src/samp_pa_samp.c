@@ -201,8 +201,12 @@ int samp_pop_sample(void *impl, const struct bm *bm, double beta, long count,
         uint32_t dg = qv_crc32(out->z, (size_t)count * (size_t)P.m.n);
         dg ^= qv_crc32(out->energy, (size_t)count * sizeof *out->energy);
         dg ^= qv_crc32(out->logw, (size_t)count * sizeof *out->logw);
-        char rk[64] = "";
-        if (P.ranks > 1) snprintf(rk, sizeof rk, " over %d ranks", P.ranks);
+        char rk[96] = "";
+        if (P.ranks > 1 && p->resample)
+            snprintf(rk, sizeof rk, " over %d ranks (%.1f members moved per step)", P.ranks,
+                     P.moved);
+        else if (P.ranks > 1)
+            snprintf(rk, sizeof rk, " over %d ranks", P.ranks);
         if (p->resample)
             snprintf(out->info, sizeof out->info,
                      "pa: log Z = %.5f +- %.5f; %ld runs x %ld%s, %ld steps; R/rho_t %.1f, "
