@@ -103,7 +103,7 @@ struct pa_engine {
     struct sk_model m;
     long T, nb;              /* members K·R of the whole job; local blocks of SK_W lanes */
     long lo, nl, L;          /* this rank's share of each run; local members K·nl */
-    int W, ranks;            /* 64-bit words of a packed state (exchanges); ranks of the job */
+    int W, ranks, rank;      /* 64-bit words of a packed state (exchanges); the job's ranks, ours */
     uint16_t *zb;            /* [nb × n] states: bit l of zb[b·n + i] = unit i of lane b·SK_W + l */
     uint32_t *rs;            /* [nb × 4 × SK_W] lane RNG states (block layout above) */
     double *e, *logw;        /* [nb·SK_W] energies; AIS: [L] log-weights (NULL for PA) */

@@ -70,7 +70,7 @@ static void member_set(struct pa_engine *P, long l, const uint64_t *w)
 static uint64_t lane_stream(const struct pa_engine *P, long l)
 {
     if (l < P->L) return P->stream + (uint64_t)((l / P->nl) * P->R + P->lo + l % P->nl);
-    return P->stream + (uint64_t)P->T + (uint64_t)pa_rank() * SK_W + (uint64_t)(l - P->L);
+    return P->stream + (uint64_t)P->T + (uint64_t)P->rank * SK_W + (uint64_t)(l - P->L);
 }
 
 struct step_job {
@@ -213,7 +213,7 @@ static void unpack_member(struct pa_engine *P, const unsigned char *q, long l)
  * grouped by peer rank and by run within a peer.  *moved += members this rank received. */
 static int rebalance(struct pa_engine *P, struct pa_work *X, long *moved)
 {
-    int size = P->ranks, me = pa_rank();
+    int size = P->ranks, me = P->rank;
     long K = P->K, *plan = X->plan;   /* run k: send [k·2·size, +size), recv [+size, +2·size) */
     if (pa_gather_l(X->have, (int)K, X->hall)) return -1;
     long *scnt = X->peer, *rcnt = X->peer + size, *h = X->peer + 2 * size;
@@ -258,7 +258,7 @@ static int resample_all(struct pa_engine *P, struct pa_work *X, double db, const
                         struct rng *rr, long *moved)
 {
     long K = P->K, nl = P->nl, R = P->R;
-    int size = P->ranks, me = pa_rank();
+    int size = P->ranks, me = P->rank;
     /* w_i = exp(−Δβ (E_i − E_min)) ≤ 1 (the global maximum weight is exactly 1) */
     for (long k = 0; k < K; k++) {
         double s = 0;
@@ -422,7 +422,8 @@ static int engine_alloc(struct pa_engine *P)
     int n = P->m.n;
     P->ranks = pa_ranks();
     P->T = P->R * P->K;
-    pa_split(P->R, P->ranks, pa_rank(), &P->lo, &P->nl);
+    P->rank = pa_rank();
+    pa_split(P->R, P->ranks, P->rank, &P->lo, &P->nl);
     P->L = P->nl * P->K;
     P->nb = QV_MAX(1, (P->L + SK_W - 1) / SK_W);
     P->W = (n + 63) / 64;

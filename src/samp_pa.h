@@ -6,9 +6,10 @@
  * rank holds some number of children ("have"); pa_plan says how many surplus children each rank
  * sends to each rank short of its share ("want") so that every rank holds n_r again.
  *
- * The collectives below are the identity on one process outside a job (par_active() false), so
- * the engine runs one code path and `mpirun -np 1` equals the plain binary bit for bit.  Every
- * rank calls them in the same order (collective); they return 0, or -1 with an error set. */
+ * The collectives below are the identity on one process outside a job (par_active() false) and
+ * on any thread but the one that may call MPI (there a call runs on its rank alone), so the
+ * engine runs one code path and `mpirun -np 1` equals the plain binary bit for bit.  Every rank
+ * calls them in the same order (collective); they return 0, or -1 with an error set. */
 #ifndef QV_SAMP_PA_H
 #define QV_SAMP_PA_H
 #include "samp_kernel.h"
@@ -27,8 +28,8 @@ int  pa_owner(long R, int size, long i);
  * -1 with an error when the sums differ or a count is negative. */
 int  pa_plan(int size, const long *have, const long *want, int me, long *send, long *recv);
 
-int  pa_ranks(void);   /* par_size() */
-int  pa_rank(void);    /* par_rank() */
+int  pa_ranks(void);   /* par_size() on the MPI thread of a job, else 1 */
+int  pa_rank(void);    /* par_rank() there, else 0 */
 /* Agree on failure: rc (0 or -1) of this rank → -1 on every rank if any rank failed, with the
  * message of the lowest failing rank ("rank 2: …" on the others); else 0. */
 int  pa_agree(int rc);

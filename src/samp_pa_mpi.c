@@ -63,8 +63,16 @@ int pa_plan(int size, const long *have, const long *want, int me, long *send, lo
 
 /* ---------------------------------------------------------------- collectives */
 
-int pa_ranks(void) { return par_size(); }
-int pa_rank(void) { return par_rank(); }
+/* Distributed only on the thread that may call MPI (MPI_THREAD_FUNNELED): a PA call made on
+ * another thread inside a job (the SAPI emulator's server threads) runs on its rank alone. */
+static bool dist(void)
+{
+    int main_thread = 0;
+    return par_active() && MPI_Is_thread_main(&main_thread) == MPI_SUCCESS && main_thread;
+}
+
+int pa_ranks(void) { return dist() ? par_size() : 1; }
+int pa_rank(void) { return dist() ? par_rank() : 0; }
 
 static int mpi_fail(const char *what, int code)
 {
@@ -76,7 +84,7 @@ static int mpi_fail(const char *what, int code)
 
 int pa_agree(int rc)
 {
-    if (!par_active()) return rc;
+    if (!dist()) return rc;
     int me = par_rank(), first = rc ? me : INT_MAX;
     int c = MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
     if (c != MPI_SUCCESS) return mpi_fail("MPI_Allreduce", c);
@@ -92,7 +100,7 @@ int pa_agree(int rc)
 
 static int reduce(void *x, long n, MPI_Datatype t, MPI_Op op, size_t esz)
 {
-    if (!par_active()) return 0;
+    if (!dist()) return 0;
     for (long at = 0; at < n;) {   /* counts are int: large arrays go in pieces */
         int c = (int)QV_MIN(n - at, (long)1 << 28);
         int e = MPI_Allreduce(MPI_IN_PLACE, (char *)x + (size_t)at * esz, c, t, op, MPI_COMM_WORLD);
@@ -108,7 +116,7 @@ int pa_sum_int(int *x, long n) { return reduce(x, n, MPI_INT, MPI_SUM, sizeof *x
 
 int pa_gather_d(const double *mine, int n, double *all)
 {
-    if (!par_active()) {
+    if (!dist()) {
         memcpy(all, mine, (size_t)n * sizeof *all);
         return 0;
     }
@@ -118,7 +126,7 @@ int pa_gather_d(const double *mine, int n, double *all)
 
 int pa_gather_l(const long *mine, int n, long *all)
 {
-    if (!par_active()) {
+    if (!dist()) {
         memcpy(all, mine, (size_t)n * sizeof *all);
         return 0;
     }
@@ -150,7 +158,7 @@ static int rec_type(size_t rec, MPI_Datatype *t)
 
 int pa_exchange(const void *sbuf, const long *scnt, void *rbuf, const long *rcnt, size_t rec)
 {
-    if (!par_active()) {
+    if (!dist()) {
         if (scnt[0] != rcnt[0]) return qv_seterr("population annealing: exchange counts differ");
         if (scnt[0]) memcpy(rbuf, sbuf, (size_t)scnt[0] * rec);
         return 0;
@@ -173,7 +181,7 @@ int pa_exchange(const void *sbuf, const long *scnt, void *rbuf, const long *rcnt
 
 int pa_gather_rec(const void *sbuf, void *rbuf, const long *rcnt, size_t rec)
 {
-    if (!par_active()) {
+    if (!dist()) {
         if (rcnt[0]) memcpy(rbuf, sbuf, (size_t)rcnt[0] * rec);
         return 0;
     }

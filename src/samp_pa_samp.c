@@ -30,7 +30,7 @@ static void sample_member(const struct pa_engine *P, long s, long count, long *k
 /* Records: the packed state, the energy and the log-weight ((W + 2)·8 bytes). */
 int pa_engine_gather(const struct pa_engine *P, long count, struct samples *out)
 {
-    int size = P->ranks, me = pa_rank(), n = P->m.n;
+    int size = P->ranks, me = P->rank, n = P->m.n;
     size_t ws = (size_t)P->W * sizeof(uint64_t), rec = ws + 2 * sizeof(double);
     long *cnt = qv_calloc((size_t)size * 2, sizeof *cnt), *cur = cnt + size, k, i;
     for (long s = 0; s < count; s++) {
