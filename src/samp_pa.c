@@ -122,8 +122,8 @@ struct pa_work {
     double *w;           /* [L] weights of the step */
     double *smine, *sall;/* [K], [ranks × K] local weight sums */
     long *cnt;           /* [L] children per local member */
-    long *out, *nout;    /* [L] surplus parents of run k at k·nl; [K] their number */
-    long *slot, *nslot;  /* [L] slots waiting for a member from another rank; [K] */
+    long *out;           /* [L] surplus parents of run k, from k·nl on */
+    long *slot;          /* [L] slots of run k waiting for a member from another rank */
     long *have, *hall;   /* [K], [ranks × K] children per rank */
     long *want, *plan;   /* [ranks] shares; [K × 2 × ranks] send/recv per run */
     long *peer, *cur;    /* [3 × ranks] per-peer counts; [K] cursors */
@@ -176,8 +176,6 @@ static void place_children(struct pa_engine *P, long k, struct pa_work *X)
             else out[no++] = base + i;
         }
     memmove(dead, dead + d, (size_t)(nd - d) * sizeof *dead);
-    X->nout[k] = no;
-    X->nslot[k] = nd - d;
     X->have[k] = P->nl + no - (nd - d);
 }
 
@@ -395,8 +393,6 @@ static void work_init(struct pa_work *X, const struct pa_engine *P)
     X->cnt = qv_mallocarray(L, sizeof *X->cnt);
     X->out = qv_mallocarray(L, sizeof *X->out);
     X->slot = qv_mallocarray(L, sizeof *X->slot);
-    X->nout = qv_mallocarray(K, sizeof *X->nout);
-    X->nslot = qv_mallocarray(K, sizeof *X->nslot);
     X->have = qv_mallocarray(K, sizeof *X->have);
     X->hall = qv_mallocarray(K * S, sizeof *X->hall);
     X->want = qv_mallocarray(S, sizeof *X->want);
@@ -411,7 +407,7 @@ static void work_init(struct pa_work *X, const struct pa_engine *P)
 
 static void work_free(struct pa_work *X)
 {
-    void *p[] = {X->w, X->smine, X->sall, X->cnt, X->out, X->slot, X->nout, X->nslot, X->have,
+    void *p[] = {X->w, X->smine, X->sall, X->cnt, X->out, X->slot, X->have,
                  X->hall, X->want, X->plan, X->peer, X->cur, X->sbuf, X->rbuf};
     for (size_t i = 0; i < sizeof p / sizeof *p; i++) free(p[i]);
 }
