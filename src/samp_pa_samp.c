@@ -194,7 +194,8 @@ int samp_pop_sample(void *impl, const struct bm *bm, double beta, long count,
     P.progress = ctx ? ctx->progress : NULL;
     P.ud = ctx ? ctx->ud : NULL;
     int rc = pa_engine_run(&P, bm);
-    if (rc == 0) rc = samples_alloc(out, P.m.n, count, true);
+    if (rc == 0)   /* agreed by every rank: the gather is collective */
+        rc = pa_agree(samples_alloc(out, P.m.n, count, true));
     if (rc == 0) rc = pa_engine_gather(&P, count, out);
     if (rc == 0) {
         /* a digest of what every rank returns: equal runs print equal digests */
