@@ -133,7 +133,7 @@ struct pa_work {
 
 /* Number of j in [0, R) with (u + j)·step < x: the same comparison the counting loop makes, so
  * two ranks sharing a boundary x agree on the point that falls on it. */
-static long points_below(double x, double u, double step, long R)
+long pa_points_below(double x, double u, double step, long R)
 {
     double g = x / step - u;
     long j = g <= 0 ? 0 : g >= (double)R ? R : (long)g;
@@ -145,8 +145,8 @@ static long points_below(double x, double u, double step, long R)
 /* Children per local member of run k: this rank owns the points [j0, j1) that fall in its
  * stretch [pfx, pfx + Σw) of the global cumulative weight; its last member takes any point
  * rounding left over. */
-static void count_children(const double *w, long nl, double pfx, long j0, long j1, double u,
-                           double step, long *cnt)
+void pa_count_children(const double *w, long nl, double pfx, long j0, long j1, double u,
+                       double step, long *cnt)
 {
     double cum = pfx;
     long j = j0;
@@ -279,10 +279,10 @@ static int resample_all(struct pa_engine *P, struct pa_work *X, double db, const
         }
         P->lnz_run[k] += log(sum / (double)R) - db * emin[k];
         double u = rng_uniform(rr), step = sum / (double)R;
-        long j0 = points_below(pfx, u, step, R);
-        long j1 = me >= last ? R : points_below(nxt, u, step, R);
+        long j0 = pa_points_below(pfx, u, step, R);
+        long j1 = me >= last ? R : pa_points_below(nxt, u, step, R);
         if (me > last) j0 = j1 = R;
-        count_children(X->w + k * nl, nl, pfx, j0, j1, u, step, X->cnt + k * nl);
+        pa_count_children(X->w + k * nl, nl, pfx, j0, j1, u, step, X->cnt + k * nl);
         place_children(P, k, X);
     }
     return size > 1 ? rebalance(P, X, moved) : 0;

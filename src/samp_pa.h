@@ -28,6 +28,13 @@ int  pa_owner(long R, int size, long i);
  * -1 with an error when the sums differ or a count is negative. */
 int  pa_plan(int size, const long *have, const long *want, int me, long *send, long *recv);
 
+/* Systematic resampling on the global cumulative weight (samp_pa.c): the number of points
+ * (u + j)·step, 0 ≤ j < R, below x; and the children of nl members with weights w whose stretch
+ * starts at pfx, given this rank's points [j0, j1) (its last member takes rounding leftovers). */
+long pa_points_below(double x, double u, double step, long R);
+void pa_count_children(const double *w, long nl, double pfx, long j0, long j1, double u,
+                       double step, long *cnt);
+
 int  pa_ranks(void);   /* par_size() on the MPI thread of a job, else 1 */
 int  pa_rank(void);    /* par_rank() there, else 0 */
 /* Agree on failure: rc (0 or -1) of this rank → -1 on every rank if any rank failed, with the

@@ -3,7 +3,8 @@
  * one, every member has one owner, also with fewer members than ranks); pa_plan's send/receive
  * counts equal those of matching the surplus children one by one, in global order, to the open
  * slots, for random counts on 1–9 ranks, agree between sender and receiver, and leave every
- * rank with its share; unequal totals and negative counts are errors.  In one process the
+ * rank with its share; unequal totals and negative counts are errors; resampling split over the
+ * ranks gives the one-process systematic counts (boundary rounding aside).  In one process the
  * engine's gathered samples carry the energies of their own states (packing, placement and
  * gather keep state and energy together) and reproduce themselves for a seed. */
 #include <stdarg.h>
@@ -98,6 +99,57 @@ static void test_plan_errors(void **st)
     assert_int_equal(pa_plan(2, neg, want, 0, send, recv), -1);
 }
 
+/* Systematic resampling split over ranks as the engine does it (each rank's weight sum, the sums
+ * added in rank order, each rank counting the points on its own stretch) gives the counts of the
+ * one-process resampling of the whole population — the documented algorithm — up to a point
+ * that rounding moves across a rank boundary, and always exactly R children. */
+static void test_split_resampling(void **st)
+{
+    (void)st;
+    struct rng r;
+    rng_init(&r, 24, 3);
+    enum { RMAX = 300 };
+    double w[RMAX], sums[9];
+    long c1[RMAX], c2[RMAX];
+    for (int trial = 0; trial < 2000; trial++) {
+        int size = 1 + (int)(rng_u64(&r) % 9);
+        long R = 1 + (long)(rng_u64(&r) % RMAX), lo, n;
+        for (long i = 0; i < R; i++) {   /* weights as exp(−Δβ ΔE): some tiny, one exactly 1 */
+            double x = rng_uniform(&r);
+            w[i] = x < 0.2 ? 1e-12 * x : exp(-8 * x);
+        }
+        w[rng_u64(&r) % (uint64_t)R] = 1.0;
+        double u = rng_uniform(&r), one = 0;
+        for (long i = 0; i < R; i++) one += w[i];
+        pa_count_children(w, R, 0, 0, R, u, one / (double)R, c1);
+        double sum = 0;
+        for (int q = 0; q < size; q++) {
+            pa_split(R, size, q, &lo, &n);
+            sums[q] = 0;
+            for (long i = lo; i < lo + n; i++) sums[q] += w[i];
+            sum += sums[q];
+        }
+        double step = sum / (double)R, pfx = 0;
+        long last = QV_MIN(R, (long)size) - 1, total = 0, diff = 0;
+        for (int q = 0; q < size; q++) {
+            pa_split(R, size, q, &lo, &n);
+            double nxt = pfx + sums[q];
+            long j0 = q > last ? R : pa_points_below(pfx, u, step, R);
+            long j1 = q >= last ? R : pa_points_below(nxt, u, step, R);
+            pa_count_children(w + lo, n, pfx, j0, j1, u, step, c2 + lo);
+            pfx = nxt;
+        }
+        for (long i = 0; i < R; i++) {
+            assert_true(c2[i] >= 0);
+            total += c2[i];
+            diff += labs(c2[i] - c1[i]);
+        }
+        assert_int_equal(total, R);
+        assert_true(diff <= 2 * (size - 1));
+        if (size == 1) assert_memory_equal(c1, c2, (size_t)R * sizeof *c1);
+    }
+}
+
 /* One process: every gathered sample's energy is E(z) of its own state, log-weights are the
  * run weights, and a second run with the same seed returns the same bits. */
 static void test_engine_gather(void **st)
@@ -134,6 +186,7 @@ int main(void)
         cmocka_unit_test(test_split_owner),
         cmocka_unit_test(test_plan_brute_force),
         cmocka_unit_test(test_plan_errors),
+        cmocka_unit_test(test_split_resampling),
         cmocka_unit_test(test_engine_gather),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
