@@ -98,7 +98,7 @@ struct pa_engine {
     double fam_entropy;      /* PA: mean e^{S_f} per run */
     long families;           /* PA: surviving families over all runs */
     double *lnz_run;         /* [K] */
-    double moved;             /* PA: members sent between ranks per step, whole job */
+    double moved;            /* PA: members sent between ranks per step, whole job */
     /* state */
     struct sk_model m;
     long T, nb;              /* members K·R of the whole job; local blocks of SK_W lanes */
