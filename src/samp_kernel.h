@@ -78,9 +78,10 @@ double sk_logsumexp(const double *x, long n);
 
 /* Population annealing (resample = true) or annealed importance sampling (false) from β = 0
  * (uniform, exact) to β along a linear β grid of `steps` steps; samp_pa.c.  K independent runs
- * of R members each (lanes k·R .. k·R+R−1 belong to run k).  PA resamples each run
- * systematically at every step; AIS carries log-weights.  After pa_engine_run the final states
- * stay in z (lanes), with energies e and log-weights logw. */
+ * of R members each, every run split over the ranks of an MPI job (samp_pa.h): this rank holds
+ * members [lo, lo+nl) of each run as local members k·nl .. k·nl+nl−1.  PA resamples each run
+ * systematically over the whole job at every step and rebalances; AIS carries log-weights.
+ * After pa_engine_run the final states stay bit-packed in zb, with energies e and logw. */
 struct pa_engine {
     /* inputs */
     double beta;
@@ -97,16 +98,19 @@ struct pa_engine {
     double fam_entropy;      /* PA: mean e^{S_f} per run */
     long families;           /* PA: surviving families over all runs */
     double *lnz_run;         /* [K] */
+    double moved;            /* PA: members sent between ranks per step, whole job */
     /* state */
     struct sk_model m;
-    long T, nb;
-    float *z;
-    uint32_t *rs;
-    double *e, *logw;
-    int *fam;
+    long T, nb;              /* members K·R of the whole job; local blocks of SK_W lanes */
+    long lo, nl, L;          /* this rank's share of each run; local members K·nl */
+    int W, ranks, rank;      /* 64-bit words of a packed state (exchanges); the job's ranks, ours */
+    uint16_t *zb;            /* [nb × n] states: bit l of zb[b·n + i] = unit i of lane b·SK_W + l */
+    uint32_t *rs;            /* [nb × 4 × SK_W] lane RNG states (block layout above) */
+    double *e, *logw;        /* [nb·SK_W] energies; AIS: [L] log-weights (NULL for PA) */
+    int *fam;                /* [nb·SK_W] family: the member's index in its run at β = 0 */
 };
+/* Collective over the ranks of a job (every rank calls it with the same inputs). */
 int  pa_engine_run(struct pa_engine *P, const struct bm *bm);
-void pa_engine_lane(const struct pa_engine *P, long g, uint8_t *out);
 void pa_engine_free(struct pa_engine *P);
 /* The pa and ais sampler objects (one implementation, resample on/off). */
 void *samp_pop_create(uint64_t seed, bool resample);
