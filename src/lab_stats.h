@@ -84,7 +84,7 @@ struct lab_measures {
     double ess, ess_per_s;
     double resid;            /* e_min − the best energy over every set compared (lab_resid) */
 };
-/* Measure s (its energies filled) against ref.  chains: the interleave of s (lab_iat); ≤ 1 or
+/* Measure s (its energies filled) against ref.  chains: the interleave of s (lab_iat); < 1 or
  * ≥ count for independent draws.  Weighted sets (PA, AIS) use Kish's ESS instead of τ. */
 int lab_measure(const struct lab_ref *ref, const struct bm *bm, const struct samples *s,
                 long chains, uint64_t seed, struct lab_measures *m);
