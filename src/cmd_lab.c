@@ -105,13 +105,16 @@ static struct sched *load_named_schedule(struct qv_app *app, const char *name)
 {
     char path[4200], dir[4096];
     size_t len = strlen(name);
-    if (strchr(name, '/') || (len > 5 && !strcmp(name + len - 5, ".json")))
+    bool saved = false;
+    if (strchr(name, '/') || (len > 5 && !strcmp(name + len - 5, ".json"))) {
         snprintf(path, sizeof path, "%s", name);
-    else if (session_current_dir(app, dir, sizeof dir) == 0 &&
-             snprintf(path, sizeof path, "%s/schedules/%s.json", dir, name) > 0 && qv_file_exists(path))
-        ;
-    else
-        snprintf(path, sizeof path, "%s/assets/schedules/%s.json", qv_home(), name);
+    } else {
+        if (session_current_dir(app, dir, sizeof dir) == 0) {
+            snprintf(path, sizeof path, "%s/schedules/%s.json", dir, name);
+            saved = qv_file_exists(path);
+        }
+        if (!saved) snprintf(path, sizeof path, "%s/assets/schedules/%s.json", qv_home(), name);
+    }
     if (!qv_file_exists(path)) {
         qv_error(app, "compare: --schedules: no schedule '%s' (not saved in this session, not a "
                       "preset; see `schedule list`)", name);
