@@ -539,6 +539,7 @@ int cmd_prior_modes(struct qv_app *app, const struct cmd_args *a)
     }
     if (!rc && digits) {
         long show = QV_MAX(1L, QV_MIN(lab_modes_major(&m, min_mass, NULL), top));
+        qv_printf(app, "prior modes: the %ld heaviest modes decoded by the model, heaviest first", show);
         rc = train_sample_images(app, m.z, show, digits);
     }
     for (int i = 0; i < nsets; i++) {
