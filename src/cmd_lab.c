@@ -502,10 +502,13 @@ static void print_modes(struct qv_app *app, const struct lab_modes *m, double mi
               m->nmodes, major_mass);
     for (int i = 0; i < nsets; i++) {
         const struct lab_visits *v = &sets[i].v;
+        char hops[128] = "independent draws: no chains to tunnel along";
+        if (v->steps > 0)
+            snprintf(hops, sizeof hops, "hops between basins %ld in %ld chain steps (%.3g per step)",
+                     v->hops, v->steps, (double)v->hops / (double)v->steps);
         qv_printf(app, "  %-8s visits %ld of %ld major modes (reference mass %.4f); %.4f of its "
-                       "samples elsewhere; hops between basins %ld in %ld chain steps (%.3g per step)",
-                  sets[i].name, v->covered, v->major, v->covered_mass, v->frac[v->nmodes], v->hops,
-                  v->steps, v->steps > 0 ? (double)v->hops / (double)v->steps : NAN);
+                       "samples elsewhere; %s", sets[i].name, v->covered, v->major, v->covered_mass,
+                  v->frac[v->nmodes], hops);
     }
 }
 
