@@ -263,11 +263,12 @@ static void print_table(struct qv_app *app, const struct cmp_run *r)
     long major = lab_modes_major(&r->modes, r->min_mass, NULL);
     if (f->exact)
         qv_printf(app, "reference: exact, log Z %.6f; an exact sampler's own KL at %ld samples "
-                       "%.4g ± %.2g, TV %.4g (mean of %d draws: subtracted as excess)", f->logz,
-                  f->count, f->kl0, f->kl0_sd, f->tv0, f->reps);
+                       "%.4g ± %.2g, TV %.4g (mean of %d draws: subtracted as excess; %.2f s)",
+                  f->logz, f->count, f->kl0, f->kl0_sd, f->tv0, f->reps, f->seconds);
     else
         qv_printf(app, "reference: population annealing, log Z %.6f ± %.3g, %ld weighted samples "
-                       "(no KL/TV: the prior is not enumerable)", f->logz, f->logz_err, f->s.count);
+                       "(no KL/TV: the prior is not enumerable; %.2f s)", f->logz, f->logz_err,
+                  f->s.count, f->seconds);
     qv_printf(app, "modes: %ld minima in the reference samples, %ld holding >= %g of the mass",
               r->modes.nmodes, major, r->min_mass);
     qv_printf(app, "%-12s %8s %8s %7s %7s %10s %8s %8s %12s %8s %7s %7s %9s %8s", "sampler", "KL",
