@@ -30,6 +30,8 @@ enum qv_event_kind {
     QV_EV_SAMPLER,    /* sampler diagnostics: beta_eff, beta_err, qpu timing fields */
     QV_EV_JOB_DONE,   /* a long job finished (status in ival: 0 ok, -1 error, 1 cancelled) */
     QV_EV_VIEW,       /* `view NAME`: job = panel name, unit = "key=value …" settings (TUI only) */
+    QV_EV_HIST,       /* energy histograms overlaid: job = title, n sets × w bins of mass in
+                         values, bin range [done, total], unit = the sets' names, ','-separated */
 };
 
 struct qv_metrics {

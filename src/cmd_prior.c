@@ -349,6 +349,10 @@ static const struct cmd_opt logz_opts[] = {
 
 /* ---------------------------------------------------------------- the group */
 
+extern const struct cmd_opt cmd_prior_modes_opts[];   /* cmd_lab.c */
+extern const char cmd_prior_modes_help[];
+int cmd_prior_modes(struct qv_app *app, const struct cmd_args *a);
+
 static const struct cmd_entry prior_sub[] = {
     {.name = "new", .usage = "prior new chimera|pegasus|zephyr|bernoulli|edges …",
      .summary = "create a new prior (parameters zero)", .sub = prior_new_sub,
@@ -385,11 +389,15 @@ static const struct cmd_entry prior_sub[] = {
              "annealing, the default above 24 units) and ais print an estimate with a one-sigma\n"
              "error bar and the effective sample size.",
      .min_pos = 0, .max_pos = 0, .opts = logz_opts, .run = run_logz, .flags = CMD_LONG},
+    {.name = "modes", .usage = "prior modes [--from SAMPLER] [--count N] [--min-mass M] [--digits F.png]",
+     .summary = "local minima of the prior, their basin masses, and which modes samplers visit",
+     .help = cmd_prior_modes_help, .min_pos = 0, .max_pos = 0, .opts = cmd_prior_modes_opts,
+     .run = cmd_prior_modes, .flags = CMD_LONG},   /* cmd_lab.c */
     {0},
 };
 
 const struct cmd_entry cmd_prior_entry = {
-    .name = "prior", .usage = "prior new|random|cut|export|import|info|logz …",
+    .name = "prior", .usage = "prior new|random|cut|export|import|info|logz|modes …",
     .summary = "the latent prior: a Boltzmann machine on a qubit graph, or Bernoulli",
     .help = "The prior p(z) = exp(-E(z))/Z with E(z) = -Σ b_i z_i - Σ W_ij z_i z_j over the edges of\n"
             "a Chimera, Pegasus, Zephyr or edge-list graph (samplers see the Ising form h, J).",

@@ -13,6 +13,7 @@ extern const struct cmd_entry cmd_model_entry, cmd_train_entry, cmd_eval_entry;
 extern const struct cmd_entry cmd_view_entry, cmd_tour_entry;
 extern const struct cmd_entry cmd_schedule_entry;
 extern const struct cmd_entry cmd_qpu_entry, cmd_serve_qpu_entry;
+extern const struct cmd_entry cmd_compare_entry;
 
 const struct cmd_entry *const cmd_root[] = {
     /* module commands, one line each (keep this order: data, prior, sampler, sample, model,
@@ -23,6 +24,7 @@ const struct cmd_entry *const cmd_root[] = {
     &cmd_model_entry, &cmd_train_entry, &cmd_eval_entry,
     &cmd_schedule_entry,
     &cmd_qpu_entry, &cmd_serve_qpu_entry,
+    &cmd_compare_entry,
     &cmd_session_entry,
     &cmd_view_entry, &cmd_tour_entry,
     &cmd_help_entry,

@@ -14,7 +14,7 @@
 #include <time.h>
 
 /* The panels `view` focuses: the one list of their names (the TUI's panel ids follow it). */
-const char *const cmd_view_panels[] = { "overview", "loss", "latent", "digits", "schedule", "log", NULL };
+const char *const cmd_view_panels[] = { "overview", "loss", "latent", "digits", "schedule", "hist", "log", NULL };
 
 /* Exact name or unique prefix ("all" = overview); NULL with an error otherwise. */
 static const char *view_lookup(const char *name)
@@ -102,7 +102,7 @@ static const struct cmd_opt view_opts[] = {
 };
 
 const struct cmd_entry cmd_view_entry = {
-    .name = "view", .usage = "view [overview|loss|latent|digits|schedule|log] [--log|--linear] [--ema A] "
+    .name = "view", .usage = "view [overview|loss|latent|digits|schedule|hist|log] [--log|--linear] [--ema A] "
                              "[--window N|--all] [--x step|epoch] [--mean|--activity] [--edit] "
                              "[--toggle log|ema|window|x]",
     .summary = "focus a panel of the workbench and set how it draws",

@@ -44,6 +44,7 @@ void layout_min_size(enum panel_id p, int *h, int *w)
     case PANEL_LATENT: *h = 5; *w = 16; break;
     case PANEL_DIGITS: *h = 5; *w = 16; break;
     case PANEL_SCHED:  *h = 6; *w = 24; break;
+    case PANEL_HIST:   *h = 6; *w = 24; break;
     case PANEL_LOG:    *h = 3; *w = 20; break;
     default:           *h = 1; *w = 1; break;
     }

@@ -15,6 +15,7 @@ enum panel_id {
     PANEL_LATENT,   /* latent activity on the prior's graph */
     PANEL_DIGITS,   /* image grid */
     PANEL_SCHED,    /* anneal-schedule editor */
+    PANEL_HIST,     /* energy histograms of `compare` (shown when focused) */
     PANEL_LOG,      /* scrollable log */
     PANEL_CMD,      /* the command line (bottom row) */
     PANEL_N,

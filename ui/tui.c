@@ -271,6 +271,17 @@ static void apply_event(struct tui *t, struct tq_item *it)
             t->img_seq++;
         }
         break;
+    case QV_EV_HIST:   /* a comparison finished: its histograms take the screen */
+        if (it->values && ev->n > 0 && ev->w > 0) {
+            free(t->hist);
+            t->hist = it->values; it->values = NULL;
+            t->hist_sets = ev->n; t->hist_bins = ev->w;
+            t->hist_lo = ev->done; t->hist_hi = ev->total;
+            snprintf(t->hist_names, sizeof t->hist_names, "%s", ev->unit ? ev->unit : "");
+            snprintf(t->hist_title, sizeof t->hist_title, "%s", ev->job ? ev->job : "");
+            if (!t->sched_edit) t->focus = PANEL_HIST;
+        }
+        break;
     case QV_EV_SAMPLER:
         t->beta_eff = ev->beta_eff;
         t->beta_err = ev->beta_err;
@@ -425,6 +436,7 @@ static void tui_free(struct tui *t)
         free(t->log[(t->log_head + i) % TUI_LOG_CAP].text);
     tui_metrics_free(&t->met);
     free(t->img);
+    free(t->hist);
     free(t->act);
     free(t->act_mean);
     free(t->job_line);

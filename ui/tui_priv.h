@@ -153,6 +153,11 @@ struct tui {
     int act_n, act_active;
     float *act, *act_mean;       /* [act_n] */
     bool lat_show_mean;
+    float *hist;                 /* [hist_sets × hist_bins] mass per bin (QV_EV_HIST) */
+    int hist_sets, hist_bins;
+    double hist_lo, hist_hi;     /* bin range */
+    char hist_names[512];        /* the sets' names, ','-separated */
+    char hist_title[64];
     struct tui_snapshot *snap;   /* latest state snapshot (owned) */
 
     /* status */
@@ -214,6 +219,7 @@ void panel_loss_draw(struct tui *t, const struct rect *r);
 void panel_latent_draw(struct tui *t, const struct rect *r);
 void panel_digits_draw(struct tui *t, const struct rect *r);
 void panel_sched_draw(struct tui *t, const struct rect *r);
+void panel_hist_draw(struct tui *t, const struct rect *r);
 /* Schedule editor key handling (panel_sched.c): true when the key was consumed. */
 bool panel_sched_key(struct tui *t, int key);
 /* Re-run validation of the snapshot's schedule into t->sched_* (panel_sched.c). */

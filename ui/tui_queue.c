@@ -117,6 +117,8 @@ void tq_push_event(struct tui_queue *q, const struct qv_event *ev)
         n = (size_t)ev->n * (size_t)ev->h * (size_t)ev->w;
     else if (ev->kind == QV_EV_ACTIVITY && ev->n > 0 && ev->values)
         n = (size_t)ev->n;
+    else if (ev->kind == QV_EV_HIST && ev->n > 0 && ev->w > 0 && ev->values)
+        n = (size_t)ev->n * (size_t)ev->w;
     if (n) {
         it->values = qv_mallocarray(n, sizeof(float));
         memcpy(it->values, ev->values, n * sizeof(float));

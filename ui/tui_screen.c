@@ -149,6 +149,7 @@ void tui_draw(struct tui *t)
         if (rect_visible(&r[PANEL_DIGITS])) panel_digits_draw(t, &r[PANEL_DIGITS]);
         if (rect_visible(&r[PANEL_LATENT])) panel_latent_draw(t, &r[PANEL_LATENT]);
         if (rect_visible(&r[PANEL_SCHED])) panel_sched_draw(t, &r[PANEL_SCHED]);
+        if (rect_visible(&r[PANEL_HIST])) panel_hist_draw(t, &r[PANEL_HIST]);
         draw_completions(t);
         if (t->help) draw_help(t);
     }
