@@ -8,7 +8,8 @@
 # Environment: QVAE_SHARED (full MNIST), QVAE_BIN, MOPTS (model options for every run, default
 # "--bn": centred, batch-normalised GumBolt, the recipe of bench/results/quality_mnist.md),
 # SCHEDULE (quality_mnist.sh's phases, default its own), CLOCK (cpu, default, or wall),
-# PA and SQA ("sampler use …" arguments of those runs), ONLY (a subset of the run names).
+# PA and SQA ("sampler use …" arguments of those runs), ONLY (a subset of the run names), KLW
+# (KL warm-up epochs, quality_mnist.sh's; shorten it for short budgets), PAR, TABLE_ONLY (below).
 # Runs go two at a time, one thread each (a 2-core machine); each run's log, session and
 # metrics.csv stay in OUTDIR (default build/paper_table); the table is written to
 # bench/results/paper_table.md, with OUTDIR/curves.csv holding every run's validation ELBO of
@@ -50,13 +51,19 @@ one() {   # run name: quality_mnist.sh with that run's prior and negative phase
   SAMPLER=$sampler RUNS=$n bench/quality_mnist.sh "$MIN" "$K" "$NTEST" 20 "$OUT" > "$OUT/$n.out" 2>&1
 }
 
-set -- $RUNS
-while [ $# -gt 0 ]; do
-  one "$1" &
-  [ $# -gt 1 ] && one "$2" &
-  wait
-  shift; [ $# -gt 0 ] && shift
-done
+# PAR runs at a time (default 2, one per core); with the CPU clock any number is fair.
+# TABLE_ONLY=1 writes the table and curves from OUTDIR's logs without training.
+if [ -z "${TABLE_ONLY:-}" ]; then
+  set -- $RUNS
+  while [ $# -gt 0 ]; do
+    for _ in $(seq "${PAR:-2}"); do
+      [ $# -gt 0 ] || break
+      one "$1" &
+      shift
+    done
+    wait
+  done
+fi
 
 # ---- the table ------------------------------------------------------------------------------------
 published() {
@@ -73,7 +80,7 @@ T=bench/results/paper_table.md
   echo "# Vinci et al.'s MNIST table, reproduced with \`bench/paper_table.sh $MIN $K $NTEST\`"
   echo
   echo "$(date -u +%F), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), one thread per run,"
-  echo "two runs side by side; model options [$MOPTS], phases $SCHEDULE, $MIN minutes of training"
+  echo "${PAR:-2} runs side by side; model options [$MOPTS], phases $SCHEDULE, KL warm-up ${KLW:-50} epochs, $MIN minutes of training"
   echo "each ($CLOCK clock: CPU minutes of the run's process when cpu, so a shared machine cannot"
   echo "shorten one run more than another);"
   echo "each; test LL with K = $K importance samples over $NTEST test images (± standard error over"
