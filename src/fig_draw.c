@@ -276,6 +276,43 @@ static void draw_graph(cairo_t *cr, const struct fig_panel *p, const struct fig_
 
 /* ---- panels ----------------------------------------------------------------------------------- */
 
+/* Data points (and bar tops) of the panel inside the pixel box [x, x + w] × [y, y + h]. */
+static long points_in(const struct fig_panel *p, double x, double y, double w, double h)
+{
+    long c = 0;
+    for (int i = 0; i < p->ns; i++) {
+        const struct fig_series *s = &p->ser[i];
+        if (s->kind != FIG_LINE && s->kind != FIG_SCATTER && s->kind != FIG_BARS) continue;
+        for (long k = 0; k < s->n; k++) {
+            double px, py;
+            if (!point_ok(p, s->y[k])) continue;
+            fig_map(p, s->kind == FIG_BARS ? (s->x[k] + s->x[k + 1]) / 2 : s->x[k], s->y[k], &px, &py);
+            if (s->kind == FIG_BARS) c += px >= x && px <= x + w && py <= y + h;   /* bar reaches in */
+            else c += px >= x && px <= x + w && py >= y && py <= y + h;
+            if (k + 1 < s->n && s->kind == FIG_LINE && point_ok(p, s->y[k + 1])) {   /* midpoints too */
+                double qx, qy;
+                fig_map(p, s->x[k + 1], s->y[k + 1], &qx, &qy);
+                qx = (px + qx) / 2; qy = (py + qy) / 2;
+                c += qx >= x && qx <= x + w && qy >= y && qy <= y + h;
+            }
+        }
+    }
+    return c;
+}
+
+/* The legend's corner: of top-right, top-left, bottom-right, bottom-left the first that covers
+ * the fewest data points. */
+static void legend_corner(const struct fig_panel *p, double w, double h, double pad, double *x, double *y)
+{
+    const double cx[4] = { p->ax1 - w - pad, p->ax0 + pad, p->ax1 - w - pad, p->ax0 + pad };
+    const double cy[4] = { p->ay0 + pad, p->ay0 + pad, p->ay1 - h - pad, p->ay1 - h - pad };
+    long best = -1;
+    for (int k = 0; k < 4; k++) {
+        long c = points_in(p, cx[k], cy[k], w, h);
+        if (best < 0 || c < best) { best = c; *x = cx[k]; *y = cy[k]; }
+    }
+}
+
 static void draw_legend(cairo_t *cr, const struct fig_panel *p, double fs)
 {
     int nl = 0;
@@ -284,8 +321,8 @@ static void draw_legend(cairo_t *cr, const struct fig_panel *p, double fs)
         if (p->ser[i].label) { nl++; tw = QV_MAX(tw, text_w(cr, p->ser[i].label)); }
     if (!nl) return;
     double row = fs * 1.35, sw = fs * 2, pad = fs * 0.5;
-    double w = pad * 3 + sw + tw, h = row * nl + pad;
-    double x = p->ax1 - w - pad, y = p->ay0 + pad;
+    double w = pad * 3 + sw + tw, h = row * nl + pad, x = 0, y = 0;
+    legend_corner(p, w, h, pad, &x, &y);
     cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
     cairo_rectangle(cr, x, y, w, h);
     cairo_fill_preserve(cr);
@@ -401,6 +438,7 @@ static void draw_panel(cairo_t *cr, struct fig_panel *p, double cx, double cy, d
     }
     if (!p->axes_off) {
         draw_grid(cr, p, &tx, &ty);
+        cairo_set_source_rgb(cr, 0, 0, 0);
         if (p->xlabel) text(cr, (p->ax0 + p->ax1) / 2, cy + ch - pad, p->xlabel, 0.5, 1, 0);
         if (p->ylabel) text(cr, cx + pad, (p->ay0 + p->ay1) / 2, p->ylabel, 0.5, 0, -M_PI / 2);
     }

@@ -121,9 +121,9 @@ int ocean_bqm_from_bm(const struct bm *bm, enum ocean_vartype vt, struct ocean_b
         out->pair[k][0] = g->edges[k][0];
         out->pair[k][1] = g->edges[k][1];
     }
-    if (vt == OCEAN_BINARY) {   /* E = Σ(−b)z + Σ(−W)zz: sign flips, exact */
-        for (int i = 0; i < bm->n; i++) out->linear[i] = -bm->b[i];
-        for (long k = 0; k < bm->ne; k++) out->quad[k] = -bm->w[k];
+    if (vt == OCEAN_BINARY) {   /* E = Σ(−b)z + Σ(−W)zz: sign flips, exact (0 − x: a zero stays +0) */
+        for (int i = 0; i < bm->n; i++) out->linear[i] = 0.0 - bm->b[i];
+        for (long k = 0; k < bm->ne; k++) out->quad[k] = 0.0 - bm->w[k];
         out->offset = 0;
     } else {
         bm_to_ising(bm, out->linear, out->quad, &out->offset);
@@ -177,8 +177,8 @@ int ocean_bqm_to_bm(const struct ocean_bqm *q, struct bm *bm, const char *what)
     for (long k = 0; k < bm->ne && !rc; k++)
         if (!isfinite(quad[k])) rc = qv_seterr("%s: a coupler's biases sum to %g", what, quad[k]);
     if (!rc && q->vt == OCEAN_BINARY) {
-        for (int i = 0; i < bm->n; i++) bm->b[i] = -lin[i];
-        for (long k = 0; k < bm->ne; k++) bm->w[k] = -quad[k];
+        for (int i = 0; i < bm->n; i++) bm->b[i] = 0.0 - lin[i];
+        for (long k = 0; k < bm->ne; k++) bm->w[k] = 0.0 - quad[k];
     } else if (!rc) {
         bm_from_ising(bm, lin, quad);
     }

@@ -7,7 +7,7 @@
  * Energy conventions (bm.h): qvae's prior has E(z) = −Σ b_i z_i − Σ W_ij z_i z_j and p ∝ e^{−E}.
  * dimod's BQM has E(v) = Σ a_i v_i + Σ q_ij v_i v_j + offset, lower is likelier, v ∈ {0,1}
  * (BINARY) or {−1,+1} (SPIN).  So
- *     BINARY: a_i = −b_i, q_ij = −W_ij, offset 0                      (exact, sign flips only)
+ *     BINARY: a_i = −b_i, q_ij = −W_ij, offset 0     (exact: sign flips only; −0 becomes +0)
  *     SPIN:   a_i = h_i, q_ij = J_ij, offset = bm_to_ising's offset   (s = 2z − 1)
  * and in both the BQM's energy of a state equals E(z) exactly as qvae computes it.  Reading, the
  * offset is dropped (it shifts every energy alike, so p(z) does not change); SPIN goes through

@@ -91,9 +91,11 @@ static void test_round_trips(void **st)
     (void)st;
     struct bm *bm = awkward_bm();
     for (int f = OCEAN_COO; f <= OCEAN_BQM_JSON; f++) {
-        /* BINARY: a = −b, q = −W, so the trip is bitwise */
+        /* BINARY: a = −b, q = −W, so the trip is bitwise (−0 comes back as +0) */
         struct ocean_bqm q;
         struct bm *back = round_trip(bm, OCEAN_BINARY, f, &q);
+        assert_true(signbit(bm->b[1]) && back->b[1] == 0 && !signbit(back->b[1]));
+        back->b[1] = -0.0;
         assert_memory_equal(back->b, bm->b, sizeof(double) * (size_t)bm->n);
         assert_memory_equal(back->w, bm->w, sizeof(double) * (size_t)bm->ne);
         ocean_bqm_free(&q);
@@ -129,7 +131,7 @@ static void test_round_trips(void **st)
     assert_int_equal(nb->ne, bm->ne);
     for (int i = 0; i < nb->n; i++) {
         int o = graph_find_label(bm->g, nb->g->label[i]);
-        assert_memory_equal(&nb->b[i], &bm->b[o], sizeof(double));
+        assert_true(nb->b[i] == bm->b[o] && (bm->b[o] == 0 || !memcmp(&nb->b[i], &bm->b[o], sizeof(double))));
     }
     for (long k = 0; k < nb->ne; k++) {
         int u = graph_find_label(bm->g, nb->g->label[nb->g->edges[k][0]]);
@@ -158,8 +160,8 @@ static void test_coo_text(void **st)
     /* a = −b, q = −W; labels of C(1,1,2) are 0..3; the tiny coupler needs 9 decimals */
     assert_string_equal(txt, "# vartype=BINARY\n"
                              "0 0 -1.000000\n0 2 -0.000000001\n0 3 1.000000\n"
-                             "1 1 -0.000000\n1 2 1.500000\n1 3 2.000000\n"
-                             "2 2 -0.000000\n3 3 0.250000\n");
+                             "1 1 0.000000\n1 2 1.500000\n1 3 2.000000\n"
+                             "2 2 0.000000\n3 3 0.250000\n");
     assert_null(strchr(strchr(txt, '\n'), 'e'));   /* no exponent after the header */
     free(txt);
     ocean_bqm_free(&q);
