@@ -21,6 +21,9 @@
  *     if (fig_write_png(f, "loss.png", err, sizeof err)) … err holds "loss.png: …"
  *     fig_free(f);
  *
+ * A grid of digits (or of any images): one panel per image, each figp_axes_off(p, true) with a
+ * grey figp_image and a title (a mode's weight, a label) — rows × cols panels of one figure.
+ *
  * Axis limits: fitted to the data (with 4 % padding, widened to whole ticks) unless set by
  * figp_xlim / figp_ylim.  Data coordinates map to pixels after layout; figp_plot_area gives the
  * pixel rectangle of a panel's axes (for tests and for callers that annotate).
@@ -51,7 +54,7 @@ struct fig_panel *fig_panel(struct fig *f, int i);
 
 /* Panel text (each copied; NULL leaves as is). */
 void figp_labels(struct fig_panel *p, const char *title, const char *xlabel, const char *ylabel);
-/* Fixed axis limits (lo < hi, finite); else fitted to the data. */
+/* Fixed axis limits (lo < hi, finite; other values are ignored); else fitted to the data. */
 void figp_xlim(struct fig_panel *p, double lo, double hi);
 void figp_ylim(struct fig_panel *p, double lo, double hi);
 /* Logarithmic y axis (data ≤ 0 are left out of lines, bars start at the axis bottom). */

@@ -2,7 +2,7 @@
  * back with libpng and checked pixel by pixel against geometry found in the picture itself (the
  * frame is located by its long dark runs, not asked of the library): a line y = x lies on the
  * frame's diagonal, y = 10^x on a log axis too, a histogram bar reaches its count, an image's
- * pixels and a graph's nodes carry their colours; errors (unwritable path, bad sizes) are one
+ * pixels and a graph's nodes carry their colours, a schedule's pause is drawn where it is; errors (unwritable path, bad sizes) are one
  * line naming the thing and leave no file. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #include "fig.h"
+#include "figs.h"
+#include "schedule.h"
 
 static char tmpdir[1024];
 
@@ -258,6 +260,41 @@ static void test_image_graph(void **st)
     fig_free(f);
 }
 
+/* The schedule figure (figs.c): forward 20 + pause 0.45 30 = (0,0) (9,0.45) (39,0.45) (50,1) on
+ * y ∈ [−0.02, 1.06], x ∈ [0, 50]; the pause is the green segment at s = 0.45 from t = 9 to 39. */
+static void test_schedule_figure(void **st)
+{
+    (void)st;
+    struct sched *s = sched_new();
+    assert_int_equal(sched_forward(s, 20), 0);
+    assert_int_equal(sched_pause(s, 0.45, 30), 0);
+    char path[1200];
+    tmp_path(path, sizeof path, "sched.png");
+    assert_int_equal(figs_schedule(s, NULL, NAN, path), 0);
+    struct rgb_img im;
+    read_rgb(path, &im);
+    int x0, y0, x1, y1;
+    find_frame(&im, &x0, &y0, &x1, &y1);
+    double row = y1 - (0.45 + 0.02) / 1.08 * (y1 - y0);
+    for (double t = 15; t <= 33; t += 1) {
+        int c = (int)lround(x0 + t / 50 * (x1 - x0)), hits = 0;
+        for (int r = y0; r <= y1; r++) {
+            const unsigned char *q = px(&im, c, r);
+            if (abs(q[0] - 43) <= 12 && abs(q[1] - 161) <= 12 && abs(q[2] - 43) <= 12) {   /* (0.17, 0.63, 0.17) */
+                hits++;
+                if (fabs(r - row) > 2.5) fail_msg("t = %g: pause pixel at row %d, want %.1f", t, r, row);
+            }
+        }
+        if (!hits) fail_msg("t = %g: no pause pixel", t);
+    }
+    free(im.p);
+    sched_free(s);
+    /* one point is not a figure */
+    s = sched_new();
+    assert_int_equal(figs_schedule(s, NULL, NAN, path), -1);
+    sched_free(s);
+}
+
 static int count_files(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -315,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_line_logy),
         cmocka_unit_test(test_hist_bar),
         cmocka_unit_test(test_image_graph),
+        cmocka_unit_test(test_schedule_figure),
         cmocka_unit_test(test_errors),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
