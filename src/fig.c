@@ -412,11 +412,16 @@ void fig_limits(struct fig_panel *p)
         yl = p->logy ? log10(QV_MAX(p->ylo, 1e-300)) : p->ylo;
         yh = p->logy ? log10(QV_MAX(p->yhi, 1e-300)) : p->yhi;
         if (!(yl < yh)) yh = yl + 1;
-    } else if (p->logy) {
+    } else if (p->logy) {   /* whole decades when the data span one or more, else a padded fit */
         if (!(yl <= yh)) { yl = 0; yh = 1; }
-        yl = floor(yl);
-        yh = ceil(yh);
-        if (yl == yh) yh = yl + 1;
+        if (yh - yl >= 1) {
+            yl = floor(yl);
+            yh = ceil(yh);
+        } else {
+            double pad = 0.04 * QV_MAX(yh - yl, 0.05);
+            yl -= pad;
+            yh += pad;
+        }
     } else {
         if (!(yl <= yh)) { yl = 0; yh = 1; }
         if (yl == yh) { yl -= 0.5; yh += 0.5; }

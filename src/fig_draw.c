@@ -77,14 +77,35 @@ struct ticks {
     char lab[FIG_MAXTICKS][32];
 };
 
+/* Ticks of a log axis over [lo, hi] (log10 units): decades (every k-th when there are many)
+ * over 3 decades and more, 1-2-5 × 10^k over one to three, and below one decade nice linear
+ * steps of the values themselves (140, 150, … on a loss curve). */
+static void log_ticks(struct ticks *t, double lo, double hi, int want)
+{
+    t->n = 0;
+    t->step = 1;
+    if (hi - lo >= 3) {
+        double st = QV_MAX(1.0, ceil((hi - lo) / 8.0));
+        for (double k = ceil(lo - 1e-9); k <= hi + 1e-9 && t->n < FIG_MAXTICKS; k += st) t->v[t->n++] = k;
+    } else if (hi - lo >= 1) {
+        static const double m[3] = { 1, 2, 5 };
+        for (double k = floor(lo); k <= ceil(hi); k++)
+            for (int i = 0; i < 3 && t->n < FIG_MAXTICKS; i++) {
+                double v = k + log10(m[i]);
+                if (v >= lo - 1e-9 && v <= hi + 1e-9) t->v[t->n++] = v;
+            }
+    } else {
+        double vals[FIG_MAXTICKS], st;
+        int n = fig_nice_ticks(pow(10, lo), pow(10, hi), want, vals, FIG_MAXTICKS, &st);
+        for (int i = 0; i < n; i++)
+            if (vals[i] > 0) t->v[t->n++] = log10(vals[i]);
+    }
+}
+
 static void make_ticks(struct ticks *t, double lo, double hi, int want, bool logy)
 {
-    if (logy) {   /* decades, or every k-th decade when there are many */
-        double st = ceil((hi - lo) / 8.0);
-        if (st < 1) st = 1;
-        t->n = 0;
-        for (double k = ceil(lo - 1e-9); k <= hi + 1e-9 && t->n < FIG_MAXTICKS; k += st) t->v[t->n++] = k;
-        t->step = st;
+    if (logy) {
+        log_ticks(t, lo, hi, want);
     } else {
         t->n = fig_nice_ticks(lo, hi, want, t->v, FIG_MAXTICKS, &t->step);
     }
