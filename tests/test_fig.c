@@ -1,7 +1,8 @@
 /* test_fig.c — the figure library: 1-2-5 ticks against hand-worked ranges; PNGs written, read
  * back with libpng and checked pixel by pixel against geometry found in the picture itself (the
  * frame is located by its long dark runs, not asked of the library): a line y = x lies on the
- * frame's diagonal, y = 10^x on a log axis too, a histogram bar reaches its count, an image's
+ * frame's diagonal, y = 10^x on a log axis too, a histogram bar reaches its count, overlaid
+ * histograms blend (35 % each), an image's
  * pixels and a graph's nodes carry their colours, a schedule's pause is drawn where it is; errors (unwritable path, bad sizes) are one
  * line naming the thing and leave no file. */
 #include <stdarg.h>
@@ -212,6 +213,40 @@ static void test_hist_bar(void **st)
     fig_free(f);
 }
 
+/* Two overlaid histograms, red over [0, 2) and blue over [1, 3), height 1 on y ∈ [0, 2]: each fill
+ * is 35 % of its colour over what lies below, so the overlap shows both — white → red tint
+ * (255, 166, 166) → with blue over it (166, 108, 197). */
+static void test_hist_overlay(void **st)
+{
+    (void)st;
+    struct fig *f = fig_new(400, 300, 1, 1);
+    struct fig_panel *p = fig_panel(f, 0);
+    const double ea[2] = { 0, 2 }, eb[2] = { 1, 3 }, h[1] = { 1 };
+    figp_color(p, figp_bars(p, ea, h, 1, NULL), 1, 0, 0);
+    figp_color(p, figp_bars(p, eb, h, 1, NULL), 0, 0, 1);
+    figp_xlim(p, 0, 3);
+    figp_ylim(p, 0, 2);
+    char path[1200];
+    tmp_path(path, sizeof path, "overlay.png");
+    assert_int_equal(fig_write_png(f, path, NULL, 0), 0);
+    struct rgb_img im;
+    read_rgb(path, &im);
+    int x0, y0, x1, y1;
+    find_frame(&im, &x0, &y0, &x1, &y1);
+    int r = y1 - (y1 - y0) / 4;   /* y = 0.5: inside both bars */
+    const double xs[3] = { 0.5, 1.5, 2.5 };
+    const int want[3][3] = { { 255, 166, 166 }, { 166, 108, 197 }, { 166, 166, 255 } };
+    for (int k = 0; k < 3; k++) {
+        const unsigned char *q = px(&im, x0 + (int)(xs[k] / 3 * (x1 - x0)), r);
+        for (int c = 0; c < 3; c++)
+            if (abs(q[c] - want[k][c]) > 3)
+                fail_msg("x = %g: (%d, %d, %d), want (%d, %d, %d)", xs[k], q[0], q[1], q[2], want[k][0],
+                         want[k][1], want[k][2]);
+    }
+    free(im.p);
+    fig_free(f);
+}
+
 /* A 2×2 grey image [0 1; 1 0.5] filling an axes-less square panel: each quadrant its grey. */
 static void test_image_graph(void **st)
 {
@@ -351,6 +386,7 @@ int main(void)
         cmocka_unit_test(test_line_diagonal),
         cmocka_unit_test(test_line_logy),
         cmocka_unit_test(test_hist_bar),
+        cmocka_unit_test(test_hist_overlay),
         cmocka_unit_test(test_image_graph),
         cmocka_unit_test(test_schedule_figure),
         cmocka_unit_test(test_errors),
