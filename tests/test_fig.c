@@ -2,9 +2,9 @@
  * back with libpng and checked pixel by pixel against geometry found in the picture itself (the
  * frame is located by its long dark runs, not asked of the library): a line y = x lies on the
  * frame's diagonal, y = 10^x on a log axis too, a histogram bar reaches its count, overlaid
- * histograms blend (35 % each), an image's
- * pixels and a graph's nodes carry their colours, a schedule's pause is drawn where it is; errors (unwritable path, bad sizes) are one
- * line naming the thing and leave no file. */
+ * histograms blend (35 % each), an image's pixels and a graph's nodes carry their colours, a
+ * schedule's pause is drawn where it is; errors (unwritable path, bad sizes) are one line naming
+ * the thing and leave no file. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
