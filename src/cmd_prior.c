@@ -278,6 +278,8 @@ static int import_ocean(struct qv_app *app, const struct cmd_args *a, enum ocean
 {
     const char *path = a->pos[0];
     enum ocean_vartype vt;
+    if (cmd_has(a, "vartype") && fmt != OCEAN_COO)
+        return qv_error(app, "prior import: --vartype goes with --format coo (BQM JSON names its vartype)");
     if (cmd_has(a, "vartype") && ocean_vartype_parse(cmd_str(a, "vartype", ""), &vt))
         return qv_error(app, "prior import: --%s", qv_errmsg());
     if (!cmd_has(a, "new") && !need_bm(app, "prior import")) return -1;

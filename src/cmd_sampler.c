@@ -308,6 +308,8 @@ int cmd_sample_run(struct qv_app *app, const struct cmd_args *a)
     double beta = cmd_float(a, "beta", 1.0);
     if (!isfinite(beta) || beta < 0)
         return qv_error(app, "sample: --beta must be a finite number >= 0, got %g", beta);
+    if (cmd_has(a, "binary") && !cmd_has(a, "export"))
+        return qv_error(app, "sample: --binary goes with --export F.json");
     const struct bm *bm = app->st.prior;
     if (!bm) {
         if (app->st.prior_bernoulli_n > 0 && app->st.model)   /* decode Bernoulli draws (train.c) */

@@ -89,6 +89,8 @@ bad "prior new chimera 1; prior import $T/missing.coo --format coo" "missing.coo
 bad "prior new chimera 1; prior import $D/dimod_coo_qubo.txt --format bqm-json" "not JSON"
 bad "prior new chimera 1; prior import $D/dimod_coo_qubo.txt --new" "go with --format"
 bad "prior new chimera 1; prior export $T/x --format xml" "format"
+bad "prior import $D/dimod_bqm_spin.json --format bqm-json --vartype spin --new" "--vartype goes with --format coo"
+bad "prior new chimera 1; prior random; sample 10 --binary" "--binary goes with --export"
 bad "prior import $D/dimod_coo_qubo.txt --format coo" "no prior"
 printf '# vartype=SPIN\n0 0 1.0\n0 4 x\n' > "$T/bad.coo"
 bad "prior import $T/bad.coo --format coo --new" "line 3: expected 'i j bias'"
