@@ -15,7 +15,7 @@ Q := @
 else
 Q :=
 endif
-PKGS    := ncursesw readline openblas libpng cairo libcurl libcjson zlib libmicrohttpd libcrypto ompi-c
+PKGS    := ncursesw readline openblas libpng cairo fontconfig libcurl libcjson zlib libmicrohttpd libcrypto ompi-c
 # pkg-config is only asked once the packages exist (deps runs first).
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm

@@ -4,6 +4,7 @@
 #include "cmd.h"
 #include "data.h"
 #include "eval.h"
+#include "figs.h"
 #include "graph.h"
 #include "sampler.h"
 #include "train.h"
@@ -643,8 +644,12 @@ static int run_eval_units(struct qv_app *app, const struct cmd_args *a)
     ev.values2 = vals + n;
     ev.ival = act;
     qv_emit(app, &ev);
+    int rc = 0;   /* --png F: the latent map as a figure (figs.c) */
+    if (cmd_has(a, "png") && figs_latent(app->st.prior ? app->st.prior->g : NULL, vals, n,
+                                         "activity Var_x E_q[z_u]", cmd_str(a, "png", "")))
+        rc = qv_error(app, "eval units: --png: %s", qv_errmsg());
     free(vals); free(mean); free(var); free(x);
-    return 0;
+    return rc;
 }
 
 static const struct cmd_opt eval_ll_opts[] = {
@@ -664,6 +669,7 @@ static const struct cmd_opt eval_units_opts[] = {
     {"threshold", CMD_OPT_FLOAT, "variance above which a unit counts as active (default 0.01)", NULL},
     {"split", CMD_OPT_STR, "train, valid or test (default test)", NULL},
     {"n", CMD_OPT_INT, "use only the first N images of the split", NULL},
+    {"png", CMD_OPT_PATH, "write the latent map (activity per unit on the qubit graph) as a PNG", NULL},
     {NULL, 0, NULL, NULL},
 };
 
@@ -677,7 +683,7 @@ static const struct cmd_entry eval_sub[] = {
              "error over images.  Test images are binarised once (fixed seed).",
      .max_pos = 0, .opts = eval_ll_opts, .complete = CMD_COMPLETE_NONE, .run = run_eval_ll,
      .flags = CMD_LONG},
-    {.name = "units", .usage = "eval units [--threshold 0.01] [--split test] [--n N]",
+    {.name = "units", .usage = "eval units [--threshold 0.01] [--split test] [--n N] [--png FILE]",
      .summary = "count active latent units (variance over the data of E_q[z_u] > threshold)",
      .help = "A unit u is active when Var_x(E_q[z_u | x]) over the split exceeds the threshold\n"
              "(Burda et al.; 0.01 by default), computed over --n images of the split (all by default).",

@@ -3,6 +3,7 @@
  * app->st.prior (a Boltzmann machine) or, for the factorised baseline, app->st.prior_bernoulli_n. */
 #include "cmd.h"
 #include "bm.h"
+#include "ocean.h"
 #include "sampler.h"
 
 #include <limits.h>
@@ -221,25 +222,104 @@ static const struct cmd_opt cut_opts[] = {
 
 /* ---------------------------------------------------------------- prior export / import */
 
+/* --format text|coo|bqm-json of export/import (text when absent); -1 with the error reported. */
+static int opt_format(struct qv_app *app, const struct cmd_args *a, const char *cmd, enum ocean_format *f)
+{
+    *f = OCEAN_TEXT;
+    if (cmd_has(a, "format") && ocean_format_parse(cmd_str(a, "format", "text"), f))
+        return qv_error(app, "%s: %s", cmd, qv_errmsg());
+    return 0;
+}
+
 static int run_export(struct qv_app *app, const struct cmd_args *a)
 {
     struct bm *bm = need_bm(app, "prior export");
     if (!bm) return -1;
+    enum ocean_format fmt;
+    if (opt_format(app, a, "prior export", &fmt)) return -1;
     char *txt = NULL;
     size_t len;
     bool binary = cmd_has(a, "binary");
-    if (bm_format_text(bm, binary, &txt, &len) < 0 || qv_write_file_atomic(a->pos[0], txt, len) < 0) {
+    int rc;
+    if (fmt == OCEAN_TEXT) {
+        rc = bm_format_text(bm, binary, &txt, &len);
+    } else {   /* dimod's formats: BINARY a = −b, q = −W; SPIN h, J and the offset (ocean.h) */
+        struct ocean_bqm q;
+        rc = ocean_bqm_from_bm(bm, binary ? OCEAN_BINARY : OCEAN_SPIN, &q);
+        if (!rc) rc = fmt == OCEAN_COO ? ocean_coo_format(&q, &txt, &len) : ocean_bqm_json_format(&q, &txt, &len);
+        ocean_bqm_free(&q);
+    }
+    if (rc < 0 || qv_write_file_atomic(a->pos[0], txt, len) < 0) {
         free(txt);
         return qv_error(app, "prior export: %s", qv_errmsg());
     }
     free(txt);
-    qv_printf(app, "wrote %d %s and %ld %s to %s", bm->n, binary ? "biases b" : "fields h", bm->ne,
-              binary ? "couplings W" : "couplings J", a->pos[0]);
+    if (fmt == OCEAN_TEXT)
+        qv_printf(app, "wrote %d %s and %ld %s to %s", bm->n, binary ? "biases b" : "fields h", bm->ne,
+                  binary ? "couplings W" : "couplings J", a->pos[0]);
+    else {
+        double off = 0;
+        if (!binary && fmt == OCEAN_COO) {   /* the offset of bm_to_ising (h, J scratch) */
+            double *h = qv_mallocarray((size_t)bm->n, sizeof *h), *J = qv_mallocarray((size_t)QV_MAX(bm->ne, 1), sizeof *J);
+            bm_to_ising(bm, h, J, &off);
+            free(h);
+            free(J);
+        }
+        qv_printf(app, "wrote a %s BQM of %d variables and %ld interactions (%s) to %s%s", binary ? "BINARY" : "SPIN",
+                  bm->n, bm->ne, fmt == OCEAN_COO ? "COO" : "BQM JSON", a->pos[0],
+                  off != 0 ? "; COO has no offset line: E(z) = E_file(s) + offset" : "");
+        if (off != 0) qv_printf(app, "  offset %.17g", off);
+    }
     return 0;
+}
+
+/* `prior import F --format coo|bqm-json [--vartype V] [--new]`: dimod's formats. */
+static int import_ocean(struct qv_app *app, const struct cmd_args *a, enum ocean_format fmt)
+{
+    const char *path = a->pos[0];
+    enum ocean_vartype vt;
+    if (cmd_has(a, "vartype") && fmt != OCEAN_COO)
+        return qv_error(app, "prior import: --vartype goes with --format coo (BQM JSON names its vartype)");
+    if (cmd_has(a, "vartype") && ocean_vartype_parse(cmd_str(a, "vartype", ""), &vt))
+        return qv_error(app, "prior import: --%s", qv_errmsg());
+    if (!cmd_has(a, "new") && !need_bm(app, "prior import")) return -1;
+    unsigned char *buf;
+    size_t len;
+    if (qv_read_file(path, false, &buf, &len)) return qv_error(app, "prior import: %s", qv_errmsg());
+    struct ocean_bqm q;
+    int rc = fmt == OCEAN_COO ? ocean_coo_parse((const char *)buf, path, cmd_has(a, "vartype") ? &vt : NULL, &q)
+                              : ocean_bqm_json_parse((const char *)buf, len, path, &q);
+    free(buf);
+    if (rc) return qv_error(app, "prior import: %s", qv_errmsg());
+    if (cmd_has(a, "new")) {
+        struct bm *nb = ocean_bqm_new_bm(&q, path);
+        if (!nb) rc = qv_error(app, "prior import: %s", qv_errmsg());
+        else {
+            bm_free(app->st.prior);
+            app->st.prior = nb;
+            app->st.prior_bernoulli_n = 0;
+            snprintf(app->st.prior_desc, sizeof app->st.prior_desc, "%s", nb->g->desc);
+        }
+    } else if (ocean_bqm_to_bm(&q, app->st.prior, path)) {
+        rc = qv_error(app, "prior import: %s", qv_errmsg());
+    }
+    if (!rc) {
+        prior_changed(app);
+        qv_printf(app, "prior %s: %s BQM of %d variables, %ld interactions read from %s%s", app->st.prior_desc,
+                  ocean_vartype_name(q.vt), q.nv, q.nq, path,
+                  q.offset != 0 ? " (its offset is dropped: it shifts every energy alike)" : "");
+    }
+    ocean_bqm_free(&q);
+    return rc;
 }
 
 static int run_import(struct qv_app *app, const struct cmd_args *a)
 {
+    enum ocean_format fmt;
+    if (opt_format(app, a, "prior import", &fmt)) return -1;
+    if (fmt != OCEAN_TEXT) return import_ocean(app, a, fmt);
+    if (cmd_has(a, "new") || cmd_has(a, "vartype"))
+        return qv_error(app, "prior import: --new and --vartype go with --format coo|bqm-json");
     struct bm *bm = need_bm(app, "prior import");
     if (!bm) return -1;
     if (bm_parse_text(bm, a->pos[0]) < 0) return qv_error(app, "prior import: %s", qv_errmsg());
@@ -249,7 +329,15 @@ static int run_import(struct qv_app *app, const struct cmd_args *a)
 }
 
 static const struct cmd_opt export_opts[] = {
-    {"binary", CMD_OPT_FLAG, "write b, W (binary units) instead of h, J (Ising spins)", NULL},
+    {"binary", CMD_OPT_FLAG, "write b, W (binary units) instead of h, J (Ising spins); with --format coo|bqm-json a BINARY BQM", NULL},
+    {"format", CMD_OPT_STR, "text (qvae's h/J lines, default), coo or bqm-json (dimod's formats)", "text|coo|bqm-json"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct cmd_opt import_opts[] = {
+    {"format", CMD_OPT_STR, "text (default), coo or bqm-json (dimod's formats)", "text|coo|bqm-json"},
+    {"vartype", CMD_OPT_STR, "coo: SPIN or BINARY when the file has no '# vartype=' header", "spin|binary"},
+    {"new", CMD_OPT_FLAG, "coo/bqm-json: a new prior on the file's own graph (its labels and interactions)", NULL},
     {NULL, 0, NULL, NULL},
 };
 
@@ -368,17 +456,24 @@ static const struct cmd_entry prior_sub[] = {
      .help = "Grows a connected induced subgraph from a random unit (parameters are kept).  Useful\n"
              "to check samplers against exact enumeration: `prior cut 16; sampler check`.",
      .min_pos = 1, .max_pos = 1, .opts = cut_opts, .run = run_cut},
-    {.name = "export", .usage = "prior export FILE [--binary]",
-     .summary = "write the parameters as text (h/J lines with qubit labels)",
-     .help = "One parameter a line: \"h LABEL VALUE\" and \"J LABEL LABEL VALUE\" (Ising, D-Wave's sign,\n"
-             "E(s) = Σ h s + Σ J s s), or with --binary \"b …\" and \"W …\".  The header comment gives\n"
-             "the constant offset between the conventions.",
+    {.name = "export", .usage = "prior export FILE [--binary] [--format text|coo|bqm-json]",
+     .summary = "write the parameters as text, or as a dimod BQM (COO or JSON)",
+     .help = "text: one parameter a line, \"h LABEL VALUE\" and \"J LABEL LABEL VALUE\" (Ising, D-Wave's\n"
+             "sign, E(s) = Σ h s + Σ J s s), or with --binary \"b …\" and \"W …\"; the header comment gives\n"
+             "the constant offset between the conventions.  coo: dimod.serialization.coo's text\n"
+             "(\"# vartype=SPIN\", then \"i j bias\" lines, linear terms as \"i i bias\"); bqm-json:\n"
+             "BinaryQuadraticModel.to_serializable() as JSON.  Both SPIN (h, J and the offset) or with\n"
+             "--binary BINARY (a = −b, q = −W), labels = qubit labels; the BQM's energy of every\n"
+             "state equals the prior's E(z).  README \"Ocean interchange\" has a worked example.",
      .min_pos = 1, .max_pos = 1, .opts = export_opts, .complete = CMD_COMPLETE_FILE, .run = run_export},
-    {.name = "import", .usage = "prior import FILE",
-     .summary = "set the parameters of the current prior from a text file",
-     .help = "Reads the format of `prior export` (h/J or b/W lines, not mixed).  Every qubit and\n"
-             "coupler named must exist in the current graph; parameters not listed become 0.",
-     .min_pos = 1, .max_pos = 1, .complete = CMD_COMPLETE_FILE, .run = run_import},
+    {.name = "import", .usage = "prior import FILE [--format text|coo|bqm-json] [--vartype spin|binary] [--new]",
+     .summary = "set the parameters of the prior from a text file or a dimod BQM",
+     .help = "text reads the format of `prior export` (h/J or b/W lines, not mixed); coo and\n"
+             "bqm-json read dimod's (COO needs a '# vartype=' header or --vartype).  Every qubit and\n"
+             "coupler named must exist in the current graph; parameters not listed become 0.  With\n"
+             "--new the prior is replaced by one on the file's own graph.  A BQM's offset is dropped\n"
+             "(it shifts every energy alike); repeated terms add up, as in dimod.",
+     .min_pos = 1, .max_pos = 1, .opts = import_opts, .complete = CMD_COMPLETE_FILE, .run = run_import},
     {.name = "info", .usage = "prior info", .summary = "units, couplers, degree histogram, colours, parameter ranges",
      .help = "Describes the current prior: graph and size, qubit labels, the degree histogram\n"
              "(degree:units), the colour classes samplers update in blocks, and the h, J ranges.",

@@ -2,6 +2,7 @@
  * top-level `sample N` command.  The current sampler lives in app->st.sampler; sampler_current()
  * (sampler_sess.c, with the session section) creates the default on first use. */
 #include "cmd.h"
+#include "ocean.h"
 #include "sampler.h"
 #include "train.h"
 
@@ -277,6 +278,25 @@ static int cmp_u64(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
+/* `sample … --export F.json [--binary]`: the states as a dimod SampleSet (ocean.h), with their
+ * energies E(z) — the energies of the BQM `prior export --format …` writes. */
+static int export_samples(struct qv_app *app, const struct bm *bm, const struct samples *s,
+                          const struct cmd_args *a)
+{
+    const char *path = cmd_str(a, "export", "");
+    enum ocean_vartype vt = cmd_has(a, "binary") ? OCEAN_BINARY : OCEAN_SPIN;
+    char *txt = NULL;
+    size_t len;
+    if (ocean_sampleset_format(bm->g->label, s->n, s->z, s->count, s->energy, s->logw, vt, &txt, &len) ||
+        qv_write_file_atomic(path, txt, len)) {
+        free(txt);
+        return qv_error(app, "sample: --export: %s", qv_errmsg());
+    }
+    free(txt);
+    qv_printf(app, "  wrote %ld %s samples as a dimod SampleSet to %s", s->count, ocean_vartype_name(vt), path);
+    return 0;
+}
+
 /* `sample N [--beta B]`: draw N states from the prior with the current sampler and print energy
  * statistics.  Kept in one function so that the model layer can extend it (decode digits). */
 int cmd_sample_run(struct qv_app *app, const struct cmd_args *a)
@@ -288,6 +308,8 @@ int cmd_sample_run(struct qv_app *app, const struct cmd_args *a)
     double beta = cmd_float(a, "beta", 1.0);
     if (!isfinite(beta) || beta < 0)
         return qv_error(app, "sample: --beta must be a finite number >= 0, got %g", beta);
+    if (cmd_has(a, "binary") && !cmd_has(a, "export"))
+        return qv_error(app, "sample: --binary goes with --export F.json");
     const struct bm *bm = app->st.prior;
     if (!bm) {
         if (app->st.prior_bernoulli_n > 0 && app->st.model)   /* decode Bernoulli draws (train.c) */
@@ -335,8 +357,9 @@ int cmd_sample_run(struct qv_app *app, const struct cmd_args *a)
     struct qv_event ev = {.kind = QV_EV_SAMPLER, .beta_eff = out.beta_eff, .beta_err = NAN};
     ev.qpu.programming = ev.qpu.anneal = ev.qpu.readout = ev.qpu.access = ev.qpu.total_real = NAN;
     qv_emit(app, &ev);
-    int rc = app->st.model || cmd_has(a, "png")   /* decode to digits with the model (train.c) */
-                 ? train_sample_images(app, out.z, out.count, cmd_str(a, "png", NULL)) : 0;
+    int rc = cmd_has(a, "export") ? export_samples(app, bm, &out, a) : 0;
+    if (!rc && (app->st.model || cmd_has(a, "png")))   /* decode to digits with the model (train.c) */
+        rc = train_sample_images(app, out.z, out.count, cmd_str(a, "png", NULL));
     samples_free(&out);
     return rc;
 }
@@ -406,15 +429,18 @@ const struct cmd_entry cmd_sampler_entry = {
 static const struct cmd_opt sample_opts[] = {
     {"beta", CMD_OPT_FLOAT, "inverse temperature (default 1)", NULL},
     {"png", CMD_OPT_PATH, "with a model: decode the samples to digits and write them as a PNG grid", NULL},
+    {"export", CMD_OPT_PATH, "write the states, energies and labels as a dimod SampleSet JSON (SPIN)", NULL},
+    {"binary", CMD_OPT_FLAG, "--export: 0/1 values (BINARY) instead of ±1 (SPIN)", NULL},
     {NULL, 0, NULL, NULL},
 };
 
 const struct cmd_entry cmd_sample_entry = {
-    .name = "sample", .usage = "sample N [--beta B] [--png FILE]",
+    .name = "sample", .usage = "sample N [--beta B] [--png FILE] [--export F.json [--binary]]",
     .summary = "draw N states from the prior with the current sampler",
     .help = "Prints the energy mean, standard deviation, minimum and maximum, the number of\n"
             "distinct states, the mean activity and the sampler's diagnostics.  With a model the\n"
             "states are decoded to digits (decoder means, at most 1024) for the digit panel and,\n"
-            "with --png, written as a PNG grid.",
+            "with --png, written as a PNG grid.  --export writes the states as dimod's\n"
+            "SampleSet.to_serializable() JSON (energies E(z), one row per state).",
     .min_pos = 1, .max_pos = 1, .opts = sample_opts, .run = cmd_sample_run, .flags = CMD_LONG,
 };

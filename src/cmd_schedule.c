@@ -5,6 +5,7 @@
 #include "cmd.h"
 #include "anneal.h"
 #include "beta.h"
+#include "figs.h"
 #include "sampler.h"
 #include "schedule.h"
 #include "session.h"
@@ -242,13 +243,18 @@ static int run_show(struct qv_app *app, const struct cmd_args *a)
               s->num_reads, sched_is_reverse(s) ? (s->initial_state ? ", initial state given" : ", no initial state") : "",
               sched_is_reverse(s) ? (s->reinitialize ? ", reinitialize" : ", no reinitialize") : "");
     print_validation(app, s, sp);
-    struct freezeout fo;
+    struct freezeout fo = {.s_star = NAN};
     if (s->n >= 2 && anneal_freezeout(s, sp, NULL, &fo) == 0)
         qv_printf(app, "freeze-out estimate: s* = %.3f at t = %.3g µs, β_eff ≈ %.3g (T = %g mK, A/B = %.2g)",
                   fo.s_star, fo.t_star, fo.beta_eff, sp->temperature_mk, fo.a_over_b);
     else qv_clearerr();
+    int rc = 0;   /* --png F: the same schedule as a figure (figs.c) */
+    if (cmd_has(a, "png") && figs_schedule(s, sp, fo.s_star, cmd_str(a, "png", "")))
+        rc = qv_error(app, "schedule show: --png: %s", qv_errmsg());
+    else if (cmd_has(a, "png"))
+        qv_printf(app, "wrote the schedule to %s", cmd_str(a, "png", ""));
     solver_free(own);
-    return 0;
+    return rc;
 }
 
 static int run_validate(struct qv_app *app, const struct cmd_args *a)
@@ -560,6 +566,11 @@ static const struct cmd_opt params_opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
+static const struct cmd_opt show_png_opts[] = {
+    {"png", CMD_OPT_PATH, "also write s(t) as a PNG figure", NULL},
+    {NULL, 0, NULL, NULL},
+};
+
 static const struct cmd_entry schedule_sub[] = {
     {.name = "new", .usage = "schedule new forward T", .summary = "a linear forward anneal (0,0) → (T,1)",
      .help = "Replaces the points by [[0, 0], [T, 1]] (T in µs).  Then `schedule pause`,\n"
@@ -595,10 +606,12 @@ static const struct cmd_entry schedule_sub[] = {
      .help = "T >= 0 µs, S in [0, 1]; the points are kept in time order.  Bad input keeps the\n"
              "schedule as it was.",
      .min_pos = 3, .max_pos = 3, .run = run_move},
-    {.name = "show", .usage = "schedule show", .summary = "table, plot, validity and freeze-out estimate",
+    {.name = "show", .usage = "schedule show [--png FILE]", .summary = "table, plot, validity and freeze-out estimate",
      .help = "Prints the points, an ASCII plot of s(t), whether the schedule is valid for the\n"
-             "chosen solver (`schedule solver`) and the freeze-out estimate s*, β_eff.",
-     .run = run_show, .flags = CMD_WHILEJOB},
+             "chosen solver (`schedule solver`) and the freeze-out estimate s*, β_eff.  --png also\n"
+             "writes s(t) as a figure: segments named (ramp, pause, quench, reverse, red where a\n"
+             "rule is broken), t in µs, s* dashed.",
+     .opts = show_png_opts, .run = run_show, .flags = CMD_WHILEJOB},
     {.name = "validate", .usage = "schedule validate [--solver NAME] [--reads N]",
      .summary = "check every rule a QPU enforces (fails when one is broken)",
      .help = "Rules (qpu-protocol.md §2.2–2.4): 2 ≤ points ≤ max_anneal_schedule_points (+1 for\n"

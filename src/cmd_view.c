@@ -7,6 +7,8 @@
  * runs real commands through cmd_run_one (it is CMD_LONG, so the TUI runs it on the worker
  * thread) and keeps going past steps whose module is missing, logging their errors. */
 #include "cmd.h"
+#include "figs.h"
+#include "session.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -37,6 +39,23 @@ static void emit_view(struct qv_app *app, const char *panel, const char *opts)
     ev.job = panel;
     ev.unit = opts;
     qv_emit(app, &ev);
+}
+
+/* `view loss --png F [--log]`: the session's loss curves as a PNG (from its metrics.csv, so it
+ * reads no app->st and runs during a job like every view).  The terminal is not touched. */
+static int view_png(struct qv_app *app, const char *panel, const struct cmd_args *a)
+{
+    const char *png = cmd_str(a, "png", "");
+    if (strcmp(panel, "loss"))
+        return qv_error(app, "view: --png: only the loss panel is written here (the schedule: `schedule "
+                             "show --png F`, the latent map: `eval units --png F`)");
+    char dir[4096], csv[4200], title[192];
+    if (session_current_dir(app, dir, sizeof dir) < 0) return qv_error(app, "view: --png: %s", qv_errmsg());
+    snprintf(csv, sizeof csv, "%s/metrics.csv", dir);
+    snprintf(title, sizeof title, "loss — session %s", app->session_name);
+    if (figs_loss(csv, title, cmd_has(a, "log"), png)) return qv_error(app, "view: --png: %s", qv_errmsg());
+    qv_printf(app, "wrote the loss curves of session %s to %s", app->session_name, png);
+    return 0;
 }
 
 static int run_view(struct qv_app *app, const struct cmd_args *a)
@@ -79,6 +98,7 @@ static int run_view(struct qv_app *app, const struct cmd_args *a)
         ADD("edit=1 ");
     }
 #undef ADD
+    if (cmd_has(a, "png")) return view_png(app, panel, a);
     emit_view(app, panel, opts);
     if (!app->in_tui)
         qv_printf(app, "view %s: panels are drawn by the terminal workbench only (run qvae in a terminal)",
@@ -96,6 +116,7 @@ static const struct cmd_opt view_opts[] = {
     {"mean", CMD_OPT_FLAG, "latent: colour units by their mean E_q[z]", NULL},
     {"activity", CMD_OPT_FLAG, "latent: colour units by activity (variance of E_q[z] over data)", NULL},
     {"edit", CMD_OPT_FLAG, "schedule: edit the schedule with the keyboard (Esc ends)", NULL},
+    {"png", CMD_OPT_PATH, "loss: write the train/validation curves against epoch as a PNG (with --log: log y)", NULL},
     {"toggle", CMD_OPT_STR, "loss: flip log/linear y, EMA on/off, recent window/whole run, or step/epoch x; "
                             "without a panel the focus stays", "log|ema|window|x"},
     {NULL, 0, NULL, NULL},
@@ -104,11 +125,12 @@ static const struct cmd_opt view_opts[] = {
 const struct cmd_entry cmd_view_entry = {
     .name = "view", .usage = "view [overview|loss|latent|digits|schedule|hist|log] [--log|--linear] [--ema A] "
                              "[--window N|--all] [--x step|epoch] [--mean|--activity] [--edit] "
-                             "[--toggle log|ema|window|x]",
+                             "[--toggle log|ema|window|x] [--png FILE]",
     .summary = "focus a panel of the workbench and set how it draws",
     .help = "`view loss` gives the loss curves the screen (with the log below), `view` or `view overview`\n"
             "shows every panel that fits.  The function keys of the workbench run view commands (F1\n"
-            "lists which).  In scripts and `qvae -c` the command is accepted and does nothing.",
+            "lists which).  In scripts and `qvae -c` the command is accepted and does nothing,\n"
+            "except `view loss --png F`, which writes the session's loss curves as a PNG.",
     .min_pos = 0, .max_pos = 1, .opts = view_opts, .complete = CMD_COMPLETE_PANEL,
     .run = run_view, .flags = CMD_WHILEJOB | CMD_NOSTATE,
 };
