@@ -46,6 +46,20 @@ static bool looks_like_script(const char *p)
     return strchr(p, '/') || (l > 3 && !strcmp(p + l - 3, ".qv"));
 }
 
+/* Ranks other than 0 of an MPI job: the job speaks through rank 0, so they show only their own
+ * errors (a failure of theirs alone, e.g. unreadable data), marked with the rank. */
+static struct qv_sink rank_sink_next;
+
+static void rank_log(void *ud, enum qv_level level, const char *line)
+{
+    if (level != QV_LOG_ERROR) return;
+    char buf[1200];
+    snprintf(buf, sizeof buf, "rank %d: %s", par_rank(), line);
+    rank_sink_next.log(ud, level, buf);
+}
+
+static void rank_event(void *ud, const struct qv_event *ev) { (void)ud; (void)ev; }
+
 int main(int argc, char **argv)
 {
     nn_blas_pick_core(argv);   /* may re-execute: before any state exists */
@@ -96,6 +110,11 @@ int main(int argc, char **argv)
         free(cmds);
         app_free(&app);
         return 1;
+    }
+    if (!par_root()) {
+        rank_sink_next = app.sink;
+        app.sink.log = rank_log;
+        app.sink.event = rank_event;
     }
     int status = 0;
     if (ncmd > 0) {
