@@ -41,6 +41,8 @@ static int run_model_info(struct qv_app *app, const struct cmd_args *a)
                   t->step, t->epoch, t->batch_pos ? " and part of one" : "", t->seed,
                   QV_MAX(t->shards, 1), t->shards > 1 ? "s" : "",
                   t->iw > 1 ? ", last run importance-weighted" : "");
+    qv_printf(app, "digest %016" PRIx64 " (FNV-1a 64 of parameters, batch-norm statistics, prior, "
+              "Adam moments and step counters)", model_digest(&app->st));
     if (t && isfinite(t->val_elbo_z))
         qv_printf(app, "last validation elbo %.3f (discrete z: %.3f)", t->val_elbo, t->val_elbo_z);
     if (t && t->best)

@@ -108,6 +108,12 @@ void train_emit_grid(struct qv_app *app, const uint8_t *zneg, long nneg, long ep
  * if png is not NULL.  Errors: no model, size mismatch, PNG write failure (reported, returns -1). */
 int train_sample_images(struct qv_app *app, const uint8_t *z, long count, const char *png);
 
+/* `model info`'s digest: FNV-1a 64 over the model's parameters (networks and a Bernoulli prior's
+ * logits), mean image, batch-norm running statistics, a BM prior's b and W, and the trainer's step
+ * counters, noise stream, block count and Adam moments — two runs that agree on it agree on every
+ * bit a further step would read.  st->model must not be NULL. */
+uint64_t model_digest(const struct qv_state *st);
+
 /* Session modules "model" and "trainer" (registered in qv_modules[]). */
 extern const struct qv_module dvae_module, trainer_module;
 
