@@ -9,7 +9,8 @@
 #  - faults: a rank that cannot read the data set → one error line naming it, no hang; a rank
 #    killed with SIGKILL mid-training → every rank ends within seconds, mpirun's line naming the
 #    rank, the last checkpoint byte-identical to a copy taken before;
-#  - `train … --ranks 2` and `eval ll … --ranks 2` from `qvae -c` equal the direct runs; --ranks 0
+#  - `train … --ranks 2` and `eval ll … --ranks 2` from `qvae -c` equal the direct runs; Ctrl-C
+#    during `train --ranks` ends every rank and loads back the last checkpoint whole; --ranks 0
 #    and a missing mpirun are one clear error each.
 # Skipped (77) only when mpirun is not installed.
 set -u
@@ -25,7 +26,7 @@ export ASAN_OPTIONS=detect_leaks=0
 MPI="mpirun --oversubscribe -np"
 rm -rf "$QVAE_SESSIONS"
 $R -c 'data load npm' >/dev/null 2>&1 || { echo "skip: the embedded npm digits are not installed (make deps)"; exit 77; }
-S='seed 5; data load npm; prior new chimera 2 2 2; model new --hidden 32 --bn'
+S='seed 5; data load npm; data split 2000 300 300; prior new chimera 2 2 2; model new --hidden 32 --bn'
 
 digest() { grep -o '^digest [0-9a-f]*' <<<"$1" | tail -n 1; }
 # metrics.csv without images_per_s (8) and seconds (11), the only columns that may differ
@@ -119,6 +120,21 @@ w=$($R -c "$S; session save w; train 1 --threads 1 --ranks 2; model info" 2>&1) 
 ls "$QVAE_SESSIONS" | grep -q mpi-job && fail "--ranks left its job session: $(ls "$QVAE_SESSIONS")"
 ew=$($R -c "session load p2; $E --ranks 2" 2>&1) || fail "eval --ranks: $ew"
 [ "$(grep '^test LL' <<<"$ew" | sed 's/, [0-9.]* s)/)/')" = "$ll" ] || fail "eval --ranks 2: $ew vs $ll"
+# Ctrl-C during `train --ranks`: every rank ends, the job's last checkpoint comes back whole —
+# the state then equals a plain run of as many epochs
+$R -c "$S; session save z; train 50 --threads 1 --ranks 2; model info" >"$T/z.out" 2>&1 &
+qpid=$!
+for _ in $(seq 600); do grep -q '^epoch 1:' "$T/z.out" && break; sleep 0.1; done
+kill -INT $qpid
+t0=$SECONDS
+wait $qpid || fail "--ranks stopped: exit status $?: $(cat "$T/z.out")"
+[ $((SECONDS - t0)) -le 15 ] || fail "--ranks: the stop took $((SECONDS - t0)) s"
+grep -q 'the job was stopped; the session holds its last checkpoint' "$T/z.out" || fail "--ranks stop: $(cat "$T/z.out")"
+pgrep -f "mpi-job-$qpid" >/dev/null && fail "--ranks stop: ranks still running: $(pgrep -fa "mpi-job-$qpid")"
+ep=$(sed -n 's/^trained: [0-9]* steps, \([0-9]*\) epochs.*/\1/p' "$T/z.out")
+[ -n "$ep" ] && [ "$ep" -ge 1 ] || fail "--ranks stop: no epoch kept: $(cat "$T/z.out")"
+pz=$($R -c "$S; train $ep --threads 2 --no-save; model info" 2>&1) || fail "plain $ep epochs: $pz"
+[ "$(digest "$(cat "$T/z.out")")" = "$(digest "$pz")" ] || fail "--ranks stop: the state is not epoch $ep's"
 bad "$S; train 1 --ranks 0" 'train: --ranks must be 1..4096, got 0'
 out=$(PATH=/nonexistent $Q -c "$S; train 1 --ranks 2" 2>&1) && fail "no mpirun: succeeded"
 [ "$(grep -c '^error: ' <<<"$out")" -eq 1 ] && grep -q '^error: train: --ranks: mpirun is not on PATH' <<<"$out" \
