@@ -11,6 +11,7 @@
  * back (also after a stop: its last checkpoint), saved under the current name with the job's
  * metrics rows appended, and removed. */
 #include "cmd.h"
+#include "par.h"
 #include "session.h"
 
 #include <errno.h>
@@ -37,6 +38,7 @@ struct job {
     size_t len;
     char csv[4200];          /* TMP's metrics.csv */
     long csv_off;
+    int errors;              /* error lines the job printed */
 };
 
 /* true if an executable `name` is on PATH (the error otherwise names what to install). */
@@ -144,7 +146,10 @@ static void tail_metrics(struct job *j)
 /* Re-emits one line of the job's output: its errors and warnings as ours. */
 static void job_emit(struct job *j, const char *s)
 {
-    if (!strncmp(s, "error: ", 7)) qv_error(j->app, "%s: rank job: %s", j->what, s + 7);
+    if (!strncmp(s, "error: ", 7)) {
+        qv_error(j->app, "%s: the MPI job: %s", j->what, s + 7);
+        j->errors++;
+    }
     else if (!strncmp(s, "warning: ", 9)) qv_warn(j->app, "%s", s + 9);
     else qv_printf(j->app, "%s", s);
 }
@@ -186,6 +191,7 @@ static int job_start(struct job *j, long ranks, const char *hostfile, const char
     const char *argv[40];
     int k = 0;
     argv[k++] = "mpirun";
+    argv[k++] = "-q";   /* no banners: our own line says when the job failed */
     argv[k++] = "--oversubscribe";
     argv[k++] = "-np";
     argv[k++] = np;
@@ -281,6 +287,20 @@ static void merge_metrics(struct qv_app *app, const char *csv)
     fclose(in);
 }
 
+/* true if the job checkpointed (TMP's manifest is past the generation of our first save). */
+static bool job_checkpointed(const char *dir)
+{
+    char path[4200], buf[4096];
+    snprintf(path, sizeof path, "%s/session.json", dir);
+    FILE *f = fopen(path, "r");
+    if (!f) return false;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *g = strstr(buf, "\"generation\":");
+    return g && strtol(g + 13, NULL, 10) > 1;
+}
+
 /* After a training job: TMP becomes the current state, checkpointed under the current name. */
 static int load_back(struct qv_app *app, const char *what, const char *tmp, const char *orig,
                      const char *csv, bool save)
@@ -301,6 +321,7 @@ int cmd_launch_ranks(struct qv_app *app, const struct cmd_args *a, bool train)
         return qv_error(app, "%s: --ranks must be 1..%d, got %ld", what, LAUNCH_MAX_RANKS, ranks);
     if (hostfile && access(hostfile, R_OK) != 0)
         return qv_error(app, "%s: --hostfile %s: %s", what, hostfile, strerror(errno));
+    if (par_active()) return qv_error(app, "%s: --ranks inside an MPI job (run it from a plain qvae)", what);
     if (!on_path("mpirun"))
         return qv_error(app, "%s: --ranks: mpirun is not on PATH (install openmpi-bin)", what);
     char orig[sizeof app->session_name], tmp[64], line[8192];
@@ -323,10 +344,17 @@ int cmd_launch_ranks(struct qv_app *app, const struct cmd_args *a, bool train)
     const bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
     int rc = 0;
     if (!ok && !stopped) {
-        rc = qv_error(app, "%s: the MPI job failed (%s %d); the current state is unchanged, the job's "
-                      "last checkpoint is session %s", what, WIFEXITED(st) ? "exit status" : "signal",
-                      WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), tmp);
-        return rc;
+        char kept[128] = "";
+        if (train && job_checkpointed(dir)) snprintf(kept, sizeof kept, "; the job's last checkpoint is session %s", tmp);
+        else nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+        /* the job's own error line (re-emitted above) says what went wrong: one line, not two */
+        if (j.errors) {
+            qv_printf(app, "%s: the current state is unchanged%s", what, kept);
+            return -1;
+        }
+        return qv_error(app, "%s: the MPI job failed (%s %d; a rank ended abnormally); the current state "
+                        "is unchanged%s", what, WIFEXITED(st) ? "exit status" : "signal",
+                        WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), kept);
     }
     if (train) rc = load_back(app, what, tmp, orig, j.csv, !cmd_has(a, "no-save"));
     if (rc == 0) nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);

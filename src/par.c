@@ -9,7 +9,8 @@
 static struct {
     bool active;
     int rank, size;
-} par = {false, 0, 1};
+    void (*hook)(int low);
+} par = {false, 0, 1, NULL};
 
 static bool par_launched(void)
 {
@@ -48,13 +49,17 @@ bool par_active(void) { return par.active; }
 int par_rank(void) { return par.rank; }
 int par_size(void) { return par.size; }
 
+void par_set_agree_hook(void (*hook)(int low)) { par.hook = hook; }
+
 int par_agree(bool ok)
 {
     if (!par.active) return ok ? -1 : 0;
     int mine = ok ? par.size : par.rank, low = mine;
     if (MPI_Allreduce(&mine, &low, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS)
-        return ok ? 0 : par.rank;   /* the job is broken: fail, on every rank that gets here */
-    return low == par.size ? -1 : low;
+        low = ok ? 0 : par.rank;   /* the job is broken: fail, on every rank that gets here */
+    low = low == par.size ? -1 : low;
+    if (par.hook) par.hook(low);
+    return low;
 }
 
 bool par_any(bool flag)

@@ -30,6 +30,9 @@ static inline bool par_root(void) { return par_rank() == 0; }
 /* Agreement after a step that can fail on one rank only: -1 when every rank passed ok, else the
  * lowest rank whose ok was false (so every rank takes the same branch). */
 int par_agree(bool ok);
+/* A function par_agree calls on every rank with the outcome (the lowest failing rank, or -1):
+ * the front end shows, or drops, the error lines a rank held back (ui/main.c).  NULL: none. */
+void par_set_agree_hook(void (*hook)(int low));
 /* true on every rank if flag is true on any (a cancel seen by one rank stops all at one step). */
 bool par_any(bool flag);
 /* Rank 0's *v on every rank (its clock, when a decision depends on time). */

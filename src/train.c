@@ -646,9 +646,7 @@ int train_run(struct qv_app *app, const struct train_opts *o)
 {
     /* a setup that fails on one rank (its data, its memory) stops every rank before the first
      * collective of a step, rather than leaving the others waiting in it */
-    const int bad = par_agree(run_setup(app, o) == 0);
-    if (bad >= 0 && bad != par_rank()) return qv_error(app, "train: rank %d could not start (its error above)", bad);
-    if (bad >= 0) return -1;
+    if (par_agree(run_setup(app, o) == 0) >= 0) return -1;   /* reported by the rank that failed */
     struct dvae *m = app->st.model;
     const bool isbm = m->cfg.prior == DVAE_PRIOR_BM;
     atomic_store(&app->cancel, 0);
