@@ -9,9 +9,9 @@
 #  - faults: a rank that cannot read the data set → one error line naming it, no hang; a rank
 #    killed with SIGKILL mid-training → every rank ends within seconds, mpirun's line naming the
 #    rank, the last checkpoint byte-identical to a copy taken before;
-#  - `train … --ranks 2` and `eval ll … --ranks 2` from `qvae -c` equal the direct runs; Ctrl-C
-#    during `train --ranks` ends every rank and loads back the last checkpoint whole; --ranks 0
-#    and a missing mpirun are one clear error each.
+#  - `train … --ranks 2` and `eval ll … --ranks 2 --hostfile F` from `qvae -c` equal the direct
+#    runs; Ctrl-C during `train --ranks` ends every rank and loads back the last checkpoint whole;
+#    --ranks 0, a missing host file and a missing mpirun are one clear error each.
 # Skipped (77) only when mpirun is not installed.
 set -u
 source "$(dirname "$0")/lib.sh"
@@ -118,7 +118,8 @@ w=$($R -c "$S; session save w; train 1 --threads 1 --ranks 2; model info" 2>&1) 
 [ "$(digest "$w")" = "$d1" ] || fail "--ranks 2: $(digest "$w") != $d1: $w"
 [ "$(rows p2)" = "$(rows w)" ] || fail "--ranks: metrics differ: $(diff <(rows p2) <(rows w) | head -n 4)"
 ls "$QVAE_SESSIONS" | grep -q mpi-job && fail "--ranks left its job session: $(ls "$QVAE_SESSIONS")"
-ew=$($R -c "session load p2; $E --ranks 2" 2>&1) || fail "eval --ranks: $ew"
+echo 'localhost slots=2' >"$T/hosts"
+ew=$($R -c "session load p2; $E --ranks 2 --hostfile $T/hosts" 2>&1) || fail "eval --ranks: $ew"
 [ "$(grep '^test LL' <<<"$ew" | sed 's/, [0-9.]* s)/)/')" = "$ll" ] || fail "eval --ranks 2: $ew vs $ll"
 # Ctrl-C during `train --ranks`: every rank ends, the job's last checkpoint comes back whole —
 # the state then equals a plain run of as many epochs
@@ -136,6 +137,7 @@ ep=$(sed -n 's/^trained: [0-9]* steps, \([0-9]*\) epochs.*/\1/p' "$T/z.out")
 pz=$($R -c "$S; train $ep --threads 2 --no-save; model info" 2>&1) || fail "plain $ep epochs: $pz"
 [ "$(digest "$(cat "$T/z.out")")" = "$(digest "$pz")" ] || fail "--ranks stop: the state is not epoch $ep's"
 bad "$S; train 1 --ranks 0" 'train: --ranks must be 1..4096, got 0'
+bad "$S; eval ll --ranks 2 --hostfile $T/none" "eval ll: --hostfile $T/none: No such file or directory"
 out=$(PATH=/nonexistent $Q -c "$S; train 1 --ranks 2" 2>&1) && fail "no mpirun: succeeded"
 [ "$(grep -c '^error: ' <<<"$out")" -eq 1 ] && grep -q '^error: train: --ranks: mpirun is not on PATH' <<<"$out" \
   || fail "no mpirun: $out"
