@@ -11,7 +11,8 @@
 #    rank, the last checkpoint byte-identical to a copy taken before;
 #  - `train … --ranks 2` and `eval ll … --ranks 2 --hostfile F` from `qvae -c` equal the direct
 #    runs; Ctrl-C during `train --ranks` ends every rank and loads back the last checkpoint whole;
-#    --ranks 0, a missing host file and a missing mpirun are one clear error each.
+#    --ranks 0, a missing host file and a missing mpirun are one clear error each; in the TUI
+#    (tmux) the job's metrics reach the loss panel.
 # Skipped (77) only when mpirun is not installed.
 set -u
 source "$(dirname "$0")/lib.sh"
@@ -141,4 +142,25 @@ bad "$S; eval ll --ranks 2 --hostfile $T/none" "eval ll: --hostfile $T/none: No 
 out=$(PATH=/nonexistent $Q -c "$S; train 1 --ranks 2" 2>&1) && fail "no mpirun: succeeded"
 [ "$(grep -c '^error: ' <<<"$out")" -eq 1 ] && grep -q '^error: train: --ranks: mpirun is not on PATH' <<<"$out" \
   || fail "no mpirun: $out"
+# --- the workbench: a --ranks job's metrics reach the loss panel ------------------------------
+if command -v tmux >/dev/null; then
+  TM=(tmux -L "qvae-mpi-$$" -f /dev/null)
+  trap '"${TM[@]}" kill-server >/dev/null 2>&1' EXIT
+  printf '%s\n' "export HOME='$T' XDG_STATE_HOME='$T/state' TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8" \
+    "export QVAE_TUI_STARTUP='$S' QVAE_SESSIONS='$QVAE_SESSIONS'" "'$R'" "sleep 600" >"$T/tui.sh"
+  "${TM[@]}" new-session -d -s tui -x 120 -y 40 "bash '$T/tui.sh'" || fail "tmux could not start"
+  scr() { "${TM[@]}" capture-pane -p -t tui; }
+  until_on() {  # pattern, seconds
+    local end=$((SECONDS + $2))
+    while [ $SECONDS -le $end ]; do scr | grep -qE -- "$1" && return 0; sleep 0.2; done
+    fail "TUI: waited $2 s for '$1': $(scr)"
+  }
+  until_on 'Ready\. Try' 60
+  scr | grep -q 'no training yet' || fail "TUI: the loss panel is not empty before training: $(scr)"
+  "${TM[@]}" send-keys -t tui 'train 1 --threads 1 --ranks 2' Enter
+  until_on 'train done' 120
+  scr | grep -q 'no training yet' && fail "TUI: no metrics reached the loss panel: $(scr)"
+  scr | grep -q -- '-ELBO [0-9]' || fail "TUI: no -ELBO value in the loss panel: $(scr)"
+  "${TM[@]}" kill-server
+fi
 echo "sh_mpi: ok"
