@@ -490,7 +490,15 @@ static int exchange_blocks(struct dvae *m, struct shard_ctx *c, bool isbm)
         displs[r] = off[lo];
         counts[r] = off[hi] - off[lo];
     }
-    unsigned char *buf = qv_malloc(off[S] ? off[S] : 1);
+    /* one buffer per process, kept between steps (a fresh one would page-fault its megabytes in
+     * every step); MPI is driven from the main thread only (par.h) */
+    static struct { unsigned char *p; size_t n; } xb;
+    if (xb.n < off[S]) {
+        free(xb.p);
+        xb.p = qv_malloc(off[S]);
+        xb.n = off[S];
+    }
+    unsigned char *buf = xb.p;
     long lo, hi;
     par_share(S, &lo, &hi);
     for (long s = lo; s < hi; s++) rec_copy(m, c, isbm, (int)s, buf + off[s], 1);
@@ -498,7 +506,6 @@ static int exchange_blocks(struct dvae *m, struct shard_ctx *c, bool isbm)
     int rc = par_allgather_bytes(buf, counts, displs, err, sizeof err);
     for (int s = 0; s < S && rc == 0; s++)
         if (s < lo || s >= hi) rec_copy(m, c, isbm, s, buf + off[s], -1);
-    free(buf);
     free(counts);
     return rc ? qv_seterr("%s", err) : 0;
 }
