@@ -8,7 +8,11 @@
  * carried in struct trainer (noise rng, batch position) and the sampler's persistent chains, all
  * of which sessions save — so `train 4` equals `train 2; session save; session load; train 2`
  * bit for bit.  A step's batch is cut into t->shards data-parallel blocks (one thread each); the
- * count is part of the saved state, because it changes the order of the gradient sums. */
+ * count is part of the saved state, because it changes the order of the gradient sums.  In an MPI
+ * job (par.h) the blocks are shared among the ranks and every rank sums all of them in block
+ * order (dvae_pass.c), so the bits depend on the block count only: `mpirun -np 2 … --threads 1`
+ * equals `--threads 2`, and a session moves between rank counts.  Only rank 0 writes metrics.csv,
+ * grids and checkpoints; the negative phase, log Z and validation run alike on every rank. */
 #ifndef QV_TRAIN_H
 #define QV_TRAIN_H
 
@@ -43,8 +47,9 @@ struct train_opts {
     long max_steps;       /* stop after this many steps in this call (0 = no limit; benchmarks) */
     double max_seconds;   /* stop at the first epoch end after this many seconds (0 = no limit) */
     bool quiet;           /* no per-epoch text lines */
-    int threads;          /* data-parallel blocks = threads per step (0: the trainer's, or the
-                           * default for a new one: min(CPUs, 4, batch/25), at least 1) */
+    int threads;          /* data-parallel blocks = threads per step, per rank in an MPI job
+                           * (0: the trainer's, or the default for a new one: min(CPUs, 4,
+                           * batch/25), at least 1; one per rank in an MPI job) */
     int iw;               /* importance samples per image (1: the ELBO; K > 1: the IW bound,
                            * batch·K rows per step, ≤ the model's batch capacity) */
 };
