@@ -3,6 +3,7 @@
  * text and secret redaction (completion candidates: cmd_complete.c).  Front ends (batch,
  * readline, TUI) all come through cmd_run_line / cmd_complete_words. */
 #include "cmd.h"
+#include "par.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -319,6 +320,10 @@ int cmd_run_one(struct qv_app *app, const char *text)
     }
     qv_clearerr();
     int rc = a.cmd->run(app, &a);
+    /* an MPI job: a command that failed on one rank fails on every rank (the failing one showed
+     * the message), so the ranks go on, or stop, in lockstep */
+    const bool ok = rc == 0 || rc == CMD_QUIT;
+    if (par_agree(ok) >= 0 && ok) rc = -1;
     free(buf);
     if (rc == CMD_QUIT) return CMD_QUIT;
     return rc ? -1 : 0;

@@ -131,6 +131,11 @@ char **cmd_complete_line(struct qv_app *app, const char *line, size_t start, con
 void cmd_print_help(struct qv_app *app, const struct cmd_entry *e, const char *path);
 void cmd_list_help(bool subs, void (*emit)(void *ud, const char *text), void *ud);
 
+/* `train … --ranks N [--hostfile F]`, `eval ll … --ranks N` (cmd_launch.c): the command a, its
+ * --ranks/--hostfile dropped, runs under mpirun on a copy of the current session, its lines and
+ * metrics streamed back; train: the result is loaded back and checkpointed under the current
+ * name.  0, or -1 reported (mpirun missing, --ranks < 1, the job failed: state unchanged). */
+int cmd_launch_ranks(struct qv_app *app, const struct cmd_args *a, bool train);
 /* Redact secrets from a command line before it reaches history or a log: values of --token and
  * similar options, and anything that looks like a DWave API token, become "***". */
 void cmd_redact(const char *line, char *out, size_t outsz);

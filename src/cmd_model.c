@@ -42,6 +42,7 @@ static int run_model_info(struct qv_app *app, const struct cmd_args *a)
                   t->step, t->epoch, t->batch_pos ? " and part of one" : "", t->seed,
                   QV_MAX(t->shards, 1), t->shards > 1 ? "s" : "",
                   t->iw > 1 ? ", last run importance-weighted" : "");
+    qv_printf(app, "digest %016" PRIx64 " (parameters, statistics, prior, Adam, counters)", model_digest(&app->st));
     if (t && isfinite(t->val_elbo_z))
         qv_printf(app, "last validation elbo %.3f (discrete z: %.3f)", t->val_elbo, t->val_elbo_z);
     if (t && t->best)
@@ -270,6 +271,7 @@ static int set_sweeps(struct qv_app *app, long k)
 static int run_train(struct qv_app *app, const struct cmd_args *a)
 {
     long epochs;
+    if (cmd_has(a, "ranks")) return cmd_launch_ranks(app, a, true);
     if (cmd_pos_long(app, a, 0, &epochs)) return -1;
     if (epochs < 1 || epochs > 1000000) return qv_error(app, "train: EPOCHS must be 1..1000000, got %ld", epochs);
     struct train_opts o;
@@ -427,6 +429,8 @@ static const struct cmd_opt train_opts_tab[] = {
     {"kl", CMD_OPT_STR, "set a BM prior's term from here on: relaxed or analytic (saved with the model)", "relaxed|analytic"},
     {"relax", CMD_OPT_STR, "set the relaxation from here on: gumbolt or st (saved with the model)",
      "gumbolt|st|power|exp|spike-exp"},
+    {"ranks", CMD_OPT_INT, "run as an MPI job of N ranks × --threads blocks on this session (mpirun)", NULL},
+    {"hostfile", CMD_OPT_PATH, "with --ranks: mpirun's host file", NULL},
     {NULL, 0, NULL, NULL},
 };
 
@@ -450,7 +454,7 @@ const struct cmd_entry cmd_train_entry = {
     .name = "train",
     .usage = "train EPOCHS [--lr 3e-3] [--batch 100] [--kl-warmup E] [--seed S] [--sweeps K] [--tau T]"
              " [--kl relaxed|analytic] [--relax gumbolt|st|power|exp|spike-exp] [--iw K]"
-             " [--lr-schedule const|dvae|cosine] [--kl-frac F] [--val-every N]",
+             " [--lr-schedule const|dvae|cosine] [--kl-frac F] [--val-every N] [--ranks N [--hostfile F]]",
     .summary = "train the model for EPOCHS more epochs (train stop|pause|resume)",
     .help = "Continues from the trainer's position: `train 2; train 2` equals `train 4`, also across\n"
             "`session save` / `session load`.  Each step: a batch in a fixed order per (seed, epoch),\n"
@@ -559,6 +563,7 @@ static int eval_logz(struct qv_app *app, const struct cmd_args *a, const char *m
 static int run_eval_ll(struct qv_app *app, const struct cmd_args *a)
 {
     long K = cmd_int(a, "k", 5000);
+    if (cmd_has(a, "ranks")) return cmd_launch_ranks(app, a, false);
     if (K < 1) return qv_error(app, "eval ll: --k must be at least 1, got %ld", K);
     if (check_model_data(app, "eval ll") < 0) return -1;
     enum data_split sp = DATA_TEST;
@@ -662,6 +667,8 @@ static const struct cmd_opt eval_ll_opts[] = {
     {"population", CMD_OPT_INT, "PA population / AIS chains for log Z (default: the estimator's)", NULL},
     {"steps", CMD_OPT_INT, "β steps for log Z (default: the estimator's)", NULL},
     {"threads", CMD_OPT_INT, "images evaluated side by side (default: the CPUs, at most 8; same result)", NULL},
+    {"ranks", CMD_OPT_INT, "run as an MPI job of N ranks (mpirun; same result)", NULL},
+    {"hostfile", CMD_OPT_PATH, "with --ranks: mpirun's host file", NULL},
     {NULL, 0, NULL, NULL},
 };
 
@@ -674,7 +681,7 @@ static const struct cmd_opt eval_units_opts[] = {
 };
 
 static const struct cmd_entry eval_sub[] = {
-    {.name = "ll", .usage = "eval ll [--k 5000] [--split test] [--logz pa|ais|exact|both] [--n N]",
+    {.name = "ll", .usage = "eval ll [--k 5000] [--split test] [--logz pa|ais|exact|both] [--n N] [--ranks N]",
      .summary = "importance-weighted test log-likelihood with its error bars",
      .help = "log p(x) ≈ LSE_k[log p(x|z_k) + log p(z_k) − log q(z_k|x)] − log K with discrete\n"
              "z_k ~ q(z|x).  A Boltzmann-machine prior needs log Z: estimated here by population\n"

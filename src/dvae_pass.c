@@ -15,6 +15,7 @@
  *   post_backward   ζ → l chain, K samples' logit gradients summed per image, encoder weights.
  * Every stage reads and writes only the block's rows of the model's buffers. */
 #include "dvae.h"
+#include "par.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,12 +371,14 @@ struct shard_ctx {
     const struct bm *bm;
     const struct dvae_batch *io;
     int S, K;
+    int s0;           /* this rank's first block (0 outside an MPI job) */
     double sums[DVAE_MAX_SHARDS][3];
 };
 
-static void shard_job(void *p, long s)
+static void shard_job(void *p, long j)
 {
     struct shard_ctx *c = p;
+    const long s = c->s0 + j;
     /* blocks are cut between images, so an image's K samples stay in one block */
     const long G = c->io->B / c->K;
     const int r0 = (int)(c->K * (G * s / c->S)), r1 = (int)(c->K * (G * (s + 1) / c->S));
@@ -429,6 +432,82 @@ static void reduce_job(void *p, long part)
     }
     for (int k = 0; k < NN_VL; k++) tail += acc[k];
     c->finite[part] = isfinite(tail);
+}
+
+/* Rows [r0, r1) of block s of a batch of G images × K samples cut into S blocks. */
+static void block_rows(long G, int K, int S, int s, int *r0, int *r1)
+{
+    *r0 = (int)(K * (G * s / S));
+    *r1 = (int)(K * (G * (s + 1) / S));
+}
+
+/* Bytes of block s's record in the exchange: its gradient vector [nparams floats], its sums
+ * [3 doubles], its BM positive-phase sums [sbm_len doubles], its batch-norm statistics [nbn
+ * floats] and its rows' logits [rows × n floats] (the trainer's activity reads every row's). */
+static size_t rec_bytes(const struct dvae *m, bool isbm, int rows)
+{
+    return m->nparams * sizeof(float) + 3 * sizeof(double) +
+           (isbm ? (size_t)m->sbm_len * sizeof(double) : 0) + m->nbn * sizeof(float) +
+           (size_t)rows * (size_t)m->cfg.n * sizeof(float);
+}
+
+/* Packs (dir > 0) block s's results into rec or unpacks (dir < 0) them from it. */
+static void rec_copy(struct dvae *m, struct shard_ctx *c, bool isbm, int s, unsigned char *rec, int dir)
+{
+    int r0, r1;
+    block_rows(c->io->B / c->K, c->K, c->S, s, &r0, &r1);
+    struct { void *p; size_t n; } part[5] = {
+        {s == 0 ? m->grads : m->sgrad[s], m->nparams * sizeof(float)},
+        {c->sums[s], 3 * sizeof(double)},
+        {isbm ? m->sbm[s] : NULL, isbm ? (size_t)m->sbm_len * sizeof(double) : 0},
+        {m->nbn ? m->bnstat[s] : NULL, m->nbn * sizeof(float)},
+        {m->lx + (size_t)r0 * m->cfg.n, (size_t)(r1 - r0) * (size_t)m->cfg.n * sizeof(float)},
+    };
+    for (int k = 0; k < 5; k++) {
+        if (!part[k].n) continue;
+        if (dir > 0) memcpy(rec, part[k].p, part[k].n);
+        else memcpy(part[k].p, rec, part[k].n);
+        rec += part[k].n;
+    }
+}
+
+/* An MPI job: every rank ran its share of the S blocks; afterwards every rank holds every
+ * block's record, exactly as if it had run them all, so the reduction below sums the same
+ * vectors in the same order on every rank and the step's bits depend on S alone.  -1 + error. */
+static int exchange_blocks(struct dvae *m, struct shard_ctx *c, bool isbm)
+{
+    const int P = par_size(), S = c->S;
+    size_t off[DVAE_MAX_SHARDS + 1];
+    off[0] = 0;
+    for (int s = 0; s < S; s++) {
+        int r0, r1;
+        block_rows(c->io->B / c->K, c->K, S, s, &r0, &r1);
+        off[s + 1] = off[s] + rec_bytes(m, isbm, r1 - r0);
+    }
+    size_t *counts = qv_malloc(sizeof(size_t) * 2 * (size_t)P), *displs = counts + P;
+    for (int r = 0; r < P; r++) {
+        long lo = (long)S * r / P, hi = (long)S * (r + 1) / P;
+        displs[r] = off[lo];
+        counts[r] = off[hi] - off[lo];
+    }
+    /* one buffer per process, kept between steps (a fresh one would page-fault its megabytes in
+     * every step); MPI is driven from the main thread only (par.h) */
+    static struct { unsigned char *p; size_t n; } xb;
+    if (xb.n < off[S]) {
+        free(xb.p);
+        xb.p = qv_malloc(off[S]);
+        xb.n = off[S];
+    }
+    unsigned char *buf = xb.p;
+    long lo, hi;
+    par_share(S, &lo, &hi);
+    for (long s = lo; s < hi; s++) rec_copy(m, c, isbm, (int)s, buf + off[s], 1);
+    char err[200];
+    int rc = par_allgather_bytes(buf, counts, displs, err, sizeof err);
+    for (int s = 0; s < S && rc == 0; s++)
+        if (s < lo || s >= hi) rec_copy(m, c, isbm, s, buf + off[s], -1);
+    free(counts);
+    return rc ? qv_seterr("%s", err) : 0;
 }
 
 /* The batch's arguments against the model: -1 + error naming the problem. */
@@ -529,9 +608,19 @@ int dvae_batch_run(struct dvae *m, const struct bm *bm, struct dvae_batch *io)
         for (int s = 0; s < S; s++)
             if (!m->mfscr[s]) m->mfscr[s] = qv_malloc(sizeof(double) * m->mfscr_len);
     struct shard_ctx sc = {.m = m, .bm = bm, .io = io, .S = S, .K = K};
-    const int T = QV_MIN(m->nthread, S);
+    /* in an MPI job a training pass runs this rank's share of the blocks only (the same cut as
+     * threads make), then gathers the others' (exchange_blocks) */
+    const bool dist = io->grad && par_size() > 1;
+    long lo = 0, hi = S;
+    if (dist) par_share(S, &lo, &hi);
+    sc.s0 = (int)lo;
+    const int T = (int)QV_MIN((long)m->nthread, hi - lo);
     int blas = T > 1 ? nn_blas_threads(1) : 0;
-    qv_parallel(T, S, shard_job, &sc);
+    if (hi > lo) qv_parallel(QV_MAX(T, 1), hi - lo, shard_job, &sc);
+    if (dist && exchange_blocks(m, &sc, isbm) < 0) {
+        if (T > 1) nn_blas_threads(blas);
+        return -1;
+    }
     if (io->grad) {
         /* the reduction and the NaN/Inf check run on all of the model's threads, even when the
          * batch ran as one block: both are memory-bound passes over every parameter */

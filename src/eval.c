@@ -1,5 +1,6 @@
 /* eval.c — importance-weighted and exact log-likelihood of a DVAE, active units.  See eval.h. */
 #include "eval.h"
+#include "par.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +68,7 @@ struct iw_job {
     const struct bm *bm;
     double logz;
     const float *x;
-    long N, K;
+    long lo, N, K;    /* this process's images [lo, lo + N) */
     int T;
     const struct eval_ctx *ctx;
     double *ll;
@@ -77,7 +78,7 @@ struct iw_job {
 static void iw_job_run(void *p, long t)
 {
     struct iw_job *j = p;
-    long lo = j->N * t / j->T, hi = j->N * (t + 1) / j->T;
+    long lo = j->lo + j->N * t / j->T, hi = j->lo + j->N * (t + 1) / j->T;
     j->rc[t] = iw_range(j->models[t], j->bm, j->logz, j->x, lo, hi, j->N, j->K, j->ctx, j->ll, t == 0,
                         (double)j->T);
 }
@@ -89,22 +90,41 @@ int eval_iw_ll(struct dvae *m, const struct bm *bm, double logz, const float *x,
     if (prior_check(m, bm) < 0) return -1;
     /* Threads split the images; each image's samples come from its own stream and go through the
      * same batch shapes on every thread, so the figures are the same for any thread count. */
-    int T = ctx && ctx->threads > 1 ? (int)QV_MIN((long)QV_MIN(ctx->threads, EVAL_MAX_THREADS), N) : 1;
+    /* An MPI job splits the images across ranks the same way (par_share), then gathers the
+     * per-image figures: ll is the same whatever the rank and thread counts. */
+    long lo = 0, hi = N;
+    par_share(N, &lo, &hi);
+    const long NR = hi - lo;
+    int T = ctx && ctx->threads > 1 ? (int)QV_MIN((long)QV_MIN(ctx->threads, EVAL_MAX_THREADS), NR) : 1;
+    if (T < 1) T = 1;
     struct dvae *models[EVAL_MAX_THREADS] = {m};
     for (int t = 1; t < T; t++)
         if (!(models[t] = dvae_clone(m))) {
             for (int u = 1; u < t; u++) dvae_free(models[u]);
             return qv_preferr("eval: model copy for thread %d", t + 1);
         }
-    struct iw_job j = {.models = models, .bm = bm, .logz = logz, .x = x, .N = N, .K = K, .T = T,
-                       .ctx = ctx, .ll = ll};
+    struct iw_job j = {.models = models, .bm = bm, .logz = logz, .x = x, .lo = lo, .N = NR, .K = K,
+                       .T = T, .ctx = ctx, .ll = ll};
     int blas = T > 1 ? nn_blas_threads(1) : 0;
-    qv_parallel(T, T, iw_job_run, &j);
+    if (NR > 0) qv_parallel(T, T, iw_job_run, &j);
     if (T > 1) nn_blas_threads(blas);
     int rc = 0;
-    for (int t = 0; t < T; t++) rc |= j.rc[t];
+    for (int t = 0; t < T && NR > 0; t++) rc |= j.rc[t];
     for (int t = 1; t < T; t++) dvae_free(models[t]);
-    return rc < 0 ? qv_seterr("eval: cancelled") : 0;
+    if (par_agree(rc == 0) >= 0) return qv_seterr("eval: cancelled");
+    if (par_size() > 1) {
+        const int P = par_size();
+        size_t *cd = qv_malloc(sizeof(size_t) * 2 * (size_t)P);
+        for (int r = 0; r < P; r++) {
+            cd[P + r] = sizeof(double) * (size_t)(N * r / P);
+            cd[r] = sizeof(double) * (size_t)(N * (r + 1) / P) - cd[P + r];
+        }
+        char err[200];
+        rc = par_allgather_bytes(ll, cd, cd + P, err, sizeof err);
+        free(cd);
+        if (rc) return qv_seterr("eval: %s", err);
+    }
+    return 0;
 }
 
 int eval_exact_ll(struct dvae *m, const struct bm *bm, double logz, const float *x, long N,

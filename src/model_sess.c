@@ -11,6 +11,44 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* FNV-1a, 64 bits, continued from h over n bytes. */
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+/* One hash of everything (train.h) a training step changes, so two runs compare at a glance: the networks
+ * (and the Bernoulli prior's logits) [nparams], the mean image [D], batch norm's running
+ * statistics [nbn], a BM prior's b [n] and W [ne], and the trainer's counters, noise stream,
+ * block count and Adam moments (network [nparams] × 2, BM [pn] × 2). */
+uint64_t model_digest(const struct qv_state *st)
+{
+    const struct dvae *m = st->model;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    h = fnv1a(h, m->params, sizeof(float) * m->nparams);
+    h = fnv1a(h, m->xmean, sizeof(float) * (size_t)m->cfg.D);
+    if (m->nbn) h = fnv1a(h, m->bnrun, sizeof(float) * m->nbn);
+    const struct bm *bm = st->prior;
+    if (m->cfg.prior == DVAE_PRIOR_BM && bm) {
+        h = fnv1a(h, bm->b, sizeof(double) * (size_t)bm->n);
+        h = fnv1a(h, bm->w, sizeof(double) * (size_t)bm->ne);
+    }
+    const struct trainer *t = st->trainer;
+    if (!t) return h;
+    const long cnt[6] = {t->step, t->epoch, t->batch_pos, t->adam.t, t->pt, t->shards};
+    h = fnv1a(h, cnt, sizeof cnt);
+    h = fnv1a(h, t->rng.s, sizeof t->rng.s);
+    h = fnv1a(h, t->adam.m, sizeof(float) * t->adam.n);
+    h = fnv1a(h, t->adam.v, sizeof(float) * t->adam.n);
+    if (t->pn) {
+        h = fnv1a(h, t->pm, sizeof(double) * (size_t)t->pn);
+        h = fnv1a(h, t->pv, sizeof(double) * (size_t)t->pn);
+    }
+    return h;
+}
+
 static int model_save(struct qv_app *app, const struct qv_state *st, cJSON *sec, struct sess_io *io)
 {
     const struct dvae *m = st->model;

@@ -5,6 +5,7 @@
 #include "samp_pa.h"
 #include "par.h"
 #include "qv.h"
+#include "sampler.h"
 
 #include <limits.h>
 #include <mpi.h>
@@ -65,10 +66,18 @@ int pa_plan(int size, const long *have, const long *want, int me, long *send, lo
 
 /* Distributed only on the thread that may call MPI (MPI_THREAD_FUNNELED): a PA call made on
  * another thread inside a job (the SAPI emulator's server threads) runs on its rank alone. */
+static int local_depth;   /* samp_pa_local: > 0 while PA must stay on this rank */
+
+void samp_pa_local(bool on)
+{
+    local_depth += on ? 1 : -1;
+}
+
 static bool dist(void)
 {
     int main_thread = 0;
-    return par_active() && MPI_Is_thread_main(&main_thread) == MPI_SUCCESS && main_thread;
+    return local_depth <= 0 && par_active() &&
+           MPI_Is_thread_main(&main_thread) == MPI_SUCCESS && main_thread;
 }
 
 int pa_ranks(void) { return dist() ? par_size() : 1; }

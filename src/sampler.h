@@ -133,6 +133,11 @@ struct logz_result {
 };
 int bm_logz(const struct bm *bm, double beta, const char *method, const struct logz_opts *o,
             struct logz_result *r);
+/* Inside an MPI job population annealing splits its population over the ranks (samp_pa_mpi.c);
+ * between samp_pa_local(true) and samp_pa_local(false) (nestable, main thread) it runs on each
+ * rank alone instead, every rank computing the same thing: the trainer's rule that a step's
+ * results depend on the block count, never on the rank count. */
+void samp_pa_local(bool on);
 
 /* --- the sampler module of the workbench state (sampler_sess.c) --- */
 struct qv_app;

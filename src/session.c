@@ -3,6 +3,7 @@
  * checksum, every blob's size and crc) before any module sees it, builds a fresh qv_state, and
  * swaps it in only when every module loaded. */
 #include "session.h"
+#include "par.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -290,7 +291,12 @@ static void set_current(struct qv_app *app, const char *name, const char *dir)
 
 int session_save(struct qv_app *app, const char *name, const char *dir)
 {
-    return session_save_modules(app, name, dir, qv_modules);
+    if (!par_active()) return session_save_modules(app, name, dir, qv_modules);
+    /* an MPI job: the ranks hold the same state, rank 0 writes it and all learn the outcome */
+    int rc = par_root() ? session_save_modules(app, name, dir, qv_modules) : 0;
+    if (par_agree(rc == 0) == 0 && !par_root()) return qv_seterr("session %s: rank 0 could not save it", name);
+    if (rc == 0) set_current(app, name, dir);
+    return rc;
 }
 
 int session_save_modules(struct qv_app *app, const char *name, const char *dir,

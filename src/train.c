@@ -2,6 +2,7 @@
  * "trainer" session modules.  Design and reproducibility contract: train.h. */
 #include "train.h"
 #include "data.h"
+#include "par.h"
 #include "sampler.h"
 #include "session.h"
 
@@ -277,10 +278,14 @@ static int loop_trainer(struct qv_app *app, const struct train_opts *o)
     }
     t->lr = o->lr; t->batch = o->batch; t->iw = o->iw; t->kl_warmup = o->kl_warmup; t->wd = o->wd;
     t->wd_prior = o->wd_prior; t->neg = o->neg;
-    if (o->threads > 0) t->shards = o->threads;
-    if (t->shards < 1) t->shards = QV_MAX(1, QV_MIN(QV_MIN(qv_ncpu(), 4), o->batch / 25));
+    /* in an MPI job of P ranks, --threads T means T blocks per rank: P·T blocks in all, cut as
+     * a single process with --threads P·T cuts them (the block count is what the bits depend on) */
+    const int P = par_size();
+    if (o->threads > 0) t->shards = o->threads * P;
+    if (t->shards < 1)
+        t->shards = P > 1 ? P : QV_MAX(1, QV_MIN(QV_MIN(qv_ncpu(), 4), o->batch / 25));
     if (t->shards > DVAE_MAX_SHARDS) t->shards = DVAE_MAX_SHARDS;
-    if (dvae_set_parallel(m, t->shards, t->shards) < 0) return qv_fail(app);
+    if (dvae_set_parallel(m, t->shards, (t->shards + P - 1) / P) < 0) return qv_fail(app);
     return 0;
 }
 
@@ -315,15 +320,16 @@ static void loop_init(struct loop *L, struct qv_app *app, const struct train_opt
         L->gb = qv_malloc(sizeof(double) * n);
         L->gw = qv_malloc(sizeof(double) * (size_t)L->bm->ne);
     }
-    L->csv = open_metrics(app, &L->csv_z);
+    L->csv = par_root() ? open_metrics(app, &L->csv_z) : NULL;   /* one writer per job */
     L->sctx = (struct sample_ctx){.cancel = &app->cancel, .app = app};
     L->total_steps = o->epochs * L->nbatch - L->t->batch_pos;
     L->t_start = L->win_t0 = qv_now();
     L->t_budget0 = o->cpu_clock ? qv_cpu_now() : L->t_start;
 }
 
-/* Seconds of this call's budget clock: wall time, or the process's CPU time (--clock cpu). */
-static double loop_clock(const struct loop *L)
+/* Seconds of this call's budget clock on this rank: wall time, or the process's CPU time
+ * (--clock cpu).  Rows of metrics.csv use it; decisions use loop_clock. */
+static double loop_clock_here(const struct loop *L)
 {
     return (L->o->cpu_clock ? qv_cpu_now() : qv_now()) - L->t_budget0;
 }
@@ -335,6 +341,15 @@ static void loop_free(struct loop *L)
     samples_free(&L->smp);
     free(L->x); free(L->noise); free(L->perm); free(L->nmean); free(L->ncorr); free(L->gb);
     free(L->gw); free(L->act); free(L->qbuf); free(L->s1); free(L->s2);
+}
+
+/* Seconds of the budget clock, by rank 0's clock in an MPI job: the --time schedule and stop
+ * must be one decision for all ranks (a collective: call it at the same points on every rank). */
+static double loop_clock(const struct loop *L)
+{
+    double el = loop_clock_here(L);
+    par_bcast_double(&el);
+    return el;
 }
 
 /* Writes one metrics.csv row; a failing write (disk full, file gone) is reported once and the
@@ -491,7 +506,7 @@ static void window_report(struct loop *L, long e)
     ea.ival = nact;
     qv_emit(L->app, &ea);
     csv_row(L, "%ld,%.4f,%.4f,%.4f,%.4f,%.4f,%g,%.1f,,%d,%.3f%s\n", t->step, ev.m.epoch, ev.m.elbo,
-            ev.m.rec, ev.m.kl, L->klw, L->lr, ev.m.ips, nact, loop_clock(L), L->csv_z ? "," : "");
+            ev.m.rec, ev.m.kl, L->klw, L->lr, ev.m.ips, nact, loop_clock_here(L), L->csv_z ? "," : "");
     L->win_elbo = L->win_rec = L->win_kl = 0;
     L->win_steps = L->win_rows = 0;
     memset(L->s1, 0, sizeof(double) * (size_t)n);
@@ -558,8 +573,8 @@ static void epoch_report(struct loop *L, double val, double valz)
     char zcol[32] = "";
     if (L->csv_z) snprintf(zcol, sizeof zcol, ",%.4f", valz);
     csv_row(L, "%ld,%.4f,,,,,%g,,%.4f,,%.3f%s\n", t->step, (double)t->epoch, L->lr, val,
-            loop_clock(L), zcol);
-    train_emit_grid(L->app, L->smp.z, L->smp.count, t->epoch);
+            loop_clock_here(L), zcol);
+    if (par_root()) train_emit_grid(L->app, L->smp.z, L->smp.count, t->epoch);
     if (!L->o->quiet) {
         char lzs[96] = "";
         if (L->isbm) snprintf(lzs, sizeof lzs, "  log Z %.2f±%.2f", t->logz, t->logz_err);
@@ -625,19 +640,29 @@ static int epoch_end(struct loop *L)
     return 0;
 }
 
-int train_run(struct qv_app *app, const struct train_opts *o)
+/* Everything train_run checks and builds before the first step: -1 with the error reported. */
+static int run_setup(struct qv_app *app, const struct train_opts *o)
 {
     if (loop_check(app, o) < 0) return -1;
     struct dvae *m = app->st.model;
-    const bool isbm = m->cfg.prior == DVAE_PRIOR_BM;
-    if (isbm && ensure_sampler(app) < 0) return qv_fail(app);
+    if (m->cfg.prior == DVAE_PRIOR_BM && ensure_sampler(app) < 0) return qv_fail(app);
     /* the work buffers grow to the batch × samples this run needs (the capacity is saved) */
     if (dvae_reserve(m, o->batch * o->iw) < 0) return qv_error(app, "train: %s", qv_errmsg());
-    if (loop_trainer(app, o) < 0) return -1;
+    return loop_trainer(app, o);
+}
+
+int train_run(struct qv_app *app, const struct train_opts *o)
+{
+    /* a setup that fails on one rank (its data, its memory) stops every rank before the first
+     * collective of a step, rather than leaving the others waiting in it */
+    if (par_agree(run_setup(app, o) == 0) >= 0) return -1;   /* reported by the rank that failed */
+    struct dvae *m = app->st.model;
+    const bool isbm = m->cfg.prior == DVAE_PRIOR_BM;
     atomic_store(&app->cancel, 0);
     /* every block runs single-threaded sgemm (dvae_set_parallel); with one block OpenBLAS's own
      * threads would wait on the other core for these small products (2.4× slower, loaded) */
     const int blas_prev = nn_blas_threads(1);
+    samp_pa_local(true);   /* PA negative phases and log Z: the same on every rank (sampler.h) */
     struct loop L;
     loop_init(&L, app, o);
     struct trainer *t = L.t;
@@ -652,7 +677,7 @@ int train_run(struct qv_app *app, const struct train_opts *o)
         const long e = t->epoch;
         epoch_begin(&L, e);
         while (t->batch_pos < L.nbatch && status == 0) {
-            if (qv_wait_if_paused(app)) status = 1;
+            if (par_any(qv_wait_if_paused(app) != 0)) status = 1;   /* every rank stops at one step */
             else if (o->max_steps > 0 && L.done_steps >= o->max_steps) status = 2;
             else status = train_step(&L, e);
         }
@@ -667,5 +692,6 @@ int train_run(struct qv_app *app, const struct train_opts *o)
     t->steps_timed = L.done_steps;
     loop_free(&L);
     nn_blas_threads(blas_prev);
+    samp_pa_local(false);
     return status == 2 ? 0 : status;
 }

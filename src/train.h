@@ -8,7 +8,11 @@
  * carried in struct trainer (noise rng, batch position) and the sampler's persistent chains, all
  * of which sessions save — so `train 4` equals `train 2; session save; session load; train 2`
  * bit for bit.  A step's batch is cut into t->shards data-parallel blocks (one thread each); the
- * count is part of the saved state, because it changes the order of the gradient sums. */
+ * count is part of the saved state, because it changes the order of the gradient sums.  In an MPI
+ * job (par.h) the blocks are shared among the ranks and every rank sums all of them in block
+ * order (dvae_pass.c), so the bits depend on the block count only: `mpirun -np 2 … --threads 1`
+ * equals `--threads 2`, and a session moves between rank counts.  Only rank 0 writes metrics.csv,
+ * grids and checkpoints; the negative phase, log Z and validation run alike on every rank. */
 #ifndef QV_TRAIN_H
 #define QV_TRAIN_H
 
@@ -45,8 +49,9 @@ struct train_opts {
     bool cpu_clock;       /* max_seconds (and metrics.csv's seconds) count this process's CPU
                            * time, not wall time: equal budgets for runs sharing a busy machine */
     bool quiet;           /* no per-epoch text lines */
-    int threads;          /* data-parallel blocks = threads per step (0: the trainer's, or the
-                           * default for a new one: min(CPUs, 4, batch/25), at least 1) */
+    int threads;          /* data-parallel blocks = threads per step, per rank in an MPI job
+                           * (0: the trainer's, or the default for a new one: min(CPUs, 4,
+                           * batch/25), at least 1; one per rank in an MPI job) */
     int iw;               /* importance samples per image (1: the ELBO; K > 1: the IW bound,
                            * batch·K rows per step, ≤ the model's batch capacity) */
 };
@@ -109,6 +114,12 @@ void train_emit_grid(struct qv_app *app, const uint8_t *zneg, long nneg, long ep
  * Bernoulli prior) to digit means, emit an IMAGES event (at most 1024 images) and write a PNG grid
  * if png is not NULL.  Errors: no model, size mismatch, PNG write failure (reported, returns -1). */
 int train_sample_images(struct qv_app *app, const uint8_t *z, long count, const char *png);
+
+/* `model info`'s digest: FNV-1a 64 over the model's parameters (networks and a Bernoulli prior's
+ * logits), mean image, batch-norm running statistics, a BM prior's b and W, and the trainer's step
+ * counters, noise stream, block count and Adam moments — two runs that agree on it agree on every
+ * bit a further step would read.  st->model must not be NULL. */
+uint64_t model_digest(const struct qv_state *st);
 
 /* Session modules "model" and "trainer" (registered in qv_modules[]). */
 extern const struct qv_module dvae_module, trainer_module;

@@ -46,6 +46,29 @@ static bool looks_like_script(const char *p)
     return strchr(p, '/') || (l > 3 && !strcmp(p + l - 3, ".qv"));
 }
 
+/* Ranks other than 0 of an MPI job: the job speaks through rank 0, so they show only errors of
+ * their own (e.g. unreadable data), marked with the rank.  An error line is held until the ranks
+ * next agree on success (par_agree): shown if rank 0 passed, dropped if rank 0 failed too (then
+ * it showed the same error).  Up to 4 lines are held. */
+static struct qv_sink rank_sink_next;
+static struct { void *ud; int n; char line[4][1200]; } rank_held;
+
+static void rank_log(void *ud, enum qv_level level, const char *line)
+{
+    if (level != QV_LOG_ERROR || rank_held.n == 4) return;
+    rank_held.ud = ud;
+    snprintf(rank_held.line[rank_held.n++], sizeof rank_held.line[0], "rank %d: %s", par_rank(), line);
+}
+
+static void rank_agreed(int low)
+{
+    for (int i = 0; i < rank_held.n && low != 0; i++)
+        rank_sink_next.log(rank_held.ud, QV_LOG_ERROR, rank_held.line[i]);
+    rank_held.n = 0;
+}
+
+static void rank_event(void *ud, const struct qv_event *ev) { (void)ud; (void)ev; }
+
 int main(int argc, char **argv)
 {
     nn_blas_pick_core(argv);   /* may re-execute: before any state exists */
@@ -96,6 +119,12 @@ int main(int argc, char **argv)
         free(cmds);
         app_free(&app);
         return 1;
+    }
+    if (!par_root()) {
+        rank_sink_next = app.sink;
+        app.sink.log = rank_log;
+        app.sink.event = rank_event;
+        par_set_agree_hook(rank_agreed);
     }
     int status = 0;
     if (ncmd > 0) {
