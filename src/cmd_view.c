@@ -170,16 +170,17 @@ static const struct cmd_opt view_opts[] = {
 };
 
 const struct cmd_entry cmd_view_entry = {
-    .name = "view", .usage = "view [overview|loss|latent|digits|schedule|hist|log] [--log|--linear] [--ema A] "
-                             "[--window N|--all] [--x step|epoch] [--mean|--activity] [--edit] "
-                             "[--toggle log|ema|window|x] [--png FILE]  |  view csv FILE --x COL --y COL "
-                             "[--by COL] [--png F] [--title T] [--xlabel L] [--ylabel L]",
+    /* `view csv FILE …` is the panel word csv and its file: the second positional */
+    .name = "view", .usage = "view [overview|loss|latent|digits|schedule|hist|log] [FILE] [--log|--linear] [--ema A] "
+                             "[--window N|--all] [--x AXIS] [--mean|--activity] [--edit] "
+                             "[--toggle log|ema|window|x] [--png FILE] [--y COL] [--by COL] [--title T] "
+                             "[--xlabel L] [--ylabel L]",
     .summary = "focus a panel of the workbench and set how it draws",
     .help = "`view loss` gives the loss curves the screen (with the log below), `view` or `view overview`\n"
             "shows every panel that fits.  The function keys of the workbench run view commands (F1\n"
             "lists which).  In scripts and `qvae -c` the command is accepted and does nothing,\n"
             "except `view loss --png F`, which writes the session's loss curves as a PNG.\n"
-            "`view csv FILE --x COL --y COL [--by COL]` reads any CSV with a header (metrics.csv,\n"
+            "--x is step or epoch for the loss panel.  `view csv FILE --x COL --y COL [--by COL]` reads any CSV with a header (metrics.csv,\n"
             "bench/paper_table.sh's curves.csv): one line per value of --by, written with --png F,\n"
             "else summarised (series, points, x and y ranges).",
     .min_pos = 0, .max_pos = 2, .opts = view_opts, .complete = CMD_COMPLETE_PANEL,
