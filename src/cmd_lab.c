@@ -6,6 +6,7 @@
  * (a figure writer takes them from there too). */
 #include "cmd.h"
 #include "dvae.h"
+#include "figs.h"
 #include "lab_modes.h"
 #include "lab_stats.h"
 #include "schedule.h"
@@ -351,6 +352,22 @@ static int build_sets(struct qv_app *app, const struct cmd_args *a, struct cmp_r
     return 0;
 }
 
+/* --png: the histograms overlaid beside each sampler's excess KL (W1 without an exact reference). */
+static int compare_png(struct qv_app *app, const struct cmp_run *r, const char *png, int nbins,
+                       double lo, double hi, const char **names, const double *mass)
+{
+    double score[LAB_MAX_SETS];
+    for (int i = 0; i < r->nsets; i++) score[i] = r->ref.exact ? r->set[i].m.kl_excess : r->set[i].m.w1;
+    const char *what = r->ref.exact ? "excess KL" : "W1 of the energies";
+    char title[320];
+    snprintf(title, sizeof title, "compare: %ld samples each at beta %g — %.160s", r->count, r->beta,
+             app->st.prior_desc[0] ? app->st.prior_desc : r->bm->g->desc);
+    if (figs_compare(names, r->nsets + 1, nbins, lo, hi, mass, score, what, title, png))
+        return qv_error(app, "compare: --png: %s", qv_errmsg());
+    qv_printf(app, "compare: wrote the histograms and %s per sampler to %s", what, png);
+    return 0;
+}
+
 static int run_compare(struct qv_app *app, const struct cmd_args *a)
 {
     const struct bm *bm = need_prior(app, "compare");
@@ -389,6 +406,8 @@ static int run_compare(struct qv_app *app, const struct cmd_args *a)
             qv_printf(app, "energy histograms (fraction of samples per bin):");
             print_hist(app, r->nsets + 1, (int)bins, lo, hi, names, mass);
             emit_hist(app, "compare", r->nsets + 1, (int)bins, lo, hi, names, mass);
+            const char *png = cmd_str(a, "png", NULL);
+            if (png) rc = compare_png(app, r, png, (int)bins, lo, hi, names, mass);
             free(mass);
         }
     }
@@ -406,12 +425,13 @@ static const struct cmd_opt compare_opts[] = {
     {"ref-steps", CMD_OPT_INT, "beta steps of the PA reference (default 1000)", NULL},
     {"bins", CMD_OPT_INT, "energy histogram bins (default 16)", NULL},
     {"min-mass", CMD_OPT_FLOAT, "basin mass that makes a mode major, for mode coverage (default 0.01)", NULL},
+    {"png", CMD_OPT_PATH, "write the histograms and each sampler's excess KL (or W1) as a PNG", NULL},
     {NULL, 0, NULL, NULL},
 };
 
 const struct cmd_entry cmd_compare_entry = {
     .name = "compare",
-    .usage = "compare [SAMPLER …] [--count N] [--beta B] [--ref exact|pa] [--schedules a,b,c]",
+    .usage = "compare [SAMPLER …] [--count N] [--beta B] [--ref exact|pa] [--schedules a,b,c] [--png F]",
     .summary = "run samplers or anneal schedules side by side on the prior and measure them",
     .help = "Each sampler (or each schedule, with sqa or qpu) draws --count samples of the current\n"
             "prior at --beta; one table compares them against a reference: exact enumeration when\n"
@@ -541,6 +561,16 @@ int cmd_prior_modes(struct qv_app *app, const struct cmd_args *a)
                   m.exact ? "" : " samples");
         print_modes(app, &m, min_mass, top, sets, nsets);
     }
+    const char *png = cmd_str(a, "png", NULL);
+    if (!rc && png) {
+        char title[320];
+        snprintf(title, sizeof title, "modes of %.160s at beta %g (masses from %s)",
+                 app->st.prior_desc[0] ? app->st.prior_desc : bm->g->desc, beta, how);
+        if (figs_modes(m.energy, m.mass, m.mass_err, m.nmodes, min_mass, title, png))
+            rc = qv_error(app, "prior modes: --png: %s", qv_errmsg());
+        else
+            qv_printf(app, "prior modes: wrote the mode masses against energy to %s", png);
+    }
     if (!rc && digits) {
         long show = QV_MAX(1L, QV_MIN(lab_modes_major(&m, min_mass, NULL), top));
         qv_printf(app, "prior modes: the %ld heaviest modes decoded by the model, heaviest first", show);
@@ -564,6 +594,7 @@ const struct cmd_opt cmd_prior_modes_opts[] = {
     {"samplers", CMD_OPT_LIST, "samplers whose visits and tunnelling are counted (default gibbs,pt)", NULL},
     {"top", CMD_OPT_INT, "modes listed (default 20)", NULL},
     {"digits", CMD_OPT_PATH, "decode the major modes with the model into a digit grid PNG", NULL},
+    {"png", CMD_OPT_PATH, "write the modes (basin mass against energy, major ones marked) as a PNG", NULL},
     {NULL, 0, NULL, NULL},
 };
 
@@ -573,4 +604,5 @@ const char cmd_prior_modes_help[] =
     "or exact when --from exact and the prior has at most 22 units (all 2^n states descended).\n"
     "For each of --samplers: the fraction of its samples per mode, the major modes it visits,\n"
     "and its hops between basins along each chain (tunnelling).  With a trained model, --digits\n"
-    "F.png decodes each major mode into a digit image.";
+    "F.png decodes each major mode into a digit image; --png F draws the modes' masses against\n"
+    "their energies.";

@@ -12,6 +12,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -58,8 +59,47 @@ static int view_png(struct qv_app *app, const char *panel, const struct cmd_args
     return 0;
 }
 
+/* `view csv FILE --x C --y C [--by C] [--png F]`: any CSV with a header, one line per value of
+ * --by; without --png a text summary of the series (the file is read, nothing drawn). */
+static int view_csv(struct qv_app *app, const struct cmd_args *a)
+{
+    if (a->npos != 2) return qv_error(app, "view csv: give the file: view csv FILE --x COL --y COL");
+    const char *path = a->pos[1], *xc = cmd_str(a, "x", NULL), *yc = cmd_str(a, "y", NULL);
+    if (!xc || !yc) return qv_error(app, "view csv: %s: name the columns with --x COL --y COL", path);
+    struct figs_csv *c = qv_calloc(1, sizeof *c);   /* ~3 kB of series heads: not on the stack */
+    int rc = 0;
+    if (figs_csv_read(c, path, xc, yc, cmd_str(a, "by", NULL))) {
+        rc = qv_error(app, "view csv: %s", qv_errmsg());
+    } else if (cmd_has(a, "png")) {
+        const char *png = cmd_str(a, "png", "");
+        if (figs_csv_png(c, cmd_str(a, "title", path), cmd_str(a, "xlabel", xc), cmd_str(a, "ylabel", yc), png))
+            rc = qv_error(app, "view csv: --png: %s", qv_errmsg());
+        else
+            qv_printf(app, "view csv: wrote %d series, %ld points of %s against %s to %s", c->nseries,
+                      c->points, yc, xc, png);
+    } else {
+        qv_printf(app, "%s: %d series, %ld points of %s against %s", path, c->nseries, c->points, yc, xc);
+        for (int i = 0; i < c->nseries; i++) {
+            const struct figs_csv_series *s = &c->s[i];
+            qv_printf(app, "  %-16s %6ld points  %s %.6g … %.6g  %s %.6g … %.6g (last %.6g)", s->name,
+                      s->n, xc, s->xmin, s->xmax, yc, s->ymin, s->ymax, s->y[s->n - 1]);
+        }
+    }
+    figs_csv_free(c);
+    free(c);
+    return rc;
+}
+
 static int run_view(struct qv_app *app, const struct cmd_args *a)
 {
+    if (a->npos && !strcmp(a->pos[0], "csv")) return view_csv(app, a);
+    if (a->npos > 1) return qv_error(app, "view: one panel at a time (or `view csv FILE`)");
+    if (cmd_has(a, "x") && strcmp(cmd_str(a, "x", ""), "step") && strcmp(cmd_str(a, "x", ""), "epoch"))
+        return qv_error(app, "view: --x: unknown value '%s' (one of step|epoch)", cmd_str(a, "x", ""));
+    for (int i = 0; i < 5; i++) {
+        static const char *const csv_only[5] = {"y", "by", "title", "xlabel", "ylabel"};
+        if (cmd_has(a, csv_only[i])) return qv_error(app, "view: --%s: only for `view csv FILE`", csv_only[i]);
+    }
     /* `view --toggle X` alone flips a setting where the user is ("" = keep the focus) */
     const char *panel = a->npos ? view_lookup(a->pos[0]) : cmd_has(a, "toggle") ? "" : "overview";
     if (!panel)
@@ -86,7 +126,7 @@ static int run_view(struct qv_app *app, const struct cmd_args *a)
         ADD("window=%ld ", w);
     }
     if (cmd_has(a, "all")) ADD("window=0 ");
-    if (cmd_has(a, "x")) ADD("x=%s ", cmd_str(a, "x", "step"));   /* step|epoch, checked by cmd_parse */
+    if (cmd_has(a, "x")) ADD("x=%s ", cmd_str(a, "x", "step"));   /* step|epoch, checked above */
     if (cmd_has(a, "mean") && cmd_has(a, "activity"))
         return qv_error(app, "view: --mean and --activity exclude each other");
     if (cmd_has(a, "mean")) ADD("mean=1 ");
@@ -112,26 +152,38 @@ static const struct cmd_opt view_opts[] = {
     {"ema", CMD_OPT_FLOAT, "loss: EMA smoothing of the training curves, factor in [0,1) (0 = off)", NULL},
     {"window", CMD_OPT_INT, "loss: show only the last N steps (epochs with --x epoch); 0 = whole run", NULL},
     {"all", CMD_OPT_FLAG, "loss: show the whole run", NULL},
-    {"x", CMD_OPT_STR, "loss: x axis, step or epoch", "step|epoch"},
+    /* no word list: `view csv` takes a column name here; the loss panel's words are checked in run_view */
+    {"x", CMD_OPT_STR, "loss: x axis, step or epoch; csv: the x column", NULL},
+    {"y", CMD_OPT_STR, "csv: the y column", NULL},
+    {"by", CMD_OPT_STR, "csv: one line per distinct value of this column", NULL},
+    {"title", CMD_OPT_STR, "csv: the figure's title (default the file name)", NULL},
+    {"xlabel", CMD_OPT_STR, "csv: x axis label (default the column name)", NULL},
+    {"ylabel", CMD_OPT_STR, "csv: y axis label (default the column name)", NULL},
     {"mean", CMD_OPT_FLAG, "latent: colour units by their mean E_q[z]", NULL},
     {"activity", CMD_OPT_FLAG, "latent: colour units by activity (variance of E_q[z] over data)", NULL},
     {"edit", CMD_OPT_FLAG, "schedule: edit the schedule with the keyboard (Esc ends)", NULL},
-    {"png", CMD_OPT_PATH, "loss: write the train/validation curves against epoch as a PNG (with --log: log y)", NULL},
+    {"png", CMD_OPT_PATH, "loss: write the train/validation curves against epoch as a PNG (with --log: log y); "
+                          "csv: write the lines as a PNG", NULL},
     {"toggle", CMD_OPT_STR, "loss: flip log/linear y, EMA on/off, recent window/whole run, or step/epoch x; "
                             "without a panel the focus stays", "log|ema|window|x"},
     {NULL, 0, NULL, NULL},
 };
 
 const struct cmd_entry cmd_view_entry = {
-    .name = "view", .usage = "view [overview|loss|latent|digits|schedule|hist|log] [--log|--linear] [--ema A] "
-                             "[--window N|--all] [--x step|epoch] [--mean|--activity] [--edit] "
-                             "[--toggle log|ema|window|x] [--png FILE]",
+    /* `view csv FILE …` is the panel word csv and its file: the second positional */
+    .name = "view", .usage = "view [overview|loss|latent|digits|schedule|hist|log] [FILE] [--log|--linear] [--ema A] "
+                             "[--window N|--all] [--x AXIS] [--mean|--activity] [--edit] "
+                             "[--toggle log|ema|window|x] [--png FILE] [--y COL] [--by COL] [--title T] "
+                             "[--xlabel L] [--ylabel L]",
     .summary = "focus a panel of the workbench and set how it draws",
     .help = "`view loss` gives the loss curves the screen (with the log below), `view` or `view overview`\n"
             "shows every panel that fits.  The function keys of the workbench run view commands (F1\n"
             "lists which).  In scripts and `qvae -c` the command is accepted and does nothing,\n"
-            "except `view loss --png F`, which writes the session's loss curves as a PNG.",
-    .min_pos = 0, .max_pos = 1, .opts = view_opts, .complete = CMD_COMPLETE_PANEL,
+            "except `view loss --png F`, which writes the session's loss curves as a PNG.\n"
+            "--x is step or epoch for the loss panel.  `view csv FILE --x COL --y COL [--by COL]` reads any CSV with a header (metrics.csv,\n"
+            "bench/paper_table.sh's curves.csv): one line per value of --by, written with --png F,\n"
+            "else summarised (series, points, x and y ranges).",
+    .min_pos = 0, .max_pos = 2, .opts = view_opts, .complete = CMD_COMPLETE_PANEL,
     .run = run_view, .flags = CMD_WHILEJOB | CMD_NOSTATE,
 };
 

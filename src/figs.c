@@ -229,3 +229,250 @@ int figs_latent(const struct graph *g, const float *value, int n, const char *wh
     fig_free(f);
     return rc ? -1 : 0;
 }
+
+/* ---- compare ---------------------------------------------------------------------------------- */
+
+int figs_compare(const char *const *names, int nsets, int nbins, double lo, double hi,
+                 const double *mass, const double *score, const char *score_name, const char *title,
+                 const char *png)
+{
+    if (nsets < 2 || nbins < 1 || !(hi > lo))
+        return qv_seterr("%s: nothing to compare (%d sets, %d bins over [%g, %g])", png, nsets, nbins, lo, hi);
+    struct fig *f = fig_new(1200, 520, 1, 2);
+    if (!f) return -1;
+    struct fig_panel *h = fig_panel(f, 0), *q = fig_panel(f, 1);
+    if (title) fig_title(f, title);
+    figp_labels(h, "energy histograms", "energy", "fraction of samples");
+    double *edges = qv_mallocarray((size_t)nbins + 1, sizeof *edges);
+    for (int b = 0; b <= nbins; b++) edges[b] = lo + (hi - lo) * b / nbins;
+    int rc = 0;
+    for (int i = 0; i < nsets && !rc; i++)
+        rc = figp_bars(h, edges, mass + (size_t)i * nbins, nbins, names[i]) < 0;
+    free(edges);
+    /* the scores at x = 1 … nsets − 1; a grey zero line first takes the reference's palette slot,
+     * so each sampler has the same colour in both panels */
+    char ylab[64];
+    snprintf(ylab, sizeof ylab, "%s against %s", score_name, names[0]);
+    figp_labels(q, score_name, "sampler", ylab);
+    double zx[2] = {0.5, nsets - 0.5}, zy[2] = {0, 0};
+    int z = rc ? -1 : figp_line(q, zx, zy, 2, NULL);
+    rc = z < 0 || figp_color(q, z, 0.6, 0.6, 0.6) || figp_dashed(q, z, true);
+    figp_xlim(q, 0.5, nsets - 0.5);
+    for (int i = 1; i < nsets && !rc; i++) {
+        char lab[96];
+        double x = i, y = score[i - 1];
+        snprintf(lab, sizeof lab, "%d %s: %.4g", i, names[i], y);
+        int s = isfinite(y) ? figp_scatter(q, &x, &y, 1, lab) : figp_line(q, &x, (double[]){NAN}, 1, lab);
+        rc = s < 0 || figp_style(q, s, 0, 6);
+    }
+    if (!rc) rc = fig_write_png(f, png, NULL, 0);
+    fig_free(f);
+    return rc ? -1 : 0;
+}
+
+/* ---- modes ------------------------------------------------------------------------------------ */
+
+int figs_modes(const double *energy, const double *mass, const double *err, long nmodes,
+               double min_mass, const char *title, const char *png)
+{
+    if (nmodes < 1) return qv_seterr("%s: no modes to draw", png);
+    struct fig *f = fig_new(900, 560, 1, 1);
+    if (!f) return -1;
+    struct fig_panel *p = fig_panel(f, 0);
+    figp_labels(p, title, "energy of the local minimum", "basin mass (log scale)");
+    figp_logy(p, true);
+    /* major and minor modes as two scatter series; error bars as one polyline broken by NaN
+     * [3 per mode], the lower end kept above 0 for the log axis */
+    double *x = qv_mallocarray((size_t)3 * nmodes, sizeof *x), *y = qv_mallocarray((size_t)3 * nmodes, sizeof *y);
+    double floor_m = INFINITY, emin = INFINITY, emax = -INFINITY;
+    for (long k = 0; k < nmodes; k++) {
+        if (mass[k] > 0) floor_m = fmin(floor_m, mass[k]);
+        emin = fmin(emin, energy[k]);
+        emax = fmax(emax, energy[k]);
+    }
+    floor_m = isfinite(floor_m) ? floor_m / 2 : 1e-6;
+    int rc = 0;
+    for (int major = 1; major >= 0 && !rc; major--) {
+        long m = 0;
+        for (long k = 0; k < nmodes; k++)
+            if ((mass[k] >= min_mass) == major && mass[k] > 0) { x[m] = energy[k]; y[m++] = mass[k]; }
+        if (!m) continue;
+        char lab[64];
+        snprintf(lab, sizeof lab, major ? "major (mass >= %g)" : "minor", min_mass);
+        int s = figp_scatter(p, x, y, m, lab);
+        rc = s < 0 || figp_style(p, s, 0, major ? 6 : 3);
+    }
+    long m = 0;
+    for (long k = 0; k < nmodes && err; k++) {
+        if (!(err[k] > 0) || !isfinite(err[k]) || !(mass[k] > 0)) continue;
+        x[m] = energy[k]; y[m++] = fmax(mass[k] - err[k], floor_m);
+        x[m] = energy[k]; y[m++] = mass[k] + err[k];
+        x[m] = energy[k]; y[m++] = NAN;
+    }
+    if (m && !rc) {
+        int s = figp_line(p, x, y, m, "± 1 s.e.");
+        rc = s < 0 || figp_color(p, s, 0.2, 0.2, 0.2) || figp_style(p, s, 1.2, 0);
+    }
+    double lx[2] = {emin, emax}, ly[2] = {min_mass, min_mass};
+    if (!rc && emax > emin) {
+        int s = figp_line(p, lx, ly, 2, "major threshold");
+        rc = s < 0 || figp_color(p, s, 0.5, 0.5, 0.5) || figp_dashed(p, s, true);
+    }
+    free(x);
+    free(y);
+    if (!rc) rc = fig_write_png(f, png, NULL, 0);
+    fig_free(f);
+    return rc ? -1 : 0;
+}
+
+/* ---- any CSV ---------------------------------------------------------------------------------- */
+
+#define CSV_MAX_FIELDS 256
+
+/* Split line (modified in place) at commas into fields [max], blanks and a trailing CR trimmed;
+ * returns the field count.  No quoting: the workbench's CSVs have none. */
+static int csv_split(char *line, char **field, int max)
+{
+    int n = 0;
+    for (char *p = line; n < max; ) {
+        char *c = strchr(p, ',');
+        if (c) *c = 0;
+        while (*p == ' ' || *p == '\t') p++;
+        char *e = p + strlen(p);
+        while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r')) *--e = 0;
+        field[n++] = p;
+        if (!c) break;
+        p = c + 1;
+    }
+    return n;
+}
+
+static int csv_find(char **head, int nh, const char *name, const char *path, const char *opt)
+{
+    for (int i = 0; i < nh; i++)
+        if (!strcmp(head[i], name)) return i;
+    char list[512] = "";
+    for (int i = 0; i < nh; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", head[i]);
+    return qv_seterr("%s: %s: no column '%s' (columns: %s)", path, opt, name, list);
+}
+
+static struct figs_csv_series *csv_series(struct figs_csv *c, const char *name)
+{
+    for (int i = 0; i < c->nseries; i++)
+        if (!strcmp(c->s[i].name, name)) return &c->s[i];
+    if (c->nseries == FIGS_CSV_MAX_SERIES) return NULL;
+    struct figs_csv_series *s = &c->s[c->nseries++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->name, sizeof s->name, "%s", name);
+    s->xmin = s->ymin = INFINITY;
+    s->xmax = s->ymax = -INFINITY;
+    return s;
+}
+
+static void series_push(struct figs_csv_series *s, double x, double y)
+{
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 64;
+        s->x = qv_realloc(s->x, (size_t)s->cap * sizeof *s->x);
+        s->y = qv_realloc(s->y, (size_t)s->cap * sizeof *s->y);
+    }
+    s->x[s->n] = x;
+    s->y[s->n++] = y;
+    s->xmin = fmin(s->xmin, x); s->xmax = fmax(s->xmax, x);
+    s->ymin = fmin(s->ymin, y); s->ymax = fmax(s->ymax, y);
+}
+
+/* A cell as a finite number: 0, 1 when empty (no point), -1 with "path:line: …". */
+static int csv_num(const char *cell, const char *col, const char *path, long line, double *v)
+{
+    if (!*cell) return 1;
+    char *end;
+    *v = strtod(cell, &end);
+    if (*end || !isfinite(*v))
+        return qv_seterr("%s:%ld: column %s: '%s' is not a finite number", path, line, col, cell);
+    return 0;
+}
+
+static int csv_rows(struct figs_csv *c, char *text, const char *path, int cx, int cy, int cb,
+                    const char *xcol, const char *ycol)
+{
+    char *field[CSV_MAX_FIELDS];
+    int need = QV_MAX(cx, QV_MAX(cy, cb)) + 1;
+    long lineno = 1;
+    for (char *line = text; line && *line; lineno++) {
+        char *next = strchr(line, '\n');
+        if (next) *next++ = 0;
+        int nf = csv_split(line, field, CSV_MAX_FIELDS);
+        if (nf == 1 && !*field[0]) { line = next; continue; }   /* blank line */
+        if (nf < need)
+            return qv_seterr("%s:%ld: %d field%s, the columns asked for need %d", path, lineno + 1, nf,
+                             nf == 1 ? "" : "s", need);
+        double x = 0, y = 0;
+        int ex = csv_num(field[cx], xcol, path, lineno + 1, &x), ey = ex < 0 ? 0 : csv_num(field[cy], ycol, path, lineno + 1, &y);
+        if (ex < 0 || ey < 0) return -1;
+        if (!ex && !ey) {
+            struct figs_csv_series *s = csv_series(c, cb >= 0 ? field[cb] : ycol);
+            if (!s) return qv_seterr("%s:%ld: more than %d distinct values of --by", path, lineno + 1, FIGS_CSV_MAX_SERIES);
+            series_push(s, x, y);
+            c->points++;
+        }
+        line = next;
+    }
+    return 0;
+}
+
+int figs_csv_read(struct figs_csv *c, const char *path, const char *xcol, const char *ycol, const char *bycol)
+{
+    memset(c, 0, sizeof *c);
+    unsigned char *buf;
+    size_t len;
+    if (qv_read_file(path, false, &buf, &len)) return -1;
+    char *text = (char *)buf, *nl = strchr(text, '\n');
+    if (nl) *nl = 0;
+    char *head[CSV_MAX_FIELDS];
+    int nh = csv_split(text, head, CSV_MAX_FIELDS);
+    int cx = -1, cy = -1, cb = -1, rc = 0;
+    if (nh == 1 && !*head[0]) rc = qv_seterr("%s: empty file (a CSV needs a header line)", path);
+    if (!rc && (cx = csv_find(head, nh, xcol, path, "--x")) < 0) rc = -1;
+    if (!rc && (cy = csv_find(head, nh, ycol, path, "--y")) < 0) rc = -1;
+    if (!rc && bycol && (cb = csv_find(head, nh, bycol, path, "--by")) < 0) rc = -1;
+    if (!rc && nl) rc = csv_rows(c, nl + 1, path, cx, cy, cb, xcol, ycol);
+    if (!rc && c->points == 0) rc = qv_seterr("%s: no rows with numbers in both %s and %s", path, xcol, ycol);
+    free(buf);
+    if (rc) figs_csv_free(c);
+    return rc;
+}
+
+void figs_csv_free(struct figs_csv *c)
+{
+    for (int i = 0; i < c->nseries; i++) { free(c->s[i].x); free(c->s[i].y); }
+    memset(c, 0, sizeof *c);
+}
+
+struct fig *figs_csv_fig(const struct figs_csv *c, const char *title, const char *xlabel, const char *ylabel)
+{
+    struct fig *f = fig_new(900, 560, 1, 1);
+    if (!f) return NULL;
+    struct fig_panel *p = fig_panel(f, 0);
+    figp_labels(p, title, xlabel, ylabel);
+    for (int i = 0; i < c->nseries; i++) {
+        /* one series per --by value, label NULL when there is only the one (no legend needed) */
+        int s = figp_line(p, c->s[i].x, c->s[i].y, c->s[i].n, c->nseries > 1 ? c->s[i].name : NULL);
+        if (s < 0 || figp_style(p, s, 2, c->s[i].n <= 40 ? 3 : 0)) {
+            fig_free(f);
+            return NULL;
+        }
+    }
+    return f;
+}
+
+int figs_csv_png(const struct figs_csv *c, const char *title, const char *xlabel, const char *ylabel,
+                 const char *png)
+{
+    struct fig *f = figs_csv_fig(c, title, xlabel, ylabel);
+    if (!f) return -1;
+    int rc = fig_write_png(f, png, NULL, 0);
+    fig_free(f);
+    return rc;
+}
