@@ -2,7 +2,8 @@
 # sh_mpi.sh — qvae as an Open MPI job (src/par.h), on the embedded npm digits and a tiny model:
 #  - `mpirun -np 2 … train --threads 1` (2 blocks) equals the plain `train --threads 2`: the same
 #    `model info` digest (parameters, batch-norm statistics, prior, Adam moments, counters) and the
-#    same metrics.csv apart from its two timing columns; `-np 1` equals the plain binary;
+#    same metrics.csv apart from its two timing columns; `-np 1` equals the plain binary; the same
+#    with a 32-unit prior whose log Z and negative phase are population annealing;
 #  - a session saved under -np 2 resumes in a plain qvae and vice versa, both equal to the plain
 #    two-epoch run; the sanitizer build agrees too, without a report;
 #  - `eval ll` under -np 3 prints the single-process figure;
@@ -48,6 +49,13 @@ d1=$(digest "$p2")
 grep -c '^epoch 1:' <<<"$m2" | grep -qx 1 || fail "np 2: not one epoch line (only rank 0 prints): $m2"
 m1=$(job "np 1" 1 "$S; session save m1; train 1 --threads 2; model info")
 [ "$(digest "$m1")" = "$d1" ] || fail "np 1 digest $(digest "$m1") != plain $d1"
+# a 32-unit prior (log Z by PA each epoch) with PA as the negative phase: PA stays on each rank
+# inside training (samp_pa_local), so the rank count still does not enter
+SP='seed 5; data load npm; data split 1000 300 300; prior new chimera 2 2 4; sampler use pa --population 200 --sweeps 1; model new --hidden 32'
+pp2=$($R -c "$SP; session save pp2; train 1 --threads 2; model info" 2>&1) || fail "plain pa: $pp2"
+mp2=$(job "np 2 pa" 2 "$SP; session save mp2; train 1 --threads 1; model info")
+[ "$(digest "$mp2")" = "$(digest "$pp2")" ] || fail "pa prior: np 2 $(digest "$mp2") != threads 2 $(digest "$pp2")"
+[ "$(rows pp2)" = "$(rows mp2)" ] || fail "pa prior: metrics differ: $(diff <(rows pp2) <(rows mp2) | head -n 4)"
 p1=$($R -c "$S; train 1 --threads 1; model info" 2>&1) || fail "plain 1: $p1"
 [ "$(digest "$p1")" != "$d1" ] || fail "the digest does not see the block count (1 and 2 blocks agree)"
 

@@ -2,7 +2,6 @@
  * prompt.  Curses-free: used by `qvae -c`, `qvae FILE.qv`, piped stdin and `qvae --plain`. */
 #include "frontend.h"
 #include "cmd.h"
-#include "par.h"
 #include "rlglue.h"
 
 #include <errno.h>
@@ -34,7 +33,6 @@ static void end_progress(void)
 
 static void batch_log(void *ud, enum qv_level level, const char *line)
 {
-    if (!par_root()) return;   /* in an MPI job every rank runs the commands; rank 0 speaks */
     end_progress();
     FILE *f = level == QV_LOG_INFO || level == QV_LOG_DEBUG ? stdout : stderr;
     if (level == QV_LOG_ERROR) {
@@ -51,7 +49,7 @@ static void batch_log(void *ud, enum qv_level level, const char *line)
 static void batch_event(void *ud, const struct qv_event *ev)
 {
     static double last;
-    if (ev->kind != QV_EV_PROGRESS || !par_root() || !isatty(STDERR_FILENO)) return;
+    if (ev->kind != QV_EV_PROGRESS || !isatty(STDERR_FILENO)) return;
     double now = qv_now();
     bool final = ev->total > 0 && ev->done >= ev->total;
     /* libcurl reports a finished transfer several times: draw the full bar once */
