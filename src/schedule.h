@@ -40,7 +40,22 @@ struct sched_ctl {
     struct sched_point hg[SCHED_HG_CAP];   /* .s holds g */
     int noff, nflux;
     struct sched_qval off[SCHED_QCAP], flux[SCHED_QCAP];
+    long grp0, grp1;           /* the qubit group last given an offset (the editor's o / O keys) */
 };
+
+/* Results of trying the schedule (`schedule try`, the editor's run key), newest last, kept with
+ * it so the editor shows the last few side by side (sched_scan.h has the measures; not saved). */
+#define SCHED_RES_CAP 4
+#define SCHED_RES_BINS 24
+struct sched_result {
+    char label[48];            /* the schedule's name when it ran */
+    char sampler[16];
+    double kl, w1, beta_eff, e_mean, resid;   /* NAN when not available */
+    long major, covered;       /* reference modes ≥ 1 % and how many were visited */
+    double lo, hi;             /* energy range of the histograms */
+    float mass[SCHED_RES_BINS], ref[SCHED_RES_BINS];   /* fraction per bin: samples, reference */
+};
+struct sched_results { int n; struct sched_result r[SCHED_RES_CAP]; };
 
 struct sched {
     int n;
@@ -55,6 +70,7 @@ struct sched {
                                   states or the sampler's previous samples) */
     bool reinitialize;         /* reverse anneal: reinitialize_state (default true) */
     struct sched_ctl ctl;      /* advanced controls (all off after sched_init) */
+    struct sched_results res;  /* the last tries (plain data, not in JSON) */
 };
 
 void sched_init(struct sched *s);                 /* empty, defaults for run parameters */
