@@ -186,8 +186,11 @@ SIMD_INLINE void gen_store(const struct gen *g, uint32_t *rs)
     for (int h = 0; h < SIMD_NB; h++) simd_xoshiro_store(g->s[h], rs, h);
 }
 
-/* The vector path: P = nv·SIMD_NL slices, P a multiple of SIMD_W (nv constant after inlining). */
-SIMD_INLINE void sweep_vec(const struct sqa_sweep *s, int nv)
+/* The vector path: P = nv·SIMD_NL slices, P a multiple of SIMD_W (nv constant after inlining).
+ * per_spin (constant after inlining): the step has per-spin K, p_bond and skips (anneal
+ * offsets); without it the step's scalars stay hoisted out of the spin loop, as they were before
+ * the controls existed. */
+SIMD_INLINE void sweep_vec(const struct sqa_sweep *s, int nv, bool per_spin)
 {
     const int P = nv * SIMD_NL;
     struct gen g;
@@ -197,8 +200,8 @@ SIMD_INLINE void sweep_vec(const struct sqa_sweep *s, int nv)
      * inside a domain costs ≥ e^{−4K} ≈ 1/4 and the cluster move does the work (each move keeps
      * detailed balance on its own, so choosing by the step's parameters is valid). */
     for (int i = 0; i < s->n; i++) {
-        if (s->skip && s->skip[i]) continue;
-        const float K = s->Kv ? s->Kv[i] : s->K, pb = s->pbv ? s->pbv[i] : s->pbond;
+        if (per_spin && s->skip[i]) continue;
+        const float K = per_spin ? s->Kv[i] : s->K, pb = per_spin ? s->pbv[i] : s->pbond;
         const bool do_local = s->local && (pb < 0.5f || !s->cluster);
         float *restrict si = s->sp + (size_t)i * P;
         simd_v fv[MAXV];
@@ -298,11 +301,12 @@ static void sweep_ring(const struct sqa_sweep *s)
 
 void KNAME(sqa_sweep)(const struct sqa_sweep *s)
 {
+    const bool ps = s->Kv != NULL;   /* samp_sqa.c sets Kv, pbv and skip together */
     switch (s->P) {   /* constant vector counts: worldlines stay in registers */
-    case 16: sweep_vec(s, 16 / SIMD_NL); break;
-    case 32: sweep_vec(s, 32 / SIMD_NL); break;
-    case 48: sweep_vec(s, 48 / SIMD_NL); break;
-    case 64: sweep_vec(s, 64 / SIMD_NL); break;
+    case 16: if (ps) sweep_vec(s, 16 / SIMD_NL, true); else sweep_vec(s, 16 / SIMD_NL, false); break;
+    case 32: if (ps) sweep_vec(s, 32 / SIMD_NL, true); else sweep_vec(s, 32 / SIMD_NL, false); break;
+    case 48: if (ps) sweep_vec(s, 48 / SIMD_NL, true); else sweep_vec(s, 48 / SIMD_NL, false); break;
+    case 64: if (ps) sweep_vec(s, 64 / SIMD_NL, true); else sweep_vec(s, 64 / SIMD_NL, false); break;
     default: sweep_ring(s); break;
     }
 }
