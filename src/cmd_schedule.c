@@ -106,9 +106,8 @@ static void print_table(struct qv_app *app, const struct sched *s)
     qv_printf(app, "   #      t (µs)        s");
     for (int i = 0; i < s->n; i++)
         qv_printf(app, "  %2d  %10.4g  %7.4g", i, s->pt[i].t, s->pt[i].s);
-    char c[256];
-    cmd_sched_ctl_line(s, c, sizeof c);
-    if (c[0]) qv_printf(app, "  %s", c);
+    char c[256];   /* the advanced controls, when set */
+    if (cmd_sched_ctl_line(s, c, sizeof c), c[0]) qv_printf(app, "  %s", c);
 }
 
 static int after_edit(struct qv_app *app, struct sched *s)

@@ -78,9 +78,6 @@ int sched_knob_apply(const struct sched *base, const struct sched_knob_spec *k, 
     }
     }
     if (rc) return qv_preferr("%s = %g", sched_knob_name(k->knob), x);
-    double T0 = sched_duration(base), T1 = sched_duration(out);
-    if (out->ctl.nhg && T0 > 0 && T1 != T0)   /* the h-gain curve stretches with the anneal */
-        for (int i = 0; i < out->ctl.nhg; i++) out->ctl.hg[i].t *= T1 / T0;
     snprintf(out->name, sizeof out->name, "%.40s, %s %g", base->name[0] ? base->name : "schedule",
              sched_knob_name(k->knob), x);
     return 0;
@@ -250,7 +247,8 @@ void sched_results_push(struct sched *s, const struct sched_result *r)
         memmove(q->r, q->r + 1, (SCHED_RES_CAP - 1) * sizeof *q->r);
         q->n--;
     }
-    q->r[q->n++] = *r;
+    q->r[q->n] = *r;
+    q->r[q->n++].seq = ++q->runs;
 }
 
 void sched_scan_free(struct sched_scan *sc)

@@ -48,6 +48,7 @@ struct sched_ctl {
 #define SCHED_RES_CAP 4
 #define SCHED_RES_BINS 24
 struct sched_result {
+    long seq;                  /* 1, 2, … in the order the runs happened */
     char label[48];            /* the schedule's name when it ran */
     char sampler[16];
     double kl, w1, beta_eff, e_mean, resid;   /* NAN when not available */
@@ -55,7 +56,7 @@ struct sched_result {
     double lo, hi;             /* energy range of the histograms */
     float mass[SCHED_RES_BINS], ref[SCHED_RES_BINS];   /* fraction per bin: samples, reference */
 };
-struct sched_results { int n; struct sched_result r[SCHED_RES_CAP]; };
+struct sched_results { int n; long runs; struct sched_result r[SCHED_RES_CAP]; };
 
 struct sched {
     int n;
@@ -124,6 +125,10 @@ double sched_s_at(const struct sched *s, double t);
 int sched_set_hgain(struct sched *s, const struct sched_point *pts, int n);
 /* g(t), linear between points, clamped outside; 1 when there is no h-gain schedule. */
 double sched_hgain_at(const struct sched *s, double t);
+/* The schedule's end moved from old_end: an h-gain curve that ended at old_end is stretched to
+ * end at the new end (point editing and the builders call it, so the curve follows the anneal;
+ * a curve that did not match is left for sched_validate to report). */
+void sched_hgain_fit(struct sched *s, double old_end);
 /* Set (v ≠ 0) or clear (v = 0) the anneal offset / flux bias of qubit q (a graph label ≥ 0). */
 int sched_set_offset(struct sched *s, long q, double v);
 int sched_set_flux(struct sched *s, long q, double v);
