@@ -658,7 +658,7 @@ static const struct cmd_entry schedule_sub[] = {
              "negative delays it.  Ranges per qubit come from the solver (anneal_offset_ranges).",
      .min_pos = 1, .max_pos = 2, .run = cmd_schedule_offset},
     {.name = "flux", .usage = "schedule flux Q|A-B PHI | clear", .summary = "per-qubit flux biases (Φ0)",
-     .help = "An extra longitudinal field −I_p(s) Φ0 PHI σz (sign opposite to h; 1e-4 Φ0 ≈ h 0.14\n"
+     .help = "An extra longitudinal field −I_p(s) Φ0 PHI σz (sign opposite to h; 1e-4 Φ0 ≈ h = −0.14\n"
              "at s = 0.61 on Advantage_system4.1).  Not with auto_scale on a QPU.",
      .min_pos = 1, .max_pos = 2, .run = cmd_schedule_flux},
     {.name = "fast", .usage = "schedule fast on|off", .summary = "the fast-anneal protocol",
