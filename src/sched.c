@@ -2,6 +2,7 @@
  * (qpu-protocol.md §2.2 rules as Ocean's validate_anneal_schedule checks them plus the server
  * rules from the D-Wave docs, §2.4 run-duration limit). */
 #include "schedule.h"
+#include "graph.h"
 #include "solver.h"
 
 #include <cjson/cJSON.h>
@@ -267,6 +268,35 @@ double sched_s_at(const struct sched *s, double t)
 /* ---- advanced controls: JSON (the editing functions are in sched_ctl.c) ---- */
 
 static int points_from_list(const cJSON *list, struct sched_point *pts, int *n);
+
+int sched_ctl_to_params(const struct sched *s, const struct graph *g, const int *qubit_of, int num_qubits,
+                        cJSON *params)
+{
+    const struct sched_ctl *c = &s->ctl;
+    if (c->fast_anneal) cJSON_AddBoolToObject(params, "fast_anneal", true);
+    if (c->nhg) {
+        cJSON *l = cJSON_AddArrayToObject(params, "h_gain_schedule");
+        for (int i = 0; i < c->nhg; i++) {
+            double v[2] = {c->hg[i].t, c->hg[i].s};
+            cJSON_AddItemToArray(l, cJSON_CreateDoubleArray(v, 2));
+        }
+    }
+    int missing = 0;
+    for (int k = 0; k < 2; k++) {
+        int n = k ? c->nflux : c->noff;
+        if (!n) continue;
+        double *a = qv_calloc((size_t)num_qubits + 1, sizeof *a);
+        for (int i = 0; i < n; i++) {
+            const struct sched_qval *e = k ? &c->flux[i] : &c->off[i];
+            int v = graph_find_label(g, e->q), hw = v >= 0 ? qubit_of[v] : -1;
+            if (hw >= 0 && hw < num_qubits) a[hw] = e->v;
+            else missing++;
+        }
+        cJSON_AddItemToObject(params, k ? "flux_biases" : "anneal_offsets", cJSON_CreateDoubleArray(a, num_qubits));
+        free(a);
+    }
+    return missing;
+}
 
 /* JSON of the controls: "h_gain_schedule" [[t, g], …]; "anneal_offsets" and "flux_biases" as
  * [[qubit, value], …] (only the non-zero ones; SAPI's per-qubit arrays are built from them by

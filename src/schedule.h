@@ -14,6 +14,7 @@
 #include "qv.h"
 
 struct solver_props;
+struct graph;
 struct cJSON;
 
 #define SCHED_CAP 64          /* editing capacity (a QPU accepts max_anneal_schedule_points, ~12) */
@@ -110,6 +111,12 @@ char *sched_to_json(const struct sched *s);        /* "[[0,0],[20,1]]", malloc'e
 struct cJSON *sched_to_cjson(const struct sched *s);           /* the full object form */
 int sched_from_cjson(struct sched *s, const struct cJSON *obj);  /* list or object form */
 int sched_load_file(struct sched *s, const char *path);
+/* The advanced controls as SAPI parameters added to params (qpu-protocol.md §2.1): fast_anneal,
+ * h_gain_schedule, and anneal_offsets / flux_biases as arrays of num_qubits values (0 = none),
+ * each control on unit label q moved to the hardware qubit qubit_of[node] of the node g gives that
+ * label.  Returns how many per-qubit controls name no node of g (not sent). */
+int sched_ctl_to_params(const struct sched *s, const struct graph *g, const int *qubit_of, int num_qubits,
+                        struct cJSON *params);
 int sched_save_file(const struct sched *s, const char *path);
 
 /* Queries. */

@@ -3,7 +3,8 @@
 # `schedule hgain|offset|flux|fast` show in the schedule, survive save/load and sessions, are
 # checked by `schedule validate` with the QPU's rules (h-gain end time, fast anneal's two points
 # and its own 5 ns minimum), sqa refuses what the fast-anneal rule refuses, `schedule try` and
-# `schedule scan` print their measures against enumeration, and every kind of bad input gives one
+# `schedule scan` print their measures against enumeration, the qpu sampler sends the controls
+# (the local emulator refuses an out-of-range offset), and every kind of bad input gives one
 # clear "error: …" line.
 set -u
 source "$(dirname "$0")/lib.sh"
@@ -58,4 +59,9 @@ out=$(run 'prior new chimera 1 1 4; prior random; sampler use sqa; schedule scan
 [ "$(echo "$out" | grep -cE '^ +0\.[345] .*[0-9]+/[0-9]+ *$')" -eq 3 ] || fail "scan rows: $out"
 echo "$out" | grep -q "best: pause-s = 0\.[345]" || fail "scan best: $out"
 echo "$out" | grep -q "(KL\* against the knob)" || fail "scan plot: $out"
+# the qpu sampler sends the controls: the emulator refuses an offset outside the 2000Q's range
+bad 'qpu emulate; qpu use DW_2000Q_5; prior new chimera 1 1 4; prior random; sampler use qpu; schedule offset 0 0.5; schedule try --count 50' \
+  'HTTP 400: Parameter anneal_offsets: 0.5 on qubit 0 is outside its range'
+out=$(run 'qpu emulate; qpu use DW_2000Q_5; prior new chimera 1 1 4; prior random; sampler use qpu; schedule hgain 0; schedule try --count 50')
+echo "$out" | grep -q "schedule try: standard 20 with qpu, 50 samples" || fail "try through qpu: $out"
 echo "ok"
