@@ -649,15 +649,15 @@ static const struct cmd_entry schedule_sub[] = {
      .help = "Without options shows them.  They enter the run-duration limit of `schedule validate`\n"
              "and the reverse-anneal rules (an initial state is required for a reverse anneal).",
      .max_pos = 0, .opts = params_opts, .run = run_params},
-    {.name = "hgain", .usage = "schedule hgain off | G | T:G T:G …", .summary = "h-gain schedule g(t): h scaled by g, J not",
+    {.name = "hgain", .usage = "schedule hgain off|G|T:G [T:G …]", .summary = "h-gain schedule g(t): h scaled by g, J not",
      .help = "A constant G over the anneal, or points T:G (first T = 0, last = the schedule's end,\n"
              "G within the solver's h_gain_schedule_range).  sqa follows it; qpu sends it.",
      .min_pos = 1, .max_pos = -1, .run = cmd_schedule_hgain},
-    {.name = "offset", .usage = "schedule offset Q|A-B OFFSET | clear", .summary = "per-qubit anneal offsets",
+    {.name = "offset", .usage = "schedule offset clear|Q|A-B [OFFSET]", .summary = "per-qubit anneal offsets",
      .help = "Qubit Q (or A..B) anneals on s(t) + OFFSET: positive advances it (it freezes earlier),\n"
              "negative delays it.  Ranges per qubit come from the solver (anneal_offset_ranges).",
      .min_pos = 1, .max_pos = 2, .run = cmd_schedule_offset},
-    {.name = "flux", .usage = "schedule flux Q|A-B PHI | clear", .summary = "per-qubit flux biases (Φ0)",
+    {.name = "flux", .usage = "schedule flux clear|Q|A-B [PHI]", .summary = "per-qubit flux biases (Φ0)",
      .help = "An extra longitudinal field −I_p(s) Φ0 PHI σz (sign opposite to h; 1e-4 Φ0 ≈ h = −0.14\n"
              "at s = 0.61 on Advantage_system4.1).  Not with auto_scale on a QPU.",
      .min_pos = 1, .max_pos = 2, .run = cmd_schedule_flux},
