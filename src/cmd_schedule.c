@@ -3,6 +3,7 @@
  * `sampler beta` command (β_eff of the current sampler's samples by maximum pseudo-likelihood,
  * with the freeze-out estimate of the schedule).  The current schedule is app->st.schedule. */
 #include "cmd.h"
+#include "cmd_int.h"
 #include "anneal.h"
 #include "beta.h"
 #include "figs.h"
@@ -106,6 +107,8 @@ static void print_table(struct qv_app *app, const struct sched *s)
     qv_printf(app, "   #      t (µs)        s");
     for (int i = 0; i < s->n; i++)
         qv_printf(app, "  %2d  %10.4g  %7.4g", i, s->pt[i].t, s->pt[i].s);
+    char c[256];   /* the advanced controls, when set */
+    if (cmd_sched_ctl_line(s, c, sizeof c), c[0]) qv_printf(app, "  %s", c);
 }
 
 static int after_edit(struct qv_app *app, struct sched *s)
@@ -118,6 +121,9 @@ static int after_edit(struct qv_app *app, struct sched *s)
     changed(app);
     return 0;
 }
+
+struct sched *cmd_sched_cur(struct qv_app *app) { return cur(app); }
+int cmd_sched_after_edit(struct qv_app *app, struct sched *s) { return after_edit(app, s); }
 
 /* ---------------------------------------------------------------- builders */
 
@@ -571,6 +577,15 @@ static const struct cmd_opt show_png_opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
+static const struct cmd_opt lab_opts[] = {
+    {"count", CMD_OPT_INT, "samples per run (default 1000)", NULL},
+    {"beta", CMD_OPT_FLOAT, "β asked of the sampler (default 1)", NULL},
+    {"len", CMD_OPT_FLOAT, "pause-s: pause length in µs (default 20)", NULL},
+    {"at", CMD_OPT_FLOAT, "pause-len: where the pause sits in s (default 0.5)", NULL},
+    {"hold", CMD_OPT_FLOAT, "reverse-s: hold at the target in µs (default 20)", NULL},
+    {NULL, 0, NULL, NULL},
+};
+
 static const struct cmd_entry schedule_sub[] = {
     {.name = "new", .usage = "schedule new forward T", .summary = "a linear forward anneal (0,0) → (T,1)",
      .help = "Replaces the points by [[0, 0], [T, 1]] (T in µs).  Then `schedule pause`,\n"
@@ -647,11 +662,36 @@ static const struct cmd_entry schedule_sub[] = {
      .help = "Without options shows them.  They enter the run-duration limit of `schedule validate`\n"
              "and the reverse-anneal rules (an initial state is required for a reverse anneal).",
      .max_pos = 0, .opts = params_opts, .run = run_params},
+    {.name = "hgain", .usage = "schedule hgain off|G|T:G [T:G …]", .summary = "h-gain schedule g(t): h scaled by g, J not",
+     .help = "A constant G over the anneal, or points T:G (first T = 0, last = the schedule's end,\n"
+             "G within the solver's h_gain_schedule_range).  sqa follows it; qpu sends it.",
+     .min_pos = 1, .max_pos = -1, .run = cmd_schedule_hgain},
+    {.name = "offset", .usage = "schedule offset clear|Q|A-B [OFFSET]", .summary = "per-qubit anneal offsets",
+     .help = "Qubit Q (or A..B) anneals on s(t) + OFFSET: positive advances it (it freezes earlier),\n"
+             "negative delays it.  Ranges per qubit come from the solver (anneal_offset_ranges).",
+     .min_pos = 1, .max_pos = 2, .run = cmd_schedule_offset},
+    {.name = "flux", .usage = "schedule flux clear|Q|A-B [PHI]", .summary = "per-qubit flux biases (Φ0)",
+     .help = "An extra longitudinal field −I_p(s) Φ0 PHI σz (sign opposite to h; 1e-4 Φ0 ≈ h = −0.14\n"
+             "at s = 0.61 on Advantage_system4.1).  Not with auto_scale on a QPU.",
+     .min_pos = 1, .max_pos = 2, .run = cmd_schedule_flux},
+    {.name = "fast", .usage = "schedule fast on|off", .summary = "the fast-anneal protocol",
+     .help = "Exactly two points, times in fast_anneal_time_range (down to 5 ns), h = 0, no h-gain, no reverse.",
+     .min_pos = 1, .max_pos = 1, .complete = CMD_COMPLETE_WORDS, .words = "on|off", .run = cmd_schedule_fast},
+    {.name = "try", .usage = "schedule try [--count N] [--beta B]",
+     .summary = "sample the prior with this schedule and measure it (kept for the editor)",
+     .help = "Runs sqa (or the current qpu sampler) and reports KL* (to the nearest Boltzmann, by\n"
+             "enumeration (else the W1 energy distance to a PA reference), β_eff, ⟨E⟩, residual\n"
+             "energy and mode coverage; the last 4 results show beside the schedule editor.",
+     .max_pos = 0, .opts = lab_opts, .run = cmd_schedule_try, .flags = CMD_LONG},
+    {.name = "scan", .usage = "schedule scan KNOB a:b:step [--count N] [--beta B] [--len US] [--at S] [--hold US]",
+     .summary = "sweep one knob: pause-s, pause-len, quench-s, reverse-s, offset:A-B, h-gain",
+     .help = "One `schedule try` per value on the current schedule: the table and the measure against the knob.",
+     .min_pos = 2, .max_pos = 2, .opts = lab_opts, .run = cmd_schedule_scan, .flags = CMD_LONG},
     {.name = NULL},
 };
 
 const struct cmd_entry cmd_schedule_entry = {
-    .name = "schedule", .usage = "schedule [new|pause|quench|reverse|add|del|move|show|validate|save|load|list|solver|params] …",
+    .name = "schedule", .usage = "schedule [new|pause|quench|reverse|add|del|move|show|validate|save|load|list|solver|params|hgain|offset|flux|fast|try|scan] …",
     .summary = "edit the anneal schedule used by sqa and qpu",
     .help = "A schedule is a list of (t µs, s) points, linear in between, as a QPU accepts it.\n"
             "Without a subcommand shows it (like `schedule show`).",

@@ -282,3 +282,70 @@ int emu_worker_main(void *arg)
     mtx_unlock(&e->mu);
     return 0;
 }
+
+/* ---------------------------------------------------------------- advanced controls */
+
+/* A per-qubit array of params (num_qubits numbers, null or 0 = none) into the schedule's list
+ * for the active qubits; an offset outside its qubit's range is refused on any qubit. */
+static int qubit_array(const struct solver_props *sp, const cJSON *a, const char *key, const double *lin,
+                       struct sched *s)
+{
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != sp->num_qubits)
+        return qv_seterr("Parameter %s must list %d numbers (one per qubit)", key, sp->num_qubits);
+    bool off = !strcmp(key, "anneal_offsets");
+    int q = 0;
+    const cJSON *v;
+    cJSON_ArrayForEach(v, a) {
+        double x = 0;
+        if (cJSON_IsNumber(v) && isfinite(v->valuedouble)) x = v->valuedouble;
+        else if (!cJSON_IsNull(v)) return qv_seterr("Parameter %s: value %d is not a number", key, q);
+        const double *r = off && q < sp->n_anneal_offset_ranges ? sp->anneal_offset_ranges[q] : NULL;
+        if (x != 0 && r && (x < r[0] || x > r[1]))
+            return qv_seterr("Parameter %s: %g on qubit %d is outside its range [%g, %g]", key, x, q, r[0], r[1]);
+        int w = solver_qubit_index(sp, q);
+        if (x != 0 && w >= 0 && !isnan(lin[w]) && (off ? sched_set_offset(s, q, x) : sched_set_flux(s, q, x)))
+            return qv_preferr("Parameter %s", key);
+        q++;
+    }
+    return 0;
+}
+
+int emu_params_ctl(const struct solver_props *sp, const cJSON *params, bool fast, const double *lin,
+                   struct job_params *jp)
+{
+    struct sched *s = &jp->sched;
+    s->ctl.fast_anneal = fast;
+    const cJSON *ao = cJSON_GetObjectItemCaseSensitive(params, "anneal_offsets");
+    const cJSON *fb = cJSON_GetObjectItemCaseSensitive(params, "flux_biases");
+    const cJSON *hg = cJSON_GetObjectItemCaseSensitive(params, "h_gain_schedule");
+    if (ao && !cJSON_IsNull(ao) && qubit_array(sp, ao, "anneal_offsets", lin, s)) return -1;
+    if (fb && !cJSON_IsNull(fb)) {
+        if (jp->auto_scale) return qv_seterr("Parameter flux_biases cannot be used with auto_scale (set auto_scale false)");
+        if (qubit_array(sp, fb, "flux_biases", lin, s)) return -1;
+    }
+    if (hg && !cJSON_IsNull(hg)) {
+        struct sched_point pts[SCHED_HG_CAP];
+        int n = 0;
+        const cJSON *e;
+        if (!cJSON_IsArray(hg) || cJSON_GetArraySize(hg) > SCHED_HG_CAP)
+            return qv_seterr("Parameter h_gain_schedule must be a list of at most %d [time, gain] points", SCHED_HG_CAP);
+        cJSON_ArrayForEach(e, hg) {
+            const cJSON *t = cJSON_GetArrayItem(e, 0), *g = cJSON_GetArrayItem(e, 1);
+            if (cJSON_GetArraySize(e) != 2 || !cJSON_IsNumber(t) || !cJSON_IsNumber(g))
+                return qv_seterr("Parameter h_gain_schedule: point %d is not a [time, gain] pair", n);
+            pts[n++] = (struct sched_point){t->valuedouble, g->valuedouble};
+        }
+        if (sched_set_hgain(s, pts, n)) return qv_preferr("Parameter h_gain_schedule");
+    }
+    return 0;
+}
+
+int emu_check_ctl(const struct solver_props *sp, const struct job_params *jp)
+{
+    struct sched_violation v[16];
+    int nv = sched_validate(&jp->sched, sp, v, 16);
+    for (int i = 0; i < QV_MIN(nv, 16); i++)
+        if (v[i].rule == SCHED_RULE_FAST || v[i].rule == SCHED_RULE_HGAIN || v[i].rule == SCHED_RULE_OFFSET)
+            return qv_seterr("%s", v[i].msg);
+    return 0;
+}

@@ -111,6 +111,12 @@ struct job_params {
 };
 int emu_validate_params(const struct solver_props *sp, const cJSON *params, bool qubo,
                         const double *lin, const double *quad, struct job_params *jp);
+/* ---- emu_anneal.c: the advanced controls (anneal_offsets, h_gain_schedule, flux_biases,
+ * fast_anneal) of a job's params into jp->sched.ctl (emu_params_ctl, before the schedule is
+ * checked), and their rules once the schedule is known (emu_check_ctl). */
+int emu_params_ctl(const struct solver_props *sp, const cJSON *params, bool fast, const double *lin,
+                   struct job_params *jp);
+int emu_check_ctl(const struct solver_props *sp, const struct job_params *jp);
 /* One job of a POST body → a new problem (not yet queued), or NULL with *code (HTTP-like,
  * 400/404) and the message in qv_errmsg(). */
 struct emu_problem *emu_job_parse(const struct emu_server *e, const cJSON *job, unsigned *code);

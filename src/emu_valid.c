@@ -90,6 +90,7 @@ int emu_validate_params(const struct solver_props *sp, const cJSON *params, bool
     jp->sched.programming_thermalization = jp->prog_therm;
     jp->sched.initial_state = jp->initial != NULL;
     jp->sched.reinitialize = jp->reinit;
+    if (emu_params_ctl(sp, params, fast, lin, jp)) return -1;
     if (have_as) {
         if (!cJSON_IsArray(as)) return qv_seterr("Parameter anneal_schedule must be a list of [time, s] points");
         if (sched_from_cjson(&jp->sched, as)) return qv_preferr("anneal_schedule");
@@ -130,6 +131,7 @@ int emu_validate_params(const struct solver_props *sp, const cJSON *params, bool
                                  sp->qubits[i], x, qubo ? "0 or 1" : "-1 or +1");
         }
     }
+    if (emu_check_ctl(sp, jp)) return -1;
     if (fast) {
         for (int i = 0; i < sp->nq; i++)
             if (!isnan(lin[i]) && lin[i] != 0)

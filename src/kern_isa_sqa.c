@@ -114,7 +114,7 @@ SIMD_INLINE void prefix_vec(const simd_v *fv, int nv, float *cum)
  * bonds between equal neighbouring slices with probability pbond, then a heat-bath flip of every
  * segment (or of the whole worldline when no bond is missing). */
 SIMD_INLINE void cluster_vec(const struct sqa_sweep *s, float *restrict si, const simd_v *sv,
-                             const simd_v *fv, int nv, struct gen *g, struct ubuf *ub)
+                             const simd_v *fv, int nv, float pbond, struct gen *g, struct ubuf *ub)
 {
     const int P = nv * SIMD_NL;
     const uint64_t full = P == 64 ? ~0ULL : (1ULL << P) - 1;
@@ -122,7 +122,7 @@ SIMD_INLINE void cluster_vec(const struct sqa_sweep *s, float *restrict si, cons
     SIMD_UNROLL
     for (int v = 0; v < nv; v++) {
         const simd_v u = simd_uniform(simd_xoshiro_next(g->s[v % SIMD_NB]), false);
-        const simd_vi kb = (sv[v] == simd_from_right(sv[v], sv[(v + 1) % nv])) & (u < s->pbond);
+        const simd_vi kb = (sv[v] == simd_from_right(sv[v], sv[(v + 1) % nv])) & (u < pbond);
         keep |= (uint64_t)simd_movemask(kb) << (v * SIMD_NL);
     }
     const uint64_t brk = ~keep & full;
@@ -186,8 +186,11 @@ SIMD_INLINE void gen_store(const struct gen *g, uint32_t *rs)
     for (int h = 0; h < SIMD_NB; h++) simd_xoshiro_store(g->s[h], rs, h);
 }
 
-/* The vector path: P = nv·SIMD_NL slices, P a multiple of SIMD_W (nv constant after inlining). */
-SIMD_INLINE void sweep_vec(const struct sqa_sweep *s, int nv)
+/* The vector path: P = nv·SIMD_NL slices, P a multiple of SIMD_W (nv constant after inlining).
+ * per_spin (constant after inlining): the step has per-spin K, p_bond and skips (anneal
+ * offsets); without it the step's scalars stay hoisted out of the spin loop, as they were before
+ * the controls existed. */
+SIMD_INLINE void sweep_vec(const struct sqa_sweep *s, int nv, bool per_spin)
 {
     const int P = nv * SIMD_NL;
     struct gen g;
@@ -196,8 +199,10 @@ SIMD_INLINE void sweep_vec(const struct sqa_sweep *s, int nv)
     /* Local moves pay only while the slices are loosely coupled; once p_bond ≥ 1/2 a flip
      * inside a domain costs ≥ e^{−4K} ≈ 1/4 and the cluster move does the work (each move keeps
      * detailed balance on its own, so choosing by the step's parameters is valid). */
-    const bool do_local = s->local && (s->pbond < 0.5f || !s->cluster);
     for (int i = 0; i < s->n; i++) {
+        if (per_spin && s->skip[i]) continue;
+        const float K = per_spin ? s->Kv[i] : s->K, pb = per_spin ? s->pbv[i] : s->pbond;
+        const bool do_local = s->local && (pb < 0.5f || !s->cluster);
         float *restrict si = s->sp + (size_t)i * P;
         simd_v fv[MAXV];
         SIMD_UNROLL
@@ -215,12 +220,12 @@ SIMD_INLINE void sweep_vec(const struct sqa_sweep *s, int nv)
             simd_v uv[MAXV];
             SIMD_UNROLL
             for (int v = 0; v < nv; v++) uv[v] = simd_uniform(simd_xoshiro_next(g.s[v % SIMD_NB]), false);
-            local_vec(sv, fv, uv, nv, 0, s->a, s->K);
-            local_vec(sv, fv, uv, nv, 1, s->a, s->K);
+            local_vec(sv, fv, uv, nv, 0, s->a, K);
+            local_vec(sv, fv, uv, nv, 1, s->a, K);
             SIMD_UNROLL
             for (int v = 0; v < nv; v++) simd_store(si + v * SIMD_NL, sv[v]);
         }
-        if (s->cluster) cluster_vec(s, si, sv, fv, nv, &g, &ub);
+        if (s->cluster) cluster_vec(s, si, sv, fv, nv, pb, &g, &ub);
     }
     gen_store(&g, s->rs);
 }
@@ -229,13 +234,15 @@ SIMD_INLINE void sweep_vec(const struct sqa_sweep *s, int nv)
 static void sweep_ring(const struct sqa_sweep *s)
 {
     const int P = s->P;
-    const float a = s->a, K = s->K, pb = s->pbond;
+    const float a = s->a;
     struct gen g;
     gen_load(&g, s->rs);
     float *restrict f = s->f, *restrict pad = s->pad, *restrict u = s->u, *restrict u2 = s->u2;
     uint8_t *restrict bond = s->bond;
-    const bool do_local = s->local && (pb < 0.5f || !s->cluster);
     for (int i = 0; i < s->n; i++) {
+        if (s->skip && s->skip[i]) continue;
+        const float K = s->Kv ? s->Kv[i] : s->K, pb = s->pbv ? s->pbv[i] : s->pbond;
+        const bool do_local = s->local && (pb < 0.5f || !s->cluster);
         float *restrict si = s->sp + (size_t)i * P;
         for (int k = 0; k < P; k++) f[k] = s->h[i];
         for (long e = s->adj_start[i]; e < s->adj_start[i + 1]; e++) {
@@ -294,11 +301,12 @@ static void sweep_ring(const struct sqa_sweep *s)
 
 void KNAME(sqa_sweep)(const struct sqa_sweep *s)
 {
+    const bool ps = s->Kv != NULL;   /* samp_sqa.c sets Kv, pbv and skip together */
     switch (s->P) {   /* constant vector counts: worldlines stay in registers */
-    case 16: sweep_vec(s, 16 / SIMD_NL); break;
-    case 32: sweep_vec(s, 32 / SIMD_NL); break;
-    case 48: sweep_vec(s, 48 / SIMD_NL); break;
-    case 64: sweep_vec(s, 64 / SIMD_NL); break;
+    case 16: if (ps) sweep_vec(s, 16 / SIMD_NL, true); else sweep_vec(s, 16 / SIMD_NL, false); break;
+    case 32: if (ps) sweep_vec(s, 32 / SIMD_NL, true); else sweep_vec(s, 32 / SIMD_NL, false); break;
+    case 48: if (ps) sweep_vec(s, 48 / SIMD_NL, true); else sweep_vec(s, 48 / SIMD_NL, false); break;
+    case 64: if (ps) sweep_vec(s, 64 / SIMD_NL, true); else sweep_vec(s, 64 / SIMD_NL, false); break;
     default: sweep_ring(s); break;
     }
 }

@@ -445,6 +445,16 @@ static double qpu_program(struct qpu *q, const struct bm *bm, const struct solve
     return scale;
 }
 
+/* The schedule's advanced controls (schedule.h) into params, on the qubits the units sit on. */
+static void qpu_ctl_params(const struct qpu *q, const struct bm *bm, const struct solver_props *sp,
+                           const struct sched *sc, cJSON *p)
+{
+    int *hw = qv_mallocarray((size_t)bm->n + 1, sizeof *hw);
+    for (int i = 0; i < bm->n; i++) hw[i] = sp->qubits[q->node_wire[i]];
+    sched_ctl_to_params(sc, bm->g, hw, sp->num_qubits, p);
+    free(hw);
+}
+
 static int qpu_sample(void *impl, const struct bm *bm, double beta, long count,
                       const struct sample_ctx *ctx, struct samples *out)
 {
@@ -491,6 +501,7 @@ static int qpu_sample(void *impl, const struct bm *bm, double beta, long count,
         cJSON_AddStringToObject(p, "answer_mode", "raw");
         if (sched_text) cJSON_AddItemToObject(p, "anneal_schedule", cJSON_Parse(sched_text));
         else if (q->annealing_time > 0) cJSON_AddNumberToObject(p, "annealing_time", q->annealing_time);
+        if (sc) qpu_ctl_params(q, bm, sp, sc, p);
         if (reverse) {
             cJSON *is = qpu_initial_state(q, bm, sp, ctx, k, count);
             cJSON_AddItemToObject(p, "initial_state", is);

@@ -20,7 +20,13 @@
  * Scale: the problem programmed is (β/β_eff)·(h, J) clipped to the solver's h_range / j_range,
  * plus Gaussian control noise σ (per read, absolute, default 0.02) as on hardware.  β_eff starts
  * at the schedule's freeze-out estimate and is re-estimated by MPL (beta.h) on the programmed
- * problem every `beta_every` calls.  Reads run in parallel (read r uses random stream r). */
+ * problem every `beta_every` calls.  Reads run in parallel (read r uses random stream r).
+ *
+ * Advanced controls (schedule.h struct sched_ctl): h-gain, per-qubit anneal offsets and flux
+ * biases enter each step's fields (sqa_ctl.h has the model); the fast-anneal protocol is held to
+ * its rules (two points, its own time range, h = 0, no h-gain, not reverse) and then annealed
+ * like any schedule, on the solver's standard A(s), B(s) (the fast-anneal tables are not
+ * published in annealing.md). */
 #include "samp_kernel.h"
 #include "simd_sqa.h"
 #include "anneal.h"
@@ -28,6 +34,7 @@
 #include "beta.h"
 #include "schedule.h"
 #include "solver.h"
+#include "sqa_ctl.h"
 #include "qv.h"
 
 #include <cjson/cJSON.h>
@@ -221,12 +228,15 @@ static void vrng_seed(uint32_t *s, uint64_t seed, uint64_t stream)
     }
 }
 
-/* One MC step of the plan: coefficients at the s where it happens. */
-struct step { float a, K, pbond; };
+/* One MC step of the plan: coefficients at the s where it happens (and s, g(t) there for the
+ * advanced controls). */
+struct step { float a, K, pbond, s, g; };
 
 /* Build the sweep plan of a schedule (see header comment).  Returns the number of sweeps. */
+/* soff ≤ 0: steps come at the rate of s + soff, the fastest qubit's under anneal offsets
+ * (sqa_ctl.h); 0 without offsets. */
 static long make_plan(const struct sched *s, const struct anneal_table *t, double bphys, int P,
-                      double nu0, struct step **out)
+                      double nu0, double soff, struct step **out)
 {
     double t0 = s->pt[0].t, T = sched_duration(s);
     double span = T - t0;
@@ -236,8 +246,8 @@ static long make_plan(const struct sched *s, const struct anneal_table *t, doubl
     long cap = 1024, n = 0;
     struct step *st = qv_mallocarray((size_t)cap, sizeof *st);
     for (long f = 0; f < nfine; f++) {
-        double sv = sched_s_at(s, t0 + (f + 0.5) * dt);
-        clock += anneal_rate(t, sv, nu0) * dt;
+        double tf = t0 + (f + 0.5) * dt, sv = sched_s_at(s, tf);
+        clock += anneal_rate(t, soff < 0 ? fmax(0.0, sv + soff) : sv, nu0) * dt;
         while (clock >= 1.0) {
             clock -= 1.0;
             if (n == cap) {
@@ -252,6 +262,8 @@ static long make_plan(const struct sched *s, const struct anneal_table *t, doubl
             st[n].a = (float)(bphys * B / (2.0 * P));
             st[n].K = (float)K;
             st[n].pbond = (float)(1.0 - th);
+            st[n].s = (float)sv;
+            st[n].g = (float)sched_hgain_at(s, tf);
             n++;
         }
     }
@@ -267,6 +279,7 @@ struct sqa_job {
     const double *h0, *J0;      /* programmed (scaled, clipped) problem */
     const struct step *plan;
     long nsteps;
+    const struct sqa_ctl *ctl;  /* advanced controls, NULL when none */
     bool reverse, reinit;
     const uint8_t *init;        /* [ninit × n] initial states or NULL (random) */
     long ninit;
@@ -285,17 +298,27 @@ struct sqa_work {              /* per-thread scratch */
     float *f, *pad, *u, *u2, *u3;
     uint8_t *bond;
     uint32_t rs[4 * RW];
+    struct sqa_ctl_work cw;     /* a step's fields under advanced controls */
 };
 
 /* One sweep of one read, by the SIMD kernel chosen at start (kern_isa_sqa.c). */
 static void sweep(const struct sqa_job *J, struct sqa_work *w, const struct step *st)
 {
-    const struct sqa_sweep sw = {
+    struct sqa_sweep sw = {
         .n = J->n, .P = J->P, .adj_start = J->g->adj_start, .adj = J->g->adj,
         .h = w->h, .Jadj = w->Jadj, .a = st->a, .K = st->K, .pbond = st->pbond,
         .local = J->q->local != 0, .cluster = J->q->cluster != 0, .sp = w->sp, .rs = w->rs,
         .f = w->f, .pad = w->pad, .u = w->u, .u2 = w->u2, .bond = w->bond,
     };
+    if (J->ctl) {
+        sw.h = w->cw.hs;
+        if (sqa_ctl_step(J->ctl, st->s, st->g, st->K, st->pbond, w->h, w->Jadj, &w->cw)) {
+            sw.Jadj = w->cw.Js;
+            sw.Kv = w->cw.Kv;
+            sw.pbv = w->cw.pbv;
+            sw.skip = w->cw.skip;
+        }
+    }
     simd_kernels()->sqa_sweep(&sw);   /* non-NULL: sqa_sample checked */
 }
 
@@ -336,6 +359,7 @@ static void sqa_job_run(void *p, long job)
     w.u = qv_mallocarray((size_t)Pr, sizeof(float));
     w.u2 = qv_mallocarray((size_t)2 * Pr, sizeof(float));
     w.bond = qv_mallocarray((size_t)Pr, 1);
+    if (J->ctl) sqa_ctl_work_init(J->ctl, &w.cw);
     long per = J->reverse && !J->reinit ? CHAIN : 1;
     long r0 = job * per, r1 = QV_MIN(J->count, r0 + per);
     for (long r = r0; r < r1; r++) {
@@ -361,6 +385,7 @@ static void sqa_job_run(void *p, long job)
             /* s = 0: slices nearly independent (K small); start them i.i.d. uniform */
             for (size_t x = 0; x < (size_t)n * P; x++) w.sp[x] = (rng_u64(&rg) >> 63) ? 1.0f : -1.0f;
         }
+        if (J->ctl) sqa_ctl_read_start(J->ctl, &w.cw);
         for (long k = 0; k < J->nsteps; k++) sweep(J, &w, &J->plan[k]);
         for (int i = 0; i < n; i++) zout[i] = w.sp[(size_t)i * P] > 0;
         long d = atomic_fetch_add(&J->done, 1) + 1;
@@ -368,6 +393,7 @@ static void sqa_job_run(void *p, long job)
             J->ctx->progress(J->ctx->ud, (double)d, (double)J->count);
     }
     free(w.sp); free(w.h); free(w.Jadj); free(w.f); free(w.pad); free(w.u); free(w.u2); free(w.bond);
+    if (J->ctl) sqa_ctl_work_free(&w.cw);
 }
 
 /* The solver in force: option, else the schedule's, else defaults. */
@@ -382,6 +408,53 @@ static const struct solver_props *sqa_solver(struct sqa *q, const struct sched *
     q->sp = sp;
     snprintf(q->sp_name, sizeof q->sp_name, "%s", want);
     return sp;
+}
+
+/* The problem as programmed: (h, J)·scale clipped to the solver's ranges; h0 [n], J0 [ne]
+ * malloc'ed; returns how many values were clipped. */
+static long program_problem(const struct bm *bm, const struct solver_props *sp, double scale,
+                            double **h0, double **J0)
+{
+    *h0 = qv_mallocarray((size_t)bm->n, sizeof(double));
+    *J0 = qv_mallocarray((size_t)bm->ne + 1, sizeof(double));
+    bm_to_ising(bm, *h0, *J0, NULL);
+    long clipped = 0;
+    for (int i = 0; i < bm->n; i++) {
+        double v = (*h0)[i] * scale;
+        if (v < sp->h_range[0]) { v = sp->h_range[0]; clipped++; }
+        if (v > sp->h_range[1]) { v = sp->h_range[1]; clipped++; }
+        (*h0)[i] = v;
+    }
+    for (long e = 0; e < bm->ne; e++) {
+        double v = (*J0)[e] * scale;
+        if (v < sp->j_range[0]) { v = sp->j_range[0]; clipped++; }
+        if (v > sp->j_range[1]) { v = sp->j_range[1]; clipped++; }
+        (*J0)[e] = v;
+    }
+    return clipped;
+}
+
+/* The fast-anneal protocol's rules (qpu-protocol.md §2.1–2.2): the schedule's fast-anneal,
+ * slope and time rules against the solver, and no linear bias on the problem. */
+static int check_fast(const struct sched *s, const struct solver_props *sp, const struct bm *bm)
+{
+    struct sched_violation v[8];
+    int nv = sched_validate(s, sp, v, 8);
+    for (int i = 0; i < QV_MIN(nv, 8); i++)
+        if (v[i].rule == SCHED_RULE_FAST || v[i].rule == SCHED_RULE_SLOPE || v[i].rule == SCHED_RULE_MAX_TIME)
+            return qv_seterr("sampler sqa: fast anneal: %s", v[i].msg);
+    double *h = qv_mallocarray((size_t)bm->n, sizeof *h), *J = qv_mallocarray((size_t)bm->ne + 1, sizeof *J);
+    bm_to_ising(bm, h, J, NULL);
+    int bad = -1;
+    for (int i = 0; i < bm->n && bad < 0; i++)
+        if (h[i] != 0) bad = i;
+    double hb = bad >= 0 ? h[bad] : 0;
+    free(h);
+    free(J);
+    if (bad >= 0)
+        return qv_seterr("sampler sqa: fast anneal requires all linear biases to be zero (unit %d has h = %g; "
+                         "flux biases can stand in)", bad, hb);
+    return 0;
 }
 
 static int sqa_sample(void *impl, const struct bm *bm, double beta, long count,
@@ -412,6 +485,7 @@ static int sqa_sample(void *impl, const struct bm *bm, double beta, long count,
         ? anneal_table_calibrated(q->table, spc.freezeout_s > 0 ? spc.freezeout_s : 0.612)
         : anneal_table_for(&spc);
     if (!tab) return qv_preferr("sampler sqa");
+    if (s->ctl.fast_anneal && check_fast(s, &spc, bm)) return -1;
     double bphys = anneal_beta_phys(spc.temperature_mk);
 
     /* β_eff in force: fixed, else current estimate, else the freeze-out estimate. */
@@ -425,33 +499,24 @@ static int sqa_sample(void *impl, const struct bm *bm, double beta, long count,
     double scale = beta / beff;
     int n = bm->n;
     const struct graph *g = bm->g;
-    double *h0 = qv_mallocarray((size_t)n, sizeof(double));
-    double *J0 = qv_mallocarray((size_t)bm->ne + 1, sizeof(double));
-    bm_to_ising(bm, h0, J0, NULL);
-    long clipped = 0;
-    for (int i = 0; i < n; i++) {
-        double v = h0[i] * scale;
-        if (v < spc.h_range[0]) { v = spc.h_range[0]; clipped++; }
-        if (v > spc.h_range[1]) { v = spc.h_range[1]; clipped++; }
-        h0[i] = v;
-    }
-    for (long e = 0; e < bm->ne; e++) {
-        double v = J0[e] * scale;
-        if (v < spc.j_range[0]) { v = spc.j_range[0]; clipped++; }
-        if (v > spc.j_range[1]) { v = spc.j_range[1]; clipped++; }
-        J0[e] = v;
-    }
+    double *h0, *J0;
+    long clipped = program_problem(bm, &spc, scale, &h0, &J0);
+    struct sqa_ctl ctl;
+    bool have_ctl = sqa_ctl_init(&ctl, s, g, tab, bphys, (int)q->trotter, sqa_mafm_ph(spc.name),
+                                 q->sweeps_per_us);
     struct step *plan = NULL;
-    long nsteps = make_plan(s, tab, bphys, (int)q->trotter, q->sweeps_per_us, &plan);
+    long nsteps = make_plan(s, tab, bphys, (int)q->trotter, q->sweeps_per_us, ctl.minoff, &plan);
     if (samples_alloc(out, n, count, false)) {
         free(h0); free(J0); free(plan);
+        if (have_ctl) sqa_ctl_free(&ctl);
         return -1;
     }
     bool reverse = sched_is_reverse(s);
     bool reinit = q->reinit >= 0 ? q->reinit != 0 : s->reinitialize;
     struct sqa_job J = {.q = q, .g = g, .n = n, .P = (int)q->trotter, .h0 = h0, .J0 = J0,
                         .plan = plan, .nsteps = nsteps, .reverse = reverse, .reinit = reinit,
-                        .count = count, .out = out, .ctx = ctx, .caller = pthread_self()};
+                        .count = count, .out = out, .ctx = ctx, .caller = pthread_self(),
+                        .ctl = have_ctl ? &ctl : NULL};
     J.seed = q->seed * 0x9E3779B97F4A7C15ULL + (uint64_t)q->calls;
     const char *initsrc = "none";
     if (reverse) {
@@ -464,6 +529,12 @@ static int sqa_sample(void *impl, const struct bm *bm, double beta, long count,
                         (double)nsteps * n * q->trotter * (double)(count / QV_MAX(njobs, 1)));
     qv_parallel(nt, njobs, sqa_job_run, &J);
     free(plan);
+    char ctlinfo[160] = "";
+    if (have_ctl || s->ctl.fast_anneal)
+        snprintf(ctlinfo, sizeof ctlinfo, ", controls:%s%s %d offsets, %d flux biases%s",
+                 s->ctl.fast_anneal ? " fast anneal," : "", s->ctl.nhg ? " h-gain," : "", ctl.noff, ctl.nflux,
+                 ctl.ignored ? " (some on qubits outside the problem, ignored)" : "");
+    if (have_ctl) sqa_ctl_free(&ctl);
     if (atomic_load(&J.stop)) {
         free(h0); free(J0);
         return qv_seterr("sample: cancelled");
@@ -491,10 +562,10 @@ static int sqa_sample(void *impl, const struct bm *bm, double beta, long count,
     free(J0);
     out->seconds = qv_now() - t_start;
     snprintf(out->info, sizeof out->info,
-             "sqa: P=%ld, %ld sweeps over %g µs, T=%g mK, β_eff %.3g (next %.3g±%.2g), scale %.3g%s%s, noise %g%s%s",
+             "sqa: P=%ld, %ld sweeps over %g µs, T=%g mK, β_eff %.3g (next %.3g±%.2g), scale %.3g%s%s, noise %g%s%s%s",
              q->trotter, nsteps, sched_duration(s) - s->pt[0].t, spc.temperature_mk, beff, q->beta_eff,
              q->beta_err, scale, clipped ? ", clipped " : "", clipped ? "yes" : "", q->noise,
-             reverse ? ", reverse from " : "", reverse ? initsrc : "");
+             reverse ? ", reverse from " : "", reverse ? initsrc : "", ctlinfo);
     if (ctx && ctx->report) {
         struct sampler_report r = {q->beta_eff, q->beta_err, NAN, sched_duration(s), NAN, NAN, NAN};
         ctx->report(ctx->out_ud, &r);

@@ -2,6 +2,7 @@
  * (qpu-protocol.md §2.2 rules as Ocean's validate_anneal_schedule checks them plus the server
  * rules from the D-Wave docs, §2.4 run-duration limit). */
 #include "schedule.h"
+#include "graph.h"
 #include "solver.h"
 
 #include <cjson/cJSON.h>
@@ -61,8 +62,10 @@ int sched_set_points(struct sched *s, const struct sched_point *pts, int n)
             return qv_seterr("schedule: point %d: time %g µs is not after the previous point's %g µs "
                              "(times must strictly increase)", i, pts[i].t, pts[i - 1].t);
     }
+    double old = sched_duration(s);
     memmove(s->pt, pts, (size_t)n * sizeof *pts);
     s->n = n;
+    sched_hgain_fit(s, old);
     return 0;
 }
 
@@ -205,9 +208,11 @@ int sched_add(struct sched *s, double t, double sv)
             return qv_seterr("schedule add: there is already point %d at t = %g µs (use schedule move)", i, t);
         if (s->pt[i].t > t) { at = i; break; }
     }
+    double old = sched_duration(s);
     memmove(s->pt + at + 1, s->pt + at, (size_t)(s->n - at) * sizeof *s->pt);
     s->pt[at] = (struct sched_point){t, sv};
     s->n++;
+    sched_hgain_fit(s, old);
     return at;
 }
 
@@ -216,8 +221,10 @@ int sched_del(struct sched *s, int i)
     if (i < 0 || i >= s->n)
         return qv_seterr("schedule del: no point %d (points are 0..%d)", i, s->n - 1);
     if (s->n <= 2) return qv_seterr("schedule del: a schedule needs at least 2 points");
+    double old = sched_duration(s);
     memmove(s->pt + i, s->pt + i + 1, (size_t)(s->n - i - 1) * sizeof *s->pt);
     s->n--;
+    sched_hgain_fit(s, old);
     return 0;
 }
 
@@ -235,6 +242,8 @@ int sched_move(struct sched *s, int i, double t, double sv)
     w.n--;
     int at = sched_add(&w, t, sv);
     if (at < 0) return -1;
+    w.ctl = s->ctl;   /* the curve follows the end once, from the schedule's old end */
+    sched_hgain_fit(&w, sched_duration(s));
     sched_copy(s, &w);
     return at;
 }
@@ -254,6 +263,99 @@ double sched_s_at(const struct sched *s, double t)
             return s->pt[i - 1].s + w * (s->pt[i].s - s->pt[i - 1].s);
         }
     return s->pt[s->n - 1].s;
+}
+
+/* ---- advanced controls: JSON (the editing functions are in sched_ctl.c) ---- */
+
+static int points_from_list(const cJSON *list, struct sched_point *pts, int *n);
+
+int sched_ctl_to_params(const struct sched *s, const struct graph *g, const int *qubit_of, int num_qubits,
+                        cJSON *params)
+{
+    const struct sched_ctl *c = &s->ctl;
+    if (c->fast_anneal) cJSON_AddBoolToObject(params, "fast_anneal", true);
+    if (c->nhg) {
+        cJSON *l = cJSON_AddArrayToObject(params, "h_gain_schedule");
+        for (int i = 0; i < c->nhg; i++) {
+            double v[2] = {c->hg[i].t, c->hg[i].s};
+            cJSON_AddItemToArray(l, cJSON_CreateDoubleArray(v, 2));
+        }
+    }
+    int missing = 0;
+    for (int k = 0; k < 2; k++) {
+        int n = k ? c->nflux : c->noff;
+        if (!n) continue;
+        double *a = qv_calloc((size_t)num_qubits + 1, sizeof *a);
+        for (int i = 0; i < n; i++) {
+            const struct sched_qval *e = k ? &c->flux[i] : &c->off[i];
+            int v = graph_find_label(g, e->q), hw = v >= 0 ? qubit_of[v] : -1;
+            if (hw >= 0 && hw < num_qubits) a[hw] = e->v;
+            else missing++;
+        }
+        cJSON_AddItemToObject(params, k ? "flux_biases" : "anneal_offsets", cJSON_CreateDoubleArray(a, num_qubits));
+        free(a);
+    }
+    return missing;
+}
+
+/* JSON of the controls: "h_gain_schedule" [[t, g], …]; "anneal_offsets" and "flux_biases" as
+ * [[qubit, value], …] (only the non-zero ones; SAPI's per-qubit arrays are built from them by
+ * the QPU client); "fast_anneal" true.  Absent keys leave the control off. */
+static void ctl_to_cjson(const struct sched *s, cJSON *o)
+{
+    const struct sched_ctl *c = &s->ctl;
+    if (c->fast_anneal) cJSON_AddBoolToObject(o, "fast_anneal", true);
+    if (c->nhg) {
+        cJSON *l = cJSON_AddArrayToObject(o, "h_gain_schedule");
+        for (int i = 0; i < c->nhg; i++) {
+            double v[2] = {c->hg[i].t, c->hg[i].s};
+            cJSON_AddItemToArray(l, cJSON_CreateDoubleArray(v, 2));
+        }
+    }
+    const char *key[2] = {"anneal_offsets", "flux_biases"};
+    for (int k = 0; k < 2; k++) {
+        int n = k ? c->nflux : c->noff;
+        if (!n) continue;
+        cJSON *l = cJSON_AddArrayToObject(o, key[k]);
+        for (int i = 0; i < n; i++) {
+            const struct sched_qval *e = k ? &c->flux[i] : &c->off[i];
+            double v[2] = {(double)e->q, e->v};
+            cJSON_AddItemToArray(l, cJSON_CreateDoubleArray(v, 2));
+        }
+    }
+}
+
+static int ctl_from_cjson(struct sched *w, const cJSON *obj)
+{
+    memset(&w->ctl, 0, sizeof w->ctl);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, "fast_anneal");
+    if (v && !cJSON_IsBool(v)) return qv_seterr("schedule JSON: \"fast_anneal\" must be true or false");
+    w->ctl.fast_anneal = cJSON_IsTrue(v);
+    if ((v = cJSON_GetObjectItemCaseSensitive(obj, "h_gain_schedule"))) {
+        struct sched_point pts[SCHED_CAP];
+        int n = 0;
+        if (cJSON_GetArraySize(v) > SCHED_HG_CAP)
+            return qv_seterr("schedule JSON: \"h_gain_schedule\" has more than %d points", SCHED_HG_CAP);
+        if (points_from_list(v, pts, &n) < 0) return qv_preferr("\"h_gain_schedule\"");
+        if (sched_set_hgain(w, pts, n) < 0) return -1;
+    }
+    const char *key[2] = {"anneal_offsets", "flux_biases"};
+    for (int k = 0; k < 2; k++) {
+        const cJSON *l = cJSON_GetObjectItemCaseSensitive(obj, key[k]), *e;
+        if (!l) continue;
+        if (!cJSON_IsArray(l)) return qv_seterr("schedule JSON: \"%s\" must be a list of [qubit, value]", key[k]);
+        int i = 0;
+        cJSON_ArrayForEach(e, l) {
+            const cJSON *a = cJSON_GetArrayItem(e, 0), *b = cJSON_GetArrayItem(e, 1);
+            if (!cJSON_IsArray(e) || cJSON_GetArraySize(e) != 2 || !cJSON_IsNumber(a) || !cJSON_IsNumber(b)
+                || a->valuedouble != floor(a->valuedouble))
+                return qv_seterr("schedule JSON: \"%s\" element %d is not a [qubit, value] pair", key[k], i);
+            if ((k ? sched_set_flux : sched_set_offset)(w, (long)a->valuedouble, b->valuedouble) < 0)
+                return qv_preferr("schedule JSON");
+            i++;
+        }
+    }
+    return 0;
 }
 
 /* ---- JSON ---- */
@@ -303,6 +405,7 @@ int sched_from_cjson(struct sched *s, const cJSON *obj)
             snprintf(w.solver, sizeof w.solver, "%s", v->valuestring);
         if ((v = cJSON_GetObjectItemCaseSensitive(obj, "name")) && cJSON_IsString(v))
             snprintf(w.name, sizeof w.name, "%s", v->valuestring);
+        if (ctl_from_cjson(&w, obj) < 0) return -1;
     } else {
         /* A bare list: a reverse schedule implies the user supplies an initial state. */
     }
@@ -355,6 +458,7 @@ cJSON *sched_to_cjson(const struct sched *s)
     cJSON_AddNumberToObject(o, "programming_thermalization", s->programming_thermalization);
     cJSON_AddBoolToObject(o, "initial_state", s->initial_state);
     cJSON_AddBoolToObject(o, "reinitialize_state", s->reinitialize);
+    ctl_to_cjson(s, o);
     return o;
 }
 
@@ -371,7 +475,15 @@ int sched_load_file(struct sched *s, const char *path)
 
 int sched_save_file(const struct sched *s, const char *path)
 {
-    char *j = sched_to_json(s);
+    /* the bare QPU list unless controls need the object form */
+    char *j = NULL;
+    if (sched_has_controls(s) || s->ctl.fast_anneal) {
+        cJSON *o = sched_to_cjson(s);
+        j = cJSON_Print(o);
+        cJSON_Delete(o);
+    } else {
+        j = sched_to_json(s);
+    }
     size_t l = strlen(j);
     j = qv_realloc(j, l + 2);
     j[l] = '\n';
@@ -390,6 +502,8 @@ static const char *const rule_names[SCHED_RULE_COUNT] = {
     [SCHED_RULE_MAX_TIME] = "max-time",    [SCHED_RULE_FINAL_S] = "final-s",
     [SCHED_RULE_MONOTONIC] = "monotonic",  [SCHED_RULE_SLOPE] = "slope",
     [SCHED_RULE_INITIAL_STATE] = "initial-state", [SCHED_RULE_DURATION] = "run-duration",
+    [SCHED_RULE_FAST] = "fast-anneal",     [SCHED_RULE_HGAIN] = "h-gain",
+    [SCHED_RULE_OFFSET] = "anneal-offset",
 };
 
 const char *sched_rule_name(enum sched_rule r)
@@ -418,6 +532,50 @@ static void QV_PRINTF(5, 6) add_v(struct vlist *v, enum sched_rule rule, int poi
 /* Python's round(x, 10), as Ocean applies it before comparing slopes. */
 static double round10(double x) { return round(x * 1e10) / 1e10; }
 
+/* The advanced controls (qpu-protocol.md §2.1 table, §2.3): fast anneal (exactly 2 points, not
+ * reverse, no h-gain, a solver that has it), h-gain (≥ 2 points, first t = 0, last t = the
+ * schedule's end, g within h_gain_schedule_range, ≤ max_h_gain_schedule_points; the slope limit
+ * is not published, so it is not checked) and anneal offsets (within the qubit's range). */
+static void validate_ctl(const struct sched *s, const struct solver_props *sp, struct vlist *v)
+{
+    const struct sched_ctl *c = &s->ctl;
+    bool reverse = s->n > 0 && s->pt[0].s == 1.0;
+    if (c->fast_anneal) {
+        if (!sp->has_fast_anneal)
+            add_v(v, SCHED_RULE_FAST, -1, -1, "solver %s does not support fast_anneal", sp->name);
+        if (s->n != 2)
+            add_v(v, SCHED_RULE_FAST, s->n > 2 ? 2 : -1, -1,
+                  "fast_anneal requires an anneal_schedule of exactly 2 points (it has %d)", s->n);
+        if (reverse) add_v(v, SCHED_RULE_FAST, 0, -1, "fast_anneal does not support reverse annealing");
+        if (c->nhg) add_v(v, SCHED_RULE_FAST, -1, -1, "fast_anneal does not allow an h_gain_schedule");
+    }
+    if (c->nhg) {
+        double end = sched_duration(s);
+        if (c->nhg > sp->max_h_gain_schedule_points)
+            add_v(v, SCHED_RULE_HGAIN, -1, -1, "h_gain_schedule has %d points; %s accepts at most %d",
+                  c->nhg, sp->name, sp->max_h_gain_schedule_points);
+        if (c->hg[0].t != 0)
+            add_v(v, SCHED_RULE_HGAIN, -1, -1, "h_gain_schedule must start at t = 0 (got %g µs)", c->hg[0].t);
+        if (s->n >= 2 && c->hg[c->nhg - 1].t != end)
+            add_v(v, SCHED_RULE_HGAIN, -1, -1,
+                  "h_gain_schedule must end at the anneal schedule's last time %g µs (got %g µs)",
+                  end, c->hg[c->nhg - 1].t);
+        for (int i = 0; i < c->nhg; i++)
+            if (c->hg[i].s < sp->h_gain_schedule_range[0] || c->hg[i].s > sp->h_gain_schedule_range[1])
+                add_v(v, SCHED_RULE_HGAIN, -1, -1, "h_gain_schedule point %d: g = %g is outside [%g, %g]", i,
+                      c->hg[i].s, sp->h_gain_schedule_range[0], sp->h_gain_schedule_range[1]);
+    }
+    for (int i = 0; i < c->noff; i++) {
+        long q = c->off[i].q;
+        if (sp->n_anneal_offset_ranges <= 0) continue;   /* no per-qubit ranges published */
+        const double *r = q < sp->n_anneal_offset_ranges ? sp->anneal_offset_ranges[q] : NULL;
+        if (!r) add_v(v, SCHED_RULE_OFFSET, -1, -1, "anneal offset on qubit %ld: %s has no such qubit", q, sp->name);
+        else if (c->off[i].v < r[0] || c->off[i].v > r[1])
+            add_v(v, SCHED_RULE_OFFSET, -1, -1, "anneal offset %g on qubit %ld is outside its range [%g, %g]",
+                  c->off[i].v, q, r[0], r[1]);
+    }
+}
+
 int sched_validate(const struct sched *s, const struct solver_props *sp,
                    struct sched_violation *out, int maxv)
 {
@@ -426,6 +584,10 @@ int sched_validate(const struct sched *s, const struct solver_props *sp,
     int n = s->n;
     int P = sp->max_anneal_schedule_points;
     double tmin = sp->annealing_time_range[0], tmax = sp->annealing_time_range[1];
+    if (s->ctl.fast_anneal && sp->has_fast_anneal) {   /* the fast-anneal protocol's own range */
+        tmin = sp->fast_anneal_time_range[0];
+        tmax = sp->fast_anneal_time_range[1];
+    }
     bool finite = true;
     for (int i = 0; i < n; i++)
         if (!isfinite(s->pt[i].t) || !isfinite(s->pt[i].s)) {
@@ -486,6 +648,7 @@ int sched_validate(const struct sched *s, const struct solver_props *sp,
                   "(t %g → %g µs, s %g → %g) has slope %.4g", max_slope, tmin, i,
                   s->pt[i].t, s->pt[i + 1].t, s->pt[i].s, s->pt[i + 1].s, slope);
     }
+    validate_ctl(s, sp, &v);
     if (reverse && !s->initial_state)
         add_v(&v, SCHED_RULE_INITIAL_STATE, 0, -1,
               "reverse annealing requested (first s = 1) but initial_state not provided");

@@ -14,11 +14,50 @@
 #include "qv.h"
 
 struct solver_props;
+struct graph;
 struct cJSON;
 
 #define SCHED_CAP 64          /* editing capacity (a QPU accepts max_anneal_schedule_points, ~12) */
+#define SCHED_HG_CAP 32       /* h-gain points (a QPU accepts max_h_gain_schedule_points, ~20) */
+#define SCHED_QCAP 256        /* qubits with a non-zero anneal offset / flux bias */
 
 struct sched_point { double t, s; };   /* t in µs, s in [0, 1] */
+struct sched_qval { long q; double v; };   /* qubit (graph label) and its value */
+
+/* The advanced anneal controls a QPU accepts besides the schedule (qpu-protocol.md §2, the
+ * D-Wave docs' "annealing implementation and controls"), followed by the sqa emulator:
+ * - h_gain_schedule: g(t) as (t µs, g) points, linear in between; H = B(s)/2 (g(t) Σ h σz +
+ *   Σ J σzσz).  nhg = 0 means g ≡ 1.
+ * - anneal_offsets: qubit q anneals on its own s_q(t) = clip(s(t) + offset_q, 0, 1); a positive
+ *   offset advances it (it freezes earlier), a negative one delays it (D-Wave problem-solving
+ *   handbook, "Anneal Offsets").  Only non-zero entries are kept, sorted by q.
+ * - flux_biases: Φ_q in units of the flux quantum Φ0, an extra longitudinal field
+ *   −I_p(s_q) Φ0 Φ_q σz_q (sign opposite to h; samp_sqa.c has the conversion).
+ * - fast_anneal: the fast-anneal protocol — exactly two points, times in the solver's
+ *   fast_anneal_time_range, no h (h = 0), no h-gain, no reverse anneal. */
+struct sched_ctl {
+    bool fast_anneal;
+    int nhg;
+    struct sched_point hg[SCHED_HG_CAP];   /* .s holds g */
+    int noff, nflux;
+    struct sched_qval off[SCHED_QCAP], flux[SCHED_QCAP];
+    long grp0, grp1;           /* the qubit group last given an offset (the editor's o / O keys) */
+};
+
+/* Results of trying the schedule (`schedule try`, the editor's run key), newest last, kept with
+ * it so the editor shows the last few side by side (sched_scan.h has the measures; not saved). */
+#define SCHED_RES_CAP 4
+#define SCHED_RES_BINS 24
+struct sched_result {
+    long seq;                  /* 1, 2, … in the order the runs happened */
+    char label[48];            /* the schedule's name when it ran */
+    char sampler[16];
+    double kl, w1, beta_eff, e_mean, resid;   /* NAN when not available */
+    long major, covered;       /* reference modes ≥ 1 % and how many were visited */
+    double lo, hi;             /* energy range of the histograms */
+    float mass[SCHED_RES_BINS], ref[SCHED_RES_BINS];   /* fraction per bin: samples, reference */
+};
+struct sched_results { int n; long runs; struct sched_result r[SCHED_RES_CAP]; };
 
 struct sched {
     int n;
@@ -32,6 +71,8 @@ struct sched {
     bool initial_state;        /* reverse anneal: an initial state will be supplied (given
                                   states or the sampler's previous samples) */
     bool reinitialize;         /* reverse anneal: reinitialize_state (default true) */
+    struct sched_ctl ctl;      /* advanced controls (all off after sched_init) */
+    struct sched_results res;  /* the last tries (plain data, not in JSON) */
 };
 
 void sched_init(struct sched *s);                 /* empty, defaults for run parameters */
@@ -70,6 +111,12 @@ char *sched_to_json(const struct sched *s);        /* "[[0,0],[20,1]]", malloc'e
 struct cJSON *sched_to_cjson(const struct sched *s);           /* the full object form */
 int sched_from_cjson(struct sched *s, const struct cJSON *obj);  /* list or object form */
 int sched_load_file(struct sched *s, const char *path);
+/* The advanced controls as SAPI parameters added to params (qpu-protocol.md §2.1): fast_anneal,
+ * h_gain_schedule, and anneal_offsets / flux_biases as arrays of num_qubits values (0 = none),
+ * each control on unit label q moved to the hardware qubit qubit_of[node] of the node g gives that
+ * label.  Returns how many per-qubit controls name no node of g (not sent). */
+int sched_ctl_to_params(const struct sched *s, const struct graph *g, const int *qubit_of, int num_qubits,
+                        struct cJSON *params);
 int sched_save_file(const struct sched *s, const char *path);
 
 /* Queries. */
@@ -77,6 +124,24 @@ double sched_duration(const struct sched *s);      /* last t (0 if empty) */
 bool sched_is_reverse(const struct sched *s);      /* first s == 1 */
 /* s(t) by linear interpolation; clamps outside [t_0, t_last]. */
 double sched_s_at(const struct sched *s, double t);
+
+/* ---- advanced controls (edits keep the control as it was on error) ---- */
+/* Replace the h-gain schedule (n = 0 clears it: g ≡ 1).  Points need finite t ≥ 0, strictly
+ * increasing, finite g; the QPU rules (first t = 0, last t = the schedule's end, g range, point
+ * count) are sched_validate's. */
+int sched_set_hgain(struct sched *s, const struct sched_point *pts, int n);
+/* g(t), linear between points, clamped outside; 1 when there is no h-gain schedule. */
+double sched_hgain_at(const struct sched *s, double t);
+/* The schedule's end moved from old_end: an h-gain curve that ended at old_end is stretched to
+ * end at the new end (point editing and the builders call it, so the curve follows the anneal;
+ * a curve that did not match is left for sched_validate to report). */
+void sched_hgain_fit(struct sched *s, double old_end);
+/* Set (v ≠ 0) or clear (v = 0) the anneal offset / flux bias of qubit q (a graph label ≥ 0). */
+int sched_set_offset(struct sched *s, long q, double v);
+int sched_set_flux(struct sched *s, long q, double v);
+double sched_offset_of(const struct sched *s, long q);   /* 0 when none */
+double sched_flux_of(const struct sched *s, long q);
+bool sched_has_controls(const struct sched *s);          /* any control besides fast_anneal */
 
 /* ---- validation ---- */
 enum sched_rule {
@@ -92,6 +157,9 @@ enum sched_rule {
     SCHED_RULE_SLOPE,         /* |Δs/Δt| ≤ 1/min_annealing_time */
     SCHED_RULE_INITIAL_STATE, /* reverse needs an initial state */
     SCHED_RULE_DURATION,      /* (T + readout_therm)·reads + prog_therm ≤ run-duration limit */
+    SCHED_RULE_FAST,          /* fast anneal: exactly 2 points, no h-gain, not reverse, supported */
+    SCHED_RULE_HGAIN,         /* h-gain: ≥ 2 points, t from 0 to the schedule's end, g in range */
+    SCHED_RULE_OFFSET,        /* each anneal offset within the solver's range for its qubit */
     SCHED_RULE_COUNT
 };
 

@@ -25,6 +25,11 @@ struct sqa_sweep {
     const int *adj;              /* [2 ne] */
     const float *h, *Jadj;       /* [n], [2 ne]: this read's programmed (noisy) problem */
     float a, K, pbond;           /* the step: a = β B/(2P), K slice coupling, bond probability */
+    /* Per-spin K and bond probability [n] for spins on their own s_i(t) (anneal offsets), and
+     * the spins that sit this sweep out (their own freeze-out clock), all three set or all
+     * NULL: every spin uses K and pbond (the common case; no per-spin loads). */
+    const float *Kv, *pbv;
+    const uint8_t *skip;
     bool local, cluster;         /* which moves run */
     float *sp;                   /* [n × P] state, updated */
     uint32_t *rs;                /* [4 × SIMD_W] the read's lane RNG, advanced */

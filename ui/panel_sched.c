@@ -1,11 +1,15 @@
-/* panel_sched.c — the anneal-schedule editor: s(t) of app->st.schedule plotted with its points;
+/* panel_sched.c — the anneal-schedule editor: s(t) of app->st.schedule plotted with its points
+ * and its h-gain curve g(t) (green, own scale); beside it the last few `schedule try` results
+ * (KL*, β_eff, mode coverage, the energy histogram of the samples over the reference's);
  * with the panel in edit mode (view schedule, F6) the keyboard selects and moves points and
  * inserts pause / quench / reverse segments, each key running a `schedule move|add|del|pause|…`
  * command line, so the editor can do nothing a script cannot;
  * every change is validated live with sched_validate against the schedule's solver limits, the
  * offending segment is painted red and the rule shown in the status line.  The edited schedule
  * is the one the next sqa / qpu sample uses.  Edits are refused while a job runs (the job may be
- * reading the schedule). */
+ * reading the schedule).  Keys beyond the points: g / G raise / lower the h-gain at the selected
+ * point's time, o / O the anneal offset of the qubit group last set (`schedule offset A-B V`),
+ * s runs `schedule try` on the worker (the hand-tuning loop). */
 #include "tui_priv.h"
 #include "cmd.h"
 #include "solver.h"
@@ -49,6 +53,102 @@ void panel_sched_validate(struct tui *t)
     if (t->sched_sel < 0) t->sched_sel = 0;
 }
 
+/* g(t) on the canvas in colour 3, on the scale [min(0, g), max(1, g)] of the chart's height. */
+static void draw_hgain(struct braille *b, const struct sched *s, int W, int H, double T)
+{
+    const struct sched_ctl *c = &s->ctl;
+    double lo = 0, hi = 1;
+    for (int i = 0; i < c->nhg; i++) { lo = fmin(lo, c->hg[i].s); hi = fmax(hi, c->hg[i].s); }
+    for (int i = 0; i + 1 < c->nhg; i++) {
+        int x0 = (int)lround(c->hg[i].t / T * (W - 1)), x1 = (int)lround(c->hg[i + 1].t / T * (W - 1));
+        int y0 = (int)lround((hi - c->hg[i].s) / (hi - lo) * (H - 1));
+        int y1 = (int)lround((hi - c->hg[i + 1].s) / (hi - lo) * (H - 1));
+        braille_line(b, x0, y0, x1, y1, 3);
+    }
+}
+
+/* Eight-level bars of a histogram [SCHED_RES_BINS] squeezed into w cells. */
+static void spark(const float *m, int w, bool utf8, char *out, size_t n)
+{
+    static const char *const lv[9] = {" ", "\xe2\x96\x81", "\xe2\x96\x82", "\xe2\x96\x83", "\xe2\x96\x84",
+                                      "\xe2\x96\x85", "\xe2\x96\x86", "\xe2\x96\x87", "\xe2\x96\x88"};
+    static const char *const av[9] = {" ", ".", ".", ":", ":", "|", "|", "#", "#"};
+    float mx = 0;
+    for (int b = 0; b < SCHED_RES_BINS; b++) mx = fmaxf(mx, m[b]);
+    size_t l = 0;
+    out[0] = 0;
+    for (int c = 0; c < w && l + 4 < n; c++) {
+        int b0 = c * SCHED_RES_BINS / w, b1 = (c + 1) * SCHED_RES_BINS / w;
+        float v = 0;
+        for (int b = b0; b < (b1 > b0 ? b1 : b0 + 1); b++) v += m[b];
+        int k = mx > 0 ? (int)ceilf(v / (float)(b1 > b0 ? b1 - b0 : 1) / mx * 8) : 0;
+        k = k < 0 ? 0 : k > 8 ? 8 : k;
+        l += (size_t)snprintf(out + l, n - l, "%s", utf8 ? lv[k] : av[k]);
+    }
+}
+
+/* The kept results, newest first: a header line and the samples' / reference's histograms. */
+static void draw_results(struct tui *t, const struct sched *s, int x, int y, int w, int h)
+{
+    for (int row = 0; row < h; row++)
+        mvaddstr(y + row, x - 1, t->utf8 ? "\xe2\x94\x82" : "|");
+    int yy = y;
+    for (int k = s->res.n - 1; k >= 0 && yy + 2 < y + h; k--) {
+        const struct sched_result *r = &s->res.r[k];
+        char line[200], kl[24];
+        snprintf(kl, sizeof kl, isfinite(r->kl) ? "KL* %.3g" : "W1 %.3g", isfinite(r->kl) ? r->kl : r->w1);
+        snprintf(line, sizeof line, "#%ld %s  \xce\xb2 %.3g  modes %ld/%ld  %s", r->seq, kl, r->beta_eff,
+                 r->covered, r->major, r->label);
+        tui_attr(t, k == s->res.n - 1 ? tui_color(t, TC_ACCENT) : tui_color(t, TC_DEFAULT), -1, A_BOLD);
+        tui_put(yy++, x, line, w);
+        char bar[SCHED_RES_BINS * 4 * 3];
+        int bw = w - 4 < SCHED_RES_BINS * 2 ? w - 4 : SCHED_RES_BINS * 2;
+        spark(r->mass, bw, t->utf8, bar, sizeof bar);
+        tui_attr(t, tui_color(t, TC_OK), -1, 0);
+        tui_put(yy, x, "smp", 4);
+        tui_put(yy++, x + 4, bar, bw);
+        spark(r->ref, bw, t->utf8, bar, sizeof bar);
+        tui_attr(t, tui_color(t, TC_DIM), -1, 0);
+        tui_put(yy, x, "ref", 4);
+        tui_put(yy++, x + 4, bar, bw);
+    }
+    tui_attr_reset();
+}
+
+/* The editor's status row: the selection, the controls, the first violated rule or "valid". */
+static void draw_status_row(struct tui *t, const struct sched *s, int x0, int w, int sy)
+{
+    char info[160] = "";
+    size_t l = 0;
+    if (t->sched_edit && t->sched_sel >= 0 && t->sched_sel < s->n)
+        l += (size_t)snprintf(info, sizeof info, "point %d/%d t=%g s=%.3g  ", t->sched_sel + 1, s->n,
+                              s->pt[t->sched_sel].t, s->pt[t->sched_sel].s);
+    if (s->ctl.nhg && l < sizeof info)
+        l += (size_t)snprintf(info + l, sizeof info - l, "g(t) %.3g  ",
+                              sched_hgain_at(s, t->sched_sel >= 0 && t->sched_sel < s->n ? s->pt[t->sched_sel].t : 0));
+    if (s->ctl.noff && l < sizeof info)
+        l += (size_t)snprintf(info + l, sizeof info - l, "offsets q%ld-%ld %+.3g  ", s->ctl.grp0, s->ctl.grp1,
+                              sched_offset_of(s, s->ctl.grp0));
+    if (s->ctl.fast_anneal && l < sizeof info) snprintf(info + l, sizeof info - l, "fast  ");
+    int x = x0 + 1;
+    x += tui_put(sy, x, info, w - 2);
+    if (t->sched_nviol > 0) {
+        tui_attr(t, tui_color(t, TC_ERR), -1, A_BOLD);
+        char m[300];
+        snprintf(m, sizeof m, "%s %s", t->utf8 ? "\xe2\x9c\x97" : "x", t->sched_rule);
+        tui_put(sy, x, m, x0 + w - x);
+    } else {
+        tui_attr(t, tui_color(t, TC_OK), -1, 0);
+        tui_put(sy, x, t->utf8 ? "\xe2\x9c\x93 valid" : "valid", x0 + w - x);
+        if (t->sched_edit) {
+            tui_attr(t, tui_color(t, TC_DIM), -1, 0);
+            tui_put(sy, x + 9, "\xe2\x86\x90\xe2\x86\x92 select \xe2\x86\x91\xe2\x86\x93 s  < > t  a add  x del  p pause  q quench  r reverse  f forward  g G gain  o O offset  s run  Esc done",
+                    x0 + w - x - 9);
+        }
+    }
+    tui_attr_reset();
+}
+
 void panel_sched_draw(struct tui *t, const struct rect *r)
 {
     const struct sched *s = t->snap && t->snap->have_sched ? &t->snap->sched : NULL;
@@ -60,7 +160,8 @@ void panel_sched_draw(struct tui *t, const struct rect *r)
         snprintf(extra, sizeof extra, "none \xe2\x80\x94 type  schedule forward 20  or F6 then f");
     tui_title(t, r, "schedule", extra, t->focus == PANEL_SCHED || t->sched_edit);
     int x0 = r->x + (r->x > 0 ? 1 : 0), w = r->w - (r->x > 0 ? 1 : 0);
-    int ylab = 4, cw = w - ylab - 2, ch = r->h - 3;
+    int rw = s && s->res.n > 0 && w >= 56 ? (w * 2 / 5 < 48 ? w * 2 / 5 : 48) : 0;   /* results column */
+    int ylab = 4, cw = w - ylab - 2 - rw, ch = r->h - 3;
     if (!s || s->n < 1 || cw < 4 || ch < 2) {
         if (t->sched_edit && r->h > 2) {
             tui_attr(t, tui_color(t, TC_DIM), -1, 0);
@@ -80,6 +181,7 @@ void panel_sched_draw(struct tui *t, const struct rect *r)
         px[i] = (int)lround(ft / T * (W - 1));
         py[i] = (int)lround((1 - fs) * (H - 1));
     }
+    if (s->ctl.nhg > 1) draw_hgain(&b, s, W, H, T);
     for (int i = 0; i + 1 < s->n; i++)
         braille_line(&b, px[i], py[i], px[i + 1], py[i + 1], (uint8_t)(i == t->sched_bad_seg ? 2 : 1));
     int gx = x0 + ylab + 1, gy = r->y + 1;
@@ -88,8 +190,8 @@ void panel_sched_draw(struct tui *t, const struct rect *r)
             size_t c = (size_t)row * cw + col;
             if (!b.mask[c])
                 continue;
-            tui_attr(t, b.color[c] == 2 ? tui_color(t, TC_ERR) : tui_color(t, TC_ACCENT), -1,
-                     b.color[c] == 2 ? A_BOLD : 0);
+            tui_attr(t, b.color[c] == 2 ? tui_color(t, TC_ERR) : b.color[c] == 3 ? tui_color(t, TC_OK)
+                     : tui_color(t, TC_ACCENT), -1, b.color[c] == 2 ? A_BOLD : 0);
             if (t->utf8) {
                 char g[4];
                 braille_utf8(b.mask[c], g);
@@ -127,29 +229,8 @@ void panel_sched_draw(struct tui *t, const struct rect *r)
     int tw = tui_text_width(tl);
     if (tw < cw - 2) tui_put(gy + ch, gx + cw - tw, tl, tw);
     tui_attr_reset();
-    /* editor status row: selection and the first violated rule */
-    int sy = gy + ch + 1;
-    char info[96] = "";
-    if (t->sched_edit && t->sched_sel >= 0 && t->sched_sel < s->n)
-        snprintf(info, sizeof info, "point %d/%d t=%g s=%.3g  ", t->sched_sel + 1, s->n,
-                 s->pt[t->sched_sel].t, s->pt[t->sched_sel].s);
-    int x = x0 + 1;
-    x += tui_put(sy, x, info, w - 2);
-    if (t->sched_nviol > 0) {
-        tui_attr(t, tui_color(t, TC_ERR), -1, A_BOLD);
-        char m[300];
-        snprintf(m, sizeof m, "%s %s", t->utf8 ? "\xe2\x9c\x97" : "x", t->sched_rule);
-        tui_put(sy, x, m, x0 + w - x);
-    } else {
-        tui_attr(t, tui_color(t, TC_OK), -1, 0);
-        tui_put(sy, x, t->utf8 ? "\xe2\x9c\x93 valid" : "valid", x0 + w - x);
-        if (t->sched_edit) {
-            tui_attr(t, tui_color(t, TC_DIM), -1, 0);
-            tui_put(sy, x + 9, "\xe2\x86\x90\xe2\x86\x92 select \xe2\x86\x91\xe2\x86\x93 s  < > t  a add  x del  p pause  q quench  r reverse  f forward  Esc done",
-                    x0 + w - x - 9);
-        }
-    }
-    tui_attr_reset();
+    if (rw) draw_results(t, s, x0 + w - rw + 1, r->y + 1, rw - 1, r->h - 2);
+    draw_status_row(t, s, x0, w, gy + ch + 1);
 }
 
 /* --- editing ----------------------------------------------------------------------------- */
@@ -199,6 +280,23 @@ static int edit_move(struct tui *t, int i, double nt, double ns)
     if (edit_cmd(t, "schedule move %d %.17g %.17g", i, nt, ns)) return -1;
     t->sched_sel = point_at(s, nt, ns, i);
     return 0;
+}
+
+/* g / G: the h-gain at the selected point's time ± 0.1, the curve resampled at the schedule's
+ * point times (g = 1 everywhere when there was none). */
+static int edit_gain(struct tui *t, const struct sched *s, int i, double dg)
+{
+    if (s->n > SCHED_HG_CAP) {
+        snprintf(t->sched_err, sizeof t->sched_err, "schedule hgain: more than %d points", SCHED_HG_CAP);
+        return -1;
+    }
+    char line[SCHED_HG_CAP * 48 + 32];
+    size_t l = (size_t)snprintf(line, sizeof line, "schedule hgain");
+    for (int k = 0; k < s->n && l < sizeof line; k++) {
+        double g = sched_hgain_at(s, s->pt[k].t) + (k == i ? dg : 0);
+        l += (size_t)snprintf(line + l, sizeof line - l, " %.10g:%.4g", s->pt[k].t, g);
+    }
+    return edit_cmd(t, "%s", line);
 }
 
 bool panel_sched_key(struct tui *t, int key)
@@ -267,6 +365,16 @@ bool panel_sched_key(struct tui *t, int key)
     case 'q': rc = edit_cmd(t, "schedule quench %.17g", sel_s); break;
     case 'r': rc = edit_cmd(t, "schedule reverse %.17g %.17g", sel_s, hold); break;
     case 'f': rc = edit_cmd(t, "schedule forward %.17g", T > 0 ? T : 20); break;
+    case 'g': rc = edit_gain(t, s, i, 0.1); break;
+    case 'G': rc = edit_gain(t, s, i, -0.1); break;
+    case 'o': case 'O': {
+        double v = sched_offset_of(s, s->ctl.grp0) + (key == 'o' ? 0.02 : -0.02);
+        rc = edit_cmd(t, "schedule offset %ld-%ld %.4g", s->ctl.grp0, s->ctl.grp1, fabs(v) < 1e-9 ? 0 : v);
+        break;
+    }
+    case 's':   /* the hand-tuning loop: a measured run on the worker, results beside the plot */
+        tui_dispatch(t, "schedule try");
+        return true;
     default:
         return false;
     }

@@ -41,6 +41,8 @@ static const char *const other_keys[] = {
     "  Schedule editor (F6): Left/Right select a point, Up/Down move s, < > move t, a add,",
     "                 x delete, p pause, q quench, r reverse, f forward, Esc done",
     "                 (each runs a `schedule move|add|del|pause|quench|reverse|forward` line)",
+    "                 g G h-gain ±0.1 at the point, o O anneal offset ±0.02 of the last",
+    "                 `schedule offset` group, s run `schedule try` (result kept beside the plot)",
     NULL,
 };
 
