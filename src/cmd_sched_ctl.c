@@ -271,3 +271,18 @@ int cmd_schedule_scan(struct qv_app *app, const struct cmd_args *a)
     lab_close(&L);
     return 0;
 }
+
+/* the options of `schedule try` and `schedule scan` (cmd_schedule.c's table) */
+const struct cmd_opt cmd_sched_lab_opts[] = {
+    {"count", CMD_OPT_INT, "samples per run (default 1000)", NULL},
+    {"beta", CMD_OPT_FLOAT, "β asked of the sampler (default 1)", NULL},
+    {"len", CMD_OPT_FLOAT, "pause-s: pause length in µs (default 20)", NULL},
+    {"at", CMD_OPT_FLOAT, "pause-len: where the pause sits in s (default 0.5)", NULL},
+    {"hold", CMD_OPT_FLOAT, "reverse-s: hold at the target in µs (default 20)", NULL},
+    {NULL, 0, NULL, NULL},
+};
+/* the options of `schedule show` */
+const struct cmd_opt cmd_sched_show_opts[] = {
+    {"png", CMD_OPT_PATH, "also write s(t) as a PNG figure", NULL},
+    {NULL, 0, NULL, NULL},
+};

@@ -572,20 +572,6 @@ static const struct cmd_opt params_opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
-static const struct cmd_opt show_png_opts[] = {
-    {"png", CMD_OPT_PATH, "also write s(t) as a PNG figure", NULL},
-    {NULL, 0, NULL, NULL},
-};
-
-static const struct cmd_opt lab_opts[] = {
-    {"count", CMD_OPT_INT, "samples per run (default 1000)", NULL},
-    {"beta", CMD_OPT_FLOAT, "β asked of the sampler (default 1)", NULL},
-    {"len", CMD_OPT_FLOAT, "pause-s: pause length in µs (default 20)", NULL},
-    {"at", CMD_OPT_FLOAT, "pause-len: where the pause sits in s (default 0.5)", NULL},
-    {"hold", CMD_OPT_FLOAT, "reverse-s: hold at the target in µs (default 20)", NULL},
-    {NULL, 0, NULL, NULL},
-};
-
 static const struct cmd_entry schedule_sub[] = {
     {.name = "new", .usage = "schedule new forward T", .summary = "a linear forward anneal (0,0) → (T,1)",
      .help = "Replaces the points by [[0, 0], [T, 1]] (T in µs).  Then `schedule pause`,\n"
@@ -626,7 +612,7 @@ static const struct cmd_entry schedule_sub[] = {
              "chosen solver (`schedule solver`) and the freeze-out estimate s*, β_eff.  --png also\n"
              "writes s(t) as a figure: segments named (ramp, pause, quench, reverse, red where a\n"
              "rule is broken), t in µs, s* dashed.",
-     .opts = show_png_opts, .run = run_show, .flags = CMD_WHILEJOB},
+     .opts = cmd_sched_show_opts, .run = run_show, .flags = CMD_WHILEJOB},
     {.name = "validate", .usage = "schedule validate [--solver NAME] [--reads N]",
      .summary = "check every rule a QPU enforces (fails when one is broken)",
      .help = "Rules (qpu-protocol.md §2.2–2.4): 2 ≤ points ≤ max_anneal_schedule_points (+1 for\n"
@@ -682,11 +668,11 @@ static const struct cmd_entry schedule_sub[] = {
      .help = "Runs sqa (or the current qpu sampler) and reports KL* (to the nearest Boltzmann, by\n"
              "enumeration (else the W1 energy distance to a PA reference), β_eff, ⟨E⟩, residual\n"
              "energy and mode coverage; the last 4 results show beside the schedule editor.",
-     .max_pos = 0, .opts = lab_opts, .run = cmd_schedule_try, .flags = CMD_LONG},
+     .max_pos = 0, .opts = cmd_sched_lab_opts, .run = cmd_schedule_try, .flags = CMD_LONG},
     {.name = "scan", .usage = "schedule scan KNOB a:b:step [--count N] [--beta B] [--len US] [--at S] [--hold US]",
      .summary = "sweep one knob: pause-s, pause-len, quench-s, reverse-s, offset:A-B, h-gain",
      .help = "One `schedule try` per value on the current schedule: the table and the measure against the knob.",
-     .min_pos = 2, .max_pos = 2, .opts = lab_opts, .run = cmd_schedule_scan, .flags = CMD_LONG},
+     .min_pos = 2, .max_pos = 2, .opts = cmd_sched_lab_opts, .run = cmd_schedule_scan, .flags = CMD_LONG},
     {.name = NULL},
 };
 
