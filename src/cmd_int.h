@@ -18,6 +18,7 @@ int cmd_schedule_flux(struct qv_app *app, const struct cmd_args *a);
 int cmd_schedule_fast(struct qv_app *app, const struct cmd_args *a);
 extern const struct cmd_opt cmd_sched_lab_opts[];    /* try and scan */
 extern const struct cmd_opt cmd_sched_show_opts[];   /* show */
+extern const struct cmd_opt cmd_sched_scan_opts[];   /* scan (try's and --png) */
 int cmd_schedule_try(struct qv_app *app, const struct cmd_args *a);
 int cmd_schedule_scan(struct qv_app *app, const struct cmd_args *a);
 /* The controls of s in one line ("" when none), for `schedule show`. */

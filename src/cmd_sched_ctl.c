@@ -4,6 +4,7 @@
  * (the editor's run key), `schedule scan` sweeps one knob (sched_scan.h).  The command table
  * entries are in cmd_schedule.c. */
 #include "cmd_int.h"
+#include "figs.h"
 #include "bm.h"
 #include "graph.h"
 #include "sampler.h"
@@ -265,11 +266,16 @@ int cmd_schedule_scan(struct qv_app *app, const struct cmd_args *a)
         if (isfinite(q[i]) && (best < 0 || q[i] < q[best])) best = i;
     }
     scan_plot(app, sc.x, q, sc.n, qname);
+    char title[160];
+    snprintf(title, sizeof title, "schedule scan of %s: %s with %s", base->name, qname, L.smp->vt->name);
+    if (cmd_has(a, "png") &&
+        figs_scan(sc.x, q, sc.n, sched_knob_name(k.knob), qname, title, cmd_str(a, "png", "")) < 0)
+        rc = qv_error(app, "schedule scan: --png: %s", qv_errmsg());
     if (best >= 0) qv_printf(app, "  best: %s = %g (%s %.4g)", sched_knob_name(k.knob), sc.x[best], qname, q[best]);
     free(q);
     sched_scan_free(&sc);
     lab_close(&L);
-    return 0;
+    return rc;
 }
 
 /* the options of `schedule try` and `schedule scan` (cmd_schedule.c's table) */
@@ -284,5 +290,16 @@ const struct cmd_opt cmd_sched_lab_opts[] = {
 /* the options of `schedule show` */
 const struct cmd_opt cmd_sched_show_opts[] = {
     {"png", CMD_OPT_PATH, "also write s(t) as a PNG figure", NULL},
+    {NULL, 0, NULL, NULL},
+};
+
+/* `schedule scan`: the same and --png */
+const struct cmd_opt cmd_sched_scan_opts[] = {
+    {"count", CMD_OPT_INT, "samples per run (default 1000)", NULL},
+    {"beta", CMD_OPT_FLOAT, "β asked of the sampler (default 1)", NULL},
+    {"len", CMD_OPT_FLOAT, "pause-s: pause length in µs (default 20)", NULL},
+    {"at", CMD_OPT_FLOAT, "pause-len: where the pause sits in s (default 0.5)", NULL},
+    {"hold", CMD_OPT_FLOAT, "reverse-s: hold at the target in µs (default 20)", NULL},
+    {"png", CMD_OPT_PATH, "also write the measure against the knob as a PNG figure", NULL},
     {NULL, 0, NULL, NULL},
 };

@@ -669,10 +669,10 @@ static const struct cmd_entry schedule_sub[] = {
              "enumeration (else the W1 energy distance to a PA reference), β_eff, ⟨E⟩, residual\n"
              "energy and mode coverage; the last 4 results show beside the schedule editor.",
      .max_pos = 0, .opts = cmd_sched_lab_opts, .run = cmd_schedule_try, .flags = CMD_LONG},
-    {.name = "scan", .usage = "schedule scan KNOB a:b:step [--count N] [--beta B] [--len US] [--at S] [--hold US]",
+    {.name = "scan", .usage = "schedule scan KNOB a:b:step [--count N] [--beta B] [--len US] [--at S] [--hold US] [--png F]",
      .summary = "sweep one knob: pause-s, pause-len, quench-s, reverse-s, offset:A-B, h-gain",
      .help = "One `schedule try` per value on the current schedule: the table and the measure against the knob.",
-     .min_pos = 2, .max_pos = 2, .opts = cmd_sched_lab_opts, .run = cmd_schedule_scan, .flags = CMD_LONG},
+     .min_pos = 2, .max_pos = 2, .opts = cmd_sched_scan_opts, .run = cmd_schedule_scan, .flags = CMD_LONG},
     {.name = NULL},
 };
 

@@ -325,6 +325,21 @@ int figs_modes(const double *energy, const double *mass, const double *err, long
     return rc ? -1 : 0;
 }
 
+int figs_scan(const double *x, const double *q, int n, const char *knob, const char *measure,
+              const char *title, const char *png)
+{
+    if (n < 1) return qv_seterr("%s: no scan values to draw", png);
+    struct fig *f = fig_new(900, 520, 1, 1);
+    if (!f) return -1;
+    struct fig_panel *p = fig_panel(f, 0);
+    figp_labels(p, title, knob, measure);
+    int s = figp_line(p, x, q, n, measure);
+    int rc = s < 0 || figp_style(p, s, 2, 4);
+    if (!rc) rc = fig_write_png(f, png, NULL, 0);
+    fig_free(f);
+    return rc ? -1 : 0;
+}
+
 /* ---- any CSV ---------------------------------------------------------------------------------- */
 
 #define CSV_MAX_FIELDS 256

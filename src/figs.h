@@ -40,6 +40,10 @@ int figs_compare(const char *const *names, int nsets, int nbins, double lo, doub
 /* The modes of a prior: basin mass (log axis) against the minimum's energy, [nmodes] each, the
  * modes holding >= min_mass marked large, error bars ± err (err NULL, or ≤ 0 / NaN entries:
  * none), the threshold as a dashed line. */
+/* `schedule scan --png`: the quality measure q [n] (NaN: not measured) against the knob's values
+ * x [n], with markers.  0, or -1 with an error naming png. */
+int figs_scan(const double *x, const double *q, int n, const char *knob, const char *measure,
+              const char *title, const char *png);
 int figs_modes(const double *energy, const double *mass, const double *err, long nmodes,
                double min_mass, const char *title, const char *png);
 

@@ -55,7 +55,11 @@ bad 'prior new chimera 1 1 4; schedule try --count 5' 'count must be in'
 out=$(run 'prior new chimera 1 1 4; prior random; sampler use sqa; schedule forward 20; schedule try --count 300')
 echo "$out" | grep -q "schedule try: forward 20 with sqa, 300 samples at β = 1 against the exact reference" || fail "try: $out"
 echo "$out" | grep -q "KL\* [0-9.]*, W1 energy [0-9.]*, β_eff .*modes [0-9]*/[0-9]*" || fail "try measures: $out"
-out=$(run 'prior new chimera 1 1 4; prior random; sampler use sqa; schedule scan pause-s 0.3:0.5:0.1 --count 200')
+out=$(run "prior new chimera 1 1 4; prior random; sampler use sqa; schedule scan pause-s 0.3:0.5:0.1 --count 200 --png $T/scan.png")
+# --png: a 900 × 520 PNG of the measure against the knob
+[ "$(head -c 8 "$T/scan.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "scan --png: not a PNG"
+[ "$(od -An -tu1 -j16 -N8 "$T/scan.png" | tr -s ' ' | sed 's/^ //')" = "0 0 3 132 0 0 2 8" ] || fail "scan --png: not 900 × 520"
+bad "prior new chimera 1 1 4; prior random; sampler use sqa; schedule scan pause-s 0.3:0.5:0.1 --count 50 --png /nonexistent/d/s.png" 'schedule scan: --png: /nonexistent/d/s.png'
 [ "$(echo "$out" | grep -cE '^ +0\.[345] .*[0-9]+/[0-9]+ *$')" -eq 3 ] || fail "scan rows: $out"
 echo "$out" | grep -q "best: pause-s = 0\.[345]" || fail "scan best: $out"
 echo "$out" | grep -q "(KL\* against the knob)" || fail "scan plot: $out"
