@@ -5,7 +5,10 @@
 # runs `schedule try` on the worker (the UI keeps answering) and the results column appears
 # beside the schedule with KL*, β_eff, mode coverage and the samples' / reference's energy
 # histograms; after a pause (p) a second `s` adds result #2 above #1, so two schedules show side
-# by side.  Polls the screen with deadlines.
+# by side.  The chip view (c) shows the qubits' own offsets on the layout: n moves the cursor,
+# z clears one, o sets one step, arrows move on the layout; with a 2000Q solver the offsets
+# outside the qubits' ranges are marked ✗ and named in the status row; c returns to the curve.
+# Polls the screen with deadlines.
 set -u
 export LC_ALL=C.UTF-8
 cd "$(dirname "$0")/.."
@@ -62,5 +65,34 @@ wait_for 'pause' 10
 keys s
 wait_for '#2 KL\* [0-9.e-]+' 60
 screen | grep -q '#1 KL' || fail "the first result is gone"
+
+# the chip view (c): each qubit's own offset on the layout, edited with a cursor
+keys c
+wait_for 'EDITING: anneal offsets per qubit' 10
+wait_for 'qubit 0 offset \+0\.06 ' 10                 # the group's value, set above with o
+[ "$(screen | grep -o '●' | wc -l)" -eq 4 ] || fail "not four qubits drawn with offsets"
+keys n
+wait_for 'qubit 1 offset \+0\.06 ' 10
+keys z
+wait_for 'qubit 1 offset \+0  3 set' 10
+[ "$(screen | grep -o '●' | wc -l)" -eq 3 ] || fail "the cleared qubit is still drawn with an offset"
+keys o
+wait_for 'qubit 1 offset \+0\.01 ' 10               # one step (no solver: 0.01)
+keys Right
+wait_for 'qubit [02-7] offset' 10                    # the cursor moved on the layout
+# with a solver, o / O move by its anneal_offset_step and a qubit outside its range is marked
+keys Escape Escape
+keys 'schedule solver DW_2000Q_5' Enter
+wait_for 'solver DW_2000Q_5' 10
+keys F6
+wait_for 'EDITING\] ' 10
+keys c
+wait_for 'EDITING: anneal offsets per qubit' 10
+wait_for 'qubit [0-9]+ offset [-+0-9.]+ \[-0\.1[0-9]*, \+0\.0[0-9]*\]' 10
+screen | grep -q '✗.*anneal-offset' || fail "no range violation named for +0.06 on a 2000Q qubit"
+screen | grep -E '^ +[✗●·][✗●· ]*(│|$)' | grep -q '✗' || fail "the out-of-range qubits are not marked on the layout"
+keys c
+wait_for 'EDITING\] ' 10                             # back to the curve, still editing
+screen | grep -qE '^ point [0-9]+/4 ' || fail "the curve view's status row did not come back"
 screen >"$TMP/screen.txt"
-echo "ok: $first, then a second result beside it"
+echo "ok: $first, then a second result beside it; chip view edits single qubits"

@@ -9,6 +9,7 @@
  * is the one the next sqa / qpu sample uses.  Edits are refused while a job runs (the job may be
  * reading the schedule).  Keys beyond the points: g / G raise / lower the h-gain at the selected
  * point's time, o / O the anneal offset of the qubit group last set (`schedule offset A-B V`),
+ * c the chip view (panel_chip.c: each qubit's own offset on the layout, a cursor to edit it),
  * s runs `schedule try` on the worker (the hand-tuning loop). */
 #include "tui_priv.h"
 #include "cmd.h"
@@ -120,13 +121,16 @@ static void draw_status_row(struct tui *t, const struct sched *s, int x0, int w,
 {
     char info[160] = "";
     size_t l = 0;
-    if (t->sched_edit && t->sched_sel >= 0 && t->sched_sel < s->n)
+    bool chip = t->sched_chip && panel_chip_available(t);
+    if (chip)
+        panel_chip_status(t, s, info, sizeof info), l = strlen(info);
+    else if (t->sched_edit && t->sched_sel >= 0 && t->sched_sel < s->n)
         l += (size_t)snprintf(info, sizeof info, "point %d/%d t=%g s=%.3g  ", t->sched_sel + 1, s->n,
                               s->pt[t->sched_sel].t, s->pt[t->sched_sel].s);
-    if (s->ctl.nhg && l < sizeof info)
+    if (s->ctl.nhg && !chip && l < sizeof info)
         l += (size_t)snprintf(info + l, sizeof info - l, "g(t) %.3g  ",
                               sched_hgain_at(s, t->sched_sel >= 0 && t->sched_sel < s->n ? s->pt[t->sched_sel].t : 0));
-    if (s->ctl.noff && l < sizeof info)
+    if (s->ctl.noff && !chip && l < sizeof info)
         l += (size_t)snprintf(info + l, sizeof info - l, "offsets q%ld-%ld %+.3g  ", s->ctl.grp0, s->ctl.grp1,
                               sched_offset_of(s, s->ctl.grp0));
     if (s->ctl.fast_anneal && l < sizeof info) snprintf(info + l, sizeof info - l, "fast  ");
@@ -142,7 +146,11 @@ static void draw_status_row(struct tui *t, const struct sched *s, int x0, int w,
         tui_put(sy, x, t->utf8 ? "\xe2\x9c\x93 valid" : "valid", x0 + w - x);
         if (t->sched_edit) {
             tui_attr(t, tui_color(t, TC_DIM), -1, 0);
-            tui_put(sy, x + 9, "\xe2\x86\x90\xe2\x86\x92 select \xe2\x86\x91\xe2\x86\x93 s  < > t  a add  x del  p pause  q quench  r reverse  f forward  g G gain  o O offset  s run  Esc done",
+            if (chip)
+                tui_put(sy, x + 9, "\xe2\x86\x90\xe2\x86\x91\xe2\x86\x93\xe2\x86\x92 qubit  n N next  o O offset \xc2\xb1step  z zero  c curve  s run  Esc done",
+                        x0 + w - x - 9);
+            else
+            tui_put(sy, x + 9, "\xe2\x86\x90\xe2\x86\x92 select \xe2\x86\x91\xe2\x86\x93 s  < > t  a add  x del  p pause  q quench  r reverse  f forward  g G gain  o O offset  c chip  s run  Esc done",
                     x0 + w - x - 9);
         }
     }
@@ -155,7 +163,8 @@ void panel_sched_draw(struct tui *t, const struct rect *r)
     char extra[160];
     if (s)
         snprintf(extra, sizeof extra, "%s%s%d points, T = %g \xc2\xb5s%s", s->name, s->name[0] ? " \xe2\x80\x94 " : "",
-                 s->n, sched_duration(s), t->sched_edit ? "  [EDITING]" : "  (F6 edit)");
+                 s->n, sched_duration(s), !t->sched_edit ? "  (F6 edit)"
+                 : t->sched_chip && panel_chip_available(t) ? "  [EDITING: anneal offsets per qubit]" : "  [EDITING]");
     else
         snprintf(extra, sizeof extra, "none \xe2\x80\x94 type  schedule forward 20  or F6 then f");
     tui_title(t, r, "schedule", extra, t->focus == PANEL_SCHED || t->sched_edit);
@@ -168,6 +177,12 @@ void panel_sched_draw(struct tui *t, const struct rect *r)
             tui_put(r->y + 2, x0 + 2, "f: forward anneal  Esc: leave the editor", w - 3);
             tui_attr_reset();
         }
+        return;
+    }
+    if (t->sched_chip && panel_chip_available(t)) {   /* the chip view in the chart's place */
+        panel_chip_draw(t, s, x0 + 1, r->y + 1, w - 2 - rw, ch + 1);
+        if (rw) draw_results(t, s, x0 + w - rw + 1, r->y + 1, rw - 1, r->h - 2);
+        draw_status_row(t, s, x0, w, r->y + ch + 2);
         return;
     }
     double T = sched_duration(s);
@@ -245,8 +260,7 @@ static void edit_sink(void *ud, enum qv_level level, const char *line)
     if (level == QV_LOG_ERROR) snprintf(t->sched_err, sizeof t->sched_err, "%s", line);
 }
 
-static int edit_cmd(struct tui *t, const char *fmt, ...) QV_PRINTF(2, 3);
-static int edit_cmd(struct tui *t, const char *fmt, ...)
+int panel_sched_cmd(struct tui *t, const char *fmt, ...)
 {
     char line[256];
     va_list ap;
@@ -277,7 +291,7 @@ static int edit_move(struct tui *t, int i, double nt, double ns)
 {
     const struct sched *s = t->app->st.schedule;
     if (!s->n) return 0;
-    if (edit_cmd(t, "schedule move %d %.17g %.17g", i, nt, ns)) return -1;
+    if (panel_sched_cmd(t, "schedule move %d %.17g %.17g", i, nt, ns)) return -1;
     t->sched_sel = point_at(s, nt, ns, i);
     return 0;
 }
@@ -296,13 +310,18 @@ static int edit_gain(struct tui *t, const struct sched *s, int i, double dg)
         double g = sched_hgain_at(s, s->pt[k].t) + (k == i ? dg : 0);
         l += (size_t)snprintf(line + l, sizeof line - l, " %.10g:%.4g", s->pt[k].t, g);
     }
-    return edit_cmd(t, "%s", line);
+    return panel_sched_cmd(t, "%s", line);
 }
 
 bool panel_sched_key(struct tui *t, int key)
 {
     if (!t->sched_edit)
         return false;
+    if (t->sched_chip && (key == 27 || key == 'c')) {   /* back to the curve, still editing */
+        t->sched_chip = false;
+        t->dirty = true;
+        return true;
+    }
     if (key == 27 || key == '\r' || key == '\n' || key == KEY_ENTER || key == 'e') {
         t->sched_edit = false;
         t->focus = t->sched_prev_focus == PANEL_STATUS || t->sched_prev_focus == PANEL_CMD
@@ -318,7 +337,7 @@ bool panel_sched_key(struct tui *t, int key)
     struct sched *s = t->app->st.schedule;
     if (!s) {
         if (key == 'f') {
-            if (edit_cmd(t, "schedule forward 20") == 0)
+            if (panel_sched_cmd(t, "schedule forward 20") == 0)
                 tui_refresh_snapshot(t);
             else
                 tui_set_msg(t, true, "%s", t->sched_err);
@@ -327,6 +346,17 @@ bool panel_sched_key(struct tui *t, int key)
         }
         return true;
     }
+    if (key == 'c') {
+        if (!panel_chip_available(t)) {
+            tui_set_msg(t, true, "schedule: no prior graph for per-qubit offsets \xe2\x80\x94 prior new chimera 2 2 4");
+            return true;
+        }
+        t->sched_chip = true;
+        t->dirty = true;
+        return true;
+    }
+    if (t->sched_chip && key != 's' && panel_chip_key(t, key))
+        return true;
     int n = s->n, i = t->sched_sel;
     if (i >= n) i = n - 1;
     if (i < 0) i = 0;
@@ -355,21 +385,21 @@ bool panel_sched_key(struct tui *t, int key)
     case 'a': {
         double nt = i + 1 < n ? (s->pt[i].t + s->pt[i + 1].t) / 2 : s->pt[i].t + (T > 0 ? T / 10 : 1);
         double ns = i + 1 < n ? (s->pt[i].s + s->pt[i + 1].s) / 2 : s->pt[i].s;
-        if ((rc = edit_cmd(t, "schedule add %.17g %.17g", nt, ns)) == 0) t->sched_sel = point_at(s, nt, ns, i);
+        if ((rc = panel_sched_cmd(t, "schedule add %.17g %.17g", nt, ns)) == 0) t->sched_sel = point_at(s, nt, ns, i);
         break;
     }
     case 'x': case KEY_DC: case KEY_BACKSPACE: case 127:
-        rc = edit_cmd(t, "schedule del %d", i);
+        rc = panel_sched_cmd(t, "schedule del %d", i);
         break;
-    case 'p': rc = edit_cmd(t, "schedule pause %.17g %.17g", sel_s, hold); break;
-    case 'q': rc = edit_cmd(t, "schedule quench %.17g", sel_s); break;
-    case 'r': rc = edit_cmd(t, "schedule reverse %.17g %.17g", sel_s, hold); break;
-    case 'f': rc = edit_cmd(t, "schedule forward %.17g", T > 0 ? T : 20); break;
+    case 'p': rc = panel_sched_cmd(t, "schedule pause %.17g %.17g", sel_s, hold); break;
+    case 'q': rc = panel_sched_cmd(t, "schedule quench %.17g", sel_s); break;
+    case 'r': rc = panel_sched_cmd(t, "schedule reverse %.17g %.17g", sel_s, hold); break;
+    case 'f': rc = panel_sched_cmd(t, "schedule forward %.17g", T > 0 ? T : 20); break;
     case 'g': rc = edit_gain(t, s, i, 0.1); break;
     case 'G': rc = edit_gain(t, s, i, -0.1); break;
     case 'o': case 'O': {
         double v = sched_offset_of(s, s->ctl.grp0) + (key == 'o' ? 0.02 : -0.02);
-        rc = edit_cmd(t, "schedule offset %ld-%ld %.4g", s->ctl.grp0, s->ctl.grp1, fabs(v) < 1e-9 ? 0 : v);
+        rc = panel_sched_cmd(t, "schedule offset %ld-%ld %.4g", s->ctl.grp0, s->ctl.grp1, fabs(v) < 1e-9 ? 0 : v);
         break;
     }
     case 's':   /* the hand-tuning loop: a measured run on the worker, results beside the plot */

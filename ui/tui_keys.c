@@ -43,6 +43,9 @@ static const char *const other_keys[] = {
     "                 (each runs a `schedule move|add|del|pause|quench|reverse|forward` line)",
     "                 g G h-gain ±0.1 at the point, o O anneal offset ±0.02 of the last",
     "                 `schedule offset` group, s run `schedule try` (result kept beside the plot)",
+    "                 c chip view: each qubit's anneal offset on the prior's layout; arrows or",
+    "                 n N move the cursor, o O ± one step (the solver's anneal_offset_step),",
+    "                 z clear; out-of-range qubits marked; c or Esc back to the curve",
     NULL,
 };
 

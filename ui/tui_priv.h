@@ -66,6 +66,7 @@ struct tui_snapshot {
     char session[128];
     int nv;                      /* prior graph nodes (0: none or Bernoulli) */
     float *x, *y;                /* [nv] drawing coordinates (owned) */
+    long *label;                 /* [nv] hardware labels, the qubit numbers of offsets (owned) */
     int bernoulli_n;             /* >0 for a Bernoulli prior */
     bool have_sched;
     struct sched sched;          /* copy of app->st.schedule */
@@ -190,6 +191,8 @@ struct tui {
     int sched_nviol;
     struct solver_props *sched_sp;   /* limits of sched.solver (NULL = solver_defaults()) */
     char sched_sp_name[64];
+    bool sched_chip;             /* the editor shows the chip layout (per-qubit offsets), key c */
+    int chip_sel;                /* the chip view's cursor: a unit index of the prior */
 };
 
 /* Drawing helpers (tui_draw.c). */
@@ -224,6 +227,13 @@ void panel_hist_draw(struct tui *t, const struct rect *r);
 bool panel_sched_key(struct tui *t, int key);
 /* Re-run validation of the snapshot's schedule into t->sched_* (panel_sched.c). */
 void panel_sched_validate(struct tui *t);
+/* Run one editor command line as if typed; its error is kept in t->sched_err (panel_sched.c). */
+int panel_sched_cmd(struct tui *t, const char *fmt, ...) QV_PRINTF(2, 3);
+/* The editor's chip view (panel_chip.c): per-qubit anneal offsets on the prior's layout. */
+bool panel_chip_available(const struct tui *t);
+void panel_chip_draw(struct tui *t, const struct sched *sch, int x0, int y0, int cols, int rows);
+void panel_chip_status(struct tui *t, const struct sched *sch, char *buf, size_t n);
+bool panel_chip_key(struct tui *t, int key);
 
 /* UI-thread helpers (tui.c). */
 void tui_log(struct tui *t, enum qv_level level, const char *fmt, ...) QV_PRINTF(3, 4);

@@ -33,6 +33,8 @@ struct tui_snapshot *tui_snapshot_take(struct qv_app *app)
         s->y = qv_mallocarray((size_t)g->nv, sizeof(float));
         memcpy(s->x, g->x, (size_t)g->nv * sizeof(float));
         memcpy(s->y, g->y, (size_t)g->nv * sizeof(float));
+        s->label = qv_mallocarray((size_t)g->nv, sizeof(long));
+        for (int i = 0; i < g->nv; i++) s->label[i] = g->label ? g->label[i] : i;
     }
     s->bernoulli_n = st->prior_bernoulli_n;
     if (st->model)
@@ -52,6 +54,7 @@ void tui_snapshot_free(struct tui_snapshot *s)
         return;
     free(s->x);
     free(s->y);
+    free(s->label);
     free(s);
 }
 
