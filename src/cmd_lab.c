@@ -6,6 +6,7 @@
  * (a figure writer takes them from there too). */
 #include "cmd.h"
 #include "dvae.h"
+#include "fig.h"
 #include "figs.h"
 #include "lab_modes.h"
 #include "lab_stats.h"
@@ -573,8 +574,20 @@ int cmd_prior_modes(struct qv_app *app, const struct cmd_args *a)
     }
     if (!rc && digits) {
         long show = QV_MAX(1L, QV_MIN(lab_modes_major(&m, min_mass, NULL), top));
-        qv_printf(app, "prior modes: the %ld heaviest modes decoded by the model, heaviest first", show);
-        rc = train_sample_images(app, m.z, show, digits);
+        float *img;
+        int cnt, h, w;
+        rc = train_decode_images(app, m.z, QV_MIN(show, (long)FIG_MAX_PANELS), &img, &cnt, &h, &w);
+        if (!rc) {
+            char title[320];
+            snprintf(title, sizeof title, "what each mode of %.150s draws (masses from %s)",
+                     app->st.prior_desc[0] ? app->st.prior_desc : bm->g->desc, how);
+            if (figs_mode_digits(img, cnt, h, w, m.energy, m.mass, m.mass_err, title, digits))
+                rc = qv_error(app, "prior modes: --digits: %s", qv_errmsg());
+            else
+                qv_printf(app, "prior modes: the %d heaviest modes decoded by the model, heaviest first, "
+                               "written to %s", cnt, digits);
+            free(img);
+        }
     }
     for (int i = 0; i < nsets; i++) {
         sampler_free(sets[i].smp);
@@ -593,7 +606,7 @@ const struct cmd_opt cmd_prior_modes_opts[] = {
     {"min-mass", CMD_OPT_FLOAT, "basin mass that makes a mode major (default 0.01)", NULL},
     {"samplers", CMD_OPT_LIST, "samplers whose visits and tunnelling are counted (default gibbs,pt)", NULL},
     {"top", CMD_OPT_INT, "modes listed (default 20)", NULL},
-    {"digits", CMD_OPT_PATH, "decode the major modes with the model into a digit grid PNG", NULL},
+    {"digits", CMD_OPT_PATH, "decode the major modes with the model: one titled panel per mode (energy, mass) in a PNG", NULL},
     {"png", CMD_OPT_PATH, "write the modes (basin mass against energy, major ones marked) as a PNG", NULL},
     {NULL, 0, NULL, NULL},
 };

@@ -325,6 +325,37 @@ int figs_modes(const double *energy, const double *mass, const double *err, long
     return rc ? -1 : 0;
 }
 
+int figs_mode_digits(const float *img, int count, int h, int w, const double *energy, const double *mass,
+                     const double *err, const char *title, const char *png)
+{
+    if (count < 1 || h < 1 || w < 1) return qv_seterr("%s: no decoded modes to draw", png);
+    if (count > FIG_MAX_PANELS) count = FIG_MAX_PANELS;
+    int cols = 1;
+    while (cols * cols < count) cols++;
+    int rows = (count + cols - 1) / cols;
+    /* 200 px per digit panel leaves room for its two-line title; at least 640 px for the title */
+    struct fig *f = fig_new(QV_MAX(640, 200 * cols), 60 + 220 * rows, rows, cols);
+    if (!f) return -1;
+    fig_title(f, title);
+    int rc = 0;
+    for (int k = 0; k < count && !rc; k++) {
+        struct fig_panel *p = fig_panel(f, k);
+        char lab[96];
+        if (err && err[k] > 0 && isfinite(err[k]))
+            snprintf(lab, sizeof lab, "mode %d: E %.4g, mass %.3g \xc2\xb1 %.2g", k + 1, energy[k], mass[k], err[k]);
+        else
+            snprintf(lab, sizeof lab, "mode %d: E %.4g, mass %.3g", k + 1, energy[k], mass[k]);
+        figp_labels(p, lab, NULL, NULL);
+        figp_axes_off(p, true);
+        rc = figp_image(p, img + (size_t)k * h * w, h, w, 0, w, 0, h, FIG_CMAP_GREY, 0, 1) < 0;
+    }
+    for (int k = count; k < rows * cols; k++)   /* the grid's unused cells stay blank */
+        figp_axes_off(fig_panel(f, k), true);
+    if (!rc) rc = fig_write_png(f, png, NULL, 0);
+    fig_free(f);
+    return rc ? -1 : 0;
+}
+
 int figs_scan(const double *x, const double *q, int n, const char *knob, const char *measure,
               const char *title, const char *png)
 {

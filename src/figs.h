@@ -46,6 +46,11 @@ int figs_scan(const double *x, const double *q, int n, const char *knob, const c
               const char *title, const char *png);
 int figs_modes(const double *energy, const double *mass, const double *err, long nmodes,
                double min_mass, const char *title, const char *png);
+/* `prior modes --digits`: the decoded modes img [count × h × w] (pixel means in [0, 1]), one panel
+ * each titled with its rank, energy and basin mass (± err[k] when > 0; err may be NULL), in the
+ * order given (heaviest first), under title.  At most FIG_MAX_PANELS are drawn. */
+int figs_mode_digits(const float *img, int count, int h, int w, const double *energy, const double *mass,
+                     const double *err, const char *title, const char *png);
 
 /* Any CSV with a header line: the points (x, y) of two columns, one series per distinct value of
  * a third (in order of first appearance), rows with an empty x or y cell skipped. */

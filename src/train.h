@@ -114,6 +114,10 @@ void train_emit_grid(struct qv_app *app, const uint8_t *zneg, long nneg, long ep
  * Bernoulli prior) to digit means, emit an IMAGES event (at most 1024 images) and write a PNG grid
  * if png is not NULL.  Errors: no model, size mismatch, PNG write failure (reported, returns -1). */
 int train_sample_images(struct qv_app *app, const uint8_t *z, long count, const char *png);
+/* The decoding part of train_sample_images: *img [*cnt × h·w] (caller frees; *cnt = min(count,
+ * 1024)), the IMAGES event emitted; -1 with the error reported (img NULL). */
+int train_decode_images(struct qv_app *app, const uint8_t *z, long count, float **img, int *cnt,
+                        int *h, int *w);
 
 /* `model info`'s digest: FNV-1a 64 over the model's parameters (networks and a Bernoulli prior's
  * logits), mean image, batch-norm running statistics, a BM prior's b and W, and the trainer's step

@@ -59,8 +59,10 @@ void train_emit_grid(struct qv_app *app, const uint8_t *zneg, long nneg, long ep
     free(img);
 }
 
-int train_sample_images(struct qv_app *app, const uint8_t *z, long count, const char *png)
+int train_decode_images(struct qv_app *app, const uint8_t *z, long count, float **out, int *cnt_out,
+                        int *h_out, int *w_out)
 {
+    *out = NULL;
     struct dvae *m = app->st.model;
     if (!m) return qv_error(app, "sample: --png: no model to decode the samples into digits (`model new`)");
     const int n = m->cfg.n, D = m->cfg.D, cap = m->cfg.bmax;
@@ -87,6 +89,8 @@ int train_sample_images(struct qv_app *app, const uint8_t *z, long count, const 
                                           : (rng_uniformf(&r) < nn_fsigmoid(m->prior_a[i]) ? 1.0f : 0.0f);
         dvae_decode_means(m, nb, zf, img + (size_t)i0 * D);
     }
+    free(zf);
+    /* the digits panel shows them too (its own copy) */
     struct qv_event ev;
     memset(&ev, 0, sizeof ev);
     ev.kind = QV_EV_IMAGES;
@@ -96,6 +100,18 @@ int train_sample_images(struct qv_app *app, const uint8_t *z, long count, const 
     ev.w = w;
     ev.values = img;
     qv_emit(app, &ev);
+    *out = img;
+    *cnt_out = cnt;
+    *h_out = h;
+    *w_out = w;
+    return 0;
+}
+
+int train_sample_images(struct qv_app *app, const uint8_t *z, long count, const char *png)
+{
+    float *img;
+    int cnt, h, w;
+    if (train_decode_images(app, z, count, &img, &cnt, &h, &w)) return -1;
     int rc = 0;
     if (png) {
         int cols = 1;
@@ -107,6 +123,5 @@ int train_sample_images(struct qv_app *app, const uint8_t *z, long count, const 
             qv_printf(app, "sample: %d decoded digits written to %s", cnt, png);
     }
     free(img);
-    free(zf);
     return rc;
 }

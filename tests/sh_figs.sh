@@ -6,7 +6,8 @@
 #    the text summary (series, points, ranges); bad input (missing file, unknown column naming
 #    those there are, non-numeric cell as file:line, no rows, no --y);
 #  - compare --png and prior modes --png: valid PNGs of the documented sizes with the series'
-#    colours present.
+#    colours present; prior modes --digits on a trained model: one panel per major mode with a
+#    decoded digit in it, the grid's unused cells blank, an unwritable path one error.
 set -u
 Q=${Q:-${QVAE_SAN_BIN:-build/san/qvae}}
 [ -x "$Q" ] || Q=${QVAE_BIN:-build/rel/qvae}
@@ -122,4 +123,36 @@ for rgb in (ORANGE, (43, 161, 43)):
 m = load(sys.argv[2]); assert m[:2] == (900, 560), m[:2]
 assert len(pixels(m, BLUE, tol=6)) > 30, 'no major-mode markers'
 EOF
+# prior modes --digits: one titled panel per major mode, the decoded digit in each (a black
+# field with grey strokes), unused cells of the grid blank (documented size: 200 px per column,
+# at least 640, 60 + 220 px per row)
+out=$($R -c "seed 5; data load npm; prior new chimera 2 2 4; model new --hidden 32; train 1 --quiet --no-save; prior modes --count 2000 --samplers gibbs --digits $T/mdig.png" 2>&1) \
+  || fail "prior modes --digits: $out"
+nd=$(sed -n "s/^prior modes: the \([0-9]*\) heaviest modes decoded by the model, heaviest first, written to .*/\1/p" <<<"$out")
+[ -n "$nd" ] && [ "$nd" -ge 2 ] || fail "prior modes --digits: $out"
+python3 - "$T/mdig.png" "$nd" <<EOF || fail "mode digits PNG"
+import sys; exec(open('$T/png.py').read())
+img = load(sys.argv[1]); n = int(sys.argv[2])
+cols = 1
+while cols * cols < n: cols += 1
+rows = (n + cols - 1) // cols
+assert img[:2] == (max(640, 200 * cols), 60 + 220 * rows), (img[:2], n)
+w, h, bpp, px = img
+cw, ch = w // cols, (h - 40) // rows
+for k in range(rows * cols):
+    x0, y0 = (k % cols) * cw, 40 + (k // cols) * ch
+    black = stroke = 0
+    for y in range(y0, y0 + ch, 2):
+        r = px[y]
+        for x in range(x0, x0 + cw, 2):
+            v = r[x * bpp:x * bpp + 3]
+            if max(v) < 8: black += 1
+            elif 90 < v[0] < 250 and v[0] == v[1] == v[2]: stroke += 1
+    area = (cw // 2) * (ch // 2)
+    if k < n:
+        assert black > 0.2 * area and stroke > 0.01 * area, ('panel', k, black, stroke, area)
+    else:
+        assert black == 0, ('unused cell drawn', k, black)
+EOF
+bad "seed 5; data load npm; prior new chimera 1 1 4; model new --hidden 16; prior modes --count 100 --samplers gibbs --digits /nonexistent/d.png" "prior modes: --digits: /nonexistent/d.png"
 echo ok
