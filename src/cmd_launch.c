@@ -7,7 +7,9 @@
  * re-emitted here (errors as errors), and the rows rank 0 appends to TMP's metrics.csv become
  * metrics events, which is what the TUI's loss panel draws.  Stopping (Ctrl-C, `train stop`,
  * the TUI's stop) sends SIGTERM to mpirun's process group; Open MPI then ends every rank, and
- * the job's checkpoints, written atomically, stay whole.  After a training job TMP is loaded
+ * the job's checkpoints, written atomically, stay whole.  `train pause` / `resume` send mpirun
+ * SIGTSTP / SIGCONT, which it forwards to every rank as SIGSTOP / SIGCONT
+ * (orte_forward_job_control).  After a training job TMP is loaded
  * back (also after a stop: its last checkpoint), saved under the current name with the job's
  * metrics rows appended, and removed. */
 #include "cmd.h"
@@ -151,6 +153,7 @@ static void job_emit(struct job *j, const char *s)
         j->errors++;
     }
     else if (!strncmp(s, "warning: ", 9)) qv_warn(j->app, "%s", s + 9);
+    else if (!strncmp(s, "mpirun: Forwarding signal", 25)) return;   /* our own pause / resume */
     else qv_printf(j->app, "%s", s);
 }
 
@@ -193,6 +196,10 @@ static int job_start(struct job *j, long ranks, const char *hostfile, const char
     argv[k++] = "mpirun";
     argv[k++] = "-q";   /* no banners: our own line says when the job failed */
     argv[k++] = "--oversubscribe";
+    /* `train pause`: mpirun turns our SIGTSTP into SIGSTOP for every rank, SIGCONT resumes */
+    argv[k++] = "--mca";
+    argv[k++] = "orte_forward_job_control";
+    argv[k++] = "1";
     argv[k++] = "-np";
     argv[k++] = np;
     if (hostfile) {
@@ -222,6 +229,13 @@ static int job_start(struct job *j, long ranks, const char *hostfile, const char
     }
     if (pid == 0) {
         setpgid(0, 0);   /* a stop signals the job's group, never ours */
+        /* the workbench's worker threads block SIGINT/SIGTERM/SIGHUP (the UI thread takes them)
+         * and a mask survives fork and exec: mpirun would never see our stop */
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGTTIN, SIG_DFL);
+        signal(SIGTTOU, SIG_DFL);
         dup2(fds[1], STDOUT_FILENO);
         dup2(fds[1], STDERR_FILENO);
         close(fds[0]);
@@ -245,6 +259,7 @@ static int job_start(struct job *j, long ranks, const char *hostfile, const char
 static int job_follow(struct job *j, bool *stopped)
 {
     *stopped = false;
+    bool paused = false;
     for (bool open = true; open;) {
         struct pollfd p = {.fd = j->fd, .events = POLLIN};
         int r = poll(&p, 1, 200);
@@ -253,7 +268,15 @@ static int job_follow(struct job *j, bool *stopped)
         if (!*stopped && qv_cancelled(j->app)) {
             *stopped = true;
             qv_printf(j->app, "%s: stopping every rank of the job", j->what);
+            if (paused) kill(j->pid, SIGCONT);   /* stopped ranks would not see the end */
             kill(-j->pid, SIGTERM);
+        } else if (!*stopped && (atomic_load(&j->app->pause) != 0) != paused) {
+            /* `train pause` / `train resume`: every rank held where it is (SIGSTOP) or let go;
+             * a training step depends on nothing but its inputs, so the result is the same */
+            paused = !paused;
+            kill(j->pid, paused ? SIGTSTP : SIGCONT);
+            qv_printf(j->app, paused ? "%s: every rank of the job is held (`train resume` continues)"
+                                     : "%s: the job's ranks continue", j->what);
         }
     }
     close(j->fd);

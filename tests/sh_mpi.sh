@@ -14,7 +14,8 @@
 #  - `train … --ranks 2` and `eval ll … --ranks 2 --hostfile F` from `qvae -c` equal the direct
 #    runs; Ctrl-C during `train --ranks` ends every rank and loads back the last checkpoint whole;
 #    --ranks 0, a missing host file and a missing mpirun are one clear error each; in the TUI
-#    (tmux) the job's metrics reach the loss panel.
+#    (tmux) the job's metrics reach the loss panel, and `train pause` holds every rank (stopped
+#    processes, no epoch while held) until `train resume`; `train stop` then ends them.
 # Skipped (77) only when mpirun is not installed.
 set -u
 source "$(dirname "$0")/lib.sh"
@@ -181,6 +182,35 @@ if command -v tmux >/dev/null; then
   until_on 'train done' 120
   scr | grep -q 'no training yet' && fail "TUI: no metrics reached the loss panel: $(scr)"
   scr | grep -q -- '-ELBO [0-9]' || fail "TUI: no -ELBO value in the loss panel: $(scr)"
+  # train pause / resume / stop on a --ranks job: every rank held (state T), then going again
+  "${TM[@]}" send-keys -t tui 'train 200 --threads 1 --ranks 2' Enter
+  until_on 'epoch 2:' 120
+  "${TM[@]}" send-keys -t tui 'train pause' Enter
+  until_on 'every rank of the job is held' 10
+  sleep 1
+  ranks=""
+  for p in $(pgrep -f "mpi-job-"); do   # the ranks: this program, not mpirun nor tmux's shell
+    [ "$(ps -o comm= -p "$p")" = "$(basename "$R" | cut -c1-15)" ] && ranks="$ranks $p"
+  done
+  [ -n "$ranks" ] || fail "TUI pause: no rank processes found"
+  for p in $ranks; do
+    st=$(ps -o stat= -p "$p" | tr -d ' ')
+    case $st in T*|"") ;; *) fail "TUI pause: rank process $p is in state $st, not stopped: $(ps -o pid,stat,cmd -p "$p")" ;; esac
+  done
+  e1=$(scr | grep -oE '^epoch [0-9]+:' | tail -n 1)
+  sleep 2
+  [ "$(scr | grep -oE '^epoch [0-9]+:' | tail -n 1)" = "$e1" ] || fail "TUI pause: epochs went on while held"
+  "${TM[@]}" send-keys -t tui 'train resume' Enter
+  until_on "the job's ranks continue" 10
+  for p in $ranks; do
+    st=$(ps -o stat= -p "$p" | tr -d ' ')
+    case $st in T*) fail "TUI resume: rank process $p still stopped" ;; esac
+  done
+  "${TM[@]}" send-keys -t tui 'train stop' Enter
+  until_on 'the job was stopped; the session holds its last checkpoint' 30
+  for p in $ranks; do   # ended (or a zombie waiting for its reaper)
+    case $(ps -o stat= -p "$p" | tr -d ' ') in ""|Z*) ;; *) fail "TUI stop: rank $p still running: $(ps -o pid,stat,cmd -p "$p")" ;; esac
+  done
   "${TM[@]}" kill-server
 fi
 echo "sh_mpi: ok"

@@ -63,7 +63,7 @@ void rlglue_history_add(const char *line, char *red, size_t n)
     if (!line[strspn(line, " \t")]) return;
     cmd_redact(line, red, n);
     HIST_ENTRY *last = history_length > 0 ? history_get(history_base + history_length - 1) : NULL;
-    if (last && !strcmp(last->line, red)) return;
+    if (last && !strcmp(last->line, red)) return;   /* kept once, but still run (red is set) */
     add_history(red);
     /* appended at once, so a crash or a killed terminal keeps the history */
     const char *hist = frontend_history_path();
