@@ -90,13 +90,27 @@ static int per_qubit(struct qv_app *app, const struct cmd_args *a, bool flux)
         if (flux) w->ctl.nflux = 0;
         else w->ctl.noff = 0;
     } else if (a->npos != 2 || sched_parse_group(a->pos[0], &q0, &q1)) {
-        rc = qv_seterr("give a qubit Q or a group A-B and a value, or clear");
+        rc = qv_seterr("give a qubit Q or a group A-B (0 ≤ A ≤ B ≤ %ld) and a value, or clear", SCHED_QUBIT_MAX);
     } else if (qv_parse_double(a->pos[1], &v) == 0) {
-        for (long q = q0; q <= q1 && !rc; q++) rc = flux ? sched_set_flux(w, q, v) : sched_set_offset(w, q, v);
+        if (v != 0 && q1 - q0 >= SCHED_QCAP)   /* before a loop over a huge group */
+            rc = qv_seterr("%s: more than %d qubits with a non-zero value", flux ? "flux bias" : "anneal offset",
+                           SCHED_QCAP);
+        else if (v == 0) {   /* clearing: the set entries in the group, not every number in it */
+            struct sched_qval *l = flux ? w->ctl.flux : w->ctl.off;
+            int n = flux ? w->ctl.nflux : w->ctl.noff, k = 0;
+            for (int i = 0; i < n; i++)
+                if (l[i].q < q0 || l[i].q > q1) l[k++] = l[i];
+            *(flux ? &w->ctl.nflux : &w->ctl.noff) = k;
+        } else {
+            for (long q = q0; q <= q1 && !rc; q++) rc = flux ? sched_set_flux(w, q, v) : sched_set_offset(w, q, v);
+        }
         if (!flux) { w->ctl.grp0 = q0; w->ctl.grp1 = q1; }
         const struct bm *bm = app->st.prior;
         long in = 0;
-        for (long q = q0; bm && q <= q1; q++) in += graph_find_label(bm->g, q) >= 0;
+        for (int i = 0; bm && i < bm->g->nv; i++) {
+            long q = bm->g->label ? bm->g->label[i] : i;
+            in += q >= q0 && q <= q1;
+        }
         if (!rc && bm && !in) qv_warn(app, "%s: no unit of the prior is a qubit in %ld-%ld (kept for the QPU)", what, q0, q1);
     } else {
         rc = -1;

@@ -3,6 +3,7 @@
 #include "sched_scan.h"
 #include "bm.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@ const char *sched_knob_name(enum sched_knob k)
 int sched_parse_group(const char *g, long *q0, long *q1)
 {
     char *end;
+    errno = 0;
     *q0 = strtol(g, &end, 10);
     *q1 = *q0;
     if (end != g && *end == '-') {
@@ -28,7 +30,8 @@ int sched_parse_group(const char *g, long *q0, long *q1)
         *q1 = strtol(b, &end, 10);
         if (end == b) return -1;
     }
-    if (end == g || *end || *q0 < 0 || *q1 < *q0) return -1;
+    /* bounded, so a loop over a group's qubits ends (and q + 1 cannot overflow) */
+    if (errno || end == g || *end || *q0 < 0 || *q1 < *q0 || *q1 > SCHED_QUBIT_MAX) return -1;
     return 0;
 }
 

@@ -32,6 +32,7 @@ struct sched_knob_spec {
  * defaults above.  -1 + error naming the knob. */
 int sched_knob_parse(const char *text, struct sched_knob_spec *k);
 /* A qubit group "Q" or "A-B" (A ≤ B, numbers ≥ 0) into q0..q1; -1 (no error set) when malformed. */
+#define SCHED_QUBIT_MAX 16777215L   /* largest qubit number of a group (QPUs have < 10^4) */
 int sched_parse_group(const char *g, long *q0, long *q1);
 const char *sched_knob_name(enum sched_knob k);
 /* The schedule of knob value x built on base (out may not alias base): pause-s inserts a pause

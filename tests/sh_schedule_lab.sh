@@ -43,6 +43,13 @@ bad 'schedule hgain 0:1 x' 'schedule hgain: point .x. is not T:G'
 bad 'schedule hgain 5:1 2:1' 'schedule hgain: h-gain schedule: point 1: time 2'
 bad 'schedule offset 7-3 0.1' 'schedule offset: give a qubit Q or a group A-B'
 bad 'schedule offset 2 abc' 'schedule offset: '
+# numbers past a long, or past the largest qubit number, are refused before any loop over them;
+# a non-zero value on a group wider than the list is refused at once, a clear of a wide group is quick
+bad 'schedule offset 99999999999999999999 0.1' 'schedule offset: give a qubit Q or a group A-B (0 ≤ A ≤ B ≤ 16777215)'
+bad 'schedule flux 0-16777216 0' 'schedule flux: give a qubit Q or a group A-B'
+bad 'schedule offset 0-16777215 0.01' 'schedule offset: anneal offset: more than 256 qubits with a non-zero value'
+out=$(timeout 20 $Q -c 'schedule forward 20; schedule offset 0-3 0.04; schedule offset 2-16777215 0; schedule show' 2>&1) || fail "clearing a wide group: $out"
+grep -q 'controls: 2 anneal offsets (q0 +0.04' <<<"$out" || fail "clearing a wide group kept the wrong offsets: $out"
 bad 'schedule flux 2 nan' 'schedule flux: '
 bad 'schedule fast maybe' 'schedule fast: expected on or off'
 bad 'schedule scan frob 0:1:0.1' 'unknown knob .frob.'
