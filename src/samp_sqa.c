@@ -43,6 +43,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SQA_MAX_SWEEPS 1e8   /* sweeps per read: 2000 µs at 100 per µs is 2e5 */
+
 #define RW SIMD_W      /* lanes of the vector RNG */
 #define CHAIN 16       /* reads per chain when reverse anneals do not reinitialise */
 
@@ -496,6 +498,13 @@ static int sqa_sample(void *impl, const struct bm *bm, double beta, long count,
         beff = fo.beta_eff;
         if (q->beta_eff_fixed <= 0) q->beta_eff = beff;
     }
+    /* a schedule may break a QPU's rules here (warnings, not errors), but not ask for an anneal
+     * no machine could run: its sweep count must fit the plan's arithmetic and finish */
+    const double fine = (sched_duration(s) - s->pt[0].t) * q->sweeps_per_us;
+    if (!isfinite(fine) || fine > SQA_MAX_SWEEPS)
+        return qv_seterr("sampler sqa: the schedule's %g µs at %g sweeps per µs is %.3g sweeps per read; at most "
+                         "%.0e (QPUs anneal for at most 2000 µs): shorten it or lower sweeps_per_us",
+                         sched_duration(s) - s->pt[0].t, q->sweeps_per_us, fine, SQA_MAX_SWEEPS);
     double scale = beta / beff;
     int n = bm->n;
     const struct graph *g = bm->g;

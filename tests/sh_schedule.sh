@@ -44,6 +44,8 @@ bad 'schedule forward 20; schedule add nan 0.5' "'nan' is not a finite number"
 bad 'schedule forward 20; schedule add -3 0.5' "negative time"
 bad 'schedule forward 20; schedule add 5 1.5' "outside \[0, 1\]"
 bad 'schedule forward 20; schedule del 0' "at least 2 points"
+# a schedule no machine could run (10^301 sweeps per read) is refused by sqa before any plan is made
+bad 'prior new chimera 1 1 4; schedule forward 1e300; sampler use sqa; sample 5' "sampler sqa: the schedule's 1e+300 µs at 10 sweeps per µs is 1e+301 sweeps per read"
 bad 'schedule new backward 20' "unknown kind"
 bad 'schedule pause 0.4 -1' "DURATION must be a positive time"
 bad 'schedule forward 20; schedule quench 0.5 --slope 0' "slope must be a positive number, got 0"
