@@ -436,7 +436,8 @@ static int csv_num(const char *cell, const char *col, const char *path, long lin
     char *end;
     *v = strtod(cell, &end);
     if (*end || !isfinite(*v))
-        return qv_seterr("%s:%ld: column %s: '%s' is not a finite number", path, line, col, cell);
+        return qv_seterr("%s:%ld: column %s: '%.40s%s' is not a finite number", path, line, col, cell,
+                         strlen(cell) > 40 ? "…" : "");
     return 0;
 }
 

@@ -96,6 +96,8 @@ bad "view csv $T/nosuch.csv --x a --y b" "view csv: .*nosuch.csv"
 bad "view csv $T/curves.csv --x sec --y val_elbo_z" "no column 'sec' (columns: run, seconds, val_elbo_z)"
 bad "view csv $T/curves.csv --x seconds --y val_elbo_z --by who" "--by: no column 'who'"
 bad "view csv $T/curves.csv --x run --y seconds" "curves.csv:2: column run: 'a' is not a finite number"
+python3 -c "print('x,y'); print('1,' + '9' * 5000)" > "$T/big.csv"   # a cell past 40 characters is cut in the message
+bad "view csv $T/big.csv --x x --y y" "big.csv:2: column y: '9999999999999999999999999999999999999999…' is not a finite number"
 echo "seconds,loss" > "$T/empty.csv"
 bad "view csv $T/empty.csv --x seconds --y loss --png $T/empty.png" "empty.csv: no rows"
 [ ! -e "$T/empty.png" ] || fail "a PNG was written for no rows"
