@@ -4,8 +4,9 @@
  * `session load TMP; COMMAND …`: the current session is first saved as TMP (a new name, so the
  * user's checkpoints are never touched by the job), and every rank loads it (src/par.h: rank 0
  * alone writes).  No protocol of our own: rank 0's output lines come back through a pipe and are
- * re-emitted here (errors as errors), and the rows rank 0 appends to TMP's metrics.csv become
- * metrics events, which is what the TUI's loss panel draws.  Stopping (Ctrl-C, `train stop`,
+ * re-emitted here (errors as errors), the rows rank 0 appends to TMP's metrics.csv become
+ * metrics events, which is what the TUI's loss panel draws, and the digit grid rank 0 writes to
+ * TMP's grids/ after every epoch becomes an IMAGES event (the digits panel).  Stopping (Ctrl-C, `train stop`,
  * the TUI's stop) sends SIGTERM to mpirun's process group; Open MPI then ends every rank, and
  * the job's checkpoints, written atomically, stay whole.  `train pause` / `resume` send mpirun
  * SIGTSTP / SIGCONT, which it forwards to every rank as SIGSTOP / SIGCONT
@@ -13,9 +14,12 @@
  * back (also after a stop: its last checkpoint), saved under the current name with the job's
  * metrics rows appended, and removed. */
 #include "cmd.h"
+#include "data.h"
 #include "par.h"
+#include "png.h"
 #include "session.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <math.h>
@@ -40,6 +44,9 @@ struct job {
     size_t len;
     char csv[4200];          /* TMP's metrics.csv */
     long csv_off;
+    char grids[4200];        /* TMP's grids/ folder: rank 0's digit grid after every epoch */
+    long grid_epoch;         /* the newest grid shown (-1: none yet) */
+    int img_h, img_w;        /* the data set's image size (0: no data, no grids) */
     int errors;              /* error lines the job printed */
 };
 
@@ -143,6 +150,57 @@ static void tail_metrics(struct job *j)
             emit_row(j->app, row);
         }
     fclose(f);
+}
+
+/* The newest epoch grid rank 0 wrote (train_emit_grid: 2 rows of h×w digits at scale 2, 1-pixel
+ * margins, cells past the last digit black), cut back into its digits and emitted as an IMAGES
+ * event, so the digits panel follows a --ranks job as it follows a local one. */
+static void tail_grids(struct job *j)
+{
+    if (j->img_h < 1 || j->img_w < 1) return;
+    DIR *d = opendir(j->grids);
+    if (!d) return;
+    long newest = -1;
+    for (struct dirent *e; (e = readdir(d));) {
+        long ep;
+        char tail[8];
+        if (sscanf(e->d_name, "epoch-%ld.pn%1s", &ep, tail) == 2 && !strcmp(tail, "g") && ep > newest) newest = ep;
+    }
+    closedir(d);
+    if (newest <= j->grid_epoch) return;
+    char path[4300];
+    snprintf(path, sizeof path, "%s/epoch-%04ld.png", j->grids, newest);
+    unsigned char *px;
+    int W, H;
+    if (png_read_grey(path, &px, &W, &H) < 0) return;   /* a later poll tries the next one */
+    j->grid_epoch = newest;
+    const int h = j->img_h, w = j->img_w, sc = 2, mg = 1, rows = 2;
+    const int cols = (W - mg) / (w * sc + mg);
+    if (cols < 1 || H != rows * (h * sc + mg) + mg || W != cols * (w * sc + mg) + mg) {
+        free(px);
+        return;   /* not the layout train_emit_grid writes */
+    }
+    float *img = qv_malloc(sizeof(float) * (size_t)rows * cols * h * w);
+    int n = 0, last = 0;
+    for (int k = 0; k < rows * cols; k++, n++) {
+        const int x0 = mg + (k % cols) * (w * sc + mg), y0 = mg + (k / cols) * (h * sc + mg);
+        bool any = false;
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                unsigned char v = px[(size_t)(y0 + y * sc) * W + x0 + x * sc];
+                img[((size_t)k * h + y) * w + x] = v / 255.0f;
+                any |= v != 0;
+            }
+        if (any) last = k + 1;
+    }
+    free(px);
+    if (last > 0) {
+        char title[64];
+        snprintf(title, sizeof title, "generated, epoch %ld", newest);
+        struct qv_event ev = {.kind = QV_EV_IMAGES, .job = title, .n = last, .h = h, .w = w, .values = img};
+        qv_emit(j->app, &ev);
+    }
+    free(img);
 }
 
 /* Re-emits one line of the job's output: its errors and warnings as ours. */
@@ -265,6 +323,7 @@ static int job_follow(struct job *j, bool *stopped)
         int r = poll(&p, 1, 200);
         if (r > 0) open = job_read(j);
         tail_metrics(j);
+        tail_grids(j);
         if (!*stopped && qv_cancelled(j->app)) {
             *stopped = true;
             qv_printf(j->app, "%s: stopping every rank of the job", j->what);
@@ -357,6 +416,9 @@ int cmd_launch_ranks(struct qv_app *app, const struct cmd_args *a, bool train)
     session_current_dir(app, dir, sizeof dir);
     snprintf(app->session_name, sizeof app->session_name, "%s", orig);   /* the job's, not ours */
     snprintf(j.csv, sizeof j.csv, "%s/metrics.csv", dir);
+    snprintf(j.grids, sizeof j.grids, "%s/grids", dir);
+    j.grid_epoch = -1;
+    if (train && app->st.data) { j.img_h = app->st.data->h; j.img_w = app->st.data->w; }
     atomic_store(&app->cancel, 0);
     if (job_start(&j, ranks, hostfile, line) < 0) {
         nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);

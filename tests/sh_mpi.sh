@@ -14,7 +14,7 @@
 #  - `train … --ranks 2` and `eval ll … --ranks 2 --hostfile F` from `qvae -c` equal the direct
 #    runs; Ctrl-C during `train --ranks` ends every rank and loads back the last checkpoint whole;
 #    --ranks 0, a missing host file and a missing mpirun are one clear error each; in the TUI
-#    (tmux) the job's metrics reach the loss panel, and `train pause` holds every rank (stopped
+#    (tmux) the job's metrics reach the loss panel and its digit grid the digits panel, and `train pause` holds every rank (stopped
 #    processes, no epoch while held) until `train resume`; `train stop` then ends them.
 # Skipped (77) only when mpirun is not installed.
 set -u
@@ -182,6 +182,8 @@ if command -v tmux >/dev/null; then
   until_on 'train done' 120
   scr | grep -q 'no training yet' && fail "TUI: no metrics reached the loss panel: $(scr)"
   scr | grep -q -- '-ELBO [0-9]' || fail "TUI: no -ELBO value in the loss panel: $(scr)"
+  scr | grep -q 'digits  generated, epoch 1 (16)' || fail "TUI: rank 0's digit grid did not reach the digits panel: $(scr)"
+  scr | grep -q 'no digits yet' && fail "TUI: the digits panel is empty after a --ranks epoch: $(scr)"
   # train pause / resume / stop on a --ranks job: every rank held (state T), then going again
   "${TM[@]}" send-keys -t tui 'train 200 --threads 1 --ranks 2' Enter
   until_on 'epoch 2:' 120
