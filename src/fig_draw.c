@@ -130,22 +130,75 @@ static bool point_ok(const struct fig_panel *p, double y)
     return isfinite(y) && (!p->logy || y > 0);
 }
 
+/* A run of consecutive points in one pixel column (draw_xy): first, lowest y, highest y, last,
+ * each with its index so they are emitted in the order the series visits them. */
+struct run {
+    long n, col;
+    bool pen;                        /* the path has a current point to draw from */
+    long idx[4];                     /* first, min, max, last */
+    double x[4], y[4];
+};
+
+static void run_point(cairo_t *cr, struct run *r, double x, double y)
+{
+    if (r->pen) cairo_line_to(cr, x, y);
+    else cairo_move_to(cr, x, y);
+    r->pen = true;
+}
+
+static void run_flush(cairo_t *cr, struct run *r)
+{
+    if (!r->n) return;
+    int ord[4] = {0, 1, 2, 3};
+    for (int a = 1; a < 4; a++)   /* four entries: insertion sort by index */
+        for (int b = a; b > 0 && r->idx[ord[b]] < r->idx[ord[b - 1]]; b--) {
+            int t = ord[b]; ord[b] = ord[b - 1]; ord[b - 1] = t;
+        }
+    long prev = -1;
+    for (int k = 0; k < 4; k++) {
+        if (r->idx[ord[k]] == prev) continue;
+        prev = r->idx[ord[k]];
+        run_point(cr, r, r->x[ord[k]], r->y[ord[k]]);
+    }
+    r->n = 0;
+}
+
+static void run_add(cairo_t *cr, struct run *r, long i, double x, double y)
+{
+    long col = (long)floor(x);
+    if (r->n && col != r->col) run_flush(cr, r);
+    if (!r->n) {
+        r->col = col;
+        for (int k = 0; k < 4; k++) { r->idx[k] = i; r->x[k] = x; r->y[k] = y; }
+    } else {
+        if (y < r->y[1]) { r->idx[1] = i; r->x[1] = x; r->y[1] = y; }
+        if (y > r->y[2]) { r->idx[2] = i; r->x[2] = x; r->y[2] = y; }
+        r->idx[3] = i; r->x[3] = x; r->y[3] = y;
+    }
+    r->n++;
+}
+
 static void draw_xy(cairo_t *cr, const struct fig_panel *p, const struct fig_series *s)
 {
     set_rgb(cr, s->rgb, 1);
     cairo_set_line_width(cr, s->width);
     if (s->dashed) cairo_set_dash(cr, (double[]){ 6, 4 }, 2, 0);
     if (s->kind == FIG_LINE) {
-        bool pen = false;
+        /* Consecutive points in one device-pixel column are drawn as that run's first, lowest,
+         * highest and last point, in their order: the same picture (the column's vertical
+         * extent and its links to the neighbours), but a 2-million-point series strokes a few
+         * thousand segments instead of tessellating 2 million (42 s → well under a second). */
+        cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);   /* a run's turns keep the full width */
+        struct run r = {.n = 0};
         for (long i = 0; i < s->n; i++) {
-            if (!point_ok(p, s->y[i])) { pen = false; continue; }
+            if (!point_ok(p, s->y[i])) { run_flush(cr, &r); r.pen = false; continue; }
             double px, py;
             fig_map(p, s->x[i], s->y[i], &px, &py);
-            if (pen) cairo_line_to(cr, px, py);
-            else cairo_move_to(cr, px, py);
-            pen = true;
+            run_add(cr, &r, i, px, py);
         }
+        run_flush(cr, &r);
         cairo_stroke(cr);
+        cairo_set_line_join(cr, CAIRO_LINE_JOIN_MITER);
     }
     cairo_set_dash(cr, NULL, 0, 0);
     if (s->marker > 0) {

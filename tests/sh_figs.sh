@@ -5,6 +5,8 @@
 #    and rise to the right; with --by, y = x and y = 10 − x in two colours with opposite slopes;
 #    the text summary (series, points, ranges); bad input (missing file, unknown column naming
 #    those there are, non-numeric cell as file:line, no rows, no --y);
+#  - a 200,000-point series (drawn per pixel column): a single spike keeps its height, a dense
+#    band fills its column;
 #  - compare --png and prior modes --png: valid PNGs of the documented sizes with the series'
 #    colours present; prior modes --digits on a trained model: one panel per major mode with a
 #    decoded digit in it, the grid's unused cells blank, an unwritable path one error.
@@ -105,6 +107,31 @@ bad "view csv $T/empty.csv --x seconds --y loss --png $T/empty.png" "empty.csv: 
 bad "view csv $T/nothing.csv --x a --y b" "empty file"
 bad "view csv $T/curves.csv --x seconds" "name the columns"
 bad "view csv --x seconds --y loss" "give the file"
+# a long series is drawn per pixel column (first, lowest, highest, last point of each column):
+# one spike among 200,000 zeros must still reach its height, and a band y = i mod 7 fills [0, 6]
+python3 -c "
+print('x,y')
+for i in range(200000): print(f'{i},{10 if i == 123457 else 0}')" > "$T/spike.csv"
+python3 -c "
+print('x,y')
+for i in range(200000): print(f'{i},{i % 7}')" > "$T/band.csv"
+run "view csv $T/spike.csv --x x --y y --png $T/spike.png; view csv $T/band.csv --x x --y y --png $T/band.png" >/dev/null \
+  || fail "long series PNGs"
+python3 - "$T/spike.png" "$T/band.png" <<EOF || fail "long series drawn per pixel column"
+import sys; exec(open('$T/png.py').read())
+s = pixels(load(sys.argv[1]), BLUE, tol=6)
+ys = sorted(p[1] for p in s)
+base = ys[len(ys) // 2]                          # the zero line holds most blue pixels
+assert base - ys[0] > 200, ('spike not drawn to its height', base, ys[0])
+spike_x = [p[0] for p in s if p[1] < base - 100]
+assert spike_x and max(spike_x) - min(spike_x) <= 6, ('spike not one column', spike_x[:5])
+b = pixels(load(sys.argv[2]), BLUE, tol=6)
+cols = {}
+for x, y in b: cols.setdefault(x, []).append(y)
+mid = sorted(cols)[len(cols) // 2]
+col = sorted(cols[mid])
+assert col[-1] - col[0] + 1 == len(col) and len(col) > 200, ('band column not filled', len(col), col[0], col[-1])
+EOF
 bad "view loss --x time" "unknown value 'time' (one of step|epoch)"
 bad "view loss --by run" "only for .view csv"
 
