@@ -459,6 +459,17 @@ static int check_fast(const struct sched *s, const struct solver_props *sp, cons
     return 0;
 }
 
+/* A schedule may break a QPU's rules here (warnings, not errors), but not ask for an anneal no
+ * machine could run: its sweep count must fit the plan's arithmetic and finish. */
+static int check_sweeps(const struct sqa *q, const struct sched *s)
+{
+    const double span = sched_duration(s) - s->pt[0].t, fine = span * q->sweeps_per_us;
+    if (isfinite(fine) && fine <= SQA_MAX_SWEEPS) return 0;
+    return qv_seterr("sampler sqa: the schedule's %g µs at %g sweeps per µs is %.3g sweeps per read; at most "
+                     "%.0e (QPUs anneal for at most 2000 µs): shorten it or lower sweeps_per_us",
+                     span, q->sweeps_per_us, fine, SQA_MAX_SWEEPS);
+}
+
 static int sqa_sample(void *impl, const struct bm *bm, double beta, long count,
                       const struct sample_ctx *ctx, struct samples *out)
 {
@@ -498,13 +509,7 @@ static int sqa_sample(void *impl, const struct bm *bm, double beta, long count,
         beff = fo.beta_eff;
         if (q->beta_eff_fixed <= 0) q->beta_eff = beff;
     }
-    /* a schedule may break a QPU's rules here (warnings, not errors), but not ask for an anneal
-     * no machine could run: its sweep count must fit the plan's arithmetic and finish */
-    const double fine = (sched_duration(s) - s->pt[0].t) * q->sweeps_per_us;
-    if (!isfinite(fine) || fine > SQA_MAX_SWEEPS)
-        return qv_seterr("sampler sqa: the schedule's %g µs at %g sweeps per µs is %.3g sweeps per read; at most "
-                         "%.0e (QPUs anneal for at most 2000 µs): shorten it or lower sweeps_per_us",
-                         sched_duration(s) - s->pt[0].t, q->sweeps_per_us, fine, SQA_MAX_SWEEPS);
+    if (check_sweeps(q, s)) return -1;
     double scale = beta / beff;
     int n = bm->n;
     const struct graph *g = bm->g;
