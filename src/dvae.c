@@ -435,6 +435,15 @@ void dvae_noise_rows(const struct dvae *m, struct rng *r, float *noise, size_t r
         for (size_t i = 0; i < k; i++) noise[k + i] = rng_uniformf(r);
 }
 
+void dvae_noise_part(const struct dvae *m, struct rng *r, float *noise, size_t rows, size_t row0,
+                     size_t nrows)
+{
+    const size_t n = (size_t)m->cfg.n, k = rows * n;
+    dvae_noise(r, noise + row0 * n, nrows * n);
+    if (dvae_mixture(m))
+        for (size_t i = row0 * n; i < (row0 + nrows) * n; i++) noise[k + i] = rng_uniformf(r);
+}
+
 const char *dvae_kl_name(enum dvae_kl k) { return k == DVAE_KL_ANALYTIC ? "analytic" : "relaxed"; }
 
 int dvae_kl_parse(const char *s, enum dvae_kl *out)

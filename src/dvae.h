@@ -221,6 +221,9 @@ void dvae_noise(struct rng *r, float *g, size_t n);
 int dvae_noise_planes(const struct dvae *m);
 /* Fills noise [planes × rows × n] for `rows` rows (the first plane exactly as dvae_noise). */
 void dvae_noise_rows(const struct dvae *m, struct rng *r, float *noise, size_t rows);
+/* Rows [row0, row0 + nrows) of such noise for `rows` rows in all (both planes), from r. */
+void dvae_noise_part(const struct dvae *m, struct rng *r, float *noise, size_t rows, size_t row0,
+                     size_t nrows);
 bool dvae_mixture(const struct dvae *m);   /* the relaxation is power, exp or spike-exp */
 
 /* Data-parallel training passes: dvae_batch_run cuts a batch into `shards` row blocks

@@ -17,6 +17,8 @@
 /* rng stream bases, one family per purpose, offset by the epoch */
 #define TR_PERM   0x7065726d00000000ULL   /* "perm": data order of epoch e */
 #define TR_NOISE  0x6e6f697300000000ULL   /* "nois": GumBolt noise of epoch e */
+/* "rown": the noise of image b of step s, stream TR_ROWNOISE + s·2²⁰ + b (batches < 2²⁰ images) */
+#define TR_ROWNOISE 0x726f776e00000000ULL
 #define TR_VAL    0x76616c0000000000ULL   /* "val": validation noise */
 
 void train_opts_default(struct train_opts *o)
@@ -514,14 +516,34 @@ static void window_report(struct loop *L, long e)
     L->win_t0 = now;
 }
 
+/* The step's images and their relaxation noise, split over the model's threads: image b is
+ * binarised from its own stream (data_batch) and its K rows' noise drawn from the stream of
+ * (seed, step, b), so the bits depend neither on the thread count nor on a refused step. */
+struct prep_ctx { struct loop *L; long e, parts; };
+
+static void prep_job(void *p, long part)
+{
+    const struct prep_ctx *c = p;
+    struct loop *L = c->L;
+    const long b0 = L->B * part / c->parts, b1 = L->B * (part + 1) / c->parts;
+    if (b1 <= b0) return;
+    const long *idx = L->perm + L->t->batch_pos * L->B;
+    data_batch(L->ds, DATA_TRAIN, idx + b0, (int)(b1 - b0), c->e, L->x + (size_t)b0 * L->D);
+    for (long b = b0; b < b1; b++) {
+        struct rng r;
+        rng_init(&r, L->t->seed, TR_ROWNOISE + ((uint64_t)L->t->step << 20) + (uint64_t)b);
+        dvae_noise_part(L->m, &r, L->noise, (size_t)L->B * L->K, (size_t)b * L->K, (size_t)L->K);
+    }
+}
+
 /* One optimiser step on the batch at t->batch_pos of epoch e: 0 done, 1 cancelled, -1 error. */
 static int train_step(struct loop *L, long e)
 {
     struct trainer *t = L->t;
     const struct train_opts *o = L->o;
-    data_batch(L->ds, DATA_TRAIN, L->perm + t->batch_pos * L->B, L->B, e, L->x);
-    struct rng save_rng = t->rng;   /* a refused step leaves the noise stream where it was */
-    dvae_noise_rows(L->m, &t->rng, L->noise, (size_t)L->B * L->K);
+    const int T = QV_MAX(1, L->m->nthread);
+    struct prep_ctx pc = {.L = L, .e = e, .parts = T};
+    qv_parallel(T, T, prep_job, &pc);
     /* this call's progress: its steps, or its clock under --time */
     const double p = o->max_seconds > 0 ? loop_clock(L) / o->max_seconds
                                         : (double)L->done_steps / (double)QV_MAX(L->total_steps, 1);
@@ -533,10 +555,7 @@ static int train_step(struct loop *L, long e)
     int rc = L->isbm ? step_negative(L) : 0;
     struct dvae_batch io;
     if (rc == 0) rc = step_gradients(L, &io, e);
-    if (rc != 0) {
-        t->rng = save_rng;
-        return rc;
-    }
+    if (rc != 0) return rc;
     step_activity(L);
     dvae_adam_step(L->m, &t->adam, L->lr, o->wd);
     if (L->isbm) prior_adam_step(t, L->bm, L->gb, L->gw, L->lr, o->wd_prior);

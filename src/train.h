@@ -1,5 +1,6 @@
 /* train.h — the training loop for app->st.model: mini-batches in a deterministic order per
- * (seed, epoch), GumBolt noise from a per-epoch stream, the negative phase from whichever sampler
+ * (seed, epoch), relaxation noise from a stream per (seed, step, image) (drawn on the step's
+ * threads, so the bits do not depend on their count), the negative phase from whichever sampler
  * is in app->st.sampler, Adam, KL warm-up, metrics (events + the session's metrics.csv),
  * validation ELBO and a grid of generated digits every epoch, and a checkpoint (session save) at
  * the end of every epoch.
@@ -62,7 +63,8 @@ struct trainer {
     long step;            /* optimiser steps taken */
     long epoch;           /* completed epochs */
     long batch_pos;       /* steps done inside the current epoch */
-    struct rng rng;       /* GumBolt noise stream, positioned at batch_pos */
+    struct rng rng;       /* the epoch's stream (saved and digested; since the step's noise comes
+                           * from per-(step, image) streams it no longer advances per step) */
     struct nn_adam adam;  /* network (+ Bernoulli prior) moments, m->nparams floats */
     long pn;              /* BM prior parameters n + ne (0 for a Bernoulli prior) */
     double *pm, *pv;      /* [pn] Adam moments of the BM parameters (b then W) */
