@@ -244,6 +244,7 @@ static int run_train(struct qv_app *app, const struct cmd_args *a)
     long iw = cmd_int(a, "iw", 1);
     if (iw < 1 || iw > 100000) return qv_error(app, "train: --iw must be a positive number of samples, got %ld", iw);
     o.iw = (int)iw;
+    o.rws = cmd_has(a, "rws");
     o.wd = (float)cmd_float(a, "wd", o.wd);
     o.wd_prior = cmd_float(a, "wd-prior", o.wd_prior);
     if (!(o.wd >= 0) || !(o.wd_prior >= 0)) return qv_error(app, "train: weight decay must be >= 0");
@@ -356,6 +357,7 @@ static const struct cmd_opt train_opts_tab[] = {
     {"lr", CMD_OPT_FLOAT, "Adam learning rate (default 3e-3)", NULL},
     {"batch", CMD_OPT_INT, "images per step (default 100)", NULL},
     {"iw", CMD_OPT_INT, "importance samples per image: train on the IW bound (default 1, the ELBO)", NULL},
+    {"rws", CMD_OPT_FLAG, "with --iw K: reweighted wake-sleep on binary latents (no relaxation)", NULL},
     {"kl-warmup", CMD_OPT_FLOAT, "epochs over which the KL weight ramps from 0 to 1 (default 0)", NULL},
     {"kl-frac", CMD_OPT_FLOAT, "ramp the KL weight over this fraction of this run instead (DVAE#: 0.3)", NULL},
     {"lr-schedule", CMD_OPT_STR, "lr multiplier over this run: const (default), dvae (DVAE#'s steps), cosine", "const|dvae|cosine"},
@@ -400,7 +402,7 @@ static const struct cmd_entry train_sub[] = {
 const struct cmd_entry cmd_train_entry = {
     .name = "train",
     .usage = "train EPOCHS [--lr 3e-3] [--batch 100] [--kl-warmup E] [--seed S] [--sweeps K] [--tau T]"
-             " [--kl relaxed|analytic] [--relax gumbolt|st|power|exp|spike-exp] [--iw K]"
+             " [--kl relaxed|analytic] [--relax gumbolt|st|power|exp|spike-exp] [--iw K [--rws]]"
              " [--lr-schedule const|dvae|cosine] [--kl-frac F] [--val-every N] [--ranks N [--hostfile F]]",
     .summary = "train the model for EPOCHS more epochs (train stop|pause|resume)",
     .help = "Continues from the trainer's position: `train 2; train 2` equals `train 4`, also across\n"
@@ -425,6 +427,10 @@ const struct cmd_entry cmd_train_entry = {
             "uses GumBolt's form instead of its closed form): tighter than the ELBO and closer to what\n"
             "`eval ll` scores, at about (K+1)/2 times the cost of a step (the train ELBO shown is then\n"
             "that bound; validation stays single-sample).  Not with --kl analytic.\n"
+            "--rws (with --iw K): reweighted wake-sleep on binary z = [l + g > 0] — the decoder and\n"
+            "the prior follow the IW bound of the discrete model (what `eval ll` scores; nothing\n"
+            "relaxed), the encoder maximises Σ_k w̃_k log q(z_k|x), the inclusive KL to the posterior\n"
+            "(the proposal importance sampling wants); a last phase after relaxed training.\n"
             "--lr-schedule dvae|cosine scales --lr over this run (its epochs, or its --time budget):\n"
             "DVAE#'s steps 1/10, 1, 1/3, 1/10, 1/33 at 2, 60, 75, 95 %, or a cosine to 0.  --kl-frac F\n"
             "ramps the KL weight over the first F of the run.  The parameters at the best discrete\n"

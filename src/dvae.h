@@ -255,6 +255,13 @@ struct dvae_batch {
                                 * proxy (not --kl analytic: error), a Bernoulli prior's
                                 * log q(ζ|x) − log p(ζ) (GumBolt's form) instead of its closed
                                 * form.  The encoder runs once per image. */
+    bool rws;                  /* grad, iw = K ≥ 2: reweighted wake-sleep (Bornschein & Bengio)
+                                * on binary z = [l + g > 0]: the decoder and the prior follow
+                                * the importance-weighted bound's gradient with the samples held
+                                * (exact for discrete z: nothing is relaxed), the encoder
+                                * maximises Σ_k w̃_k log q(z_k|x) — the inclusive KL to the
+                                * posterior, the proposal eval ll wants — with no gradient
+                                * through z */
     double *ex_elbo;           /* optional out [B]: per-row ELBO rec − kl (BM: without −log Z) */
     /* outputs: means over rows, and the objective per image */
     double rec;                /* E log p(x|ζ) */
@@ -299,7 +306,8 @@ void dvae_post_forward(struct dvae *m, int r0, int nb, int K, const float *x, co
 /* Its backward pass.  dz [nb × n] holds ∂loss/∂ζ from the decoder and the prior term
  * (overwritten), dl [nb × n] the explicit ∂loss/∂l (updated in place to the total); ζ, noise and
  * hard as the forward pass had them (x: the block's images [nb/K × D]) (the chain ζ → l uses the relaxed ζ, recomputed from the
- * noise when the forward pass was hard: straight-through).  Weight gradients go into g (layout of
+ * noise when the forward pass was hard: straight-through).  dz NULL: nothing flows through ζ —
+ * dl alone reaches the encoders (score-function updates, io->rws).  Weight gradients go into g (layout of
  * m->grads); s1, s2 are scratch [nb × widest]; dz, dl, s1, s2 must not overlap. */
 void dvae_post_backward(struct dvae *m, float *g, int r0, int nb, int K, const float *x,
                         const float *noise, bool hard, const float *zeta, float *dz, float *dl,

@@ -62,8 +62,8 @@ static void blk_init(struct blk *b, struct dvae *m, const struct bm *bm, const s
     b->e0 = r0 / b->K;
     b->ni = nb / b->K;
     /* a discrete pass keeps z: E(z) + log q(z) is already the exact single-sample term */
-    b->on_q = b->isbm && c->kl == DVAE_KL_ANALYTIC && !io->discrete;
-    b->hard = io->discrete || c->relax == DVAE_RELAX_ST;
+    b->on_q = b->isbm && c->kl == DVAE_KL_ANALYTIC && !io->discrete && !io->rws;
+    b->hard = io->discrete || io->rws || c->relax == DVAE_RELAX_ST;
     /* a BM's relaxed proxy; with K > 1 also a Bernoulli prior's log q(ζ|x) − log p(ζ) */
     b->per_sample = b->isbm ? !b->on_q : b->K > 1;
     b->sB = 1.0f / (float)io->B;
@@ -288,6 +288,20 @@ static void weight_rows(struct blk *b)
     }
 }
 
+/* Reweighted wake-sleep's encoder update: each row's logit gradient becomes that of
+ * −(1/B)·ω·log q(z|x), ω = K·w̃ (the rows' weights in klr): −ω/B·(z − σ(l)).  Not scaled by β:
+ * the wake-phase update of q is not part of the annealed bound. */
+static void rws_rows(struct blk *b)
+{
+    const int n = b->n;
+    for (int r = 0; r < b->nb; r++) {
+        const float w = (float)b->klr[r] * b->sB;
+        const float *lr = b->l + (size_t)r * n, *zr = b->zeta + (size_t)r * n;
+        float *dlr = b->dl + (size_t)r * n;
+        for (int i = 0; i < n; i++) dlr[i] = -w * (zr[i] - nn_fsigmoid(lr[i]));
+    }
+}
+
 /* Sums over rows: a BM's positive phase Σ ω ζ_i, Σ ω ζ_u ζ_v (at q when analytic) into bmacc
  * [n + ne]; a Bernoulli prior's ∂/∂a = β/B Σ ω (σ(a) − q or ζ) into the block's gradient vector. */
 static void prior_params(struct blk *b, double *bmacc)
@@ -329,8 +343,9 @@ static void prior_params(struct blk *b, double *bmacc)
  * ∂(−rec)/∂ζ [nb × n] (in g1 or g2). */
 static float *dec_backward(struct blk *b)
 {
-    return dvae_net_backward(&b->m->dec, b->m, b->g, b->r0, b->nb, b->zeta, b->g1, b->g1, b->g2, true,
-                             &b->sc);
+    /* reweighted wake-sleep sends nothing through ζ: the decoder's input gradient is not needed */
+    return dvae_net_backward(&b->m->dec, b->m, b->g, b->r0, b->nb, b->zeta, b->g1, b->g1, b->g2,
+                             !b->io->rws, &b->sc);
 }
 
 /* dy = ∂(−rec)/∂ζ [nb × n] (in g1 or g2): the prior's ∂/∂ζ added, into dacc (the encoders'
@@ -339,8 +354,8 @@ static void post_backward(struct blk *b, const float *dy)
 {
     struct dvae *m = b->m;
     const size_t bn = (size_t)b->nb * b->n;
-    float *dz = m->dacc + (size_t)b->r0 * b->n;
-    for (size_t i = 0; i < bn; i++) dz[i] = b->per_sample ? dy[i] + b->dzeta[i] : dy[i];
+    float *dz = b->io->rws ? NULL : m->dacc + (size_t)b->r0 * b->n;
+    for (size_t i = 0; i < bn && dz; i++) dz[i] = b->per_sample ? dy[i] + b->dzeta[i] : dy[i];
     dvae_post_backward(m, b->g, b->r0, b->nb, b->K, b->x, b->noise, b->hard, b->zeta, dz, b->dl,
                        b->g1, b->g2, &b->sc);
 }
@@ -361,6 +376,7 @@ static void run_rows(struct dvae *m, const struct bm *bm, const struct dvae_batc
     bound_weights(&b, sums);
     if (!io->grad) return;
     if (b.K > 1) weight_rows(&b);
+    if (io->rws) rws_rows(&b);
     prior_params(&b, bmacc);
     const float *dy = dec_backward(&b);
     post_backward(&b, dy);
@@ -526,7 +542,9 @@ static int batch_check(const struct dvae *m, const struct bm *bm, const struct d
     const int K = io->iw > 1 ? io->iw : 1;
     if (io->iw < 0 || io->B % K != 0)
         return qv_seterr("model: %d rows are not whole images of %d importance samples", io->B, io->iw);
-    if (K > 1 && isbm && c->kl == DVAE_KL_ANALYTIC && !io->discrete)
+    if (io->rws && (!io->grad || K < 2))
+        return qv_seterr("model: reweighted wake-sleep trains on importance samples (--iw 2 or more)");
+    if (K > 1 && isbm && c->kl == DVAE_KL_ANALYTIC && !io->discrete && !io->rws)
         return qv_seterr("model: importance weighting needs a per-sample prior term (--kl relaxed), "
                          "not the analytic KL");
     const int S = io->grad ? QV_MIN(m->nshard, io->B / K) : 1;

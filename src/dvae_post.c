@@ -150,7 +150,7 @@ static float *group_chain(struct dvae *m, int g, int r0, int nb, int K, const fl
     const float *l = m->lx + (size_t)r0 * n;
     const float *dzdl = dvae_mixture(m) && !hard ? m->dzdl + (size_t)r0 * n : NULL;
     for (int r = 0; r < nb; r++)
-        for (int j = a; j < a + ng; j++) {
+        for (int j = a; j < a + ng && dz; j++) {
             const size_t i = (size_t)r * n + (size_t)m->gunits[j];
             if (dzdl) {   /* the mixture's implicit ∂ζ/∂l */
                 dl[i] += dz[i] * dzdl[i];
@@ -191,9 +191,9 @@ void dvae_post_backward(struct dvae *m, float *g, int r0, int nb, int K, const f
         }
         const int w = D + m->gstart[gi];
         const float *in = m->ein[gi] + (size_t)r0 * w;
-        const float *dx = dvae_net_backward(&m->enc[gi], m, g, r0, nb, in, dlg, s1, s2, true, sc);
+        const float *dx = dvae_net_backward(&m->enc[gi], m, g, r0, nb, in, dlg, s1, s2, dz != NULL, sc);
         /* the earlier groups' share of the input gradient: columns D.. of dx */
-        for (int r = 0; r < nb; r++) {
+        for (int r = 0; r < nb && dz; r++) {
             const float *src = dx + (size_t)r * w + D;
             float *dst = dz + (size_t)r * n;
             for (int j = 0; j < m->gstart[gi]; j++) dst[m->gunits[j]] += src[j];

@@ -239,7 +239,9 @@ static int loop_check(struct qv_app *app, const struct train_opts *o)
     if (K < 1 || (long)B * K > DVAE_MAX_ROWS)
         return qv_error(app, "train: --iw must be 1..%d with --batch %d (batch × samples ≤ %d "
                         "rows), got %d", DVAE_MAX_ROWS / B, B, DVAE_MAX_ROWS, K);
-    if (K > 1 && isbm && m->cfg.kl == DVAE_KL_ANALYTIC)
+    if (o->rws && K < 2)
+        return qv_error(app, "train: --rws weighs importance samples: give --iw 2 or more");
+    if (K > 1 && isbm && m->cfg.kl == DVAE_KL_ANALYTIC && !o->rws)
         return qv_error(app, "train: --iw needs a per-sample prior term: the analytic KL has none "
                         "(--kl relaxed)");
     if (!(o->lr > 0) || !isfinite(o->lr)) return qv_error(app, "train: --lr must be a positive number");
@@ -409,7 +411,7 @@ static int step_negative(struct loop *L)
 static int step_gradients(struct loop *L, struct dvae_batch *io, long e)
 {
     const int B = L->B, K = L->K;
-    *io = (struct dvae_batch){.B = B * K, .iw = K, .x = L->x, .noise = L->noise, .kl_weight = L->klw,
+    *io = (struct dvae_batch){.B = B * K, .iw = K, .rws = L->o->rws, .x = L->x, .noise = L->noise, .kl_weight = L->klw,
                               .grad = true, .neg_mean = L->nmean, .neg_corr = L->ncorr,
                               .g_b = L->gb, .g_w = L->gw};
     if (dvae_batch_run(L->m, L->bm, io) < 0) return qv_error(L->app, "train: %s", qv_errmsg());

@@ -55,6 +55,7 @@ struct train_opts {
                            * batch/25), at least 1; one per rank in an MPI job) */
     int iw;               /* importance samples per image (1: the ELBO; K > 1: the IW bound,
                            * batch·K rows per step, ≤ the model's batch capacity) */
+    bool rws;             /* reweighted wake-sleep on binary z (dvae_batch.rws; needs iw ≥ 2) */
 };
 void train_opts_default(struct train_opts *o);
 

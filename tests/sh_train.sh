@@ -5,7 +5,8 @@
 #  - train 2 = train 1; session save; (new process) session load; train 1 — same weights and the
 #    same metrics rows, with a Boltzmann-machine prior and persistent Gibbs chains;
 #  - train --tau changes the relaxation temperature (used, saved); --kl analytic, --relax st likewise;
-#  - train --iw K (importance-weighted bound) trains other weights and resumes bit for bit;
+#  - train --iw K (importance-weighted bound) trains other weights and resumes bit for bit; --rws
+#    (reweighted wake-sleep) needs --iw and trains other weights again;
 #  - the discrete validation ELBO is shown and logged (metrics.csv val_elbo_z; an older 11-column
 #    metrics.csv keeps its width);
 #  - eval ll / eval units print their figures; generated digits land in grids/;
@@ -216,6 +217,10 @@ cmp -s $S/iw1/model-weights.*.bin $S/iw2/model-weights.*.bin || fail "--iw: resu
 cmp -s $S/iw0/model-weights.*.bin $S/iw2/model-weights.*.bin && fail "--iw 6 trained like the ELBO"
 out=$(run "session load iw2; model info")
 echo "$out" | grep -q 'last run importance-weighted' || fail "--iw not shown: $out"
+# --rws: reweighted wake-sleep needs samples to weigh; it trains other weights than the relaxed bound
+bad "$SETUP_BM; train 1 --rws" 'train: --rws weighs importance samples: give --iw 2 or more'
+run "$SETUP_BM; session save rw; train 1 --iw 6 --rws --quiet" >/dev/null
+cmp -s $S/rw/model-weights.*.bin $S/iw1/model-weights.*.bin && fail "--rws trained like the relaxed IW bound"
 
 # --- evaluation -----------------------------------------------------------------------------------
 out=$(run "session load a; eval units; eval ll --k 50 --n 20 --logz exact")

@@ -1,6 +1,6 @@
 /* test_dvae_iw.c — training on the importance-weighted bound (io->iw = K): per-row terms, the
  * bound and its gradients (central finite differences) against a reference assembled from the
- * model's parts; the same with data-parallel blocks; bad shapes. */
+ * model's parts; the same with data-parallel blocks; bad shapes; reweighted wake-sleep. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -133,6 +133,118 @@ static void check_iw_train(enum dvae_prior prior, int shards)
     dvae_free(m);
 }
 
+/* ---- reweighted wake-sleep (io->rws) -------------------------------------------------------------
+ * With binary z = [l + g > 0] held fixed and the weights w̃ ∝ exp(rec − β·(log q − log p)) held
+ * at the current parameters, the update is the gradient of
+ *   −(1/G) Σ_e Σ_k w̃_ek [log p(x_e|z_ek) + β·log p(z_ek) + log q(z_ek|x_e)] + β·log Z:
+ * the IW bound's gradient for the decoder and the prior, the inclusive-KL (wake) step for the
+ * encoder.  The reference evaluates that surrogate from the model's parts. */
+struct rws_ref { const struct bm *bm; int G, K; const float *x, *z; const double *w; double beta; };
+
+static void rws_parts(struct dvae *m, const struct rws_ref *r, double *rec, double *lq, double *lp)
+{
+    const int n = m->cfg.n, D = m->cfg.D, B = r->G * r->K;
+    float *l = malloc(sizeof(float) * (size_t)r->G * n);
+    memcpy(l, dvae_encode(m, r->G, r->x, NULL), sizeof(float) * (size_t)r->G * n);
+    const float *px = dvae_decode(m, B, r->z);
+    dvae_prior_logp(m, r->bm, B, r->z, lp);
+    for (int b = 0; b < B; b++) {
+        const float *xr = r->x + (size_t)(b / r->K) * D, *pr = px + (size_t)b * D;
+        double s = 0.0, q = 0.0;
+        for (int d = 0; d < D; d++) s += xr[d] * pr[d] - log1p(exp(pr[d]));
+        for (int i = 0; i < n; i++) {
+            double li = l[(b / r->K) * n + i];
+            q += r->z[b * n + i] * li - log1p(exp(li));
+        }
+        rec[b] = s;
+        lq[b] = q;
+    }
+    free(l);
+}
+
+static double rws_loss(struct dvae *m, void *ctx)
+{
+    const struct rws_ref *r = ctx;
+    double rec[24], lq[24], lp[24], loss = 0.0;
+    rws_parts(m, r, rec, lq, lp);
+    for (int b = 0; b < r->G * r->K; b++) loss -= r->w[b] * (rec[b] + r->beta * lp[b] + lq[b]) / r->G;
+    if (r->bm) {
+        double lz;
+        assert_int_equal(bm_logz_exact(r->bm, 1.0, &lz), 0);
+        loss += r->beta * lz;
+    }
+    return loss;
+}
+
+static void check_rws(enum dvae_prior prior, int shards)
+{
+    const int G = 4, K = 5, B = G * K, D = 16, n = prior == DVAE_PRIOR_BM ? 8 : 10;
+    const double beta = 0.7;
+    struct dvae *m = tiny_model(prior, n, 0.6f);
+    assert_int_equal(dvae_set_parallel(m, shards, shards), 0);
+    struct bm *bm = prior == DVAE_PRIOR_BM ? tiny_bm(1, 1, 4, 9, 0.8) : NULL;
+    float x[4 * 16], noise[20 * 10], z[20 * 10];
+    make_batch(G, D, n, x, noise);
+    struct rng rn;
+    rng_init(&rn, 3, 3);
+    dvae_noise(&rn, noise, (size_t)B * n);
+    /* the binary samples the pass draws, and their weights at the current parameters */
+    const float *l = dvae_encode(m, G, x, NULL);
+    int ones = 0;
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < n; i++) {
+            z[b * n + i] = l[(b / K) * n + i] + noise[b * n + i] > 0.0f ? 1.0f : 0.0f;
+            ones += z[b * n + i] != 0.0f;
+        }
+    assert_true(ones > B * n / 10 && ones < B * n * 9 / 10);   /* both states are drawn */
+    double w[20], rec[20], lq[20], lp[20], bound = 0.0;
+    struct rws_ref r = {.bm = bm, .G = G, .K = K, .x = x, .z = z, .w = w, .beta = beta};
+    rws_parts(m, &r, rec, lq, lp);
+    for (int e = 0; e < G; e++) {
+        double mx = -INFINITY, sw = 0.0, mb = -INFINITY, sb = 0.0;
+        for (int k = 0; k < K; k++) {
+            const int b = e * K + k;
+            mx = fmax(mx, rec[b] - beta * (lq[b] - lp[b]));
+            mb = fmax(mb, rec[b] - (lq[b] - lp[b]));
+        }
+        for (int k = 0; k < K; k++) {
+            const int b = e * K + k;
+            sw += w[b] = exp(rec[b] - beta * (lq[b] - lp[b]) - mx);
+            sb += exp(rec[b] - (lq[b] - lp[b]) - mb);
+        }
+        for (int k = 0; k < K; k++) w[e * K + k] /= sw;
+        bound += (mb + log(sb / K)) / G;
+    }
+    double neg_mean[8], neg_corr[16], g_b[8], g_w[16];
+    if (bm) assert_int_equal(bm_marginals_exact(bm, 1.0, neg_mean, neg_corr), 0);
+    struct dvae_batch io = {.B = B, .x = x, .noise = noise, .kl_weight = beta, .grad = true, .iw = K,
+                            .rws = true, .neg_mean = neg_mean, .neg_corr = neg_corr, .g_b = g_b, .g_w = g_w};
+    assert_int_equal(dvae_batch_run(m, bm, &io), 0);
+    assert_true(io.grads_finite);
+    /* the reported objective: the discrete model's IW bound */
+    print_message("%s prior, rws: bound %.5f, reference %.5f\n", bm ? "BM" : "Bernoulli", io.elbo, bound);
+    assert_true(fabs(io.elbo - bound) < 1e-3);
+    float *g = malloc(sizeof(float) * m->nparams);
+    memcpy(g, m->grads, sizeof(float) * m->nparams);
+    double worst, rel = fd_compare(m, bm, g, g_b, g_w, rws_loss, &r, &worst);
+    print_message("%s prior, rws, %d block(s): gradient relative error %.2e (worst scaled %.2f)\n",
+                  bm ? "BM" : "Bernoulli", shards, rel, worst);
+    assert_true(rel < 1e-2);
+    assert_true(worst < 1.0);
+    /* one sample per image has nothing to reweigh */
+    struct dvae_batch bad = io;
+    bad.iw = 1;
+    assert_int_equal(dvae_batch_run(m, bm, &bad), -1);
+    assert_non_null(strstr(qv_errmsg(), "wake-sleep"));
+    free(g);
+    bm_free(bm);
+    dvae_free(m);
+}
+
+static void test_rws_bernoulli(void **s) { (void)s; check_rws(DVAE_PRIOR_BERNOULLI, 1); }
+static void test_rws_bm(void **s) { (void)s; check_rws(DVAE_PRIOR_BM, 1); }
+static void test_rws_bm_blocks(void **s) { (void)s; check_rws(DVAE_PRIOR_BM, 2); }
+
 static void test_iw_train_bernoulli(void **s) { (void)s; check_iw_train(DVAE_PRIOR_BERNOULLI, 1); }
 static void test_iw_train_bm(void **s) { (void)s; check_iw_train(DVAE_PRIOR_BM, 1); }
 static void test_iw_train_bm_blocks(void **s) { (void)s; check_iw_train(DVAE_PRIOR_BM, 3); }
@@ -143,6 +255,9 @@ int main(void)
         cmocka_unit_test(test_iw_train_bernoulli),
         cmocka_unit_test(test_iw_train_bm),
         cmocka_unit_test(test_iw_train_bm_blocks),
+        cmocka_unit_test(test_rws_bernoulli),
+        cmocka_unit_test(test_rws_bm),
+        cmocka_unit_test(test_rws_bm_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
