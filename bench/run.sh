@@ -34,3 +34,14 @@ for b in "$BUILD"/rel/bench/bench_* bench/bench_*.sh; do
   case "$b" in *.sh) bash "$b" ;; *) "$b" ;; esac
   echo
 done
+# The other CPU family on this machine: an AVX-512 CPU also runs what an AVX2-only one (AMD EPYC,
+# most laptops) runs — a build for x86-64-v3 (AVX2 + FMA: the compiler cannot use AVX-512 in
+# qvae's own elementwise code either), the avx2 sampler path, OpenBLAS's Haswell kernels and
+# PyTorch's AVX2 kernels — so training and its PyTorch ratio are measured for both families.
+if grep -qw avx512f /proc/cpuinfo && { [ -z "$pat" ] || [[ bench_train == *$pat* ]]; } &&
+   make --no-print-directory -s BUILD="$BUILD/v3" MARCH=x86-64-v3 "$BUILD/v3/rel/qvae" "$BUILD/v3/rel/bench/bench_train" >/dev/null; then
+  echo "=== bench_train, AVX2 family (x86-64-v3 build, QVAE_ISA=avx2 OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2)"
+  (export QVAE_ISA=avx2 OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 QVAE_BIN="$BUILD/v3/rel/qvae"
+   machine; "$BUILD/v3/rel/bench/bench_train")
+  echo
+fi
