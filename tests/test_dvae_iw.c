@@ -46,6 +46,29 @@ static void iw_parts(struct dvae *m, const struct iw_ref *r, double *rec, double
     free(l); free(zeta); free(lp);
 }
 
+/* β·log Z of a BM prior (exact), 0 without one: the loss term the prior's normaliser adds */
+static double beta_logz(const struct bm *bm, double beta)
+{
+    double lz = 0.0;
+    if (bm) assert_int_equal(bm_logz_exact(bm, 1.0, &lz), 0);
+    return beta * lz;
+}
+
+/* The tests' batch: a tiny model of `shards` blocks, its BM prior (NULL for Bernoulli), G = 4
+ * images x [4 × 16] and noise [20 × n] for K = 5 samples each. */
+static struct dvae *iw_fixture(enum dvae_prior prior, int shards, struct bm **bm, float *x, float *noise)
+{
+    const int n = prior == DVAE_PRIOR_BM ? 8 : 10;
+    struct dvae *m = tiny_model(prior, n, 0.6f);
+    assert_int_equal(dvae_set_parallel(m, shards, shards), 0);
+    *bm = prior == DVAE_PRIOR_BM ? tiny_bm(1, 1, 4, 9, 0.8) : NULL;
+    make_batch(4, 16, n, x, noise);
+    struct rng rn;
+    rng_init(&rn, 3, 3);
+    dvae_noise(&rn, noise, (size_t)20 * n);
+    return m;
+}
+
 static double iw_bound(const double *rec, const double *kl, int K, double beta)
 {
     double mx = -INFINITY, s = 0.0;
@@ -61,26 +84,16 @@ static double iw_loss(struct dvae *m, void *ctx)
     double rec[24], kl[24], loss = 0.0;
     iw_parts(m, r, rec, kl);
     for (int e = 0; e < r->G; e++) loss -= iw_bound(rec + e * r->K, kl + e * r->K, r->K, r->beta) / r->G;
-    if (r->bm) {
-        double lz;
-        assert_int_equal(bm_logz_exact(r->bm, 1.0, &lz), 0);
-        loss += r->beta * lz;
-    }
-    return loss;
+    return loss + beta_logz(r->bm, r->beta);
 }
 
 static void check_iw_train(enum dvae_prior prior, int shards)
 {
-    const int G = 4, K = 5, B = G * K, D = 16, n = prior == DVAE_PRIOR_BM ? 8 : 10;
+    const int G = 4, K = 5, B = G * K, D = 16;
     const double beta = 0.7;
-    struct dvae *m = tiny_model(prior, n, 0.6f);
-    assert_int_equal(dvae_set_parallel(m, shards, shards), 0);
-    struct bm *bm = prior == DVAE_PRIOR_BM ? tiny_bm(1, 1, 4, 9, 0.8) : NULL;
+    struct bm *bm;
     float x[4 * 16], noise[20 * 10], xr[20 * 16];
-    make_batch(G, D, n, x, noise);
-    struct rng rn;
-    rng_init(&rn, 3, 3);
-    dvae_noise(&rn, noise, (size_t)B * n);
+    struct dvae *m = iw_fixture(prior, shards, &bm, x, noise);
     struct iw_ref r = {.bm = bm, .G = G, .K = K, .x = x, .noise = noise, .beta = beta};
     double rec[20], kl[20], ex[20], want = 0.0;
     iw_parts(m, &r, rec, kl);
@@ -168,26 +181,16 @@ static double rws_loss(struct dvae *m, void *ctx)
     double rec[24], lq[24], lp[24], loss = 0.0;
     rws_parts(m, r, rec, lq, lp);
     for (int b = 0; b < r->G * r->K; b++) loss -= r->w[b] * (rec[b] + r->beta * lp[b] + lq[b]) / r->G;
-    if (r->bm) {
-        double lz;
-        assert_int_equal(bm_logz_exact(r->bm, 1.0, &lz), 0);
-        loss += r->beta * lz;
-    }
-    return loss;
+    return loss + beta_logz(r->bm, r->beta);
 }
 
 static void check_rws(enum dvae_prior prior, int shards)
 {
-    const int G = 4, K = 5, B = G * K, D = 16, n = prior == DVAE_PRIOR_BM ? 8 : 10;
+    const int G = 4, K = 5, B = G * K, n = prior == DVAE_PRIOR_BM ? 8 : 10;
     const double beta = 0.7;
-    struct dvae *m = tiny_model(prior, n, 0.6f);
-    assert_int_equal(dvae_set_parallel(m, shards, shards), 0);
-    struct bm *bm = prior == DVAE_PRIOR_BM ? tiny_bm(1, 1, 4, 9, 0.8) : NULL;
+    struct bm *bm;
     float x[4 * 16], noise[20 * 10], z[20 * 10];
-    make_batch(G, D, n, x, noise);
-    struct rng rn;
-    rng_init(&rn, 3, 3);
-    dvae_noise(&rn, noise, (size_t)B * n);
+    struct dvae *m = iw_fixture(prior, shards, &bm, x, noise);
     /* the binary samples the pass draws, and their weights at the current parameters */
     const float *l = dvae_encode(m, G, x, NULL);
     int ones = 0;
