@@ -273,32 +273,21 @@ static void bound_weights(struct blk *b, double sums[3])
     sums[2] = bs;
 }
 
-/* Scales each row's gradients (pixel logits, ζ, l) by its weight ω (K > 1 only). */
+/* Scales each row's gradients (pixel logits, ζ, l) by its weight ω (K > 1 only).  Under
+ * reweighted wake-sleep the logit gradient becomes that of −(1/B)·ω·log q(z|x) instead,
+ * −ω/B·(z − σ(l)), not scaled by β: the wake-phase update of q is not part of the annealed bound. */
 static void weight_rows(struct blk *b)
 {
     const int n = b->n, D = b->D;
     for (int r = 0; r < b->nb; r++) {
         const float w = (float)b->klr[r];
         float *gr = b->g1 + (size_t)r * D, *dzr = b->dzeta + (size_t)r * n, *dlr = b->dl + (size_t)r * n;
+        const float *lr = b->l + (size_t)r * n, *zr = b->zeta + (size_t)r * n;
         for (int i = 0; i < D; i++) gr[i] *= w;
         for (int i = 0; i < n; i++) {
             dzr[i] *= w;
-            dlr[i] *= w;
+            dlr[i] = b->io->rws ? -w * b->sB * (zr[i] - nn_fsigmoid(lr[i])) : dlr[i] * w;
         }
-    }
-}
-
-/* Reweighted wake-sleep's encoder update: each row's logit gradient becomes that of
- * −(1/B)·ω·log q(z|x), ω = K·w̃ (the rows' weights in klr): −ω/B·(z − σ(l)).  Not scaled by β:
- * the wake-phase update of q is not part of the annealed bound. */
-static void rws_rows(struct blk *b)
-{
-    const int n = b->n;
-    for (int r = 0; r < b->nb; r++) {
-        const float w = (float)b->klr[r] * b->sB;
-        const float *lr = b->l + (size_t)r * n, *zr = b->zeta + (size_t)r * n;
-        float *dlr = b->dl + (size_t)r * n;
-        for (int i = 0; i < n; i++) dlr[i] = -w * (zr[i] - nn_fsigmoid(lr[i]));
     }
 }
 
@@ -376,7 +365,6 @@ static void run_rows(struct dvae *m, const struct bm *bm, const struct dvae_batc
     bound_weights(&b, sums);
     if (!io->grad) return;
     if (b.K > 1) weight_rows(&b);
-    if (io->rws) rws_rows(&b);
     prior_params(&b, bmacc);
     const float *dy = dec_backward(&b);
     post_backward(&b, dy);
