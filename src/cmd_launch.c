@@ -18,6 +18,7 @@
 #include "par.h"
 #include "png.h"
 #include "session.h"
+#include "train.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -174,7 +175,7 @@ static void tail_grids(struct job *j)
     int W, H;
     if (png_read_grey(path, &px, &W, &H) < 0) return;   /* a later poll tries the next one */
     j->grid_epoch = newest;
-    const int h = j->img_h, w = j->img_w, sc = 2, mg = 1, rows = 2;
+    const int h = j->img_h, w = j->img_w, sc = TRAIN_GRID_SCALE, mg = TRAIN_GRID_MARGIN, rows = TRAIN_GRID_ROWS;
     const int cols = (W - mg) / (w * sc + mg);
     if (cols < 1 || H != rows * (h * sc + mg) + mg || W != cols * (w * sc + mg) + mg) {
         free(px);

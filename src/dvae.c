@@ -429,10 +429,7 @@ int dvae_noise_planes(const struct dvae *m) { return dvae_mixture(m) ? 2 : 1; }
 
 void dvae_noise_rows(const struct dvae *m, struct rng *r, float *noise, size_t rows)
 {
-    const size_t k = rows * (size_t)m->cfg.n;
-    dvae_noise(r, noise, k);
-    if (dvae_mixture(m))
-        for (size_t i = 0; i < k; i++) noise[k + i] = rng_uniformf(r);
+    dvae_noise_part(m, r, noise, rows, 0, rows);
 }
 
 void dvae_noise_part(const struct dvae *m, struct rng *r, float *noise, size_t rows, size_t row0,

@@ -113,6 +113,12 @@ int train_val_elbo(struct qv_app *app, int split, long limit, double logz, doubl
  * IMAGES event and written to the session's grids/epoch-NNNN.png (best effort: a failure to
  * write costs the picture, never the training). */
 void train_emit_grid(struct qv_app *app, const uint8_t *zneg, long nneg, long epoch);
+/* The epoch grid's layout in grids/epoch-NNNN.png (readers such as cmd_launch.c cut it back into
+ * digits): TRAIN_GRID_ROWS rows, each digit scaled TRAIN_GRID_SCALE times, TRAIN_GRID_MARGIN
+ * pixels between and around them. */
+#define TRAIN_GRID_ROWS 2
+#define TRAIN_GRID_SCALE 2
+#define TRAIN_GRID_MARGIN 1
 /* `sample N --png FILE` with a model: decode prior states z [count × n] (NULL: draw them from a
  * Bernoulli prior) to digit means, emit an IMAGES event (at most 1024 images) and write a PNG grid
  * if png is not NULL.  Errors: no model, size mismatch, PNG write failure (reported, returns -1). */

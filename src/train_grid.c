@@ -51,7 +51,9 @@ void train_emit_grid(struct qv_app *app, const uint8_t *zneg, long nneg, long ep
             snprintf(path, sizeof path, "%s/grids", dir);
             if (qv_mkdirs(path) == 0) {
                 snprintf(path, sizeof path, "%s/grids/epoch-%04ld.png", dir, epoch);
-                png_write_grid(path, img, have, ds->h, ds->w, 2, (have + 1) / 2, 1, 2);
+                png_write_grid(path, img, have, ds->h, ds->w, TRAIN_GRID_ROWS,
+                               (have + TRAIN_GRID_ROWS - 1) / TRAIN_GRID_ROWS, TRAIN_GRID_MARGIN,
+                               TRAIN_GRID_SCALE);
             }
         }
     }
