@@ -19,9 +19,31 @@
  * Σ ζ a − softplus(a) (Bernoulli); bound_e = log (1/K) Σ_k exp(rec − β·kl), in double. */
 struct iw_ref { const struct bm *bm; int G, K; const float *x, *noise; double beta; };
 
+/* The reference's per-row terms for latents z [G·K × n] (relaxed or binary) of the images x
+ * [G × D] with encoder logits l [G × n]: rec = log p(x|z), lq = Σ z l − softplus(l), lp = log p(z)
+ * (BM without log Z), all in double. */
+static void ref_rows(struct dvae *m, const struct bm *bm, int G, int K, const float *x, const float *l,
+                     const float *z, double *rec, double *lq, double *lp)
+{
+    const int n = m->cfg.n, D = m->cfg.D, B = G * K;
+    const float *px = dvae_decode(m, B, z);
+    dvae_prior_logp(m, bm, B, z, lp);
+    for (int b = 0; b < B; b++) {
+        const float *xr = x + (size_t)(b / K) * D, *pr = px + (size_t)b * D;
+        double s = 0.0, q = 0.0;
+        for (int d = 0; d < D; d++) s += xr[d] * pr[d] - log1p(exp(pr[d]));
+        for (int i = 0; i < n; i++) {
+            double li = l[(b / K) * n + i];
+            q += z[b * n + i] * li - log1p(exp(li));
+        }
+        rec[b] = s;
+        lq[b] = q;
+    }
+}
+
 static void iw_parts(struct dvae *m, const struct iw_ref *r, double *rec, double *kl)
 {
-    const int n = m->cfg.n, D = m->cfg.D, B = r->G * r->K;
+    const int n = m->cfg.n, B = r->G * r->K;
     float *l = malloc(sizeof(float) * (size_t)r->G * n), *zeta = malloc(sizeof(float) * (size_t)B * n);
     memcpy(l, dvae_encode(m, r->G, r->x, NULL), sizeof(float) * (size_t)r->G * n);
     for (int b = 0; b < B; b++)
@@ -29,21 +51,10 @@ static void iw_parts(struct dvae *m, const struct iw_ref *r, double *rec, double
             double v = ((double)l[(b / r->K) * n + i] + r->noise[b * n + i]) / m->cfg.tau;
             zeta[b * n + i] = (float)(1.0 / (1.0 + exp(-v)));
         }
-    const float *px = dvae_decode(m, B, zeta);
-    double *lp = malloc(sizeof(double) * (size_t)B);
-    dvae_prior_logp(m, r->bm, B, zeta, lp);
-    for (int b = 0; b < B; b++) {
-        const float *xr = r->x + (size_t)(b / r->K) * D, *pr = px + (size_t)b * D;
-        double s = 0.0, lq = 0.0;
-        for (int d = 0; d < D; d++) s += xr[d] * pr[d] - log1p(exp(pr[d]));
-        for (int i = 0; i < n; i++) {
-            double li = l[(b / r->K) * n + i];
-            lq += zeta[b * n + i] * li - log1p(exp(li));
-        }
-        rec[b] = s;
-        kl[b] = lq - lp[b];
-    }
-    free(l); free(zeta); free(lp);
+    double lq[24], lp[24];
+    ref_rows(m, r->bm, r->G, r->K, r->x, l, zeta, rec, lq, lp);
+    for (int b = 0; b < B; b++) kl[b] = lq[b] - lp[b];
+    free(l); free(zeta);
 }
 
 /* β·log Z of a BM prior (exact), 0 without one: the loss term the prior's normaliser adds */
@@ -156,22 +167,10 @@ struct rws_ref { const struct bm *bm; int G, K; const float *x, *z; const double
 
 static void rws_parts(struct dvae *m, const struct rws_ref *r, double *rec, double *lq, double *lp)
 {
-    const int n = m->cfg.n, D = m->cfg.D, B = r->G * r->K;
+    const int n = m->cfg.n;
     float *l = malloc(sizeof(float) * (size_t)r->G * n);
     memcpy(l, dvae_encode(m, r->G, r->x, NULL), sizeof(float) * (size_t)r->G * n);
-    const float *px = dvae_decode(m, B, r->z);
-    dvae_prior_logp(m, r->bm, B, r->z, lp);
-    for (int b = 0; b < B; b++) {
-        const float *xr = r->x + (size_t)(b / r->K) * D, *pr = px + (size_t)b * D;
-        double s = 0.0, q = 0.0;
-        for (int d = 0; d < D; d++) s += xr[d] * pr[d] - log1p(exp(pr[d]));
-        for (int i = 0; i < n; i++) {
-            double li = l[(b / r->K) * n + i];
-            q += r->z[b * n + i] * li - log1p(exp(li));
-        }
-        rec[b] = s;
-        lq[b] = q;
-    }
+    ref_rows(m, r->bm, r->G, r->K, r->x, l, r->z, rec, lq, lp);
     free(l);
 }
 
