@@ -103,33 +103,8 @@ extern _Thread_local double nn_sgemm_seconds;
 /* exp: simd.h's (≤ 1 ulp; the samplers use the same function) */
 static inline float nn_fexp(float x) { return simd_expf(x); }
 
-static inline float nn_flog(float x)   /* x > 0, normal */
-{
-    uint32_t bits;
-    memcpy(&bits, &x, sizeof bits);
-    int32_t e = (int32_t)((bits >> 23) & 0xffu) - 126;
-    bits = (bits & 0x807fffffu) | 0x3f000000u;     /* mantissa in [0.5, 1) */
-    float m;
-    memcpy(&m, &bits, sizeof m);
-    int lo = m < 0.707106781186547524f;
-    e = lo ? e - 1 : e;
-    m = lo ? m + m - 1.0f : m - 1.0f;
-    float z = m * m;
-    float y = 7.0376836292e-2f;
-    y = y * m - 1.1514610310e-1f;
-    y = y * m + 1.1676998740e-1f;
-    y = y * m - 1.2420140846e-1f;
-    y = y * m + 1.4249322787e-1f;
-    y = y * m - 1.6668057665e-1f;
-    y = y * m + 2.0000714765e-1f;
-    y = y * m - 2.4999993993e-1f;
-    y = y * m + 3.3333331174e-1f;
-    y = y * m * z;
-    float ef = (float)e;
-    y += -2.12194440e-4f * ef;
-    y += -0.5f * z;
-    return m + y + 0.693359375f * ef;
-}
+/* log: simd.h's (x > 0, normal; the samplers' thresholds use the same function) */
+static inline float nn_flog(float x) { return simd_logf(x); }
 
 /* SIMD versions, NN_VL lanes (8 with AVX, else 4), written with GCC/Clang vector extensions
  * (lowered to scalar code where the target has no vectors).  Loads and stores go through memcpy
@@ -172,30 +147,8 @@ static inline nn_vf nn_vmin(nn_vf a, nn_vf b)
 /* simd.h's exp on NN_VL lanes: the bits of nn_fexp */
 SIMD_DEF_EXP(nn_vexp, nn_vf, nn_vi, nn_vmax, nn_vmin)
 
-static inline nn_vf nn_vlog(nn_vf x)   /* x > 0, normal */
-{
-    nn_vi bits = (nn_vi)x;
-    nn_vi e = ((bits >> 23) & 0xff) - 126;
-    nn_vf m = (nn_vf)((bits & (int32_t)0x807fffff) | 0x3f000000);
-    nn_vi lo = m < 0.707106781186547524f;
-    e = e + lo;                                    /* lo lanes are −1 */
-    m = nn_vsel(lo, m + m - 1.0f, m - 1.0f);
-    nn_vf z = m * m;
-    nn_vf y = nn_vset1(7.0376836292e-2f);
-    y = y * m - 1.1514610310e-1f;
-    y = y * m + 1.1676998740e-1f;
-    y = y * m - 1.2420140846e-1f;
-    y = y * m + 1.4249322787e-1f;
-    y = y * m - 1.6668057665e-1f;
-    y = y * m + 2.0000714765e-1f;
-    y = y * m - 2.4999993993e-1f;
-    y = y * m + 3.3333331174e-1f;
-    y = y * m * z;
-    nn_vf ef = __builtin_convertvector(e, nn_vf);
-    y += -2.12194440e-4f * ef;
-    y += -0.5f * z;
-    return m + y + 0.693359375f * ef;
-}
+/* simd.h's log on NN_VL lanes: the bits of nn_flog */
+SIMD_DEF_LOG(nn_vlog, nn_vf, nn_vi, nn_vsel)
 static inline nn_vf nn_vsigmoid(nn_vf x) { return 1.0f / (1.0f + nn_vexp(-x)); }
 static inline nn_vf nn_vsoftplus(nn_vf x)
 {

@@ -190,6 +190,45 @@ SIMD_DEF_EXP(simd_exp_v1, simd_f1, simd_i1, simd_max1, simd_min1)
 /* The scalar exp: the same operations on one lane, so scalar and vector code agree bit for bit. */
 SIMD_INLINE float simd_expf(float x) { return simd_exp_v1((simd_f1){x})[0]; }
 
+/* ---- log, generic over the vector type ---------------------------------------------------------
+ * For x > 0 and normal: x = 2^e·m with m in [√½, √2) (the mantissa in [½, 1), doubled below √½),
+ * log(1 + f) for f = m − 1 by Cephes' degree-8 polynomial in f plus −f²/2, and e·ln2 added in the
+ * same two parts as the exp's.  SIMD_DEF_LOG(name, VF, VI, SEL) defines `static inline VF name(VF x)`
+ * given SEL(m, a, b) = m ? a : b per lane; the one-lane instance is the scalar log (nn's scalar
+ * tails), bit for bit every lane of the vector ones. */
+#define SIMD_DEF_LOG(name, VF, VI, SEL)                                                            \
+    SIMD_INLINE VF name(VF x)                                                                      \
+    {                                                                                              \
+        const VI bits = (VI)x;                                                                     \
+        VI e = ((bits >> 23) & 0xff) - 126;                                                        \
+        VF m = (VF)((bits & (int32_t)0x807fffff) | 0x3f000000);                                    \
+        const VI lo = m < 0.707106781186547524f;                                                   \
+        e = e + lo;                                    /* lo lanes are −1 */                       \
+        m = SEL(lo, m + m - 1.0f, m - 1.0f);                                                       \
+        const VF z = m * m;                                                                        \
+        VF y = (VF){0} + 7.0376836292e-2f;                                                         \
+        y = y * m - 1.1514610310e-1f;                                                              \
+        y = y * m + 1.1676998740e-1f;                                                              \
+        y = y * m - 1.2420140846e-1f;                                                              \
+        y = y * m + 1.4249322787e-1f;                                                              \
+        y = y * m - 1.6668057665e-1f;                                                              \
+        y = y * m + 2.0000714765e-1f;                                                              \
+        y = y * m - 2.4999993993e-1f;                                                              \
+        y = y * m + 3.3333331174e-1f;                                                              \
+        y = y * m * z;                                                                             \
+        const VF ef = __builtin_convertvector(e, VF);                                              \
+        y += -2.12194440e-4f * ef;                                                                 \
+        y += -0.5f * z;                                                                            \
+        return m + y + 0.693359375f * ef;                                                          \
+    }
+
+SIMD_DEF_LOG(simd_log, simd_v, simd_vi, simd_sel)
+
+SIMD_INLINE simd_f1 simd_sel1(simd_i1 m, simd_f1 a, simd_f1 b) { return m[0] ? a : b; }
+SIMD_DEF_LOG(simd_log_v1, simd_f1, simd_i1, simd_sel1)
+/* The scalar log: the same operations on one lane. */
+SIMD_INLINE float simd_logf(float x) { return simd_log_v1((simd_f1){x})[0]; }
+
 /* ---- per-lane xoshiro128+ ---------------------------------------------------------------------
  * One independent generator per lane; s[r] holds word r of the lanes' 128-bit states (in memory
  * a block's state is [4][SIMD_W] uint32, native vector h covering lanes h·SIMD_NL …).  Returns
