@@ -22,6 +22,7 @@
 # KL at q) and RELAX (gumbolt, default; or st, straight-through) and MOPTS (further options) for
 # `model new` (default --no-center: the model every figure in the README's table was measured
 # with; MOPTS="" gives the centred default of `model new`, MOPTS="--bn --relax power" the family),
+# SPLIT (the images `eval ll` scores: test, the default, or valid — to choose a recipe by validation),
 # CLOCK (what the budget counts: wall, the default, or cpu — the process's CPU time, so runs
 # sharing a busy machine get equal budgets; `train --clock`),
 # SAMPLER (the negative phase as `sampler use` arguments, e.g. "pa --population 1000"
@@ -88,7 +89,7 @@ run() {   # name, prior, extra train options, extra model options
       $phases model info"
     echo "== $name: training wall-clock $((SECONDS - t0)) s"
     t0=$SECONDS
-    nice -n "${NICE:-10}" "$BIN" -c "session load $name; eval units; eval ll --k $K --n $NTEST --logz ${LOGZ:-both} --threads $threads"
+    nice -n "${NICE:-10}" "$BIN" -c "session load $name; eval units; eval ll --k $K --n $NTEST --split ${SPLIT:-test} --logz ${LOGZ:-both} --threads $threads"
     echo "== $name: evaluation wall-clock $((SECONDS - t0)) s, finished $(date -u +%H:%M:%S)"
   } > "$OUT/$name.log" 2>&1
 }
