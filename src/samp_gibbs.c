@@ -130,6 +130,7 @@ static int gibbs_init_chains(struct gibbs *g, const struct sk_model *m)
 struct gibbs_job {
     struct gibbs *g;
     const struct sk_model *m;
+    const struct sk_fac *fac;   /* the factors at beta (every chain runs at it) */
     float beta;
     long count, rounds, first;
     struct samples *out;
@@ -150,7 +151,7 @@ static bool run_sweeps(struct gibbs_job *J, float *z, uint32_t *rs, const float 
             return false;
         }
         long k = QV_MIN(ns, chunk);
-        sk_sweep(J->m, z, rs, beta, SK_HEATBATH, (int)k);
+        sk_sweep(J->m, J->fac, z, rs, beta, SK_HEATBATH, (int)k);
         ns -= k;
         long d = atomic_fetch_add(&J->done, k) + k;
         if (J->ctx && J->ctx->progress && pthread_equal(pthread_self(), J->caller))
@@ -196,14 +197,18 @@ static int gibbs_sample(void *impl, const struct bm *bm, double beta, long count
         sk_model_free(&m);
         return -1;
     }
-    struct gibbs_job J = {.g = g, .m = &m, .beta = (float)beta, .count = count, .out = out,
-                          .ctx = ctx, .caller = pthread_self()};
+    struct sk_fac fac;
+    sk_fac_init(&fac, &m);
+    sk_fac_set(&fac, &m, (float)beta);
+    struct gibbs_job J = {.g = g, .m = &m, .fac = &fac, .beta = (float)beta, .count = count,
+                          .out = out, .ctx = ctx, .caller = pthread_self()};
     J.rounds = (count + g->chains - 1) / g->chains;
     J.first = g->sweeps + (g->burnt ? 0 : g->burnin);
     J.total = (double)g->nb * (double)(J.first + (J.rounds - 1) * g->thin);
     int nt = sk_threads(ctx && ctx->threads > 0 ? ctx->threads : (int)g->threads, g->nb,
                         (double)m.n * SK_W * (double)(J.first + (J.rounds - 1) * g->thin));
     qv_parallel(nt, g->nb, gibbs_block, &J);
+    sk_fac_free(&fac);
     sk_model_free(&m);
     if (atomic_load(&J.stop)) {
         /* chains advanced unevenly: still valid Markov chains, keep them */

@@ -99,6 +99,39 @@ void sk_model_update(struct sk_model *m, const struct bm *bm)
         m->wd[k] = bm->w[g->adj_edge[k]];
         m->wadj[k] = (float)m->wd[k];
     }
+    m->fmax = 0;
+    for (int i = 0; i < m->n; i++) {
+        float r = fabsf(m->b[i]);
+        for (long k = m->adj_start[i]; k < m->adj_start[i + 1]; k++) r += fabsf(m->wadj[k]);
+        m->fmax = QV_MAX(m->fmax, r);
+    }
+}
+
+/* ---------------------------------------------------------------- factors */
+
+void sk_fac_init(struct sk_fac *F, const struct sk_model *m)
+{
+    F->beta = NAN;
+    F->ok = false;
+    F->f = qv_mallocarray((size_t)(2 * m->ne + m->n), sizeof *F->f);
+}
+
+bool sk_fac_set(struct sk_fac *F, const struct sk_model *m, float beta)
+{
+    F->beta = beta;
+    /* every partial product of unit i lies within e^{±β(|b_i| + Σ|W_ij|)} */
+    F->ok = isfinite(beta) && beta >= 0 && beta * m->fmax <= SK_FAC_MAX;
+    if (!F->ok) return false;
+    m->kern->factors(m->wadj, 2 * m->ne, beta, F->f);
+    m->kern->factors(m->b, m->n, beta, F->f + 2 * m->ne);
+    return true;
+}
+
+void sk_fac_free(struct sk_fac *F)
+{
+    free(F->f);
+    F->f = NULL;
+    F->ok = false;
 }
 
 void sk_model_free(struct sk_model *m)
@@ -166,10 +199,13 @@ static void sk_model_check(const struct sk_model *m)
 }
 #endif
 
-void sk_sweep(const struct sk_model *m, float *restrict z, uint32_t *restrict rs,
-              const float *restrict beta, enum sk_rule rule, int nsweeps)
+void sk_sweep(const struct sk_model *m, const struct sk_fac *fac, float *restrict z,
+              uint32_t *restrict rs, const float *restrict beta, enum sk_rule rule, int nsweeps)
 {
-    m->kern->sweep(m, z, rs, beta, rule == SK_METROPOLIS, nsweeps);
+    if (fac && !fac->ok) fac = NULL;
+    for (int l = 0; fac && l < SK_W; l++)
+        if (beta[l] != fac->beta) fac = NULL;
+    m->kern->sweep(m, fac, z, rs, beta, rule == SK_METROPOLIS, nsweeps);
 }
 
 void sk_energy(const struct sk_model *m, const float *restrict z, double *restrict e)

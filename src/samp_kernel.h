@@ -34,6 +34,7 @@ struct sk_model {
     float *wadj;       /* [2 ne] W of that adjacency */
     float *b;          /* [n] */
     double *bd, *wd;   /* [n], [2 ne]: the same parameters in double, for exact energies */
+    float fmax;        /* max_i |b_i| + Σ_j |W_ij|: the largest |field| at β = 1 (struct sk_fac) */
     const struct simd_kernels *kern;   /* the SIMD path in use when the model was built */
 };
 /* Build from bm (checks finiteness; uses the graph's colouring when proper, else a greedy one;
@@ -49,9 +50,27 @@ void sk_lane_seed(const struct sk_model *m, float *z, uint32_t *rs, int lane,
                   uint64_t seed, uint64_t stream, bool init_z);
 
 enum sk_rule { SK_HEATBATH = 0, SK_METROPOLIS = 1 };
-/* nsweeps full sweeps of one block at per-lane inverse temperatures beta[SK_W]. */
-void sk_sweep(const struct sk_model *m, float *restrict z, uint32_t *restrict rs,
-              const float *restrict beta, enum sk_rule rule, int nsweeps);
+/* The Boltzmann factors of a model at one inverse temperature β ≥ 0: f[k] = e^{−β W} of adjacency
+ * k (m->adj's order), then f[2 ne + i] = e^{−β b_i}.  Given to sk_sweep when every lane runs at
+ * that β, they let the kernel form e^{−x} as a product of the factors selected by the neighbours'
+ * states instead of summing the field and taking its exp, which sat on each update's critical path
+ * (kern_isa.c: 2× on a Zen 3 EPYC).  ok is false for β < 0 or when a product could leave float's
+ * normal range (β·fmax > SK_FAC_MAX): sk_sweep then takes the exp path.  Stale once the model's
+ * parameters change: set again after sk_model_update. */
+#define SK_FAC_MAX 80.0f
+struct sk_fac {
+    float beta;
+    bool ok;
+    float *f;   /* [2 ne + n], owned */
+};
+void sk_fac_init(struct sk_fac *F, const struct sk_model *m);
+/* Compute the factors of m at beta; returns F->ok. */
+bool sk_fac_set(struct sk_fac *F, const struct sk_model *m, float beta);
+void sk_fac_free(struct sk_fac *F);
+/* nsweeps full sweeps of one block at per-lane inverse temperatures beta[SK_W].  fac may be
+ * NULL; it is used when fac->ok and every beta[l] == fac->beta. */
+void sk_sweep(const struct sk_model *m, const struct sk_fac *fac, float *restrict z,
+              uint32_t *restrict rs, const float *restrict beta, enum sk_rule rule, int nsweeps);
 /* Energies E(z) (bm.h binary convention, double parameters and sums, so they agree with
  * bm_energy to rounding) of the SK_W lanes of a block: e[SK_W]. */
 void sk_energy(const struct sk_model *m, const float *restrict z, double *restrict e);

@@ -76,6 +76,7 @@ static uint64_t lane_stream(const struct pa_engine *P, long l)
 struct step_job {
     struct pa_engine *P;
     float beta;
+    struct sk_fac fac;   /* the model's factors at beta (every member runs at it) */
     long sweeps;
     bool seed;      /* first call: seed the lanes with uniform states */
     int nt;
@@ -98,7 +99,7 @@ static void step_chunk(void *p, long j)
         } else {
             unpack_block(P, b, z);
         }
-        if (S->sweeps > 0) sk_sweep(&P->m, z, rs, bl, SK_HEATBATH, (int)S->sweeps);
+        if (S->sweeps > 0) sk_sweep(&P->m, &S->fac, z, rs, bl, SK_HEATBATH, (int)S->sweeps);
         sk_energy(&P->m, z, P->e + b * SK_W);
         if (S->seed || S->sweeps > 0) pack_block(P, b, z);
     }
@@ -471,6 +472,7 @@ static int anneal(struct pa_engine *P, struct step_job *S)
             for (long l = 0; l < P->L; l++) P->logw[l] -= db * P->e[l];
         }
         S->beta = (float)bt;
+        if (P->sweeps > 0) sk_fac_set(&S->fac, &P->m, S->beta);
         S->sweeps = P->sweeps;
         S->seed = false;
         qv_parallel(S->nt, S->nt, step_chunk, S);
@@ -499,6 +501,7 @@ int pa_engine_run(struct pa_engine *P, const struct bm *bm)
     if ((rc = pa_agree(rc))) return rc;
     int n = P->m.n;
     struct step_job S = {.P = P, .seed = true};
+    sk_fac_init(&S.fac, &P->m);
     S.nt = sk_threads(P->threads, P->nb, (double)n * SK_W * (double)(P->sweeps + 1));
     S.buf = qv_mallocarray((size_t)S.nt, sizeof *S.buf);
     for (int j = 0; j < S.nt; j++) S.buf[j] = qv_alloc_aligned((size_t)n * SK_W * sizeof(float));
@@ -506,6 +509,7 @@ int pa_engine_run(struct pa_engine *P, const struct bm *bm)
     rc = anneal(P, &S);
     for (int j = 0; j < S.nt; j++) free(S.buf[j]);
     free(S.buf);
+    sk_fac_free(&S.fac);
     if (rc) return rc;
     return P->resample ? pa_results(P) : ais_results(P);
 }

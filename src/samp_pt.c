@@ -183,7 +183,7 @@ static void pt_group(void *vp, long job)
             }
             for (long b = b0; b < b1; b++) {
                 float *z = J->z + (size_t)b * n * SK_W;
-                sk_sweep(m, z, J->rs + (size_t)b * 4 * SK_W, J->bl + b * SK_W, SK_HEATBATH, 1);
+                sk_sweep(m, NULL, z, J->rs + (size_t)b * 4 * SK_W, J->bl + b * SK_W, SK_HEATBATH, 1);
                 sk_energy(m, z, J->e + b * SK_W);
             }
             for (long s = s0; s < s1; s++) pt_swaps(J, s, &rr[s - s0], sweep & 1);

@@ -146,10 +146,15 @@ SIMD_INLINE simd_v simd_shift_in(simd_v p, simd_v c, int d)
 SIMD_INLINE simd_v simd_from_left(simd_v p, simd_v c) { return simd_shift_in(p, c, 1); }
 SIMD_INLINE simd_v simd_from_right(simd_v c, simd_v q) { return __builtin_shufflevector(c, q, SIMD_SHR); }
 
-/* m ? a : b per lane, m a comparison result (all ones / all zeros per lane). */
+/* m ? a : b per lane, m a comparison result (all ones / all zeros per lane).  AVX's blend is
+ * one instruction where and/andnot/or are three (the sweeps' decisions are made of these). */
 SIMD_INLINE simd_v simd_sel(simd_vi m, simd_v a, simd_v b)
 {
+#if SIMD_NL == 8
+    return (simd_v)_mm256_blendv_ps((__m256)b, (__m256)a, (__m256)m);
+#else
     return (simd_v)(((simd_vi)a & m) | ((simd_vi)b & ~m));
+#endif
 }
 
 /* ---- exp, generic over the vector type --------------------------------------------------------
@@ -264,6 +269,7 @@ SIMD_INLINE void simd_xoshiro_store(const simd_vu s[4], uint32_t *rs, int h)
 
 /* ---- the kernel table and the choice of instruction set ------------------------------------ */
 struct sk_model;
+struct sk_fac;
 struct sqa_sweep;
 
 enum simd_isa { SIMD_SSE2 = 0, SIMD_AVX2 = 1, SIMD_AVX512 = 2, SIMD_NISA };
@@ -271,9 +277,12 @@ enum simd_isa { SIMD_SSE2 = 0, SIMD_AVX2 = 1, SIMD_AVX512 = 2, SIMD_NISA };
 struct simd_kernels {
     enum simd_isa isa;
     const char *name;          /* "sse2", "avx2", "avx512" */
-    /* samp_kernel.h: nsweeps sweeps of one block of SIMD_W chains (metropolis 0: heat-bath) */
-    void (*sweep)(const struct sk_model *m, float *z, uint32_t *rs, const float *beta,
-                  int metropolis, int nsweeps);
+    /* samp_kernel.h: nsweeps sweeps of one block of SIMD_W chains (metropolis 0: heat-bath);
+     * fac: NULL (fields and exp) or the Boltzmann factors of struct sk_fac at the lanes' β */
+    void (*sweep)(const struct sk_model *m, const struct sk_fac *fac, float *z, uint32_t *rs,
+                  const float *beta, int metropolis, int nsweeps);
+    /* out[k] = e^{−β·w[k]}, k < n (struct sk_fac's factors) */
+    void (*factors)(const float *w, long n, float beta, float *out);
     /* samp_kernel.h: energies e[SIMD_W] of a block's lanes */
     void (*energy)(const struct sk_model *m, const float *z, double *e);
     /* samp_sqa.c: one sqa sweep of one read (struct sqa_sweep in simd_sqa.h) */

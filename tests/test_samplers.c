@@ -10,6 +10,8 @@
  * requires the excess KL < 0.01; it also requires total variation excess < 0.02.
  * log Z: pa and ais within 0.02 nats of bm_logz_exact on the same instances; on C(6,6,4)
  * (288 units) pa and ais agree within 0.1 nats and within 4 combined standard errors.
+ * The kernel's two ways to e^{−x} (the field's exp; the product of Boltzmann factors), each
+ * rule, on blocks of chains directly, against the same exact p_β.
  * Reproducibility: same seed → identical bytes for every sampler, and 1 thread = 2 threads.
  * Bad input: unknown options name the accepted keys, zero samples, NaN β, bad values. */
 #include <stdarg.h>
@@ -132,6 +134,95 @@ static void kl_topology(int topo)
         bm_free(bm);
     }
     free(zi);
+}
+
+/* The kernel's two ways to e^{−x} (kern_isa.c): the field's exp, and the product of the Boltzmann
+ * factors of struct sk_fac — each rule, each way, against exact enumeration (sk_sweep directly on
+ * blocks of chains, so both ways run whatever the sampler would pick); factors that could leave
+ * float's range, or given with a β other than the lanes', are not used (the same bytes as none). */
+static void kernel_draw(const struct sk_model *m, const struct sk_fac *fac, float beta,
+                        enum sk_rule rule, uint8_t *zs)
+{
+    const long nb = 63, per = NSAMP / (nb * SK_W) + 1;   /* 1008 chains × 100 samples */
+    float *z = qv_alloc_aligned((size_t)m->n * SK_W * sizeof(float));
+    uint32_t rs[4 * SK_W];
+    float bl[SK_W];
+    for (int l = 0; l < SK_W; l++) bl[l] = beta;
+    long c = 0;
+    for (long b = 0; b < nb && c < NSAMP; b++) {
+        for (int l = 0; l < SK_W; l++) sk_lane_seed(m, z, rs, l, 77, (uint64_t)(b * SK_W + l), true);
+        sk_sweep(m, fac, z, rs, bl, rule, 300);
+        for (long r = 0; r < per && c < NSAMP; r++) {
+            sk_sweep(m, fac, z, rs, bl, rule, 2);
+            for (int l = 0; l < SK_W && c < NSAMP; l++, c++) sk_get_lane(m, z, l, zs + (size_t)c * m->n);
+        }
+    }
+    assert_int_equal(c, NSAMP);
+    free(z);
+}
+
+static void test_kernel_factors(void **st)
+{
+    (void)st;
+    struct bm *bm = random_bm(0, 12, 4242, 1.0);
+    struct sk_model m;
+    assert_int_equal(sk_model_init(&m, bm), 0);
+    struct sk_fac fac;
+    sk_fac_init(&fac, &m);
+    double *p = malloc(((size_t)1 << bm->n) * sizeof *p);
+    uint8_t *zs = malloc((size_t)NSAMP * bm->n);
+    for (int bi = 0; bi < 2; bi++) {
+        const float beta = bi ? 3.0f : 1.0f;
+        assert_true(sk_fac_set(&fac, &m, beta));
+        assert_int_equal(bm_probs_exact(bm, beta, p), 0);
+        struct rng r;
+        rng_init(&r, 6, (uint64_t)bi);
+        assert_int_equal(bm_sample_exact(bm, beta, NSAMP, &r, zs), 0);
+        double kl0, tv0;
+        kl_tv(bm, p, zs, NULL, NSAMP, &kl0, &tv0);
+        for (int way = 0; way < 4; way++) {
+            const enum sk_rule rule = way & 1 ? SK_METROPOLIS : SK_HEATBATH;
+            kernel_draw(&m, way & 2 ? &fac : NULL, beta, rule, zs);
+            double kl, tv;
+            kl_tv(bm, p, zs, NULL, NSAMP, &kl, &tv);
+            printf("kernel beta=%g %-10s %-8s KL excess %+.5f  TV excess %+.4f\n", beta,
+                   rule == SK_METROPOLIS ? "metropolis" : "heat-bath", way & 2 ? "factors" : "exp",
+                   kl - kl0, tv - tv0);
+            assert_true(kl - kl0 < 0.01);
+            assert_true(tv - tv0 < 0.02);
+        }
+    }
+    /* factors that are not used: the same bytes as the exp path */
+    uint8_t *za = malloc((size_t)NSAMP * bm->n);
+    assert_true(sk_fac_set(&fac, &m, 1.5f));
+    kernel_draw(&m, NULL, 2.0f, SK_METROPOLIS, za);
+    kernel_draw(&m, &fac, 2.0f, SK_METROPOLIS, zs);   /* made for another β */
+    assert_memory_equal(za, zs, (size_t)NSAMP * bm->n);
+    const float big = 1.01f * SK_FAC_MAX / m.fmax;   /* a product could leave float's range */
+    assert_false(sk_fac_set(&fac, &m, big));
+    kernel_draw(&m, NULL, big, SK_HEATBATH, za);
+    kernel_draw(&m, &fac, big, SK_HEATBATH, zs);
+    assert_memory_equal(za, zs, (size_t)NSAMP * bm->n);
+    assert_true(sk_fac_set(&fac, &m, 0.99f * SK_FAC_MAX / m.fmax));
+    /* the factors are what the kernel uses: all set to 1 (every field 0), the units are fair
+     * coins, far (in total variation) from the model's p at β = 1 */
+    assert_true(sk_fac_set(&fac, &m, 1.0f));
+    for (long k = 0; k < 2 * m.ne + m.n; k++) fac.f[k] = 1.0f;
+    kernel_draw(&m, &fac, 1.0f, SK_HEATBATH, zs);
+    long ones = 0;
+    for (long k = 0; k < NSAMP * bm->n; k++) ones += zs[k];
+    assert_true(fabs((double)ones / (double)(NSAMP * bm->n) - 0.5) < 0.005);
+    assert_int_equal(bm_probs_exact(bm, 1.0, p), 0);
+    double kl, tv;
+    kl_tv(bm, p, zs, NULL, NSAMP, &kl, &tv);
+    printf("kernel: every factor 1: TV %.3f from the model\n", tv);
+    assert_true(tv > 0.3);
+    free(za);
+    free(zs);
+    free(p);
+    sk_fac_free(&fac);
+    sk_model_free(&m);
+    bm_free(bm);
 }
 
 static void test_kl_chimera(void **st) { (void)st; kl_topology(0); }
@@ -358,6 +449,7 @@ int main(void)
         cmocka_unit_test(test_reproducible),
         cmocka_unit_test(test_logz_small),
         cmocka_unit_test(test_c664_pa_ais),
+        cmocka_unit_test(test_kernel_factors),
         cmocka_unit_test(test_kl_chimera),
         cmocka_unit_test(test_kl_pegasus),
         cmocka_unit_test(test_kl_zephyr),
@@ -369,6 +461,7 @@ int main(void)
      * the paths give identical samples; this checks the distributions themselves). */
     const struct CMUnitTest exact[] = {
         cmocka_unit_test(test_reproducible),
+        cmocka_unit_test(test_kernel_factors),
         cmocka_unit_test(test_kl_chimera),
         cmocka_unit_test(test_kl_pegasus),
         cmocka_unit_test(test_kl_zephyr),
