@@ -52,6 +52,33 @@ SIMD_INLINE simd_v mul_masked(simd_v acc, uint16_t zb, simd_v f)   /* never call
 }
 #endif
 
+/* acc · (lane's bit of zw set ? f : 1) for native vector h of a block, with AVX2: the factor path
+ * reads the neighbours' states as 32-bit words of lane bits (4 bytes a unit instead of a 64-byte
+ * line: a P16 block's states, 22 kB, stay in L1 where the lines, 360 kB, streamed from L2 —
+ * the loads were the hot spot).  Lane l of vector h is bit 8h + l, shifted into the sign bit,
+ * which the blend reads; the factor is exactly f or 1, as mul_factor's. */
+#define SK_WORDS_FROM (128 * 1024)   /* bytes of a block's float states above which: words */
+#if SIMD_NL == 8
+#define SK_WORDS 1
+SIMD_INLINE simd_v mul_bits(simd_v acc, uint32_t zw, simd_v f, int h)
+{
+    const __m256i sh = h ? _mm256_setr_epi32(23, 22, 21, 20, 19, 18, 17, 16)
+                         : _mm256_setr_epi32(31, 30, 29, 28, 27, 26, 25, 24);
+    const __m256i m = _mm256_sllv_epi32(_mm256_set1_epi32((int)zw), sh);
+    return acc * (simd_v)_mm256_blendv_ps(_mm256_set1_ps(1.0f), (__m256)f, _mm256_castsi256_ps(m));
+}
+#else
+#define SK_WORDS 0
+SIMD_INLINE simd_v mul_bits(simd_v acc, uint32_t zw, simd_v f, int h)   /* never called */
+{
+    (void)zw;
+    (void)f;
+    (void)h;
+    __builtin_unreachable();
+    return acc;
+}
+#endif
+
 /* acc · (z ? f : 1) for z ∈ {0, 1}: f·z + (1 − z) is exactly f or 1 (both terms exact, one of
  * them 0), with or without a fused multiply-add, so every path multiplies by the same factor. */
 SIMD_INLINE simd_v mul_factor(simd_v acc, simd_v z, simd_v f)
@@ -77,7 +104,7 @@ SIMD_INLINE simd_v mul_factor(simd_v acc, simd_v z, simd_v f)
  * field's two sums): E = c_i and E2 = 1, times f_ij of every neighbour j in state 1. */
 SIMD_INLINE void factor_product(const struct sk_model *m, const float *restrict f, int i,
                                 const float *restrict z, const uint16_t *restrict zb,
-                                simd_v E[SIMD_NB], simd_v E2[SIMD_NB])
+                                const uint32_t *restrict zw, simd_v E[SIMD_NB], simd_v E2[SIMD_NB])
 {
     const int *restrict adj = m->adj;
     long k = m->adj_start[i];
@@ -93,6 +120,24 @@ SIMD_INLINE void factor_product(const struct sk_model *m, const float *restrict 
             E2[0] = mul_masked(E2[0], zb[adj[k + 1]], simd_set1(f[k + 1]));
         }
         if (k < ke) E[0] = mul_masked(E[0], zb[adj[k]], simd_set1(f[k]));
+        return;
+    }
+    if (zw) {
+        for (; k + 1 < ke; k += 2) {
+            const simd_v f1 = simd_set1(f[k]), f2 = simd_set1(f[k + 1]);
+            const uint32_t w1 = zw[adj[k]], w2 = zw[adj[k + 1]];
+            SIMD_UNROLL
+            for (int h = 0; h < SIMD_NB; h++) {
+                E[h] = mul_bits(E[h], w1, f1, h);
+                E2[h] = mul_bits(E2[h], w2, f2, h);
+            }
+        }
+        if (k < ke) {
+            const simd_v f1 = simd_set1(f[k]);
+            const uint32_t w1 = zw[adj[k]];
+            SIMD_UNROLL
+            for (int h = 0; h < SIMD_NB; h++) E[h] = mul_bits(E[h], w1, f1, h);
+        }
         return;
     }
     for (; k + 1 < ke; k += 2) {
@@ -114,7 +159,7 @@ SIMD_INLINE void factor_product(const struct sk_model *m, const float *restrict 
 
 SIMD_INLINE void sweep_body(const struct sk_model *m, const struct sk_fac *fac, float *restrict z,
                             uint32_t *restrict rs, const float *restrict beta, int metropolis,
-                            int nsweeps, uint16_t *restrict zb)
+                            int nsweeps, uint16_t *restrict zb, uint32_t *restrict zw)
 {
     simd_vu s[SIMD_NB][4];
     simd_v bt[SIMD_NB];
@@ -144,8 +189,9 @@ SIMD_INLINE void sweep_body(const struct sk_model *m, const struct sk_fac *fac, 
             long k = as[i];
             const long ke = as[i + 1];
             if (fac) {
-                factor_product(m, fac->f, i, z, zb, acc, acc2);
+                factor_product(m, fac->f, i, z, zb, zw, acc, acc2);
                 float *restrict zi = z + (size_t)i * SIMD_W;
+                uint32_t bits = 0;
                 SIMD_UNROLL
                 for (int h = 0; h < SIMD_NB; h++) {
                     const simd_v E = acc[h] * acc2[h];   /* e^{−x} */
@@ -161,7 +207,9 @@ SIMD_INLINE void sweep_body(const struct sk_model *m, const struct sk_fac *fac, 
                     }
                     simd_store(zi + h * SIMD_NL, znew);
                     if (zb) zb[i] = (uint16_t)simd_movemask(znew != 0.0f);
+                    if (zw) bits |= simd_movemask(znew != 0.0f) << (h * SIMD_NL);
                 }
+                if (zw) zw[i] = bits;
                 continue;
             }
             if (zb) {
@@ -219,18 +267,29 @@ static void sweep(const struct sk_model *m, const struct sk_fac *fac, float *z, 
     uint16_t *zb = SK_BITS ? malloc((size_t)n * sizeof *zb) : NULL;   /* NULL: read floats */
     if (zb)
         for (int i = 0; i < n; i++) zb[i] = (uint16_t)simd_movemask(simd_load(z + (size_t)i * SIMD_W) != 0.0f);
+    /* words where the lines outgrow L2's comfort (P16: 360 kB; on C16, 128 kB, both ran alike) */
+    const bool words = SK_WORDS && fac && (size_t)n * SIMD_W * sizeof(float) > SK_WORDS_FROM;
+    uint32_t *zw = words ? malloc((size_t)n * sizeof *zw) : NULL;
+    for (int i = 0; zw && i < n; i++) {
+        zw[i] = 0;
+        for (int h = 0; h < SIMD_NB; h++)
+            zw[i] |= simd_movemask(simd_load(z + (size_t)i * SIMD_W + h * SIMD_NL) != 0.0f) << (h * SIMD_NL);
+    }
     if (fac) {
-        if (zb && metropolis) sweep_body(m, fac, z, rs, beta, 1, nsweeps, zb);
-        else if (zb) sweep_body(m, fac, z, rs, beta, 0, nsweeps, zb);
-        else if (metropolis) sweep_body(m, fac, z, rs, beta, 1, nsweeps, NULL);
-        else sweep_body(m, fac, z, rs, beta, 0, nsweeps, NULL);
+        if (zb && metropolis) sweep_body(m, fac, z, rs, beta, 1, nsweeps, zb, NULL);
+        else if (zb) sweep_body(m, fac, z, rs, beta, 0, nsweeps, zb, NULL);
+        else if (zw && metropolis) sweep_body(m, fac, z, rs, beta, 1, nsweeps, NULL, zw);
+        else if (zw) sweep_body(m, fac, z, rs, beta, 0, nsweeps, NULL, zw);
+        else if (metropolis) sweep_body(m, fac, z, rs, beta, 1, nsweeps, NULL, NULL);
+        else sweep_body(m, fac, z, rs, beta, 0, nsweeps, NULL, NULL);
     } else {
-        if (zb && metropolis) sweep_body(m, NULL, z, rs, beta, 1, nsweeps, zb);
-        else if (zb) sweep_body(m, NULL, z, rs, beta, 0, nsweeps, zb);
-        else if (metropolis) sweep_body(m, NULL, z, rs, beta, 1, nsweeps, NULL);
-        else sweep_body(m, NULL, z, rs, beta, 0, nsweeps, NULL);
+        if (zb && metropolis) sweep_body(m, NULL, z, rs, beta, 1, nsweeps, zb, NULL);
+        else if (zb) sweep_body(m, NULL, z, rs, beta, 0, nsweeps, zb, NULL);
+        else if (metropolis) sweep_body(m, NULL, z, rs, beta, 1, nsweeps, NULL, NULL);
+        else sweep_body(m, NULL, z, rs, beta, 0, nsweeps, NULL, NULL);
     }
     free(zb);
+    free(zw);
 }
 
 /* E(z) = −Σ_i z_i (b_i + ½ Σ_j W_ij z_j) per lane, in double (each edge counted from both ends,
