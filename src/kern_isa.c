@@ -86,20 +86,6 @@ SIMD_INLINE simd_v mul_factor(simd_v acc, simd_v z, simd_v f)
     return acc * simd_madd_exact(f, z, simd_set1(1.0f) - z);
 }
 
-/* One sweep-set of a block.  Per unit i (colour classes in turn): field x = β·(b_i + Σ W_ij z_j)
- * over SIMD_W lanes, one uniform u per lane, then
- *   heat-bath:   z_i = [u·(1 + e^{−x}) < 1]   (u < σ(x) without a division)
- *   Metropolis:  flip z_i iff u < e^{d}, d = −βΔE = x (0→1) or −x (1→0).
- * Two ways to e^{−x}.  Without fac: the field by multiply-adds, then the exp.  With fac (the
- * Boltzmann factors of one β shared by every lane, samp_kernel.h's struct sk_fac): E = c_i ·
- * Π_{j: z_j = 1} f_ij, a product of selected factors, and Metropolis as u < E (1→0) or
- * u·E < 1 (0→1).  The exp sits on the one dependency
- * chain of a unit (neighbour states → e^{−x} → decision → the state the next colour class reads),
- * and out-of-order execution does not reach past it to the next unit: on a Zen 3 EPYC the avx2
- * path ran 2.1 ns per heat-bath update on C16 with it and 0.8–1.0 with the product.
- * A block is SIMD_NB native vectors; every loop over h is unrolled, so the block's RNG state
- * and fields live in registers.  With zb (AVX-512 only: SIMD_NB = 1) the neighbours' states are
- * read from their lane masks zb [n], kept in step with z. */
 /* The factor path's e^{−x} of unit i as two partial products E·E2 (two halve the chain, as the
  * field's two sums): E = c_i and E2 = 1, times f_ij of every neighbour j in state 1. */
 SIMD_INLINE void factor_product(const struct sk_model *m, const float *restrict f, int i,
@@ -157,6 +143,21 @@ SIMD_INLINE void factor_product(const struct sk_model *m, const float *restrict 
     }
 }
 
+/* One sweep-set of a block.  Per unit i (colour classes in turn): field x = β·(b_i + Σ W_ij z_j)
+ * over SIMD_W lanes, one uniform u per lane, then
+ *   heat-bath:   z_i = [u·(1 + e^{−x}) < 1]   (u < σ(x) without a division)
+ *   Metropolis:  flip z_i iff u < e^{d}, d = −βΔE = x (0→1) or −x (1→0).
+ * Two ways to e^{−x}.  Without fac: the field by multiply-adds, then the exp.  With fac (the
+ * Boltzmann factors of one β shared by every lane, samp_kernel.h's struct sk_fac): E = c_i ·
+ * Π_{j: z_j = 1} f_ij, a product of selected factors, and Metropolis as u < E (1→0) or
+ * u·E < 1 (0→1).  The exp sits on the one dependency chain of a unit (neighbour states → e^{−x}
+ * → decision → the state the next colour class reads), and out-of-order execution does not reach
+ * past it to the next unit: on a Zen 3 EPYC the avx2 path spent 2.1 ns per heat-bath update on
+ * C16 with it, 1.2 with the product (bench_samplers).
+ * A block is SIMD_NB native vectors; every loop over h is unrolled, so the block's RNG state
+ * and fields live in registers.  With zb (AVX-512 only: SIMD_NB = 1) the neighbours' states are
+ * read from their lane masks zb [n], with zw (AVX2, factor path, big blocks) from lane words
+ * zw [n]; both kept in step with z. */
 SIMD_INLINE void sweep_body(const struct sk_model *m, const struct sk_fac *fac, float *restrict z,
                             uint32_t *restrict rs, const float *restrict beta, int metropolis,
                             int nsweeps, uint16_t *restrict zb, uint32_t *restrict zw)
