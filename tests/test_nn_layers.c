@@ -221,7 +221,10 @@ static void test_conv_model_shapes(void **state)
         for (size_t i = 0; i < nx; i++) gx = fmax(gx, fabs(dx[i] - dx1[i]));
         print_message("%s %d→%d B %d: chunked vs one-image gradients %.1e, dx %.1e\n",
                       L.s.transposed ? "convT" : "conv", L.s.cin, L.s.cout, B, gw, gx);
-        assert_true(gw < 1e-4 && gx < 1e-6);   /* float sums in another order */
+        /* float sums in another order: the blocking of OpenBLAS's kernels sets it (SkylakeX
+         * stayed under 1e-6 in dx; Zen reached 1.3e-6 on the 64→32 transposed layer, a sum of
+         * 1024 products); an indexing slip would show as O(0.1) */
+        assert_true(gw < 1e-4 && gx < 5e-6);
         free(p); free(g); free(g1); free(gsum); free(x); free(y); free(work);
         free(dy); free(dx); free(dy1); free(dx1); free(xd); free(yd); free(wd); free(bd);
     }
