@@ -227,7 +227,6 @@ SIMD_INLINE float simd_expf(float x) { return simd_exp_v1((simd_f1){x})[0]; }
         return m + y + 0.693359375f * ef;                                                          \
     }
 
-SIMD_DEF_LOG(simd_log, simd_v, simd_vi, simd_sel)
 
 SIMD_INLINE simd_f1 simd_sel1(simd_i1 m, simd_f1 a, simd_f1 b) { return m[0] ? a : b; }
 SIMD_DEF_LOG(simd_log_v1, simd_f1, simd_i1, simd_sel1)
