@@ -143,6 +143,18 @@ SIMD_INLINE void factor_product(const struct sk_model *m, const float *restrict 
     }
 }
 
+/* Native vector h of unit i's states: from the lane bits when the sweep keeps them (zb, zw;
+ * the float lines are then written once, at the end of the call: a P16 block's lines are
+ * 360 kB of stores per sweep that nothing inside the sweep reads), else from the line. */
+SIMD_INLINE simd_v unit_state(const float *restrict zi, const uint16_t *restrict zb,
+                              const uint32_t *restrict zw, int i, int h)
+{
+    const simd_v one = simd_set1(1.0f);
+    if (zb) return (simd_v)((simd_vi)one & simd_bitmask(zb[i]));
+    if (zw) return (simd_v)((simd_vi)one & simd_bitmask(zw[i] >> (h * SIMD_NL)));
+    return simd_load(zi + h * SIMD_NL);
+}
+
 /* One sweep-set of a block.  Per unit i (colour classes in turn): field x = β·(b_i + Σ W_ij z_j)
  * over SIMD_W lanes, one uniform u per lane, then
  *   heat-bath:   z_i = [u·(1 + e^{−x}) < 1]   (u < σ(x) without a division)
@@ -158,16 +170,17 @@ SIMD_INLINE void factor_product(const struct sk_model *m, const float *restrict 
  * and fields live in registers.  With zb (AVX-512 only: SIMD_NB = 1) the neighbours' states are
  * read from their lane masks zb [n], with zw (AVX2, factor path, big blocks) from lane words
  * zw [n]; both kept in step with z. */
-SIMD_INLINE void sweep_body(const struct sk_model *m, const struct sk_fac *fac, float *restrict z,
-                            uint32_t *restrict rs, const float *restrict beta, int metropolis,
-                            int nsweeps, uint16_t *restrict zb, uint32_t *restrict zw)
+SIMD_INLINE void sweep_body(const struct sk_model *m, const struct sk_fac *fac, long nfac,
+                            float *restrict z, uint32_t *restrict rs, const float *restrict beta,
+                            int metropolis, int nsweeps, uint16_t *restrict zb,
+                            uint32_t *restrict zw)
 {
     simd_vu s[SIMD_NB][4];
     simd_v bt[SIMD_NB];
     SIMD_UNROLL
     for (int h = 0; h < SIMD_NB; h++) {
         simd_xoshiro_load(s[h], rs, h);
-        bt[h] = simd_load(beta + h * SIMD_NL);
+        bt[h] = beta ? simd_load(beta + h * SIMD_NL) : simd_set1(0.0f);   /* unused with fac */
     }
     const simd_v one = simd_set1(1.0f);
     const int *restrict order = m->order;
@@ -176,6 +189,8 @@ SIMD_INLINE void sweep_body(const struct sk_model *m, const struct sk_fac *fac, 
     const float *restrict wadj = m->wadj;
     const float *restrict b = m->b;
     const int n = m->cstart[m->ncolors];
+    const long nsteps = fac ? nfac : 1;
+    for (long st = 0; st < nsteps; st++)
     for (int sw = 0; sw < nsweeps; sw++) {
         /* classes in turn = the order array front to back (cstart only delimits them) */
         for (int idx = 0; idx < n; idx++) {
@@ -190,7 +205,7 @@ SIMD_INLINE void sweep_body(const struct sk_model *m, const struct sk_fac *fac, 
             long k = as[i];
             const long ke = as[i + 1];
             if (fac) {
-                factor_product(m, fac->f, i, z, zb, zw, acc, acc2);
+                factor_product(m, fac[st].f, i, z, zb, zw, acc, acc2);
                 float *restrict zi = z + (size_t)i * SIMD_W;
                 uint32_t bits = 0;
                 SIMD_UNROLL
@@ -199,14 +214,14 @@ SIMD_INLINE void sweep_body(const struct sk_model *m, const struct sk_fac *fac, 
                     const simd_v u = simd_uniform(simd_xoshiro_next(s[h]), true);
                     simd_v znew;
                     if (metropolis) {
-                        const simd_v zo = simd_load(zi + h * SIMD_NL);
+                        const simd_v zo = unit_state(zi, zb, zw, i, h);
                         const simd_vi on = zo != 0.0f;   /* 1→0: u < E;  0→1: u < 1/E */
                         const simd_vi flip = (simd_vi)simd_sel(on, (simd_v)(u < E), (simd_v)(u * E < 1.0f));
                         znew = simd_sel(flip, one - zo, zo);
                     } else {
                         znew = (simd_v)((simd_vi)one & (u * (one + E) < 1.0f));
                     }
-                    simd_store(zi + h * SIMD_NL, znew);
+                    if (!zb && !zw) simd_store(zi + h * SIMD_NL, znew);
                     if (zb) zb[i] = (uint16_t)simd_movemask(znew != 0.0f);
                     if (zw) bits |= simd_movemask(znew != 0.0f) << (h * SIMD_NL);
                 }
@@ -244,13 +259,13 @@ SIMD_INLINE void sweep_body(const struct sk_model *m, const struct sk_fac *fac, 
                 const simd_v u = simd_uniform(simd_xoshiro_next(s[h]), true);
                 simd_v znew;
                 if (metropolis) {
-                    const simd_v zo = simd_load(zi + h * SIMD_NL);
+                    const simd_v zo = unit_state(zi, zb, zw, i, h);
                     const simd_v d = x - 2.0f * x * zo;
                     znew = simd_sel(u < simd_exp(d), one - zo, zo);
                 } else {
                     znew = (simd_v)((simd_vi)one & (u * (one + simd_exp(-x)) < 1.0f));
                 }
-                simd_store(zi + h * SIMD_NL, znew);
+                if (!zb) simd_store(zi + h * SIMD_NL, znew);
                 if (zb) zb[i] = (uint16_t)simd_movemask(znew != 0.0f);
             }
         }
@@ -260,9 +275,10 @@ SIMD_INLINE void sweep_body(const struct sk_model *m, const struct sk_fac *fac, 
 }
 
 /* Separate bodies for the two rules, the two ways to e^{−x} and the two state readings:
- * constants inside each. */
-static void sweep(const struct sk_model *m, const struct sk_fac *fac, float *z, uint32_t *rs,
-                  const float *beta, int metropolis, int nsweeps)
+ * constants inside each.  fac: NULL, or nfac tables used in turn, nsweeps sweeps each (sa's β
+ * steps: one conversion of the states to bits and back per call, not per step). */
+static void sweep(const struct sk_model *m, const struct sk_fac *fac, long nfac, float *z,
+                  uint32_t *rs, const float *beta, int metropolis, int nsweeps)
 {
     const int n = m->n;
     uint16_t *zb = SK_BITS ? malloc((size_t)n * sizeof *zb) : NULL;   /* NULL: read floats */
@@ -277,18 +293,24 @@ static void sweep(const struct sk_model *m, const struct sk_fac *fac, float *z, 
             zw[i] |= simd_movemask(simd_load(z + (size_t)i * SIMD_W + h * SIMD_NL) != 0.0f) << (h * SIMD_NL);
     }
     if (fac) {
-        if (zb && metropolis) sweep_body(m, fac, z, rs, beta, 1, nsweeps, zb, NULL);
-        else if (zb) sweep_body(m, fac, z, rs, beta, 0, nsweeps, zb, NULL);
-        else if (zw && metropolis) sweep_body(m, fac, z, rs, beta, 1, nsweeps, NULL, zw);
-        else if (zw) sweep_body(m, fac, z, rs, beta, 0, nsweeps, NULL, zw);
-        else if (metropolis) sweep_body(m, fac, z, rs, beta, 1, nsweeps, NULL, NULL);
-        else sweep_body(m, fac, z, rs, beta, 0, nsweeps, NULL, NULL);
+        if (zb && metropolis) sweep_body(m, fac, nfac, z, rs, beta, 1, nsweeps, zb, NULL);
+        else if (zb) sweep_body(m, fac, nfac, z, rs, beta, 0, nsweeps, zb, NULL);
+        else if (zw && metropolis) sweep_body(m, fac, nfac, z, rs, beta, 1, nsweeps, NULL, zw);
+        else if (zw) sweep_body(m, fac, nfac, z, rs, beta, 0, nsweeps, NULL, zw);
+        else if (metropolis) sweep_body(m, fac, nfac, z, rs, beta, 1, nsweeps, NULL, NULL);
+        else sweep_body(m, fac, nfac, z, rs, beta, 0, nsweeps, NULL, NULL);
     } else {
-        if (zb && metropolis) sweep_body(m, NULL, z, rs, beta, 1, nsweeps, zb, NULL);
-        else if (zb) sweep_body(m, NULL, z, rs, beta, 0, nsweeps, zb, NULL);
-        else if (metropolis) sweep_body(m, NULL, z, rs, beta, 1, nsweeps, NULL, NULL);
-        else sweep_body(m, NULL, z, rs, beta, 0, nsweeps, NULL, NULL);
+        if (zb && metropolis) sweep_body(m, NULL, 0, z, rs, beta, 1, nsweeps, zb, NULL);
+        else if (zb) sweep_body(m, NULL, 0, z, rs, beta, 0, nsweeps, zb, NULL);
+        else if (metropolis) sweep_body(m, NULL, 0, z, rs, beta, 1, nsweeps, NULL, NULL);
+        else sweep_body(m, NULL, 0, z, rs, beta, 0, nsweeps, NULL, NULL);
     }
+    /* the bits were the state during the call: back to the float lines */
+    for (int i = 0; (zb || zw) && i < n; i++)
+        SIMD_UNROLL
+        for (int h = 0; h < SIMD_NB; h++)
+            simd_store(z + (size_t)i * SIMD_W + h * SIMD_NL,
+                       unit_state(NULL, zb, zw, i, h));
     free(zb);
     free(zw);
 }

@@ -205,7 +205,23 @@ void sk_sweep(const struct sk_model *m, const struct sk_fac *fac, float *restric
     if (fac && !fac->ok) fac = NULL;
     for (int l = 0; fac && l < SK_W; l++)
         if (beta[l] != fac->beta) fac = NULL;
-    m->kern->sweep(m, fac, z, rs, beta, rule == SK_METROPOLIS, nsweeps);
+    m->kern->sweep(m, fac, 1, z, rs, beta, rule == SK_METROPOLIS, nsweeps);
+}
+
+void sk_sweep_steps(const struct sk_model *m, const struct sk_fac *facs, long nsteps,
+                    float *restrict z, uint32_t *restrict rs, enum sk_rule rule, int nsweeps)
+{
+    bool ok = true;
+    for (long s = 0; s < nsteps; s++) ok = ok && facs[s].ok;
+    if (ok && nsteps > 0) {
+        m->kern->sweep(m, facs, nsteps, z, rs, NULL, rule == SK_METROPOLIS, nsweeps);
+        return;
+    }
+    float beta[SK_W];   /* a step whose factors are not usable: every step by itself */
+    for (long s = 0; s < nsteps; s++) {
+        for (int l = 0; l < SK_W; l++) beta[l] = facs[s].beta;
+        sk_sweep(m, &facs[s], z, rs, beta, rule, nsweeps);
+    }
 }
 
 void sk_energy(const struct sk_model *m, const float *restrict z, double *restrict e)

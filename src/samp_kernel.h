@@ -71,6 +71,11 @@ void sk_fac_free(struct sk_fac *F);
  * NULL; it is used when fac->ok and every beta[l] == fac->beta. */
 void sk_sweep(const struct sk_model *m, const struct sk_fac *fac, float *restrict z,
               uint32_t *restrict rs, const float *restrict beta, enum sk_rule rule, int nsweeps);
+/* nsteps steps of one block, step s at facs[s].beta for nsweeps sweeps (sa's β schedule): the
+ * same samples as sk_sweep step by step, but the lanes' states stay in the kernel's bit form
+ * from one step to the next. */
+void sk_sweep_steps(const struct sk_model *m, const struct sk_fac *facs, long nsteps,
+                    float *restrict z, uint32_t *restrict rs, enum sk_rule rule, int nsweeps);
 /* Energies E(z) (bm.h binary convention, double parameters and sums, so they agree with
  * bm_energy to rounding) of the SK_W lanes of a block: e[SK_W]. */
 void sk_energy(const struct sk_model *m, const float *restrict z, double *restrict e);

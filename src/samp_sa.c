@@ -17,6 +17,7 @@
 enum sa_range { SA_TARGET, SA_AUTO, SA_EXPLICIT };
 
 #define SA_FAC_BYTES (128.0 * 1024 * 1024)   /* factor tables of one call, all β steps */
+#define SA_STEPS 16   /* β steps per kernel call (and per check for cancellation) */
 
 struct sa {
     uint64_t seed;
@@ -151,19 +152,24 @@ static void sa_block(void *p, long b)
     for (int l = 0; l < SK_W; l++)
         sk_lane_seed(m, z, rs, l, J->s->seed, (J->call << 40) | (uint64_t)(b * SK_W + l), true);
     float beta[SK_W];
-    for (long k = 0; k < J->nbetas; k++) {
-        if ((k & 15) == 0 && (atomic_load(&J->stop) || sk_cancelled(J->ctx))) {
+    /* SA_STEPS β steps per kernel call: the kernel keeps the states in bit form across them */
+    for (long k = 0; k < J->nbetas; k += SA_STEPS) {
+        if (atomic_load(&J->stop) || sk_cancelled(J->ctx)) {
             atomic_store(&J->stop, 1);
             break;
         }
-        for (int l = 0; l < SK_W; l++) beta[l] = J->betas[k];
-        sk_sweep(m, J->facs ? &J->facs[k] : NULL, z, rs, beta, J->s->rule,
-                 (int)J->s->sweeps_per_beta);
-        if ((k & 15) == 15) {
-            long d = atomic_fetch_add(&J->done, 16) + 16;
-            if (J->ctx && J->ctx->progress && pthread_equal(pthread_self(), J->caller))
-                J->ctx->progress(J->ctx->ud, (double)d, J->total);
+        const long ns = QV_MIN(SA_STEPS, J->nbetas - k);
+        if (J->facs) {
+            sk_sweep_steps(m, &J->facs[k], ns, z, rs, J->s->rule, (int)J->s->sweeps_per_beta);
+        } else {
+            for (long j = k; j < k + ns; j++) {
+                for (int l = 0; l < SK_W; l++) beta[l] = J->betas[j];
+                sk_sweep(m, NULL, z, rs, beta, J->s->rule, (int)J->s->sweeps_per_beta);
+            }
         }
+        long d = atomic_fetch_add(&J->done, ns) + ns;
+        if (J->ctx && J->ctx->progress && pthread_equal(pthread_self(), J->caller))
+            J->ctx->progress(J->ctx->ud, (double)d, J->total);
     }
     double e[SK_W];
     sk_energy(m, z, e);

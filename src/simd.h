@@ -277,9 +277,10 @@ struct simd_kernels {
     enum simd_isa isa;
     const char *name;          /* "sse2", "avx2", "avx512" */
     /* samp_kernel.h: nsweeps sweeps of one block of SIMD_W chains (metropolis 0: heat-bath);
-     * fac: NULL (fields and exp) or the Boltzmann factors of struct sk_fac at the lanes' β */
-    void (*sweep)(const struct sk_model *m, const struct sk_fac *fac, float *z, uint32_t *rs,
-                  const float *beta, int metropolis, int nsweeps);
+     * fac: NULL (fields and exp at the lanes' β) or nfac tables of Boltzmann factors (struct
+     * sk_fac), used in turn for nsweeps sweeps each (beta unused) */
+    void (*sweep)(const struct sk_model *m, const struct sk_fac *fac, long nfac, float *z,
+                  uint32_t *rs, const float *beta, int metropolis, int nsweeps);
     /* out[k] = e^{−β·w[k]}, k < n (struct sk_fac's factors) */
     void (*factors)(const float *w, long n, float beta, float *out);
     /* samp_kernel.h: energies e[SIMD_W] of a block's lanes */
