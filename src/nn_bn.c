@@ -121,51 +121,98 @@ static void channel_stats(const struct nn_bn *L, int B, const float *x, int c, d
  * so the results are those of the segment kernels. */
 #define BN_CHUNK 64
 
-static void dense_forward(const struct nn_bn *L, enum nn_bn_mode mode, int B, const float *x,
-                          float *y, float *batch)
+/* One chunk of channels [c0, c0 + nc).  Inlined with nc = BN_CHUNK, a constant, so that GCC's
+ * -O2 vectoriser (which leaves loops needing a remainder alone) runs the j loops in vectors; each
+ * j is its own channel, so the vectors do the scalar code's arithmetic, value for value. */
+static inline __attribute__((always_inline)) void
+dense_forward_chunk(const struct nn_bn *L, enum nn_bn_mode mode, int B, const float *x, float *y,
+                    float *batch, int c0, const int nc)
 {
     const int C = L->c;
-    for (int c0 = 0; c0 < C; c0 += BN_CHUNK) {
-        const int nc = QV_MIN(BN_CHUNK, C - c0);
-        float scale[BN_CHUNK], shift[BN_CHUNK];
-        double mu[BN_CHUNK], var[BN_CHUNK];
-        if (mode == NN_BN_TRAIN) {
-            double sum[BN_CHUNK] = {0}, dev[BN_CHUNK] = {0};
-            float m[BN_CHUNK];
-            for (int b = 0; b < B; b++) {
-                const float *xr = x + (size_t)b * C + c0;
-                for (int j = 0; j < nc; j++) sum[j] += xr[j];
-            }
-            for (int j = 0; j < nc; j++) m[j] = (float)(sum[j] / B);
-            for (int b = 0; b < B; b++) {
-                const float *xr = x + (size_t)b * C + c0;
-                for (int j = 0; j < nc; j++) {
-                    const float d = xr[j] - m[j], d2 = d * d;
-                    dev[j] += d2;
-                }
-            }
+    float scale[BN_CHUNK], shift[BN_CHUNK];
+    double mu[BN_CHUNK], var[BN_CHUNK];
+    if (mode == NN_BN_TRAIN) {
+        double sum[BN_CHUNK] = {0}, dev[BN_CHUNK] = {0};
+        float m[BN_CHUNK];
+        for (int b = 0; b < B; b++) {
+            const float *xr = x + (size_t)b * C + c0;
+            for (int j = 0; j < nc; j++) sum[j] += xr[j];
+        }
+        for (int j = 0; j < nc; j++) m[j] = (float)(sum[j] / B);
+        for (int b = 0; b < B; b++) {
+            const float *xr = x + (size_t)b * C + c0;
             for (int j = 0; j < nc; j++) {
-                batch[c0 + j] = (float)(sum[j] / B);
-                batch[C + c0 + j] = (float)(dev[j] / B);
-                mu[j] = batch[c0 + j];
-                var[j] = batch[C + c0 + j];
-            }
-        } else {
-            for (int j = 0; j < nc; j++) {
-                mu[j] = L->run[c0 + j];
-                var[j] = L->run[C + c0 + j];
+                const float d = xr[j] - m[j], d2 = d * d;
+                dev[j] += d2;
             }
         }
         for (int j = 0; j < nc; j++) {
-            const float s = (float)(1.0 / sqrt(var[j] + L->eps));
-            scale[j] = L->gamma[c0 + j] * s;
-            shift[j] = L->beta[c0 + j] - (float)mu[j] * scale[j];
+            batch[c0 + j] = (float)(sum[j] / B);
+            batch[C + c0 + j] = (float)(dev[j] / B);
+            mu[j] = batch[c0 + j];
+            var[j] = batch[C + c0 + j];
         }
-        for (int b = 0; b < B; b++) {
-            const float *xr = x + (size_t)b * C + c0;
-            float *yr = y + (size_t)b * C + c0;
-            for (int j = 0; j < nc; j++) yr[j] = xr[j] * scale[j] + shift[j];
+    } else {
+        for (int j = 0; j < nc; j++) {
+            mu[j] = L->run[c0 + j];
+            var[j] = L->run[C + c0 + j];
         }
+    }
+    for (int j = 0; j < nc; j++) {
+        const float s = (float)(1.0 / sqrt(var[j] + L->eps));
+        scale[j] = L->gamma[c0 + j] * s;
+        shift[j] = L->beta[c0 + j] - (float)mu[j] * scale[j];
+    }
+    for (int b = 0; b < B; b++) {
+        const float *xr = x + (size_t)b * C + c0;
+        float *yr = y + (size_t)b * C + c0;
+        for (int j = 0; j < nc; j++) yr[j] = xr[j] * scale[j] + shift[j];
+    }
+}
+
+static void dense_forward(const struct nn_bn *L, enum nn_bn_mode mode, int B, const float *x,
+                          float *y, float *batch)
+{
+    int c0 = 0;
+    for (; c0 + BN_CHUNK <= L->c; c0 += BN_CHUNK)
+        dense_forward_chunk(L, mode, B, x, y, batch, c0, BN_CHUNK);
+    if (c0 < L->c) dense_forward_chunk(L, mode, B, x, y, batch, c0, L->c - c0);
+}
+
+static inline __attribute__((always_inline)) void
+dense_backward_chunk(const struct nn_bn *L, enum nn_bn_mode mode, int B, const float *x,
+                     const float *dy, float *dx, const float *batch, int c0, const int nc)
+{
+    const int C = L->c;
+    const double n = (double)B;
+    const float *st = mode == NN_BN_TRAIN ? batch : L->run;
+    float mu[BN_CHUNK], s[BN_CHUNK], g[BN_CHUNK], md[BN_CHUNK], mx[BN_CHUNK];
+    double sd[BN_CHUNK] = {0}, sdx[BN_CHUNK] = {0};
+    for (int j = 0; j < nc; j++) {
+        mu[j] = st[c0 + j];
+        s[j] = (float)(1.0 / sqrt((double)st[C + c0 + j] + L->eps));
+    }
+    for (int b = 0; b < B; b++) {
+        const float *dr = dy + (size_t)b * C + c0, *xr = x + (size_t)b * C + c0;
+        for (int j = 0; j < nc; j++) {
+            const float t = dr[j] * ((xr[j] - mu[j]) * s[j]);
+            sd[j] += dr[j];
+            sdx[j] += t;
+        }
+    }
+    for (int j = 0; j < nc; j++) {
+        L->gbeta[c0 + j] = (float)sd[j];
+        L->ggamma[c0 + j] = (float)sdx[j];
+        g[j] = L->gamma[c0 + j] * s[j];
+        md[j] = mode == NN_BN_TRAIN ? (float)(sd[j] / n) : 0.0f;
+        mx[j] = mode == NN_BN_TRAIN ? (float)(sdx[j] / n) : 0.0f;
+    }
+    if (!dx) return;
+    for (int b = 0; b < B; b++) {
+        const float *dr = dy + (size_t)b * C + c0, *xr = x + (size_t)b * C + c0;
+        float *dxr = dx + (size_t)b * C + c0;
+        for (int j = 0; j < nc; j++)
+            dxr[j] = g[j] * (dr[j] - md[j] - (xr[j] - mu[j]) * s[j] * mx[j]);
     }
 }
 
@@ -173,40 +220,10 @@ static void dense_forward(const struct nn_bn *L, enum nn_bn_mode mode, int B, co
 static void dense_backward(const struct nn_bn *L, enum nn_bn_mode mode, int B, const float *x,
                            const float *dy, float *dx, const float *batch)
 {
-    const int C = L->c;
-    const double n = (double)B;
-    const float *st = mode == NN_BN_TRAIN ? batch : L->run;
-    for (int c0 = 0; c0 < C; c0 += BN_CHUNK) {
-        const int nc = QV_MIN(BN_CHUNK, C - c0);
-        float mu[BN_CHUNK], s[BN_CHUNK], g[BN_CHUNK], md[BN_CHUNK], mx[BN_CHUNK];
-        double sd[BN_CHUNK] = {0}, sdx[BN_CHUNK] = {0};
-        for (int j = 0; j < nc; j++) {
-            mu[j] = st[c0 + j];
-            s[j] = (float)(1.0 / sqrt((double)st[C + c0 + j] + L->eps));
-        }
-        for (int b = 0; b < B; b++) {
-            const float *dr = dy + (size_t)b * C + c0, *xr = x + (size_t)b * C + c0;
-            for (int j = 0; j < nc; j++) {
-                const float t = dr[j] * ((xr[j] - mu[j]) * s[j]);
-                sd[j] += dr[j];
-                sdx[j] += t;
-            }
-        }
-        for (int j = 0; j < nc; j++) {
-            L->gbeta[c0 + j] = (float)sd[j];
-            L->ggamma[c0 + j] = (float)sdx[j];
-            g[j] = L->gamma[c0 + j] * s[j];
-            md[j] = mode == NN_BN_TRAIN ? (float)(sd[j] / n) : 0.0f;
-            mx[j] = mode == NN_BN_TRAIN ? (float)(sdx[j] / n) : 0.0f;
-        }
-        if (!dx) continue;
-        for (int b = 0; b < B; b++) {
-            const float *dr = dy + (size_t)b * C + c0, *xr = x + (size_t)b * C + c0;
-            float *dxr = dx + (size_t)b * C + c0;
-            for (int j = 0; j < nc; j++)
-                dxr[j] = g[j] * (dr[j] - md[j] - (xr[j] - mu[j]) * s[j] * mx[j]);
-        }
-    }
+    int c0 = 0;
+    for (; c0 + BN_CHUNK <= L->c; c0 += BN_CHUNK)
+        dense_backward_chunk(L, mode, B, x, dy, dx, batch, c0, BN_CHUNK);
+    if (c0 < L->c) dense_backward_chunk(L, mode, B, x, dy, dx, batch, c0, L->c - c0);
 }
 
 int nn_bn_forward(const struct nn_bn *L, enum nn_bn_mode mode, int B, const float *x, float *y,
