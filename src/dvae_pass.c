@@ -171,15 +171,22 @@ static double prior_row_bm(const struct blk *b, int r, float *dE)
     }
     double kl = bm_energy_grad_row(b->bm, zr, grad ? dE : NULL);
     /* log q(ζ|x) = Σ ζ l − softplus(l); ∂/∂ζ = l, ∂/∂l (explicit) = ζ − σ(l).  At ζ = q it is
-     * −H[q] and the explicit ∂/∂l vanishes: ∂KL/∂l all goes through dq/dl = q(1−q) */
-    for (int i = 0; i < n; i++) kl += zr[i] * lr[i] - nn_fsoftplus(lr[i]);
+     * −H[q] and the explicit ∂/∂l vanishes: ∂KL/∂l all goes through dq/dl = q(1−q).  softplus
+     * and σ by vector helpers (the scalar calls' bits, ~3 % of a step faster); sums in order. */
+    float t[64];   /* a chunk of units' softplus */
+    for (int i0 = 0; i0 < n; i0 += (int)QV_ARRAY_LEN(t)) {
+        const int m = QV_MIN((int)QV_ARRAY_LEN(t), n - i0);
+        nn_softplus_n(lr + i0, t, (size_t)m);
+        for (int i = 0; i < m; i++) kl += zr[i0 + i] * lr[i0 + i] - t[i];
+    }
     if (!grad) return kl;
     if (b->on_q) {
         for (int i = 0; i < n; i++) dlr[i] = kb * (lr[i] + dE[i]) * zr[i] * (1.0f - zr[i]);
     } else {
+        nn_sigmoid_n(lr, dlr, (size_t)n);   /* σ(l) into dlr, then the gradient in place */
         for (int i = 0; i < n; i++) {
             dzr[i] = kb * (lr[i] + dE[i]);
-            dlr[i] = kb * (zr[i] - nn_fsigmoid(lr[i]));
+            dlr[i] = kb * (zr[i] - dlr[i]);
         }
     }
     return kl;

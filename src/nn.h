@@ -161,6 +161,11 @@ static inline nn_vf nn_vtanh(nn_vf x)
     return 1.0f - 2.0f / (nn_vexp(2.0f * x) + 1.0f);
 }
 
+/* y[i] = σ(x[i]) and softplus(x[i]), i < n: the vector lanes and the scalar tail give the bits of
+ * nn_fsigmoid / nn_fsoftplus, so a loop may take its values from here instead */
+void nn_sigmoid_n(const float *x, float *y, size_t n);
+void nn_softplus_n(const float *x, float *y, size_t n);
+
 static inline float nn_fsigmoid(float x) { return 1.0f / (1.0f + nn_fexp(-x)); }
 /* softplus(x) = log(1 + e^x) = max(x,0) + log(1 + e^−|x|) */
 static inline float nn_fsoftplus(float x)
