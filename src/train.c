@@ -133,6 +133,7 @@ struct loop {
     long done_steps, total_steps, end_epoch;
     double t_start, t_sample;
     double t_budget0;   /* the budget clock at the start (loop_clock) */
+    bool budget_spent;  /* epoch_end's one reading of the clock passed --time: stop after it */
     /* the logging window: sums over steps, activity E_q[z_u] moments s1, s2 [n] over rows */
     long win_steps, win_rows;
     double win_elbo, win_rec, win_kl, win_t0;
@@ -560,8 +561,10 @@ static int epoch_end(struct loop *L)
     /* both validation ELBOs on the same images and noise: the relaxed one is the objective,
      * the discrete one is what `eval ll` scores (the gap between them is the relaxation's) */
     double val = NAN, valz = NAN;
-    const bool last = t->epoch == L->end_epoch ||
-                      (L->o->max_seconds > 0 && loop_clock(L) >= L->o->max_seconds);
+    /* one reading decides both this epoch's validation and the stop, so the last row of
+     * metrics.csv (written after it) never shows less than the budget */
+    L->budget_spent = L->o->max_seconds > 0 && loop_clock(L) >= L->o->max_seconds;
+    const bool last = t->epoch == L->end_epoch || L->budget_spent;
     if (L->ds->split_count[DATA_VALID] > 0 && (last || t->epoch % L->o->val_every == 0)) {
         if (train_val_elbo(app, DATA_VALID, 10000, L->isbm ? t->logz : 0.0, &val, &valz) < 0)
             val = valz = NAN;
@@ -622,7 +625,7 @@ int train_run(struct qv_app *app, const struct train_opts *o)
         }
         if (status != 0) break;
         status = epoch_end(&L);
-        if (status == 0 && o->max_seconds > 0 && loop_clock(&L) >= o->max_seconds) break;
+        if (status == 0 && L.budget_spent) break;
     }
     nn_profile = false;
     t->t_total = qv_now() - L.t_start;
