@@ -13,6 +13,7 @@
 #include "simd_sqa.h"
 #include "samp_kernel.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 #define SIMD_STR2(x) #x
@@ -68,14 +69,10 @@ SIMD_INLINE simd_v mul_bits(simd_v acc, uint32_t zw, simd_v f, int h)
     return acc * (simd_v)_mm256_blendv_ps(_mm256_set1_ps(1.0f), (__m256)f, _mm256_castsi256_ps(m));
 }
 #else
-#define SK_WORDS 0
-SIMD_INLINE simd_v mul_bits(simd_v acc, uint32_t zw, simd_v f, int h)   /* never called */
+#define SK_WORDS 0   /* sweep() reads the float lines; sweep_bits() reads the words this way */
+SIMD_INLINE simd_v mul_bits(simd_v acc, uint32_t zw, simd_v f, int h)
 {
-    (void)zw;
-    (void)f;
-    (void)h;
-    __builtin_unreachable();
-    return acc;
+    return acc * simd_sel(simd_bitmask(zw >> (h * SIMD_NL)), f, simd_set1(1.0f));
 }
 #endif
 
@@ -90,7 +87,7 @@ SIMD_INLINE simd_v mul_factor(simd_v acc, simd_v z, simd_v f)
  * field's two sums): E = c_i and E2 = 1, times f_ij of every neighbour j in state 1. */
 SIMD_INLINE void factor_product(const struct sk_model *m, const float *restrict f, int i,
                                 const float *restrict z, const uint16_t *restrict zb,
-                                const uint32_t *restrict zw, simd_v E[SIMD_NB], simd_v E2[SIMD_NB])
+                                const uint16_t *restrict zw, simd_v E[SIMD_NB], simd_v E2[SIMD_NB])
 {
     const int *restrict adj = m->adj;
     long k = m->adj_start[i];
@@ -147,7 +144,7 @@ SIMD_INLINE void factor_product(const struct sk_model *m, const float *restrict 
  * the float lines are then written once, at the end of the call: a P16 block's lines are
  * 360 kB of stores per sweep that nothing inside the sweep reads), else from the line. */
 SIMD_INLINE simd_v unit_state(const float *restrict zi, const uint16_t *restrict zb,
-                              const uint32_t *restrict zw, int i, int h)
+                              const uint16_t *restrict zw, int i, int h)
 {
     const simd_v one = simd_set1(1.0f);
     if (zb) return (simd_v)((simd_vi)one & simd_bitmask(zb[i]));
@@ -173,7 +170,7 @@ SIMD_INLINE simd_v unit_state(const float *restrict zi, const uint16_t *restrict
 SIMD_INLINE void sweep_body(const struct sk_model *m, const struct sk_fac *fac, long nfac,
                             float *restrict z, uint32_t *restrict rs, const float *restrict beta,
                             int metropolis, int nsweeps, uint16_t *restrict zb,
-                            uint32_t *restrict zw)
+                            uint16_t *restrict zw)
 {
     simd_vu s[SIMD_NB][4];
     simd_v bt[SIMD_NB];
@@ -206,7 +203,7 @@ SIMD_INLINE void sweep_body(const struct sk_model *m, const struct sk_fac *fac, 
             const long ke = as[i + 1];
             if (fac) {
                 factor_product(m, fac[st].f, i, z, zb, zw, acc, acc2);
-                float *restrict zi = z + (size_t)i * SIMD_W;
+                float *restrict zi = z ? z + (size_t)i * SIMD_W : NULL;   /* NULL: bits only */
                 uint32_t bits = 0;
                 SIMD_UNROLL
                 for (int h = 0; h < SIMD_NB; h++) {
@@ -225,7 +222,7 @@ SIMD_INLINE void sweep_body(const struct sk_model *m, const struct sk_fac *fac, 
                     if (zb) zb[i] = (uint16_t)simd_movemask(znew != 0.0f);
                     if (zw) bits |= simd_movemask(znew != 0.0f) << (h * SIMD_NL);
                 }
-                if (zw) zw[i] = bits;
+                if (zw) zw[i] = (uint16_t)bits;
                 continue;
             }
             if (zb) {
@@ -286,11 +283,12 @@ static void sweep(const struct sk_model *m, const struct sk_fac *fac, long nfac,
         for (int i = 0; i < n; i++) zb[i] = (uint16_t)simd_movemask(simd_load(z + (size_t)i * SIMD_W) != 0.0f);
     /* words where the lines outgrow L2's comfort (P16: 360 kB; on C16, 128 kB, both ran alike) */
     const bool words = SK_WORDS && fac && (size_t)n * SIMD_W * sizeof(float) > SK_WORDS_FROM;
-    uint32_t *zw = words ? malloc((size_t)n * sizeof *zw) : NULL;
+    uint16_t *zw = words ? malloc((size_t)n * sizeof *zw) : NULL;
     for (int i = 0; zw && i < n; i++) {
-        zw[i] = 0;
+        uint32_t w = 0;
         for (int h = 0; h < SIMD_NB; h++)
-            zw[i] |= simd_movemask(simd_load(z + (size_t)i * SIMD_W + h * SIMD_NL) != 0.0f) << (h * SIMD_NL);
+            w |= simd_movemask(simd_load(z + (size_t)i * SIMD_W + h * SIMD_NL) != 0.0f) << (h * SIMD_NL);
+        zw[i] = (uint16_t)w;
     }
     if (fac) {
         if (zb && metropolis) sweep_body(m, fac, nfac, z, rs, beta, 1, nsweeps, zb, NULL);
@@ -313,6 +311,18 @@ static void sweep(const struct sk_model *m, const struct sk_fac *fac, long nfac,
                        unit_state(NULL, zb, zw, i, h));
     free(zb);
     free(zw);
+}
+
+/* The factor path on a block held only as lane bits zs [n] (bit l of zs[i]: unit i of lane l):
+ * no float lines at all, for callers that keep a block's state between calls (sa's β steps). */
+static void sweep_bits(const struct sk_model *m, const struct sk_fac *fac, long nfac, uint16_t *zs,
+                       uint32_t *rs, int metropolis, int nsweeps)
+{
+    if (!zs || !fac) __builtin_unreachable();   /* lets GCC drop the float-line paths */
+    if (SK_BITS && metropolis) sweep_body(m, fac, nfac, NULL, rs, NULL, 1, nsweeps, zs, NULL);
+    else if (SK_BITS) sweep_body(m, fac, nfac, NULL, rs, NULL, 0, nsweeps, zs, NULL);
+    else if (metropolis) sweep_body(m, fac, nfac, NULL, rs, NULL, 1, nsweeps, NULL, zs);
+    else sweep_body(m, fac, nfac, NULL, rs, NULL, 0, nsweeps, NULL, zs);
 }
 
 /* E(z) = −Σ_i z_i (b_i + ½ Σ_j W_ij z_j) per lane, in double (each edge counted from both ends,
@@ -347,6 +357,8 @@ const struct simd_kernels KNAME(simd_kernels) = {
     .isa = SIMD_ISA_ENUM,
     .name = SIMD_STR(SIMD_ISA_NAME),
     .sweep = sweep,
+    .sweep_bits = sweep_bits,
+    .bits_from = SK_BITS ? 0 : SK_WORDS ? SK_WORDS_FROM : SIZE_MAX,
     .factors = factors,
     .energy = energy,
     .sqa_sweep = KNAME(sqa_sweep),

@@ -224,6 +224,29 @@ void sk_sweep_steps(const struct sk_model *m, const struct sk_fac *facs, long ns
     }
 }
 
+_Static_assert(SK_W <= 16, "a block's lanes are the bits of a uint16_t");
+
+void sk_bits_from_lines(const struct sk_model *m, const float *z, uint16_t *zs)
+{
+    for (int i = 0; i < m->n; i++) {
+        unsigned w = 0;
+        for (int l = 0; l < SK_W; l++) w |= (unsigned)(z[(size_t)i * SK_W + l] != 0.0f) << l;
+        zs[i] = (uint16_t)w;
+    }
+}
+
+void sk_lines_from_bits(const struct sk_model *m, const uint16_t *zs, float *z)
+{
+    for (int i = 0; i < m->n; i++)
+        for (int l = 0; l < SK_W; l++) z[(size_t)i * SK_W + l] = (float)((zs[i] >> l) & 1);
+}
+
+void sk_sweep_bits(const struct sk_model *m, const struct sk_fac *facs, long nsteps, uint16_t *zs,
+                   uint32_t *restrict rs, enum sk_rule rule, int nsweeps)
+{
+    m->kern->sweep_bits(m, facs, nsteps, zs, rs, rule == SK_METROPOLIS, nsweeps);
+}
+
 void sk_energy(const struct sk_model *m, const float *restrict z, double *restrict e)
 {
     m->kern->energy(m, z, e);

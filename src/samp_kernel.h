@@ -76,6 +76,12 @@ void sk_sweep(const struct sk_model *m, const struct sk_fac *fac, float *restric
  * from one step to the next. */
 void sk_sweep_steps(const struct sk_model *m, const struct sk_fac *facs, long nsteps,
                     float *restrict z, uint32_t *restrict rs, enum sk_rule rule, int nsweeps);
+/* A block's states as lane bits zs [n] (bit l of zs[i] = unit i of lane l) and back. */
+void sk_bits_from_lines(const struct sk_model *m, const float *z, uint16_t *zs);
+void sk_lines_from_bits(const struct sk_model *m, const uint16_t *zs, float *z);
+/* sk_sweep_steps on a block kept as lane bits between calls; every facs[s].ok must hold. */
+void sk_sweep_bits(const struct sk_model *m, const struct sk_fac *facs, long nsteps, uint16_t *zs,
+                   uint32_t *restrict rs, enum sk_rule rule, int nsweeps);
 /* Energies E(z) (bm.h binary convention, double parameters and sums, so they agree with
  * bm_energy to rounding) of the SK_W lanes of a block: e[SK_W]. */
 void sk_energy(const struct sk_model *m, const float *restrict z, double *restrict e);

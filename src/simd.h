@@ -281,6 +281,13 @@ struct simd_kernels {
      * sk_fac), used in turn for nsweeps sweeps each (beta unused) */
     void (*sweep)(const struct sk_model *m, const struct sk_fac *fac, long nfac, float *z,
                   uint32_t *rs, const float *beta, int metropolis, int nsweeps);
+    /* bytes of a block's float lines (n · 64) above which its lane bits are the faster reading
+     * of the factor path: 0 with AVX-512's masks; AVX2's word blends beat its float loads only
+     * past L2's comfort (P16 yes, C16 no); SSE2 never (SIZE_MAX) */
+    size_t bits_from;
+    /* the same on a block held as lane bits zs [n] only; fac required (every table ok) */
+    void (*sweep_bits)(const struct sk_model *m, const struct sk_fac *fac, long nfac,
+                       uint16_t *zs, uint32_t *rs, int metropolis, int nsweeps);
     /* out[k] = e^{−β·w[k]}, k < n (struct sk_fac's factors) */
     void (*factors)(const float *w, long n, float beta, float *out);
     /* samp_kernel.h: energies e[SIMD_W] of a block's lanes */

@@ -161,6 +161,47 @@ static void kernel_draw(const struct sk_model *m, const struct sk_fac *fac, floa
     free(z);
 }
 
+/* The bits-only sweep (sa's groups) against the float-line sweep on the path in use: the same
+ * states and RNG words after two β steps of 3 sweeps, for both rules, from the same seeds. */
+static void test_kernel_bits(void **st)
+{
+    (void)st;
+    struct bm *bm = random_bm(0, 12, 4243, 1.0);
+    struct sk_model m;
+    assert_int_equal(sk_model_init(&m, bm), 0);
+    struct sk_fac fac[2];
+    for (int k = 0; k < 2; k++) {
+        sk_fac_init(&fac[k], &m);
+        assert_true(sk_fac_set(&fac[k], &m, k ? 1.7f : 0.6f));
+    }
+    float *z = qv_alloc_aligned((size_t)m.n * SK_W * sizeof(float));
+    float *z2 = qv_alloc_aligned((size_t)m.n * SK_W * sizeof(float));
+    uint16_t *zs = malloc((size_t)m.n * sizeof *zs);
+    uint32_t rs[4 * SK_W], rs2[4 * SK_W];
+    for (int way = 0; way < 2; way++) {
+        const enum sk_rule rule = way ? SK_METROPOLIS : SK_HEATBATH;
+        for (int l = 0; l < SK_W; l++) sk_lane_seed(&m, z, rs, l, 91, (uint64_t)l, true);
+        memcpy(rs2, rs, sizeof rs);
+        sk_bits_from_lines(&m, z, zs);
+        sk_lines_from_bits(&m, zs, z2);   /* the round trip is exact */
+        assert_memory_equal(z, z2, (size_t)m.n * SK_W * sizeof(float));
+        sk_sweep_steps(&m, fac, 2, z, rs, rule, 3);
+        sk_sweep_bits(&m, fac, 2, zs, rs2, rule, 3);
+        sk_lines_from_bits(&m, zs, z2);
+        assert_memory_equal(z, z2, (size_t)m.n * SK_W * sizeof(float));
+        assert_memory_equal(rs, rs2, sizeof rs);
+        long ones = 0;   /* the sweeps moved the states (not all 0 or all 1) */
+        for (long k = 0; k < (long)m.n * SK_W; k++) ones += z[k] != 0.0f;
+        assert_true(ones > 0 && ones < (long)m.n * SK_W);
+    }
+    free(zs);
+    free(z);
+    free(z2);
+    for (int k = 0; k < 2; k++) sk_fac_free(&fac[k]);
+    sk_model_free(&m);
+    bm_free(bm);
+}
+
 static void test_kernel_factors(void **st)
 {
     (void)st;
@@ -450,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_logz_small),
         cmocka_unit_test(test_c664_pa_ais),
         cmocka_unit_test(test_kernel_factors),
+        cmocka_unit_test(test_kernel_bits),
         cmocka_unit_test(test_kl_chimera),
         cmocka_unit_test(test_kl_pegasus),
         cmocka_unit_test(test_kl_zephyr),
@@ -462,6 +504,7 @@ int main(void)
     const struct CMUnitTest exact[] = {
         cmocka_unit_test(test_reproducible),
         cmocka_unit_test(test_kernel_factors),
+        cmocka_unit_test(test_kernel_bits),
         cmocka_unit_test(test_kl_chimera),
         cmocka_unit_test(test_kl_pegasus),
         cmocka_unit_test(test_kl_zephyr),
