@@ -165,8 +165,9 @@ SIMD_INLINE simd_v unit_state(const float *restrict zi, const uint16_t *restrict
  * C16 with it, 1.2 with the product (bench_samplers).
  * A block is SIMD_NB native vectors; every loop over h is unrolled, so the block's RNG state
  * and fields live in registers.  With zb (AVX-512 only: SIMD_NB = 1) the neighbours' states are
- * read from their lane masks zb [n], with zw (AVX2, factor path, big blocks) from lane words
- * zw [n]; both kept in step with z. */
+ * read from their lane masks zb [n], with zw (AVX2/SSE2, factor path) from lane words zw [n];
+ * while either is given it is the state, and the float lines z (NULL in sweep_bits) are not
+ * written until the call's end. */
 SIMD_INLINE void sweep_body(const struct sk_model *m, const struct sk_fac *fac, long nfac,
                             float *restrict z, uint32_t *restrict rs, const float *restrict beta,
                             int metropolis, int nsweeps, uint16_t *restrict zb,

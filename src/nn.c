@@ -342,8 +342,6 @@ void nn_adam_begin(struct nn_adam *o, double lr)
     o->lr_t = (float)(lr * sqrt(c2) / c1);
 }
 
-/* The square root is the one step the -O2 vectoriser will not take (sqrtf may set errno), so
- * the AVX path spells it out; other targets run the scalar loop. */
 void nn_sigmoid_n(const float *x, float *y, size_t n)
 {
     size_t i = 0;
@@ -358,6 +356,8 @@ void nn_softplus_n(const float *x, float *y, size_t n)
     for (; i < n; i++) y[i] = nn_fsoftplus(x[i]);
 }
 
+/* The square root is the one step the -O2 vectoriser will not take (sqrtf may set errno), so
+ * the AVX path spells it out; other targets run the scalar loop. */
 void nn_adam_update(struct nn_adam *o, float *p, const float *g, size_t off, size_t len, float wd)
 {
     const float b1 = (float)o->beta1, b2 = (float)o->beta2, c1 = 1.0f - b1, c2 = 1.0f - b2;
