@@ -106,14 +106,27 @@ exec "\$@"
 EOF
 chmod +x "$T/pid.sh"
 rm -f "$T"/rank*.pid
-timeout 400 $MPI 2 "$T/pid.sh" "$R" -c "$S; session save k; train 50 --threads 1" >"$T/kill.out" 2>&1 &
+timeout 400 $MPI 2 "$T/pid.sh" "$R" -c "$S; session save k; train 500 --threads 1" >"$T/kill.out" 2>&1 &
 jobpid=$!
 K=$QVAE_SESSIONS/k
-# the epoch-1 checkpoint is complete when generation 2 is current and generation 1's blobs are gone
-ckpt() { grep -q '"generation":[[:space:]]*2' "$K/session.json" 2>/dev/null && ! ls "$K" | grep -q '\.1\.bin'; }
-# (a bound, not a timing: a busy machine — two oversubscribed ranks — once took over a minute)
-for _ in $(seq 3000); do ckpt && break; sleep 0.1; done
-ckpt || fail "no checkpoint after five minutes: $(cat "$T/kill.out")"
+# An epoch's checkpoint is complete when session.json names generation g ≥ 2 (the save before
+# training is 1) and no blob of another generation is left: an epoch of this model takes ~30 ms,
+# so a 0.1 s poll sees whichever epoch's checkpoint is current, rarely the first.
+ckpt() {
+  local g
+  g=$(sed -n 's/.*"generation":[[:space:]]*\([0-9]*\).*/\1/p' "$K/session.json" 2>/dev/null)
+  [ -n "$g" ] && [ "$g" -ge 2 ] || return 1
+  ! ls "$K" | grep -v "\.$g\.bin\$" | grep -q '\.[0-9]*\.bin'
+}
+# the state of the job's processes, for a failure message
+procs() { ps -o pid,stat,wchan:24,etime,args -C qvae,mpirun 2>&1; ls -l "$K" 2>&1; }
+t0=$SECONDS
+# (a bound, not a timing: it only ends a job that no longer makes progress)
+until ckpt; do
+  kill -0 $jobpid 2>/dev/null || fail "the job ended before a checkpoint was seen: $(cat "$T/kill.out")"
+  [ $((SECONDS - t0)) -lt 300 ] || fail "no checkpoint after $((SECONDS - t0)) s: $(cat "$T/kill.out"; procs)"
+  sleep 0.1
+done
 # An epoch of this tiny model takes tens of milliseconds, so the next checkpoint could land
 # between a copy and the kill: rank 1 is stopped first, which holds rank 0 at the next step's
 # reduction within a step; a second later any write in flight has ended and the copy is final.
