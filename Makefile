@@ -40,7 +40,7 @@ SIMD_ARCH_avx512 := -march=x86-64-v4 -mtune=generic -mprefer-vector-width=512
 SIMD_ENUM_sse2 := SIMD_SSE2
 SIMD_ENUM_avx2 := SIMD_AVX2
 SIMD_ENUM_avx512 := SIMD_AVX512
-SIMD_KERN := src/kern_isa.c src/kern_isa_sqa.c
+SIMD_KERN := src/kern_isa.c src/kern_isa_sqa.c src/kern_isa_gemm.c
 # The sampler sweeps run optimised and uninstrumented in the sanitizer build too (samp_kernel.c
 # checks every index they read instead); the sqa sweep stays instrumented there.
 SIMD_SAN_FAST := src/kern_isa.c

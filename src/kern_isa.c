@@ -354,6 +354,14 @@ static void factors(const float *restrict w, long n, float beta, float *restrict
     for (; k < n; k++) out[k] = simd_expf(-beta * w[k]);
 }
 
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+int KNAME(gemm)(bool ta, bool tb, int M, int N, int K, const float *A, int lda, const float *B,
+                int ldb, float *C, int ldc);
+#define KERN_GEMM KNAME(gemm)
+#else
+#define KERN_GEMM NULL
+#endif
+
 const struct simd_kernels KNAME(simd_kernels) = {
     .isa = SIMD_ISA_ENUM,
     .name = SIMD_STR(SIMD_ISA_NAME),
@@ -363,4 +371,5 @@ const struct simd_kernels KNAME(simd_kernels) = {
     .factors = factors,
     .energy = energy,
     .sqa_sweep = KNAME(sqa_sweep),
+    .gemm = KERN_GEMM,
 };

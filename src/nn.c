@@ -3,6 +3,7 @@
  * on NN_VL-lane vectors (nn.h's vector-extension math), because GCC's -O2 vectoriser does not
  * turn loops of libm calls or of branchy scalar code into SIMD. */
 #include "nn.h"
+#include "simd.h"
 #include <cblas.h>
 #include <dlfcn.h>
 #include <math.h>
@@ -27,7 +28,11 @@ static void sgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, c
                   int lda, const float *B, int ldb, float *C, int ldc)
 {
     double t0 = nn_profile ? qv_now() : 0.0;
-    cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
+    /* the AVX2 / AVX-512 paths' own products (kern_isa_gemm.c: no packing of the weights per
+     * block, one summation order on both paths); SSE2 and the unused TT case: OpenBLAS */
+    const struct simd_kernels *k = simd_kernels();
+    if (!k->gemm || k->gemm(ta == CblasTrans, tb == CblasTrans, M, N, K, A, lda, B, ldb, C, ldc) < 0)
+        cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
     if (nn_profile) nn_sgemm_seconds += qv_now() - t0;
 }
 

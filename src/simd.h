@@ -294,6 +294,11 @@ struct simd_kernels {
     void (*energy)(const struct sk_model *m, const float *z, double *e);
     /* samp_sqa.c: one sqa sweep of one read (struct sqa_sweep in simd_sqa.h) */
     void (*sqa_sweep)(const struct sqa_sweep *s);
+    /* nn.c's dense products (kern_isa_gemm.c): C [M × N] = op(A)·op(B), row-major, op = ᵀ where
+     * ta / tb; NN, TN and NT (-1 for TT).  Every element in one fixed summation order, the same
+     * on every path that has it; NULL on SSE2 (no FMA: OpenBLAS does those products). */
+    int (*gemm)(bool ta, bool tb, int M, int N, int K, const float *A, int lda, const float *B,
+                int ldb, float *C, int ldc);
 };
 
 /* The table in use: chosen at the first call (thread-safe) from cpuid and QVAE_ISA; if QVAE_ISA
