@@ -504,11 +504,42 @@ static struct {
     pthread_mutex_t m;
     pthread_cond_t go, done;
     int nworkers;
-    unsigned long gen;          /* bumped per call: workers run args[1 + their index] */
-    int nargs, pending;
+    _Atomic unsigned long gen;  /* bumped per call: workers run args[1 + their index] */
+    int nargs;
+    _Atomic int pending;
     const struct par_arg *args;
 } par_pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
               PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, NULL};
+
+/* Bounded busy-waits of the pool: up to PAR_SPIN_S seconds before a thread falls back to its
+ * condition variable.  A training step's parallel calls come tens to hundreds of microseconds
+ * apart, and waking a sleeping thread — on a virtual machine, a halted vCPU — costs as much as a
+ * short call's work (measured: Adam on 2 threads 0.78 ms against 0.87 ms on one). */
+#define PAR_SPIN_S 200e-6
+static inline void qv_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+static void par_spin_until_changed(_Atomic unsigned long *x, unsigned long old)
+{
+    const double t0 = qv_now();
+    for (int i = 1; atomic_load_explicit(x, memory_order_acquire) == old; i++) {
+        qv_cpu_relax();
+        if (i % 64 == 0 && qv_now() - t0 > PAR_SPIN_S) return;
+    }
+}
+
+static void par_spin_until_zero(_Atomic int *x)
+{
+    const double t0 = qv_now();
+    for (int i = 1; atomic_load_explicit(x, memory_order_acquire) > 0; i++) {
+        qv_cpu_relax();
+        if (i % 64 == 0 && qv_now() - t0 > PAR_SPIN_S) return;
+    }
+}
 
 static void *par_worker(void *p)
 {
@@ -516,6 +547,13 @@ static void *par_worker(void *p)
     unsigned long seen = 0;
     pthread_mutex_lock(&par_pool.m);
     for (;;) {
+        if (par_pool.gen == seen) {
+            /* the next call of a training step comes within tens of microseconds: watch for it
+             * a little before sleeping (waking a sleeping vCPU costs as much as a call's work) */
+            pthread_mutex_unlock(&par_pool.m);
+            par_spin_until_changed(&par_pool.gen, seen);
+            pthread_mutex_lock(&par_pool.m);
+        }
         while (par_pool.gen == seen) pthread_cond_wait(&par_pool.go, &par_pool.m);
         seen = par_pool.gen;
         if (me + 1 >= par_pool.nargs) continue;
@@ -593,6 +631,7 @@ void qv_parallel(int nthreads, long njobs, void (*fn)(void *ctx, long job), void
     pthread_cond_broadcast(&par_pool.go);
     pthread_mutex_unlock(&par_pool.m);
     par_run(&args[0]);
+    par_spin_until_zero(&par_pool.pending);
     pthread_mutex_lock(&par_pool.m);
     while (par_pool.pending > 0) pthread_cond_wait(&par_pool.done, &par_pool.m);
     par_pool.args = NULL;
