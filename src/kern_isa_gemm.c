@@ -13,7 +13,8 @@
  *   NT      16 partial sums s_l = the FMA chain over k ≡ l (mod 16), k ascending, then the
  *           fixed tree ((s_l + s_{l+8}) + …) folding 16 → 8 → 4 → 2 → 1.
  * So a row's result does not depend on which block or how many rows it was computed with, and
- * the AVX2 and AVX-512 paths give the same bits (tests/test_gemm.c checks both). */
+ * the AVX2 and AVX-512 paths give the same bits for NN and TN (tests/test_gemm.c checks both);
+ * NT is AVX-512's only (see gemm_nt). */
 #include "simd.h"
 #include "simd_sqa.h"   /* KNAME */
 
@@ -144,24 +145,30 @@ static void gemm_ab(int M, int N, int K, const float *A, long sai, long sak, con
 }
 
 /* ---- NT: C [M × N] = A·Bᵀ, A [M × K] and B [N × K] row-major: dot products along k ----------
- * A tile is 4 rows of A × 4 rows of B; each of its 16 elements is a 16-lane partial sum (one
- * zmm, or two ymm), folded by the fixed tree at the end.  Rows past the edge repeat the last
+ * A tile is NT_TA rows of A × NT_TB rows of B; each of its elements is a 16-lane partial sum (one
+ * zmm, or two ymm), folded by the fixed tree at the end.  AVX-512: 4 × 4 tiles (16 of its 32
+ * registers).  AVX2 (2 × 3 tiles, 12 of 16 registers) is built and tested but not used: at 47 %
+ * of the AVX2 peak it took 1.7× OpenBLAS's Haswell kernel (50 × 784 × 512: 0.94 ms against
+ * 0.55), so gemm refuses NT there and nn.c keeps OpenBLAS.  Rows past the edge repeat the last
  * row (computed, not stored). */
-#define NT_T 4
-
 #if GW == 16
 #define L_N 1
+#define NT_TA 4
+#define NT_TB 4
 #else
 #define L_N 2
+#define NT_TA 2
+#define NT_TB 3
 #endif
 
 /* the fixed fold of a 16-lane partial sum: lanes l and l + 8, then l + 4, l + 2, l + 1 */
-static inline float fold16(const gv *s)
+static inline float fold16(gv s0, gv s1)
 {
 #if GW == 16
-    __m256 h = _mm256_add_ps(_mm512_castps512_ps256(s[0]), _mm512_extractf32x8_ps(s[0], 1));
+    (void)s1;
+    __m256 h = _mm256_add_ps(_mm512_castps512_ps256(s0), _mm512_extractf32x8_ps(s0, 1));
 #else
-    __m256 h = _mm256_add_ps(s[0], s[1]);
+    __m256 h = _mm256_add_ps(s0, s1);
 #endif
     __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
     q = _mm_add_ps(q, _mm_movehl_ps(q, q));
@@ -169,26 +176,26 @@ static inline float fold16(const gv *s)
     return _mm_cvtss_f32(q);
 }
 
-static void nt_tile(int K, const float *const *a, const float *const *b, float out[NT_T][NT_T])
+static void nt_tile(int K, const float *const *a, const float *const *b, float out[NT_TA][NT_TB])
 {
-    gv s[NT_T][NT_T][L_N];
+    gv s[NT_TA][NT_TB][L_N];
     SIMD_UNROLL
-    for (int x = 0; x < NT_T; x++)
-        for (int y = 0; y < NT_T; y++)
+    for (int x = 0; x < NT_TA; x++)
+        for (int y = 0; y < NT_TB; y++)
             for (int h = 0; h < L_N; h++) s[x][y][h] = G_ZERO();
     int k = 0;
     for (; k + 16 <= K; k += 16) {
         SIMD_UNROLL
         for (int h = 0; h < L_N; h++) {
             const int o = k + h * GW;
-            const gv a0 = G_LD(a[0] + o), a1 = G_LD(a[1] + o), a2 = G_LD(a[2] + o), a3 = G_LD(a[3] + o);
+            gv av[NT_TA];
             SIMD_UNROLL
-            for (int y = 0; y < NT_T; y++) {
+            for (int x = 0; x < NT_TA; x++) av[x] = G_LD(a[x] + o);
+            SIMD_UNROLL
+            for (int y = 0; y < NT_TB; y++) {
                 const gv by = G_LD(b[y] + o);
-                s[0][y][h] = G_FMA(a0, by, s[0][y][h]);
-                s[1][y][h] = G_FMA(a1, by, s[1][y][h]);
-                s[2][y][h] = G_FMA(a2, by, s[2][y][h]);
-                s[3][y][h] = G_FMA(a3, by, s[3][y][h]);
+                SIMD_UNROLL
+                for (int x = 0; x < NT_TA; x++) s[x][y][h] = G_FMA(av[x], by, s[x][y][h]);
             }
         }
     }
@@ -196,32 +203,38 @@ static void nt_tile(int K, const float *const *a, const float *const *b, float o
         for (int h = 0; h < L_N; h++) {
             const int o = k + h * GW;
             const gm m = gmask(K - o);
-            gv av[NT_T];
-            for (int x = 0; x < NT_T; x++) av[x] = G_LDM(a[x] + o, m);
-            for (int y = 0; y < NT_T; y++) {
+            gv av[NT_TA];
+            for (int x = 0; x < NT_TA; x++) av[x] = G_LDM(a[x] + o, m);
+            for (int y = 0; y < NT_TB; y++) {
                 const gv by = G_LDM(b[y] + o, m);
-                for (int x = 0; x < NT_T; x++) s[x][y][h] = G_FMA(av[x], by, s[x][y][h]);
+                for (int x = 0; x < NT_TA; x++) s[x][y][h] = G_FMA(av[x], by, s[x][y][h]);
             }
         }
-    for (int x = 0; x < NT_T; x++)
-        for (int y = 0; y < NT_T; y++) out[x][y] = fold16(s[x][y]);
+    for (int x = 0; x < NT_TA; x++)
+        for (int y = 0; y < NT_TB; y++) out[x][y] = fold16(s[x][y][0], s[x][y][L_N - 1]);
 }
 
 static void gemm_nt(int M, int N, int K, const float *A, long lda, const float *B, long ldb,
                     float *C, long ldc)
 {
-    for (int p = 0; p < N; p += NT_T)
-        for (int i = 0; i < M; i += NT_T) {
-            const float *a[NT_T], *b[NT_T];
-            for (int t = 0; t < NT_T; t++) {
-                a[t] = A + (long)(i + t < M ? i + t : M - 1) * lda;
-                b[t] = B + (long)(p + t < N ? p + t : N - 1) * ldb;
-            }
-            float out[NT_T][NT_T];
+    for (int p = 0; p < N; p += NT_TB)
+        for (int i = 0; i < M; i += NT_TA) {
+            const float *a[NT_TA], *b[NT_TB];
+            for (int t = 0; t < NT_TA; t++) a[t] = A + (long)(i + t < M ? i + t : M - 1) * lda;
+            for (int t = 0; t < NT_TB; t++) b[t] = B + (long)(p + t < N ? p + t : N - 1) * ldb;
+            float out[NT_TA][NT_TB];
             nt_tile(K, a, b, out);
-            for (int x = 0; x < NT_T && i + x < M; x++)
-                for (int y = 0; y < NT_T && p + y < N; y++) C[(long)(i + x) * ldc + p + y] = out[x][y];
+            for (int x = 0; x < NT_TA && i + x < M; x++)
+                for (int y = 0; y < NT_TB && p + y < N; y++) C[(long)(i + x) * ldc + p + y] = out[x][y];
         }
+}
+
+/* NT through this path's kernel whatever gemm uses (test_gemm compares the paths' bits) */
+int KNAME(gemm_nt)(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc)
+{
+    if (M <= 0 || N <= 0 || K <= 0) return -1;
+    gemm_nt(M, N, K, A, lda, B, ldb, C, ldc);
+    return 0;
 }
 
 int KNAME(gemm)(bool ta, bool tb, int M, int N, int K, const float *A, int lda, const float *B,
@@ -235,8 +248,8 @@ int KNAME(gemm)(bool ta, bool tb, int M, int N, int K, const float *A, int lda, 
     }
     if (!ta && !tb) gemm_ab(M, N, K, A, lda, 1, B, ldb, C, ldc);
     else if (ta && !tb) gemm_ab(M, N, K, A, 1, lda, B, ldb, C, ldc);
-    else if (!ta && tb) gemm_nt(M, N, K, A, lda, B, ldb, C, ldc);
-    else return -1;
+    else if (!ta && tb && GW == 16) gemm_nt(M, N, K, A, lda, B, ldb, C, ldc);
+    else return -1;   /* TT; and NT on AVX2, where OpenBLAS's Haswell kernel is faster */
     return 0;
 }
 

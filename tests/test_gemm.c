@@ -10,7 +10,9 @@
  * The promises that make training's bits independent of the block count and the path:
  *   - a row computed alone, or within any row range, equals the same row of the full product
  *     (no element's order depends on M or on where the rows start);
- *   - the AVX2 and AVX-512 paths give identical bits (when this CPU runs both);
+ *   - the AVX2 and AVX-512 paths give identical bits (when this CPU runs both) — NT through each
+ *     path's kernel (gemm_nt_avx2, gemm_nt_avx512), though gemm refuses NT on AVX2 (OpenBLAS is
+ *     faster there);
  *   - NN and TN agree bit for bit with one FMA chain in k order computed here with fmaf.
  * And TT is refused (-1, nn.c then uses OpenBLAS). */
 #include <stdarg.h>
@@ -28,6 +30,25 @@
 #include "simd.h"
 
 typedef int (*gemm_fn)(bool, bool, int, int, int, const float *, int, const float *, int, float *, int);
+/* each path's NT kernel (kern_isa_gemm.c), whether or not its gemm uses it */
+int gemm_nt_avx2(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc);
+int gemm_nt_avx512(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc);
+static enum simd_isa cur_isa;
+
+/* the product on the path under test: NT through the path's own kernel */
+static int prod(bool ta, bool tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                float *C, int ldc)
+{
+    if (!ta && tb) {
+        if (K <= 0) {
+            for (int i = 0; i < M; i++)
+                for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = 0.0f;
+            return 0;
+        }
+        return (cur_isa == SIMD_AVX512 ? gemm_nt_avx512 : gemm_nt_avx2)(M, N, K, A, lda, B, ldb, C, ldc);
+    }
+    return simd_kernels_for(cur_isa)->gemm(ta, tb, M, N, K, A, lda, B, ldb, C, ldc);
+}
 
 /* element (i, k) of op(A): A row-major with leading dimension lda, transposed if t */
 static float at(const float *A, int lda, bool t, int i, int k)
@@ -134,6 +155,10 @@ static void run_path(enum simd_isa isa, float **out)
     const struct simd_kernels *k = simd_kernels_for(isa);
     if (!k) return;
     assert_non_null(k->gemm);
+    cur_isa = isa;
+    float one = 1.0f, zero = 0.0f;
+    /* gemm itself: NT on AVX-512 only */
+    assert_int_equal(k->gemm(false, true, 1, 1, 1, &one, 1, &one, 1, &zero, 1), isa == SIMD_AVX512 ? 0 : -1);
     struct rng r;
     int o = 0;
     for (int mode = 0; mode < 3; mode++) {
@@ -143,10 +168,10 @@ static void run_path(enum simd_isa isa, float **out)
                 rng_init(&r, 7, (uint64_t)(mode * 100 + (int)s * 2 + pad));
                 struct prob p;
                 prob_init(&p, ta, tb, shapes[s][0], shapes[s][1], shapes[s][2], pad, &r);
-                assert_int_equal(k->gemm(ta, tb, p.M, p.N, p.K, p.A, p.lda, p.B, p.ldb, p.C, p.ldc), 0);
+                assert_int_equal(prod(ta, tb, p.M, p.N, p.K, p.A, p.lda, p.B, p.ldb, p.C, p.ldc), 0);
                 check_against_double(&p);
                 if (!tb) check_fma_chain(&p);
-                check_row_ranges(k->gemm, &p);
+                check_row_ranges(prod, &p);
                 /* keep the results for the cross-path comparison */
                 out[o] = malloc(sizeof(float) * (size_t)p.M * p.ldc + sizeof(float));
                 memcpy(out[o], p.C, sizeof(float) * (size_t)p.M * p.ldc + sizeof(float));
