@@ -144,98 +144,66 @@ static void gemm_ab(int M, int N, int K, const float *A, long sai, long sak, con
     }
 }
 
-/* ---- NT: C [M × N] = A·Bᵀ, A [M × K] and B [N × K] row-major: dot products along k ----------
- * A tile is NT_TA rows of A × NT_TB rows of B; each of its elements is a 16-lane partial sum (one
- * zmm, or two ymm), folded by the fixed tree at the end.  AVX-512: 4 × 4 tiles (16 of its 32
- * registers).  AVX2 (2 × 3 tiles, 12 of 16 registers) is built and tested but not used: at 47 %
- * of the AVX2 peak it took 1.7× OpenBLAS's Haswell kernel (50 × 784 × 512: 0.94 ms against
- * 0.55), so gemm refuses NT there and nn.c keeps OpenBLAS.  Rows past the edge repeat the last
- * row (computed, not stored). */
 #if GW == 16
-#define L_N 1
-#define NT_TA 4
-#define NT_TB 4
-#else
-#define L_N 2
-#define NT_TA 2
-#define NT_TB 3
-#endif
+/* ---- NT (AVX-512 only): C [M × N] = A·Bᵀ, A [M × K] and B [N × K] row-major ----------------
+ * Dot products along k in 4 × 4 tiles (4 rows of A × 4 rows of B, 16 of the 32 zmm registers);
+ * each element is a 16-lane partial sum folded by the fixed tree at the end.  Rows past the edge
+ * repeat the last row (computed, not stored).  AVX2 has no NT: a 2 × 3 tile of ymm pairs ran at
+ * 47 % of the AVX2 peak, 1.7× OpenBLAS's Haswell kernel (50 × 784 × 512: 0.94 against 0.55 ms),
+ * so gemm refuses NT there and nn.c keeps OpenBLAS. */
+#define NT_T 4
 
 /* the fixed fold of a 16-lane partial sum: lanes l and l + 8, then l + 4, l + 2, l + 1 */
-static inline float fold16(gv s0, gv s1)
+static inline float fold16(__m512 s)
 {
-#if GW == 16
-    (void)s1;
-    __m256 h = _mm256_add_ps(_mm512_castps512_ps256(s0), _mm512_extractf32x8_ps(s0, 1));
-#else
-    __m256 h = _mm256_add_ps(s0, s1);
-#endif
+    __m256 h = _mm256_add_ps(_mm512_castps512_ps256(s), _mm512_extractf32x8_ps(s, 1));
     __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
     q = _mm_add_ps(q, _mm_movehl_ps(q, q));
     q = _mm_add_ss(q, _mm_movehdup_ps(q));
     return _mm_cvtss_f32(q);
 }
 
-static void nt_tile(int K, const float *const *a, const float *const *b, float out[NT_TA][NT_TB])
+static void nt_tile(int K, const float *const *a, const float *const *b, float out[NT_T][NT_T])
 {
-    gv s[NT_TA][NT_TB][L_N];
+    __m512 s[NT_T][NT_T];
     SIMD_UNROLL
-    for (int x = 0; x < NT_TA; x++)
-        for (int y = 0; y < NT_TB; y++)
-            for (int h = 0; h < L_N; h++) s[x][y][h] = G_ZERO();
+    for (int x = 0; x < NT_T; x++)
+        for (int y = 0; y < NT_T; y++) s[x][y] = _mm512_setzero_ps();
     int k = 0;
-    for (; k + 16 <= K; k += 16) {
+    for (; k < K; k += 16) {
+        /* whole vectors, then the masked tail (zeros add nothing to a chain) */
+        const __mmask16 m = gmask(K - k);
+        __m512 av[NT_T];
         SIMD_UNROLL
-        for (int h = 0; h < L_N; h++) {
-            const int o = k + h * GW;
-            gv av[NT_TA];
+        for (int x = 0; x < NT_T; x++) av[x] = _mm512_maskz_loadu_ps(m, a[x] + k);
+        SIMD_UNROLL
+        for (int y = 0; y < NT_T; y++) {
+            const __m512 by = _mm512_maskz_loadu_ps(m, b[y] + k);
             SIMD_UNROLL
-            for (int x = 0; x < NT_TA; x++) av[x] = G_LD(a[x] + o);
-            SIMD_UNROLL
-            for (int y = 0; y < NT_TB; y++) {
-                const gv by = G_LD(b[y] + o);
-                SIMD_UNROLL
-                for (int x = 0; x < NT_TA; x++) s[x][y][h] = G_FMA(av[x], by, s[x][y][h]);
-            }
+            for (int x = 0; x < NT_T; x++) s[x][y] = _mm512_fmadd_ps(av[x], by, s[x][y]);
         }
     }
-    if (k < K)
-        for (int h = 0; h < L_N; h++) {
-            const int o = k + h * GW;
-            const gm m = gmask(K - o);
-            gv av[NT_TA];
-            for (int x = 0; x < NT_TA; x++) av[x] = G_LDM(a[x] + o, m);
-            for (int y = 0; y < NT_TB; y++) {
-                const gv by = G_LDM(b[y] + o, m);
-                for (int x = 0; x < NT_TA; x++) s[x][y][h] = G_FMA(av[x], by, s[x][y][h]);
-            }
-        }
-    for (int x = 0; x < NT_TA; x++)
-        for (int y = 0; y < NT_TB; y++) out[x][y] = fold16(s[x][y][0], s[x][y][L_N - 1]);
+    for (int x = 0; x < NT_T; x++)
+        for (int y = 0; y < NT_T; y++) out[x][y] = fold16(s[x][y]);
 }
 
 static void gemm_nt(int M, int N, int K, const float *A, long lda, const float *B, long ldb,
                     float *C, long ldc)
 {
-    for (int p = 0; p < N; p += NT_TB)
-        for (int i = 0; i < M; i += NT_TA) {
-            const float *a[NT_TA], *b[NT_TB];
-            for (int t = 0; t < NT_TA; t++) a[t] = A + (long)(i + t < M ? i + t : M - 1) * lda;
-            for (int t = 0; t < NT_TB; t++) b[t] = B + (long)(p + t < N ? p + t : N - 1) * ldb;
-            float out[NT_TA][NT_TB];
+    for (int p = 0; p < N; p += NT_T)
+        for (int i = 0; i < M; i += NT_T) {
+            const float *a[NT_T], *b[NT_T];
+            for (int t = 0; t < NT_T; t++) {
+                a[t] = A + (long)(i + t < M ? i + t : M - 1) * lda;
+                b[t] = B + (long)(p + t < N ? p + t : N - 1) * ldb;
+            }
+            float out[NT_T][NT_T];
             nt_tile(K, a, b, out);
-            for (int x = 0; x < NT_TA && i + x < M; x++)
-                for (int y = 0; y < NT_TB && p + y < N; y++) C[(long)(i + x) * ldc + p + y] = out[x][y];
+            for (int x = 0; x < NT_T && i + x < M; x++)
+                for (int y = 0; y < NT_T && p + y < N; y++) C[(long)(i + x) * ldc + p + y] = out[x][y];
         }
 }
-
-/* NT through this path's kernel whatever gemm uses (test_gemm compares the paths' bits) */
-int KNAME(gemm_nt)(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc)
-{
-    if (M <= 0 || N <= 0 || K <= 0) return -1;
-    gemm_nt(M, N, K, A, lda, B, ldb, C, ldc);
-    return 0;
-}
+#endif
 
 int KNAME(gemm)(bool ta, bool tb, int M, int N, int K, const float *A, int lda, const float *B,
                 int ldb, float *C, int ldc)
@@ -248,8 +216,10 @@ int KNAME(gemm)(bool ta, bool tb, int M, int N, int K, const float *A, int lda, 
     }
     if (!ta && !tb) gemm_ab(M, N, K, A, lda, 1, B, ldb, C, ldc);
     else if (ta && !tb) gemm_ab(M, N, K, A, 1, lda, B, ldb, C, ldc);
-    else if (!ta && tb && GW == 16) gemm_nt(M, N, K, A, lda, B, ldb, C, ldc);
-    else return -1;   /* TT; and NT on AVX2, where OpenBLAS's Haswell kernel is faster */
+#if GW == 16
+    else if (!ta && tb) gemm_nt(M, N, K, A, lda, B, ldb, C, ldc);
+#endif
+    else return -1;   /* TT; and NT on AVX2 (see gemm_nt) */
     return 0;
 }
 

@@ -1,4 +1,4 @@
-/* nn.c — dense layers on OpenBLAS sgemm, activations, Bernoulli log-likelihood, Adam, arena.
+/* nn.c — dense layers (products by kern_isa_gemm.c on AVX2 / AVX-512, else OpenBLAS), activations, Bernoulli log-likelihood, Adam, arena.
  * Shapes and conventions: nn.h.  The transcendental elementwise work (tanh, the likelihood) runs
  * on NN_VL-lane vectors (nn.h's vector-extension math), because GCC's -O2 vectoriser does not
  * turn loops of libm calls or of branchy scalar code into SIMD. */

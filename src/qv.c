@@ -496,8 +496,8 @@ static void *par_main(void *p)
  * call, and a training step makes four parallel calls (blocks, reduction, Adam, the PCD
  * sampler).  One caller at a time uses the pool (try-lock); a second one meanwhile (another
  * thread, or a job calling qv_parallel itself) starts threads of its own as before.  Workers
- * block every signal (the UI's SIGWINCH must reach the thread that reads the terminal) and
- * sleep on a condition variable between calls. */
+ * block every signal (the UI's SIGWINCH must reach the thread that reads the terminal) and,
+ * after a short spin (par_spin), sleep on a condition variable between calls. */
 #define PAR_POOL_MAX 64
 static struct {
     pthread_mutex_t use;        /* held by the caller whose work the pool runs */
@@ -506,7 +506,7 @@ static struct {
     int nworkers;
     _Atomic unsigned long gen;  /* bumped per call: workers run args[1 + their index] */
     int nargs;
-    _Atomic int pending;
+    _Atomic unsigned long pending;   /* workers still running the call */
     const struct par_arg *args;
 } par_pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
               PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, NULL};
@@ -523,19 +523,11 @@ static inline void qv_cpu_relax(void)
 #endif
 }
 
-static void par_spin_until_changed(_Atomic unsigned long *x, unsigned long old)
+/* Spins until (*x == v) == equal, or PAR_SPIN_S seconds have passed (the caller then sleeps). */
+static void par_spin(const _Atomic unsigned long *x, unsigned long v, bool equal)
 {
     const double t0 = qv_now();
-    for (int i = 1; atomic_load_explicit(x, memory_order_acquire) == old; i++) {
-        qv_cpu_relax();
-        if (i % 64 == 0 && qv_now() - t0 > PAR_SPIN_S) return;
-    }
-}
-
-static void par_spin_until_zero(_Atomic int *x)
-{
-    const double t0 = qv_now();
-    for (int i = 1; atomic_load_explicit(x, memory_order_acquire) > 0; i++) {
+    for (int i = 1; (atomic_load_explicit(x, memory_order_acquire) == v) != equal; i++) {
         qv_cpu_relax();
         if (i % 64 == 0 && qv_now() - t0 > PAR_SPIN_S) return;
     }
@@ -551,7 +543,7 @@ static void *par_worker(void *p)
             /* the next call of a training step comes within tens of microseconds: watch for it
              * a little before sleeping (waking a sleeping vCPU costs as much as a call's work) */
             pthread_mutex_unlock(&par_pool.m);
-            par_spin_until_changed(&par_pool.gen, seen);
+            par_spin(&par_pool.gen, seen, false);
             pthread_mutex_lock(&par_pool.m);
         }
         while (par_pool.gen == seen) pthread_cond_wait(&par_pool.go, &par_pool.m);
@@ -631,7 +623,7 @@ void qv_parallel(int nthreads, long njobs, void (*fn)(void *ctx, long job), void
     pthread_cond_broadcast(&par_pool.go);
     pthread_mutex_unlock(&par_pool.m);
     par_run(&args[0]);
-    par_spin_until_zero(&par_pool.pending);
+    par_spin(&par_pool.pending, 0, true);
     pthread_mutex_lock(&par_pool.m);
     while (par_pool.pending > 0) pthread_cond_wait(&par_pool.done, &par_pool.m);
     par_pool.args = NULL;

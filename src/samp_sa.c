@@ -285,9 +285,9 @@ static int sa_sample(void *impl, const struct bm *bm, double beta, long count,
     int nt = sk_threads(ctx && ctx->threads > 0 ? ctx->threads : (int)s->threads, nblocks,
                         (double)m.n * SK_W * (double)s->sweeps);
     /* blocks as lane bits where the path reads those faster (kern->bits_from) */
-    bool fac_ok = facs != NULL && (size_t)m.n * SK_W * sizeof(float) > m.kern->bits_from;
-    for (long k = 0; fac_ok && k < nb; k++) fac_ok = facs[k].ok;
-    if (fac_ok) {
+    bool use_bits = facs != NULL && (size_t)m.n * SK_W * sizeof(float) > m.kern->bits_from;
+    for (long k = 0; use_bits && k < nb; k++) use_bits = facs[k].ok;
+    if (use_bits) {
         J.nblocks = nblocks;
         J.ngroups = nt;
         J.chunk = QV_MAX(1L, QV_MIN((long)SA_STEPS,

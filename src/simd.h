@@ -49,7 +49,7 @@ SIMD_INLINE simd_vu simd_loadu(const uint32_t *p) { simd_vu v; memcpy(&v, p, siz
 SIMD_INLINE void simd_storeu(uint32_t *p, simd_vu v) { memcpy(p, &v, sizeof v); }
 SIMD_INLINE simd_v simd_set1(float x)   /* a broadcast ({0} + x would add 0: not exact for −0) */
 {
-    simd_v v;
+    simd_v v = {0};   /* every lane is overwritten; initialised for -O1's may-be-uninitialised */
     for (int l = 0; l < SIMD_NL; l++) v[l] = x;
     return v;
 }
@@ -295,8 +295,9 @@ struct simd_kernels {
     /* samp_sqa.c: one sqa sweep of one read (struct sqa_sweep in simd_sqa.h) */
     void (*sqa_sweep)(const struct sqa_sweep *s);
     /* nn.c's dense products (kern_isa_gemm.c): C [M × N] = op(A)·op(B), row-major, op = ᵀ where
-     * ta / tb; NN, TN and NT (-1 for TT).  Every element in one fixed summation order, the same
-     * on every path that has it; NULL on SSE2 (no FMA: OpenBLAS does those products). */
+     * ta / tb; NN and TN, NT on AVX-512 only; -1 for what the path does not do (nn.c then calls
+     * OpenBLAS).  Every element in one fixed summation order, the same on both paths; NULL on
+     * SSE2 (no FMA). */
     int (*gemm)(bool ta, bool tb, int M, int N, int K, const float *A, int lda, const float *B,
                 int ldb, float *C, int ldc);
 };
